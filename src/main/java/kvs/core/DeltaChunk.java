@@ -1,0 +1,54 @@
+package kvs.core;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One message of the replication stream: some entries the receiver may lack and, on the last
+ * chunk of a delta only, the sender's version vector at the snapshot the delta was cut from.
+ *
+ * <p>The receiver applies entries as they arrive (last-writer-wins makes that safe in any order
+ * and any number of times) but raises its own vector only on the closing chunk: a half-received
+ * delta must not claim coverage of writes it skipped because they were superseded.
+ */
+public record DeltaChunk(List<Entry> entries, VersionVector completes) {
+
+  public boolean isLast() {
+    return completes != null;
+  }
+
+  public byte[] encode() {
+    int size = 4 + 1 + (completes == null ? 0 : completes.encodedSize());
+    for (Entry e : entries) size += EntryCodec.wireSize(e);
+    ByteBuffer b = ByteBuffer.allocate(size);
+    b.putInt(entries.size());
+    for (Entry e : entries) EntryCodec.putWire(b, e);
+    if (completes == null) {
+      b.put((byte) 0);
+    } else {
+      b.put((byte) 1);
+      completes.encodeTo(b);
+    }
+    return b.array();
+  }
+
+  public static DeltaChunk decode(byte[] bytes) {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    if (b.remaining() < 5) throw new CorruptDataException("delta: truncated");
+    int n = b.getInt();
+    if (n < 0 || n > b.remaining()) throw new CorruptDataException("delta: bad entry count " + n);
+    List<Entry> entries = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) entries.add(EntryCodec.getWire(b));
+    if (!b.hasRemaining()) throw new CorruptDataException("delta: truncated trailer");
+    byte last = b.get();
+    VersionVector vv = null;
+    if (last == 1) {
+      vv = VersionVector.decodeFrom(b);
+    } else if (last != 0) {
+      throw new CorruptDataException("delta: bad trailer flag");
+    }
+    if (b.hasRemaining()) throw new CorruptDataException("delta: trailing bytes");
+    return new DeltaChunk(entries, vv);
+  }
+}

@@ -1,0 +1,77 @@
+package kvs.core;
+
+import java.util.Arrays;
+
+/**
+ * The state of one key on a replica: the value (or a tombstone) with the dot that wrote it and
+ * the version that orders it.
+ *
+ * <p>The dot {@code (origin, seq)} identifies the write; the version {@code (clock, origin)}
+ * orders writes of the same key. Last writer wins by version. Two distinct writes never share a
+ * version, because an origin's clock is strictly increasing.
+ */
+public record Entry(byte[] key, byte[] value, long clock, long origin, long seq) {
+
+  public static Entry write(byte[] key, byte[] value, long clock, long origin, long seq) {
+    return new Entry(key, value, clock, origin, seq);
+  }
+
+  public static Entry tombstone(byte[] key, long clock, long origin, long seq) {
+    return new Entry(key, null, clock, origin, seq);
+  }
+
+  public boolean isTombstone() {
+    return value == null;
+  }
+
+  /** Last-writer-wins order: by hybrid clock, then by origin. */
+  public static int compareVersions(long clockA, long originA, long clockB, long originB) {
+    int c = Long.compare(clockA, clockB);
+    return c != 0 ? c : Long.compare(originA, originB);
+  }
+
+  public boolean supersedes(Entry other) {
+    return other == null || compareVersions(clock, origin, other.clock, other.origin) > 0;
+  }
+
+  public boolean sameDot(Entry other) {
+    return other != null && origin == other.origin && seq == other.seq;
+  }
+
+  /** A 64-bit fingerprint of key and version, summed into the store digest. */
+  public long fingerprint() {
+    long h = 0x9E3779B97F4A7C15L;
+    h = mix(h ^ Arrays.hashCode(key));
+    h = mix(h ^ key.length);
+    h = mix(h ^ clock);
+    h = mix(h ^ origin);
+    h = mix(h ^ seq);
+    h = mix(h ^ (value == null ? -1 : Arrays.hashCode(value)));
+    return h;
+  }
+
+  private static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Entry e
+        && clock == e.clock && origin == e.origin && seq == e.seq
+        && Arrays.equals(key, e.key) && Arrays.equals(value, e.value);
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(fingerprint());
+  }
+
+  @Override
+  public String toString() {
+    return "Entry[" + new String(key, java.nio.charset.StandardCharsets.ISO_8859_1)
+        + (value == null ? " tombstone" : " " + value.length + "B")
+        + " @" + clock + " " + Origins.toString(origin) + ":" + seq + "]";
+  }
+}

@@ -1,0 +1,80 @@
+package kvs.core;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Binary form of entries, shared by the data column family and the replication stream.
+ *
+ * <pre>
+ *   stored value:  clock:8 origin:8 seq:8 flags:1 [valueLength:4 value]
+ *   wire entry:    keyLength:4 key  stored value
+ * </pre>
+ */
+public final class EntryCodec {
+  private static final byte FLAG_TOMBSTONE = 1;
+  private static final int FIXED = 8 + 8 + 8 + 1;
+
+  private EntryCodec() {}
+
+  public static int storedSize(Entry e) {
+    return FIXED + (e.isTombstone() ? 0 : 4 + e.value().length);
+  }
+
+  public static int wireSize(Entry e) {
+    return 4 + e.key().length + storedSize(e);
+  }
+
+  public static byte[] encodeStored(Entry e) {
+    ByteBuffer b = ByteBuffer.allocate(storedSize(e));
+    putStored(b, e);
+    return b.array();
+  }
+
+  private static void putStored(ByteBuffer b, Entry e) {
+    b.putLong(e.clock()).putLong(e.origin()).putLong(e.seq());
+    if (e.isTombstone()) {
+      b.put(FLAG_TOMBSTONE);
+    } else {
+      b.put((byte) 0).putInt(e.value().length).put(e.value());
+    }
+  }
+
+  public static Entry decodeStored(byte[] key, byte[] stored) {
+    ByteBuffer b = ByteBuffer.wrap(stored);
+    Entry e = getStored(key, b);
+    if (b.hasRemaining()) throw new CorruptDataException("entry: trailing bytes");
+    return e;
+  }
+
+  private static Entry getStored(byte[] key, ByteBuffer b) {
+    if (b.remaining() < FIXED) throw new CorruptDataException("entry: truncated");
+    long clock = b.getLong();
+    long origin = b.getLong();
+    long seq = b.getLong();
+    byte flags = b.get();
+    if (clock < 0 || origin < 0 || seq <= 0 || (flags & ~FLAG_TOMBSTONE) != 0) {
+      throw new CorruptDataException("entry: bad header");
+    }
+    if ((flags & FLAG_TOMBSTONE) != 0) return Entry.tombstone(key, clock, origin, seq);
+    if (b.remaining() < 4) throw new CorruptDataException("entry: truncated value length");
+    int n = b.getInt();
+    if (n < 0 || n > b.remaining()) throw new CorruptDataException("entry: bad value length " + n);
+    byte[] value = new byte[n];
+    b.get(value);
+    return Entry.write(key, value, clock, origin, seq);
+  }
+
+  public static void putWire(ByteBuffer b, Entry e) {
+    b.putInt(e.key().length).put(e.key());
+    putStored(b, e);
+  }
+
+  public static Entry getWire(ByteBuffer b) {
+    if (b.remaining() < 4) throw new CorruptDataException("entry: truncated key length");
+    int n = b.getInt();
+    if (n < 0 || n > b.remaining()) throw new CorruptDataException("entry: bad key length " + n);
+    byte[] key = new byte[n];
+    b.get(key);
+    return getStored(key, b);
+  }
+}

@@ -1,0 +1,267 @@
+package kvs.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The replica state machine: one server's copy of the data and what it knows of every origin.
+ *
+ * <p>Every server numbers its own writes 1, 2, 3, ... A write is identified by its dot
+ * {@code (origin, seq)} and ordered by its version {@code (hybrid clock, origin)}; the highest
+ * version of a key wins on every replica, so replicas that have seen the same writes hold the same
+ * data. The version vector says, per origin, up to which sequence this replica holds every write
+ * or one that supersedes it; replication sends a peer exactly what its vector lacks.
+ *
+ * <p>This class is pure: no threads, no sockets, no clock. Time comes in as arguments and every
+ * change goes to the {@link Store} as one atomic {@link Mutation}. It is not thread-safe; one
+ * thread owns a replica, the way one thread owns a Redis keyspace.
+ */
+public final class Replica {
+  private final Store store;
+  private final int serverId;
+  private final int incarnation;
+  private final long origin;
+  private final Hlc hlc;
+  private final VersionVector vv;
+  private long digest;
+
+  private Replica(Store store, ReplicaMeta meta) {
+    this.store = store;
+    this.serverId = meta.serverId();
+    this.incarnation = meta.incarnation();
+    this.origin = meta.origin();
+    this.hlc = new Hlc(meta.clock());
+    this.vv = meta.vv().copy();
+    this.digest = meta.digest();
+  }
+
+  /**
+   * Opens the replica kept in {@code store}. An empty store becomes server {@code serverId} with
+   * the given incarnation, which the caller draws at random so that a server whose data was wiped
+   * never reuses the dots of its earlier life.
+   *
+   * @throws IllegalStateException when the store belongs to another server
+   */
+  public static Replica open(Store store, int serverId, int freshIncarnation) {
+    ReplicaMeta meta = store.loadMeta();
+    if (meta == null) {
+      meta = new ReplicaMeta(serverId, freshIncarnation, new VersionVector(), 0, 0);
+      Mutation m = new Mutation();
+      m.meta = meta;
+      store.commit(m);
+    } else if (meta.serverId() != serverId) {
+      throw new IllegalStateException("the data directory belongs to server " + meta.serverId()
+          + ", not to server " + serverId);
+    }
+    return new Replica(store, meta);
+  }
+
+  public int serverId() {
+    return serverId;
+  }
+
+  public long origin() {
+    return origin;
+  }
+
+  public VersionVector vv() {
+    return vv.copy();
+  }
+
+  /** True when this replica holds everything {@code other} describes. */
+  public boolean covers(VersionVector other) {
+    return vv.covers(other);
+  }
+
+  /** Order-independent fingerprint of all entries; equal stores have equal digests. */
+  public long digest() {
+    return digest;
+  }
+
+  public long clock() {
+    return hlc.current();
+  }
+
+  // ---- client operations -------------------------------------------------------------------
+
+  /** The outcome of a read. */
+  public enum ReadStatus { FOUND, NOT_FOUND, MISSING_DEPENDENCY }
+
+  public record ReadResult(ReadStatus status, Entry entry) {}
+
+  /**
+   * Reads {@code key} for a session. Refuses ({@code MISSING_DEPENDENCY}) when this replica
+   * lacks a write the session has already seen, since any answer might then be older than what
+   * the session has read or written. Otherwise the session takes in what it read.
+   */
+  public ReadResult read(SessionToken session, byte[] key) {
+    if (!vv.covers(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
+    Entry e = store.get(key);
+    if (e == null) return new ReadResult(ReadStatus.NOT_FOUND, null);
+    session.observe(e);
+    return new ReadResult(e.isTombstone() ? ReadStatus.NOT_FOUND : ReadStatus.FOUND, e);
+  }
+
+  /**
+   * Writes {@code values[i]} under {@code keys[i]} (a null value deletes) as one atomic batch,
+   * each a new write of this origin stamped above everything this replica and the session have
+   * seen. Returns the new entries; when this returns, they are committed to the store.
+   */
+  public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
+      long wallMillis) {
+    if (keys.size() != values.size()) throw new IllegalArgumentException("keys and values differ");
+    Mutation m = new Mutation();
+    List<Entry> written = new ArrayList<>(keys.size());
+    for (int i = 0; i < keys.size(); i++) {
+      byte[] key = keys.get(i);
+      Entry current = currentIn(m, key);
+      long floor = Math.max(session.clock(), current == null ? 0 : current.clock());
+      long clock = hlc.tick(wallMillis, floor);
+      long seq = vv.get(origin) + 1;
+      byte[] value = values.get(i);
+      Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
+          : Entry.write(key, value, clock, origin, seq);
+      replace(m, current, e);
+      vv.raise(origin, seq);
+      session.observe(e);
+      written.add(e);
+    }
+    commit(m);
+    return written;
+  }
+
+  public Entry put(SessionToken session, byte[] key, byte[] value, long wallMillis) {
+    return write(session, List.of(key), java.util.Collections.singletonList(value), wallMillis)
+        .get(0);
+  }
+
+  // ---- replication -------------------------------------------------------------------------
+
+  /** True when {@code peerHas} lacks something this replica could send. */
+  public boolean hasNewerThan(VersionVector peerHas) {
+    return !peerHas.covers(vv);
+  }
+
+  /**
+   * Cuts a delta for a peer known to hold {@code peerHas}: every current entry whose dot the
+   * peer lacks, read from one snapshot, closed by this replica's vector at that snapshot.
+   */
+  public DeltaStream openDelta(VersionVector peerHas) {
+    return new DeltaStream(store.snapshot(), vv.copy(), peerHas.copy());
+  }
+
+  /**
+   * Applies one chunk of a peer's delta. Entries are merged by last-writer-wins; the vector
+   * rises only on the closing chunk. Returns true when the replica changed.
+   */
+  public boolean applyDelta(DeltaChunk chunk) {
+    Mutation m = new Mutation();
+    for (Entry e : chunk.entries()) {
+      hlc.observe(e.clock());
+      if (vv.covers(e.origin(), e.seq())) continue; // have it, or what superseded it
+      Entry current = currentIn(m, e.key());
+      if (e.sameDot(current) || !e.supersedes(current)) continue;
+      replace(m, current, e);
+    }
+    boolean raised = chunk.isLast() && vv.mergeFrom(chunk.completes());
+    if (m.isEmpty() && !raised) return false;
+    commit(m);
+    return true;
+  }
+
+  // ---- inspection --------------------------------------------------------------------------
+
+  public void forEachLive(Consumer<Entry> visitor) {
+    store.forEachLive(visitor);
+  }
+
+  /** The entry stored under {@code key}, tombstones included, without any session check. */
+  public Entry peek(byte[] key) {
+    return store.get(key);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private Entry currentIn(Mutation m, byte[] key) {
+    for (int i = m.puts.size() - 1; i >= 0; i--) {
+      if (java.util.Arrays.equals(m.puts.get(i).key(), key)) return m.puts.get(i);
+    }
+    return store.get(key);
+  }
+
+  private void replace(Mutation m, Entry current, Entry next) {
+    if (current != null) {
+      digest -= current.fingerprint();
+      m.logRemovals.add(new long[] {current.origin(), current.seq()});
+      m.puts.removeIf(p -> p == current);
+    }
+    digest += next.fingerprint();
+    m.puts.add(next);
+  }
+
+  private void commit(Mutation m) {
+    m.meta = new ReplicaMeta(serverId, incarnation, vv.copy(), hlc.current(), digest);
+    store.commit(m);
+  }
+
+  /** A delta being streamed to one peer, chunk by chunk, from a snapshot. */
+  public static final class DeltaStream implements AutoCloseable {
+    private final Store.View view;
+    private final VersionVector target;
+    private final List<long[]> ranges = new ArrayList<>(); // {origin, afterSeq}
+    private int rangeIndex;
+    private boolean finished;
+
+    DeltaStream(Store.View view, VersionVector target, VersionVector peerHas) {
+      this.view = view;
+      this.target = target;
+      for (Map.Entry<Long, Long> e : target.asMap().entrySet()) {
+        long have = peerHas.get(e.getKey());
+        if (have < e.getValue()) ranges.add(new long[] {e.getKey(), have});
+      }
+    }
+
+    /** The vector the peer will hold once the whole delta is applied. */
+    public VersionVector target() {
+      return target;
+    }
+
+    /**
+     * The next chunk of about {@code maxBytes} bytes or fewer; the last one carries the target
+     * vector. Returns null after the last chunk.
+     */
+    public DeltaChunk next(int maxBytes) {
+      if (finished) return null;
+      List<Entry> entries = new ArrayList<>();
+      int[] bytes = {0};
+      while (rangeIndex < ranges.size() && bytes[0] < maxBytes) {
+        long[] range = ranges.get(rangeIndex);
+        long rangeOrigin = range[0];
+        long upto = target.get(rangeOrigin);
+        long last = view.scanLog(rangeOrigin, range[1], upto, (seq, key) -> {
+          Entry e = view.get(key);
+          if (e != null && e.origin() == rangeOrigin && e.seq() == seq) {
+            entries.add(e);
+            bytes[0] += EntryCodec.wireSize(e);
+          }
+          return bytes[0] < maxBytes;
+        });
+        range[1] = last;
+        if (bytes[0] < maxBytes) rangeIndex++; // the scan ran to the end of this origin
+      }
+      if (rangeIndex >= ranges.size()) {
+        finished = true;
+        close();
+        return new DeltaChunk(entries, target);
+      }
+      return new DeltaChunk(entries, null);
+    }
+
+    @Override
+    public void close() {
+      view.close();
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package kvs.core;
+
+import java.nio.ByteBuffer;
+
+/**
+ * What a replica must recover after a crash besides its data: who it is, how far it knows every
+ * origin, the highest clock it has issued or seen, and the digest of its data.
+ */
+public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long clock, long digest) {
+  /** Bumped on any incompatible change of the on-disk layout. */
+  public static final int FORMAT_VERSION = 1;
+  private static final int MAGIC = 0x4B565331; // "KVS1"
+
+  public long origin() {
+    return Origins.of(serverId, incarnation);
+  }
+
+  public byte[] encode() {
+    ByteBuffer b = ByteBuffer.allocate(4 + 4 + 4 + 4 + 8 + 8 + vv.encodedSize());
+    b.putInt(MAGIC).putInt(FORMAT_VERSION).putInt(serverId).putInt(incarnation)
+        .putLong(clock).putLong(digest);
+    vv.encodeTo(b);
+    return b.array();
+  }
+
+  public static ReplicaMeta decode(byte[] bytes) {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    if (b.remaining() < 32 || b.getInt() != MAGIC) {
+      throw new CorruptDataException("metadata: not a kvs data directory");
+    }
+    int format = b.getInt();
+    if (format != FORMAT_VERSION) {
+      throw new CorruptDataException("metadata: data format version " + format
+          + ", this build reads version " + FORMAT_VERSION);
+    }
+    int serverId = b.getInt();
+    int incarnation = b.getInt();
+    long clock = b.getLong();
+    long digest = b.getLong();
+    VersionVector vv = VersionVector.decodeFrom(b);
+    if (b.hasRemaining()) throw new CorruptDataException("metadata: trailing bytes");
+    return new ReplicaMeta(serverId, incarnation, vv, clock, digest);
+  }
+}

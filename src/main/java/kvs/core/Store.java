@@ -1,0 +1,51 @@
+package kvs.core;
+
+import java.util.function.Consumer;
+
+/**
+ * The replica's durable state, seen from the protocol core. Implementations: RocksDB for servers,
+ * an in-memory map for tests and the simulator. Storage stays dumb: it never compares versions.
+ *
+ * <p>Three things are kept: the data (key to entry, tombstones included), the log (dot to key,
+ * only for dots whose write is still the current entry of its key, so a delta sends live data
+ * only), and the replica's metadata. {@link #commit} applies a {@link Mutation} atomically: after
+ * a crash either all of it is there or none of it.
+ */
+public interface Store extends AutoCloseable {
+
+  /** The metadata last committed, or null when the store is empty (never used). */
+  ReplicaMeta loadMeta();
+
+  /** The entry of {@code key}, tombstones included, or null. */
+  Entry get(byte[] key);
+
+  void commit(Mutation mutation);
+
+  /** A consistent read-only view as of now; later commits do not show through it. */
+  View snapshot();
+
+  /** Every entry that is not a tombstone, in ascending unsigned byte order of keys. */
+  void forEachLive(Consumer<Entry> visitor);
+
+  @Override
+  void close();
+
+  /** A point-in-time view. */
+  interface View extends AutoCloseable {
+    Entry get(byte[] key);
+
+    /**
+     * Visits log records of {@code origin} with {@code afterSeq < seq <= uptoSeq} in ascending
+     * order while the visitor returns true. Returns the last sequence visited, or afterSeq.
+     */
+    long scanLog(long origin, long afterSeq, long uptoSeq, LogVisitor visitor);
+
+    @Override
+    void close();
+  }
+
+  @FunctionalInterface
+  interface LogVisitor {
+    boolean visit(long seq, byte[] key);
+  }
+}

@@ -1,0 +1,101 @@
+package kvs.storage;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import kvs.core.Entry;
+import kvs.core.Mutation;
+import kvs.core.ReplicaMeta;
+import kvs.core.Store;
+
+/**
+ * A store in memory for tests and the simulator. {@link #durableCopy()} is what survives a crash:
+ * since every commit is atomic and immediate here, that is simply everything committed.
+ */
+public final class MemoryStore implements Store {
+  private final TreeMap<byte[], Entry> data;
+  private final TreeMap<Long, TreeMap<Long, byte[]>> log;
+  private ReplicaMeta meta;
+
+  public MemoryStore() {
+    this(new TreeMap<>(Arrays::compareUnsigned), new TreeMap<>(), null);
+  }
+
+  private MemoryStore(TreeMap<byte[], Entry> data, TreeMap<Long, TreeMap<Long, byte[]>> log,
+      ReplicaMeta meta) {
+    this.data = data;
+    this.log = log;
+    this.meta = meta;
+  }
+
+  /** An independent copy of everything committed so far. */
+  public MemoryStore durableCopy() {
+    TreeMap<Long, TreeMap<Long, byte[]>> logCopy = new TreeMap<>();
+    log.forEach((o, m) -> logCopy.put(o, new TreeMap<>(m)));
+    return new MemoryStore(new TreeMap<>(data), logCopy, meta);
+  }
+
+  public int logSize() {
+    return log.values().stream().mapToInt(Map::size).sum();
+  }
+
+  @Override
+  public ReplicaMeta loadMeta() {
+    return meta;
+  }
+
+  @Override
+  public Entry get(byte[] key) {
+    return data.get(key);
+  }
+
+  @Override
+  public void commit(Mutation m) {
+    for (long[] dot : m.logRemovals()) {
+      TreeMap<Long, byte[]> seqs = log.get(dot[0]);
+      if (seqs != null) seqs.remove(dot[1]);
+    }
+    for (Entry e : m.puts()) {
+      data.put(e.key(), e);
+      log.computeIfAbsent(e.origin(), o -> new TreeMap<>()).put(e.seq(), e.key());
+    }
+    if (m.meta() != null) meta = m.meta();
+  }
+
+  @Override
+  public View snapshot() {
+    MemoryStore copy = durableCopy();
+    return new View() {
+      @Override
+      public Entry get(byte[] key) {
+        return copy.get(key);
+      }
+
+      @Override
+      public long scanLog(long origin, long afterSeq, long uptoSeq, LogVisitor visitor) {
+        TreeMap<Long, byte[]> seqs = copy.log.get(origin);
+        long last = afterSeq;
+        if (seqs == null) return last;
+        for (Map.Entry<Long, byte[]> e : seqs.subMap(afterSeq, false, uptoSeq, true).entrySet()) {
+          last = e.getKey();
+          if (!visitor.visit(e.getKey(), e.getValue())) break;
+        }
+        return last;
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  @Override
+  public void forEachLive(Consumer<Entry> visitor) {
+    for (Entry e : data.values()) {
+      if (!e.isTombstone()) visitor.accept(e);
+    }
+  }
+
+  @Override
+  public void close() {}
+}

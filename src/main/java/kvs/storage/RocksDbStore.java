@@ -1,0 +1,228 @@
+package kvs.storage;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import kvs.core.CorruptDataException;
+import kvs.core.Entry;
+import kvs.core.EntryCodec;
+import kvs.core.Mutation;
+import kvs.core.ReplicaMeta;
+import kvs.core.Store;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Snapshot;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The server's store on RocksDB. Column families: {@code default} holds the replica metadata,
+ * {@code data} maps key to encoded entry, {@code log} maps {@code origin:8 seq:8} (big-endian, so
+ * byte order is numeric order) to key. Each {@link Mutation} is one {@link WriteBatch}, so data,
+ * log and metadata change together or not at all.
+ *
+ * <p>Without {@code syncWrites} a commit is in the write-ahead log in the operating system's
+ * page cache when it returns: it survives SIGKILL of the process, not power loss. With it, every
+ * commit is fsynced first.
+ */
+public final class RocksDbStore implements Store {
+  private static final byte[] META_KEY = "replica".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private final RocksDB db;
+  private final DBOptions dbOptions;
+  private final ColumnFamilyOptions cfOptions;
+  private final ColumnFamilyHandle metaCf;
+  private final ColumnFamilyHandle dataCf;
+  private final ColumnFamilyHandle logCf;
+  private final WriteOptions writeOptions;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  private RocksDbStore(Path dir, boolean syncWrites) {
+    dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+        .setParanoidChecks(true).setMaxBackgroundJobs(2).setKeepLogFileNum(2);
+    cfOptions = new ColumnFamilyOptions().setWriteBufferSize(32L << 20);
+    List<ColumnFamilyDescriptor> descriptors = List.of(
+        new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+        new ColumnFamilyDescriptor("data".getBytes(), cfOptions),
+        new ColumnFamilyDescriptor("log".getBytes(), cfOptions));
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    try {
+      db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+    } catch (RocksDBException e) {
+      dbOptions.close();
+      cfOptions.close();
+      throw new StoreOpenException("cannot open data directory " + dir + ": " + e.getMessage(), e);
+    }
+    metaCf = handles.get(0);
+    dataCf = handles.get(1);
+    logCf = handles.get(2);
+    closeables.addAll(handles);
+    writeOptions = new WriteOptions().setSync(syncWrites);
+  }
+
+  /**
+   * Opens or creates the store in {@code dir}.
+   *
+   * @throws StoreOpenException when the directory is unusable: corrupt, locked by another
+   *     process, from an incompatible version, or on a disk that is full
+   */
+  public static RocksDbStore open(Path dir, boolean syncWrites) {
+    try {
+      Files.createDirectories(dir);
+    } catch (java.io.IOException e) {
+      throw new StoreOpenException("cannot create data directory " + dir + ": " + e, e);
+    }
+    RocksDbStore store = new RocksDbStore(dir, syncWrites);
+    try {
+      store.validate();
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    return store;
+  }
+
+  /** Refuses a directory whose metadata is missing while it holds data, or does not decode. */
+  private void validate() {
+    ReplicaMeta meta;
+    try {
+      meta = loadMeta();
+    } catch (CorruptDataException e) {
+      throw new StoreOpenException("data directory is corrupt or from another version: "
+          + e.getMessage(), e);
+    }
+    if (meta == null) {
+      try (RocksIterator it = db.newIterator(dataCf)) {
+        it.seekToFirst();
+        if (it.isValid()) {
+          throw new StoreOpenException("data directory holds data but no replica metadata", null);
+        }
+      }
+    }
+  }
+
+  @Override
+  public ReplicaMeta loadMeta() {
+    byte[] bytes = getOrFail(metaCf, null, META_KEY);
+    return bytes == null ? null : ReplicaMeta.decode(bytes);
+  }
+
+  @Override
+  public Entry get(byte[] key) {
+    byte[] stored = getOrFail(dataCf, null, key);
+    return stored == null ? null : EntryCodec.decodeStored(key, stored);
+  }
+
+  private byte[] getOrFail(ColumnFamilyHandle cf, ReadOptions ro, byte[] key) {
+    try {
+      return ro == null ? db.get(cf, key) : db.get(cf, ro, key);
+    } catch (RocksDBException e) {
+      throw new StorageFailure("read failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void commit(Mutation m) {
+    try (WriteBatch batch = new WriteBatch()) {
+      for (long[] dot : m.logRemovals()) batch.delete(logCf, logKey(dot[0], dot[1]));
+      for (Entry e : m.puts()) {
+        batch.put(dataCf, e.key(), EntryCodec.encodeStored(e));
+        batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
+      }
+      if (m.meta() != null) batch.put(metaCf, META_KEY, m.meta().encode());
+      db.write(writeOptions, batch);
+    } catch (RocksDBException e) {
+      throw new StorageFailure("write failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Forces the write-ahead log to disk: every commit so far survives power loss. */
+  public void syncWal() {
+    try {
+      db.syncWal();
+    } catch (RocksDBException e) {
+      throw new StorageFailure("fsync failed: " + e.getMessage(), e);
+    }
+  }
+
+  static byte[] logKey(long origin, long seq) {
+    return ByteBuffer.allocate(16).putLong(origin).putLong(seq).array();
+  }
+
+  @Override
+  public View snapshot() {
+    Snapshot snapshot = db.getSnapshot();
+    ReadOptions ro = new ReadOptions().setSnapshot(snapshot);
+    return new View() {
+      private boolean closed;
+
+      @Override
+      public Entry get(byte[] key) {
+        byte[] stored = getOrFail(dataCf, ro, key);
+        return stored == null ? null : EntryCodec.decodeStored(key, stored);
+      }
+
+      @Override
+      public long scanLog(long origin, long afterSeq, long uptoSeq, LogVisitor visitor) {
+        long last = afterSeq;
+        try (RocksIterator it = db.newIterator(logCf, ro)) {
+          for (it.seek(logKey(origin, afterSeq + 1)); it.isValid(); it.next()) {
+            ByteBuffer k = ByteBuffer.wrap(it.key());
+            if (k.getLong() != origin) break;
+            long seq = k.getLong();
+            if (seq > uptoSeq) break;
+            last = seq;
+            if (!visitor.visit(seq, it.value())) break;
+          }
+        }
+        return last;
+      }
+
+      @Override
+      public void close() {
+        if (closed) return;
+        closed = true;
+        ro.close();
+        db.releaseSnapshot(snapshot);
+      }
+    };
+  }
+
+  @Override
+  public void forEachLive(Consumer<Entry> visitor) {
+    try (RocksIterator it = db.newIterator(dataCf)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        Entry e = EntryCodec.decodeStored(it.key(), it.value());
+        if (!e.isTombstone()) visitor.accept(e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    for (AutoCloseable c : closeables) {
+      try {
+        c.close();
+      } catch (Exception ignored) {
+        // closing on shutdown: nothing useful to do with a failure here
+      }
+    }
+    db.close();
+    writeOptions.close();
+    dbOptions.close();
+    cfOptions.close();
+  }
+}
