@@ -1,11 +1,112 @@
 package kvs.cli;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import kvs.client.KvsClient;
+import kvs.client.KvsException;
+import kvs.client.ReadResult;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "client", description = "A client agent driven line by line on standard input.")
-public final class ClientAgentCommand implements java.util.concurrent.Callable<Integer> {
+/**
+ * {@code kvs client}: one client session driven line by line on standard input by the master
+ * (protocol in docs/internal-protocol.md). It exits when standard input ends.
+ */
+@Command(name = "client", mixinStandardHelpOptions = true,
+    description = "A client agent: reads requests line by line on standard input, one reply line each.")
+public final class ClientAgentCommand implements Callable<Integer> {
+  @Option(names = "--id", required = true, description = "This client's id (for messages).")
+  int id;
+
   @Override
-  public Integer call() {
-    throw new UnsupportedOperationException("being written");
+  public Integer call() throws IOException {
+    InputStream in = new BufferedInputStream(System.in, 1 << 16);
+    OutputStream out = new BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 16);
+    try (KvsClient client = KvsClient.builder().maxAttempts(1).build()) {
+      byte[] line;
+      while ((line = readLine(in)) != null) {
+        out.write(handle(client, line));
+        out.write('\n');
+        out.flush();
+      }
+    }
+    return 0;
+  }
+
+  private byte[] handle(KvsClient client, byte[] line) {
+    String[] w = new String(line, StandardCharsets.ISO_8859_1).split(" ", -1);
+    try {
+      switch (w[0]) {
+        case "connect" -> {
+          if (w.length != 3) return error("usage: connect HOST PORT");
+          client.useServer(w[1], Integer.parseInt(w[2]));
+          return ok();
+        }
+        case "disconnect" -> {
+          client.disconnect();
+          return ok();
+        }
+        case "put" -> {
+          if (w.length != 3) return error("usage: put KEY VALUE");
+          client.put(bytes(w[1]), bytes(w[2]));
+          return ok();
+        }
+        case "delete" -> {
+          if (w.length != 2) return error("usage: delete KEY");
+          client.delete(bytes(w[1]));
+          return ok();
+        }
+        case "get" -> {
+          if (w.length != 2) return error("usage: get KEY");
+          ReadResult r = client.get(bytes(w[1]));
+          return switch (r.status()) {
+            case FOUND -> concat(bytes("VALUE "), r.value());
+            case NOT_FOUND -> bytes("ERR_KEY");
+            case DEPENDENCY_MISSING -> bytes("ERR_DEP");
+          };
+        }
+        default -> {
+          return error("unknown request '" + w[0] + "'");
+        }
+      }
+    } catch (KvsException | IllegalArgumentException | redis.clients.jedis.exceptions.JedisException e) {
+      return error(String.valueOf(e.getMessage()).replace('\n', ' '));
+    }
+  }
+
+  private static byte[] ok() {
+    return bytes("OK");
+  }
+
+  private byte[] error(String message) {
+    return bytes("ERROR client " + id + ": " + message);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] r = new byte[a.length + b.length];
+    System.arraycopy(a, 0, r, 0, a.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
+  /** One line without its '\n', or null at end of input. */
+  private static byte[] readLine(InputStream in) throws IOException {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream(128);
+    int c;
+    while ((c = in.read()) >= 0) {
+      if (c == '\n') return buf.toByteArray();
+      buf.write(c);
+    }
+    return buf.size() > 0 ? buf.toByteArray() : null;
   }
 }

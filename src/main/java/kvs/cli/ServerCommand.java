@@ -1,11 +1,129 @@
 package kvs.cli;
 
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import kvs.net.Limits;
+import kvs.server.Clock;
+import kvs.server.Node;
+import kvs.server.ServerConfig;
+import kvs.storage.StoreOpenException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "server", description = "Runs one server.")
-public final class ServerCommand implements java.util.concurrent.Callable<Integer> {
+/** {@code kvs server}: runs one server in the foreground. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+    description = {"Runs one server. Prints 'READY <port>' on standard output once it serves and"
+        + " has dialled its peers.",
+        "The cluster secret is read from the environment variable KVS_CLUSTER_SECRET."})
+public final class ServerCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--id", required = true, description = "This server's id (a non-negative integer).")
+  int id;
+
+  @Option(names = "--data-dir", required = true, description = "Directory of this server's data.")
+  Path dataDir;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--port", defaultValue = "0",
+      description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--peer", paramLabel = "ID=HOST:PORT",
+      description = "A server to link to at start; repeat for each.")
+  List<String> peers = List.of();
+
+  @Option(names = "--fsync",
+      description = "Acknowledge a write only once it is fsynced (survives power loss); writes"
+          + " waiting at the same time share one fsync.")
+  boolean fsync;
+
+  @Option(names = "--requirepass", description = "Clients must AUTH with this password.")
+  String requirePass;
+
+  @Option(names = "--exit-on-stdin-eof",
+      description = "Exit when standard input closes (used by the master so no server outlives it).")
+  boolean exitOnStdinEof;
+
   @Override
-  public Integer call() {
-    throw new UnsupportedOperationException("being written");
+  public Integer call() throws Exception {
+    if (id < 0) throw new ParameterException(spec.commandLine(), "--id must be >= 0, got " + id);
+    if (port < 0 || port > 65535) {
+      throw new ParameterException(spec.commandLine(), "--port must be in 0..65535, got " + port);
+    }
+    Map<Integer, InetSocketAddress> peerMap = parsePeers();
+    String secret = System.getenv("KVS_CLUSTER_SECRET");
+    if (secret == null || secret.isEmpty()) {
+      if (!peerMap.isEmpty()) {
+        throw new ParameterException(spec.commandLine(),
+            "--peer needs the cluster secret in the environment variable KVS_CLUSTER_SECRET");
+      }
+      byte[] random = new byte[16];
+      new SecureRandom().nextBytes(random);
+      secret = HexFormat.of().formatHex(random); // a lone server: nobody can join it
+    }
+    ServerConfig config = new ServerConfig(id, host, port, dataDir, peerMap, secret, requirePass,
+        fsync, Limits.DEFAULT);
+    Node node;
+    try {
+      node = Node.start(config, Clock.SYSTEM);
+    } catch (StoreOpenException | IllegalStateException e) {
+      System.err.println("server " + id + ": cannot start: " + e.getMessage());
+      return 2;
+    }
+    node.dialConfiguredPeers().sync();
+    System.out.println("READY " + node.port());
+    System.out.flush();
+    if (exitOnStdinEof) {
+      Thread watcher = new Thread(() -> {
+        try {
+          while (System.in.read() >= 0) {
+            // the master never writes; reading only detects the end of the pipe
+          }
+        } catch (java.io.IOException ignored) {
+          // a broken pipe means the same as end of input
+        }
+        // Like SIGKILL, but on purpose: every acknowledged write is already in the log.
+        Runtime.getRuntime().halt(0);
+      }, "stdin-watcher");
+      watcher.setDaemon(true);
+      watcher.start();
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "shutdown"));
+    Thread.currentThread().join();
+    return 0;
+  }
+
+  private Map<Integer, InetSocketAddress> parsePeers() {
+    Map<Integer, InetSocketAddress> out = new LinkedHashMap<>();
+    for (String p : peers) {
+      int eq = p.indexOf('=');
+      int colon = p.lastIndexOf(':');
+      try {
+        if (eq <= 0 || colon < eq) throw new NumberFormatException();
+        int peerId = Integer.parseInt(p.substring(0, eq));
+        int peerPort = Integer.parseInt(p.substring(colon + 1));
+        if (peerId < 0 || peerId == id || peerPort < 1 || peerPort > 65535) {
+          throw new NumberFormatException();
+        }
+        out.put(peerId, InetSocketAddress.createUnresolved(p.substring(eq + 1, colon), peerPort));
+      } catch (NumberFormatException e) {
+        throw new ParameterException(spec.commandLine(), "--peer must be ID=HOST:PORT with a"
+            + " non-negative id other than this server's and a port in 1..65535, got '" + p + "'");
+      }
+    }
+    return out;
   }
 }

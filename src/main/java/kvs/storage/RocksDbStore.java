@@ -38,7 +38,7 @@ public final class RocksDbStore implements Store {
   private static final byte[] META_KEY = "replica".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   static {
-    RocksDB.loadLibrary();
+    RocksDbNative.load();
   }
 
   private final RocksDB db;

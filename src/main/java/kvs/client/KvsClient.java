@@ -1,0 +1,268 @@
+package kvs.client;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import kvs.core.SessionToken;
+import redis.clients.jedis.ClientSetInfoConfig;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.commands.ProtocolCommand;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+/**
+ * The Java client: one session (read your writes, monotonic reads) over one or more servers.
+ *
+ * <p>The client keeps its session token itself, updated from every reply, so it can carry the
+ * session to another server even when the old one is unreachable. Connecting to a server hands
+ * it the token ({@code KVS.SESSION}). When a server is unreachable, times out, or cannot serve
+ * a read because it lacks writes the session has seen ({@code ERR_DEP}), the client tries the
+ * next server, up to {@code maxAttempts} tries with exponential backoff, as Azure Cosmos DB's
+ * SDK retries {@code ReadSessionNotAvailable}. With one server and one attempt it never retries,
+ * which is what the master's client agent uses.
+ *
+ * <pre>{@code
+ * try (KvsClient kv = KvsClient.builder()
+ *     .server("127.0.0.1", 7000).server("127.0.0.1", 7001)
+ *     .maxAttempts(4).build()) {
+ *   kv.put("user:1".getBytes(), "ada".getBytes());
+ *   ReadResult r = kv.get("user:1".getBytes()); // FOUND "ada", on whichever server answers
+ *   String token = kv.sessionToken();            // hand to another process: Builder.session(token)
+ * }
+ * }</pre>
+ *
+ * <p>Not thread-safe: a session is a sequence of requests. Use one client per session.
+ */
+public final class KvsClient implements AutoCloseable {
+  private static final ProtocolCommand PUT = () -> "KVS.PUT".getBytes();
+  private static final ProtocolCommand DEL = () -> "KVS.DEL".getBytes();
+  private static final ProtocolCommand GET = () -> "KVS.GET".getBytes();
+  private static final ProtocolCommand SESSION = () -> "KVS.SESSION".getBytes();
+
+  private final List<HostAndPort> servers;
+  private final DefaultJedisClientConfig jedisConfig;
+  private final int maxAttempts;
+  private final long backoffMs;
+  private final SessionToken session;
+  private int current;
+  private Jedis connection;
+
+  private KvsClient(Builder b) {
+    this.servers = new ArrayList<>(b.servers);
+    this.maxAttempts = b.maxAttempts;
+    this.backoffMs = b.backoff.toMillis();
+    this.session = b.session == null ? new SessionToken() : SessionToken.fromText(b.session);
+    DefaultJedisClientConfig.Builder jc = DefaultJedisClientConfig.builder()
+        .connectionTimeoutMillis((int) b.connectTimeout.toMillis())
+        .socketTimeoutMillis((int) b.requestTimeout.toMillis())
+        .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
+    if (b.password != null) jc.password(b.password);
+    this.jedisConfig = jc.build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Writes {@code value} under {@code key}; returns once the server has stored it durably. */
+  public void put(byte[] key, byte[] value) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(value, "value");
+    execute(false, jedis -> recordDot(jedis.sendCommand(PUT, key, value)));
+  }
+
+  /** Deletes {@code key}: afterwards it reads as absent everywhere once the delete propagated. */
+  public void delete(byte[] key) {
+    Objects.requireNonNull(key, "key");
+    execute(false, jedis -> recordDot(jedis.sendCommand(DEL, key)));
+  }
+
+  /** Reads {@code key}: a value at least as new as this session has seen, absent, or refused. */
+  public ReadResult get(byte[] key) {
+    Objects.requireNonNull(key, "key");
+    return execute(true, jedis -> {
+      List<?> reply = (List<?>) jedis.sendCommand(GET, key);
+      if (reply.size() == 4) {
+        session.observe((Long) reply.get(1), (Long) reply.get(2), (Long) reply.get(3));
+      }
+      byte[] value = (byte[]) reply.get(0);
+      return value == null ? ReadResult.NOT_FOUND : new ReadResult(ReadResult.Status.FOUND, value);
+    });
+  }
+
+  /** The session token, to carry this session to another client ({@link Builder#session}). */
+  public String sessionToken() {
+    return session.toText();
+  }
+
+  /**
+   * Moves this session to {@code host:port}: it becomes the only server of this client and is
+   * connected to now, so an unreachable server is reported here.
+   */
+  public void useServer(String host, int port) {
+    closeConnection();
+    servers.clear();
+    servers.add(new HostAndPort(host, port));
+    current = 0;
+    connection();
+  }
+
+  /** Drops the connection; the session is kept for the next request or {@link #useServer}. */
+  public void disconnect() {
+    closeConnection();
+  }
+
+  @Override
+  public void close() {
+    closeConnection();
+  }
+
+  private Object recordDot(Object reply) {
+    List<?> dot = (List<?>) reply;
+    session.observe((Long) dot.get(0), (Long) dot.get(1), (Long) dot.get(2));
+    return null;
+  }
+
+  private interface Request<T> {
+    T run(Jedis jedis);
+  }
+
+  private <T> T execute(boolean isRead, Request<T> request) {
+    if (servers.isEmpty()) throw new KvsException("no server configured", null);
+    RuntimeException last = null;
+    for (int attempt = 0; attempt < maxAttempts; attempt++) {
+      if (attempt > 0) backoff(attempt);
+      try {
+        return request.run(connection());
+      } catch (JedisConnectionException e) {
+        closeConnection();
+        last = e;
+      } catch (JedisDataException e) {
+        String msg = String.valueOf(e.getMessage());
+        if (!msg.startsWith("ERR_DEP")) throw new KvsException(msg, e);
+        if (attempt == maxAttempts - 1) {
+          @SuppressWarnings("unchecked")
+          T refused = (T) ReadResult.DEPENDENCY_MISSING;
+          if (isRead) return refused;
+        }
+        last = e;
+      }
+      nextServer();
+    }
+    throw new KvsException("request failed after " + maxAttempts + " attempt(s): "
+        + (last == null ? "?" : last.getMessage()), last);
+  }
+
+  private void nextServer() {
+    if (servers.size() > 1) {
+      closeConnection();
+      current = (current + 1) % servers.size();
+    }
+  }
+
+  private void backoff(int attempt) {
+    long ms = Math.min(1_000, backoffMs << Math.min(attempt - 1, 10));
+    if (ms <= 0) return;
+    try {
+      Thread.sleep(ms); // retry pacing between attempts; never on the path of a successful request
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KvsException("interrupted", e);
+    }
+  }
+
+  private Jedis connection() {
+    if (connection == null) {
+      Jedis j = new Jedis(servers.get(current), jedisConfig);
+      try {
+        j.sendCommand(SESSION, session.toText().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      } catch (RuntimeException e) {
+        j.close();
+        throw e;
+      }
+      connection = j;
+    }
+    return connection;
+  }
+
+  private void closeConnection() {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (RuntimeException ignored) {
+        // the connection is being thrown away either way
+      }
+      connection = null;
+    }
+  }
+
+  /** Configuration of a {@link KvsClient}; every setting checks its argument. */
+  public static final class Builder {
+    private final List<HostAndPort> servers = new ArrayList<>();
+    private Duration connectTimeout = Duration.ofSeconds(2);
+    private Duration requestTimeout = Duration.ofSeconds(10);
+    private int maxAttempts = 3;
+    private Duration backoff = Duration.ofMillis(20);
+    private String password;
+    private String session;
+
+    private Builder() {}
+
+    /** Adds a server; requests go to the first and fail over in the order added. */
+    public Builder server(String host, int port) {
+      if (port < 1 || port > 65535) throw new IllegalArgumentException("port out of range: " + port);
+      servers.add(new HostAndPort(Objects.requireNonNull(host, "host"), port));
+      return this;
+    }
+
+    public Builder connectTimeout(Duration d) {
+      this.connectTimeout = positive(d, "connectTimeout");
+      return this;
+    }
+
+    public Builder requestTimeout(Duration d) {
+      this.requestTimeout = positive(d, "requestTimeout");
+      return this;
+    }
+
+    /** Tries per request, across servers; 1 means no retry. */
+    public Builder maxAttempts(int n) {
+      if (n < 1) throw new IllegalArgumentException("maxAttempts must be >= 1, got " + n);
+      this.maxAttempts = n;
+      return this;
+    }
+
+    /** First pause between tries; doubles each try, capped at one second. */
+    public Builder backoff(Duration d) {
+      if (d.isNegative()) throw new IllegalArgumentException("backoff must be >= 0, got " + d);
+      this.backoff = d;
+      return this;
+    }
+
+    public Builder password(String password) {
+      this.password = password;
+      return this;
+    }
+
+    /** Continues a session exported by {@link KvsClient#sessionToken()}. */
+    public Builder session(String token) {
+      SessionToken.fromText(token); // rejects a malformed token here, not at first use
+      this.session = token;
+      return this;
+    }
+
+    public KvsClient build() {
+      return new KvsClient(this);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      if (d.isZero() || d.isNegative()) {
+        throw new IllegalArgumentException(name + " must be positive, got " + d);
+      }
+      return d;
+    }
+  }
+}

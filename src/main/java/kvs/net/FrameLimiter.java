@@ -1,0 +1,75 @@
+package kvs.net;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.redis.ArrayHeaderRedisMessage;
+import io.netty.handler.codec.redis.BulkStringHeaderRedisMessage;
+import io.netty.handler.codec.redis.ErrorRedisMessage;
+import io.netty.handler.codec.redis.LastBulkStringRedisContent;
+import io.netty.handler.codec.redis.BulkStringRedisContent;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * Sits between the RESP decoder and the aggregators and checks what a peer announces before
+ * the aggregators allocate for it: an array longer than the limit, an array nested in an array
+ * (no command is nested; Netty's aggregator would otherwise build arbitrarily deep trees) or a
+ * bulk string longer than the limit. A violation gets one error reply and the connection closes,
+ * since the rest of the stream can no longer be framed.
+ */
+public final class FrameLimiter extends ChannelInboundHandlerAdapter {
+  private final Limits limits;
+  private long arrayElementsLeft; // elements still expected of the current top-level array
+  private boolean inBulk;
+  private boolean failed;
+
+  public FrameLimiter(Limits limits) {
+    this.limits = limits;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (failed) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof ArrayHeaderRedisMessage header) {
+      if (arrayElementsLeft > 0) {
+        fail(ctx, msg, "Protocol error: nested arrays are not accepted");
+        return;
+      }
+      if (header.length() > limits.arrayLengthMax()) {
+        fail(ctx, msg, "Protocol error: invalid multibulk length " + header.length()
+            + " (limit " + limits.arrayLengthMax() + ")");
+        return;
+      }
+      arrayElementsLeft = Math.max(0, header.length());
+    } else if (msg instanceof BulkStringHeaderRedisMessage header) {
+      if (header.bulkStringLength() > limits.bulkBytesMax()) {
+        fail(ctx, msg, "Protocol error: invalid bulk length " + header.bulkStringLength()
+            + " (limit " + limits.bulkBytesMax() + ")");
+        return;
+      }
+      inBulk = header.bulkStringLength() > 0;
+      if (!inBulk) elementDone();
+    } else if (msg instanceof BulkStringRedisContent) {
+      if (msg instanceof LastBulkStringRedisContent) {
+        inBulk = false;
+        elementDone();
+      }
+    } else {
+      elementDone();
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  private void elementDone() {
+    if (arrayElementsLeft > 0) arrayElementsLeft--;
+  }
+
+  private void fail(ChannelHandlerContext ctx, Object msg, String error) {
+    failed = true;
+    ReferenceCountUtil.release(msg);
+    ctx.writeAndFlush(new ErrorRedisMessage("ERR " + error))
+        .addListener(f -> ctx.close());
+  }
+}

@@ -1,0 +1,21 @@
+package kvs.net;
+
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.redis.RedisArrayAggregator;
+import io.netty.handler.codec.redis.RedisBulkStringAggregator;
+import io.netty.handler.codec.redis.RedisDecoder;
+import io.netty.handler.codec.redis.RedisEncoder;
+
+/** Installs RESP framing with limits: decoder, limit checks, aggregators, encoder. */
+public final class RespPipeline {
+  private RespPipeline() {}
+
+  public static void install(ChannelPipeline p, Limits limits) {
+    p.addLast("resp-decoder", new RedisDecoder(limits.inlineBytesMax(),
+        io.netty.handler.codec.redis.FixedRedisMessagePool.INSTANCE, true));
+    p.addLast("resp-limits", new FrameLimiter(limits));
+    p.addLast("resp-bulk", new RedisBulkStringAggregator());
+    p.addLast("resp-array", new RedisArrayAggregator());
+    p.addLast("resp-encoder", new RedisEncoder());
+  }
+}

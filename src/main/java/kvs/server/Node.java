@@ -1,0 +1,199 @@
+package kvs.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import kvs.core.Replica;
+import kvs.net.RespPipeline;
+import kvs.net.Transport;
+import kvs.storage.RocksDbStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One server: a replica, its store, and the network around it.
+ *
+ * <p>Threading follows Redis: one event-loop thread owns the replica and every connection, so the
+ * core needs no locks and requests are served in arrival order. The only other thread is the
+ * fsync thread of {@code --fsync} mode, which syncs the write-ahead log for a whole group of
+ * writes at once (group commit) and hands their acknowledgements back to the event loop.
+ */
+public final class Node implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+  final ServerConfig config;
+  final Clock clock;
+  final EventLoopGroup group;
+  final EventLoop loop;
+  final RocksDbStore store;
+  final Replica replica;
+  final PeerLinks links;
+  final StateWatchers watchers;
+  private final ExecutorService fsyncThread;
+  private List<Runnable> awaitingSync = new ArrayList<>();
+  private boolean syncRunning;
+  private boolean replicationScheduled;
+  private Channel serverChannel;
+  private volatile boolean closed;
+
+  private Node(ServerConfig config, Clock clock) {
+    this.config = config;
+    this.clock = clock;
+    this.store = RocksDbStore.open(config.dataDir(), false);
+    Replica r;
+    try {
+      r = Replica.open(store, config.id(), new SecureRandom().nextInt());
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    this.replica = r;
+    this.group = Transport.newGroup(1);
+    this.loop = group.next();
+    this.links = new PeerLinks(this);
+    this.watchers = new StateWatchers(this);
+    this.fsyncThread = config.fsync()
+        ? Executors.newSingleThreadExecutor(runnable -> {
+          Thread t = new Thread(runnable, "fsync");
+          t.setDaemon(true);
+          return t;
+        })
+        : null;
+  }
+
+  /**
+   * Opens the store, binds the port and dials the configured peers. The returned future
+   * completes once the port serves and every dial has either linked or failed.
+   */
+  public static Node start(ServerConfig config, Clock clock) throws InterruptedException {
+    Node node = new Node(config, clock);
+    try {
+      node.bind();
+    } catch (RuntimeException | InterruptedException e) {
+      node.close();
+      throw e;
+    }
+    return node;
+  }
+
+  private void bind() throws InterruptedException {
+    ServerBootstrap b = new ServerBootstrap()
+        .group(group)
+        .channel(Transport.serverChannel())
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+            new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            RespPipeline.install(ch.pipeline(), config.limits());
+            ch.pipeline().addLast("connection", new ConnectionHandler(Node.this));
+          }
+        });
+    serverChannel = b.bind(config.host(), config.port()).sync().channel();
+  }
+
+  public int port() {
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  /** Dials every configured peer; completes when each dial has linked or failed. */
+  public Future<Void> dialConfiguredPeers() {
+    Promise<Void> all = loop.newPromise();
+    Map<Integer, InetSocketAddress> peers = config.peers();
+    if (peers.isEmpty()) return all.setSuccess(null);
+    int[] left = {peers.size()};
+    loop.execute(() -> peers.forEach((id, addr) -> links.connect(id, addr).addListener(f -> {
+      if (!f.isSuccess()) {
+        log.warn("server {}: could not link to server {} at {}: {}", config.id(), id, addr,
+            f.cause() == null ? "?" : f.cause().getMessage());
+      }
+      if (--left[0] == 0) all.setSuccess(null);
+    })));
+    return all;
+  }
+
+  /** Runs {@code ack} once the writes committed so far are as durable as configured. */
+  void whenDurable(Runnable ack) {
+    if (fsyncThread == null) {
+      ack.run();
+      return;
+    }
+    awaitingSync.add(ack);
+    maybeStartSync();
+  }
+
+  private void maybeStartSync() {
+    if (syncRunning || awaitingSync.isEmpty()) return;
+    syncRunning = true;
+    List<Runnable> group = awaitingSync;
+    awaitingSync = new ArrayList<>();
+    fsyncThread.execute(() -> {
+      RuntimeException failure = null;
+      try {
+        store.syncWal();
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+      RuntimeException f = failure;
+      loop.execute(() -> {
+        syncRunning = false;
+        if (f != null) {
+          log.error("server {}: fsync failed, stopping: {}", config.id(), f.getMessage());
+          Runtime.getRuntime().halt(3);
+        }
+        group.forEach(Runnable::run);
+        maybeStartSync();
+      });
+    });
+  }
+
+  /** Called on the loop after every change of the replica: replicate and wake watchers. */
+  void onReplicaChanged() {
+    if (replicationScheduled) return;
+    replicationScheduled = true;
+    // Deferred to the end of this loop turn so writes pipelined in one read share one delta.
+    loop.execute(() -> {
+      replicationScheduled = false;
+      links.sendAll();
+      watchers.check();
+    });
+  }
+
+  /** The state digest compared by stabilize: equal states mean equal data. */
+  String stateText() {
+    return Long.toHexString(replica.digest()) + " " + replica.vv();
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  @Override
+  public void close() {
+    if (closed) return;
+    closed = true;
+    try {
+      if (serverChannel != null) serverChannel.close().syncUninterruptibly();
+      group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    } finally {
+      if (fsyncThread != null) fsyncThread.shutdownNow();
+      store.close();
+    }
+  }
+}

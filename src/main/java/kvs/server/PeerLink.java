@@ -1,0 +1,192 @@
+package kvs.server;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.redis.ErrorRedisMessage;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Promise;
+import kvs.core.CorruptDataException;
+import kvs.core.DeltaChunk;
+import kvs.core.Replica;
+import kvs.core.VersionVector;
+import kvs.net.Resp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One replication link to a peer, after the handshake. Each side streams to the other the delta
+ * between its own vector and what it believes the peer holds ({@link #peerHas}), chunk by chunk
+ * from a snapshot, as fast as the socket drains and no faster (backpressure by channel
+ * writability, so a long partition heals without unbounded memory).
+ *
+ * <p>{@link #peerHas} starts as the vector the peer sent in the handshake, rises when a delta has
+ * been written in full (TCP delivers in order, and the peer applies in order), and rises when the
+ * peer's own deltas tell us what it holds. A new connection starts over from a fresh handshake,
+ * so nothing is assumed across reconnects.
+ */
+final class PeerLink extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(PeerLink.class);
+  static final String HELLO = "KVS.PEER";
+  static final String DELTA = "KVS.DELTA";
+  static final int CHUNK_BYTES = 256 * 1024;
+
+  final Node node;
+  final int peerId;
+  final Channel channel;
+  private final boolean dialledByUs;
+  private final VersionVector peerHas;
+  private Replica.DeltaStream streaming;
+
+  PeerLink(Node node, int peerId, Channel channel, VersionVector peerHas, boolean dialledByUs) {
+    this.node = node;
+    this.peerId = peerId;
+    this.channel = channel;
+    this.peerHas = peerHas;
+    this.dialledByUs = dialledByUs;
+  }
+
+  /** The handshake message the dialler sends. */
+  static RedisMessage hello(Node node) {
+    return Resp.command(HELLO, Resp.bytes(node.config.secret()),
+        Resp.bytes(Integer.toString(node.config.id())),
+        Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode());
+  }
+
+  /** The acceptor's answer to a valid hello. */
+  static RedisMessage welcome(Node node) {
+    return Resp.command(HELLO, Resp.bytes(Integer.toString(node.config.id())),
+        Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode());
+  }
+
+  /** Sends whatever the peer lacks, while the socket accepts more. */
+  void sendDeltas() {
+    boolean wrote = false;
+    while (channel.isActive() && channel.isWritable()) {
+      if (streaming == null) {
+        if (!node.replica.hasNewerThan(peerHas)) break;
+        streaming = node.replica.openDelta(peerHas);
+      }
+      DeltaChunk chunk = streaming.next(CHUNK_BYTES);
+      channel.write(Resp.command(DELTA, chunk.encode()), channel.voidPromise());
+      wrote = true;
+      if (chunk.isLast()) {
+        peerHas.mergeFrom(streaming.target());
+        streaming = null;
+      }
+    }
+    if (wrote) channel.flush();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    try {
+      byte[][] args = Resp.arguments((RedisMessage) msg);
+      if (args == null || args.length != 2 || !DELTA.equals(Resp.ascii(args[0]))) {
+        throw new CorruptDataException("unexpected message on a peer link");
+      }
+      DeltaChunk chunk = DeltaChunk.decode(args[1]);
+      boolean changed = node.replica.applyDelta(chunk);
+      if (chunk.isLast()) peerHas.mergeFrom(chunk.completes());
+      if (changed) node.onReplicaChanged();
+    } catch (CorruptDataException e) {
+      log.warn("server {}: dropping link to server {}: {}", node.config.id(), peerId,
+          e.getMessage());
+      ctx.close();
+    } finally {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable()) sendDeltas();
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (streaming != null) {
+      streaming.close();
+      streaming = null;
+    }
+    node.links.onClosed(this, dialledByUs);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("server {}: link to server {} failed: {}", node.config.id(), peerId, cause.toString());
+    ctx.close();
+  }
+
+  /** Turns an accepted connection whose hello was valid into a link. */
+  static void accept(Node node, ChannelHandlerContext ctx, int peerId, VersionVector peerHas) {
+    PeerLink link = new PeerLink(node, peerId, ctx.channel(), peerHas, false);
+    ctx.writeAndFlush(welcome(node));
+    ctx.pipeline().replace(ctx.handler(), "peer", link);
+    node.links.register(link);
+  }
+
+  /** The dialling side of the handshake. */
+  static final class Dialer extends ChannelInboundHandlerAdapter {
+    private final Node node;
+    private final int peerId;
+    private final Promise<Void> done;
+
+    Dialer(Node node, int peerId, Promise<Void> done) {
+      this.node = node;
+      this.peerId = peerId;
+      this.done = done;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      ctx.writeAndFlush(hello(node));
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        if (msg instanceof ErrorRedisMessage err) {
+          throw new IllegalStateException("server " + peerId + " refused the link: "
+              + err.content());
+        }
+        byte[][] args = Resp.arguments((RedisMessage) msg);
+        if (args == null || args.length != 4 || !HELLO.equals(Resp.ascii(args[0]))) {
+          throw new IllegalStateException("server " + peerId + " sent a bad handshake");
+        }
+        int id = Integer.parseInt(Resp.ascii(args[1]));
+        if (id != peerId) {
+          throw new IllegalStateException("expected server " + peerId + " but found server " + id);
+        }
+        VersionVector peerHas = VersionVector.decode(args[3]);
+        if (done.isDone() || node.links.isBlocked(peerId)) {
+          ctx.close(); // timed out meanwhile, or cut by the operator meanwhile
+          return;
+        }
+        PeerLink link = new PeerLink(node, peerId, ctx.channel(), peerHas, true);
+        ctx.pipeline().replace(this, "peer", link);
+        node.links.register(link);
+        done.trySuccess(null);
+      } catch (RuntimeException e) {
+        done.tryFailure(e);
+        ctx.close();
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      done.tryFailure(new IllegalStateException("server " + peerId + " closed the connection"));
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      done.tryFailure(cause);
+      ctx.close();
+    }
+  }
+}
