@@ -22,9 +22,8 @@ final class RocksDbNative {
 
   static synchronized void load() {
     if (loaded) return;
-    String name = Environment.getJniLibraryFileName("rocksdb");
     try {
-      Path cached = cachedCopy(name);
+      Path cached = cachedCopy();
       if (cached != null) {
         RocksDB.loadLibrary(List.of(cached.getParent().toString()));
         loaded = true;
@@ -37,14 +36,16 @@ final class RocksDbNative {
     loaded = true;
   }
 
-  private static Path cachedCopy(String name) throws IOException {
-    try (InputStream probe = RocksDB.class.getResourceAsStream("/" + name)) {
-      if (probe == null) return null;
-    }
-    long size;
-    try (var conn = RocksDB.class.getResource("/" + name).openConnection().getInputStream()) {
-      size = RocksDB.class.getResource("/" + name).openConnection().getContentLengthLong();
-    }
+  /**
+   * Copies the library out of the jar once. The resource is named for "rocksdb", while
+   * {@link RocksDB#loadLibrary(List)} looks for the file name it derives from "rocksdbjni".
+   */
+  private static Path cachedCopy() throws IOException {
+    String resource = "/" + Environment.getJniLibraryFileName("rocksdb");
+    String name = Environment.getJniLibraryFileName("rocksdbjni");
+    java.net.URL url = RocksDB.class.getResource(resource);
+    if (url == null) return null;
+    long size = url.openConnection().getContentLengthLong();
     String base = System.getenv("KVS_NATIVE_DIR");
     Path dir = base != null ? Path.of(base)
         : Path.of(System.getProperty("java.io.tmpdir"), "kvs-native-" + System.getProperty("user.name"));
@@ -53,7 +54,7 @@ final class RocksDbNative {
     if (Files.isRegularFile(target) && Files.size(target) == size) return target;
     Files.createDirectories(dirForVersion);
     Path tmp = Files.createTempFile(dirForVersion, name, ".part");
-    try (InputStream in = RocksDB.class.getResourceAsStream("/" + name)) {
+    try (InputStream in = url.openStream()) {
       Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
