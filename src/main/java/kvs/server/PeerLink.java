@@ -9,7 +9,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import kvs.core.CorruptDataException;
 import kvs.core.DeltaChunk;
-import kvs.core.Replica;
+import kvs.core.LinkState;
 import kvs.core.VersionVector;
 import kvs.net.Resp;
 import org.slf4j.Logger;
@@ -17,14 +17,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One replication link to a peer, after the handshake. Each side streams to the other the delta
- * between its own vector and what it believes the peer holds ({@link #peerHas}), chunk by chunk
+ * between its own vector and what it believes the peer holds, chunk by chunk
  * from a snapshot, as fast as the socket drains and no faster (backpressure by channel
  * writability, so a long partition heals without unbounded memory).
  *
- * <p>{@link #peerHas} starts as the vector the peer sent in the handshake, rises when a delta has
- * been written in full (TCP delivers in order, and the peer applies in order), and rises when the
- * peer's own deltas tell us what it holds. A new connection starts over from a fresh handshake,
- * so nothing is assumed across reconnects.
+ * <p>What the peer holds and what is being streamed is kept by {@link LinkState} in the core;
+ * this class only moves its chunks over the socket.
  */
 final class PeerLink extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(PeerLink.class);
@@ -36,14 +34,13 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
   final int peerId;
   final Channel channel;
   private final boolean dialledByUs;
-  private final VersionVector peerHas;
-  private Replica.DeltaStream streaming;
+  private final LinkState state;
 
   PeerLink(Node node, int peerId, Channel channel, VersionVector peerHas, boolean dialledByUs) {
     this.node = node;
     this.peerId = peerId;
     this.channel = channel;
-    this.peerHas = peerHas;
+    this.state = new LinkState(node.replica, peerHas);
     this.dialledByUs = dialledByUs;
   }
 
@@ -64,17 +61,10 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
   void sendDeltas() {
     boolean wrote = false;
     while (channel.isActive() && channel.isWritable()) {
-      if (streaming == null) {
-        if (!node.replica.hasNewerThan(peerHas)) break;
-        streaming = node.replica.openDelta(peerHas);
-      }
-      DeltaChunk chunk = streaming.next(CHUNK_BYTES);
+      DeltaChunk chunk = state.nextChunk(CHUNK_BYTES);
+      if (chunk == null) break;
       channel.write(Resp.command(DELTA, chunk.encode()), channel.voidPromise());
       wrote = true;
-      if (chunk.isLast()) {
-        peerHas.mergeFrom(streaming.target());
-        streaming = null;
-      }
     }
     if (wrote) channel.flush();
   }
@@ -87,9 +77,7 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
         throw new CorruptDataException("unexpected message on a peer link");
       }
       DeltaChunk chunk = DeltaChunk.decode(args[1]);
-      boolean changed = node.replica.applyDelta(chunk);
-      if (chunk.isLast()) peerHas.mergeFrom(chunk.completes());
-      if (changed) node.onReplicaChanged();
+      if (state.receive(chunk)) node.onReplicaChanged();
     } catch (CorruptDataException e) {
       log.warn("server {}: dropping link to server {}: {}", node.config.id(), peerId,
           e.getMessage());
@@ -107,10 +95,7 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    if (streaming != null) {
-      streaming.close();
-      streaming = null;
-    }
+    state.close();
     node.links.onClosed(this, dialledByUs);
   }
 
