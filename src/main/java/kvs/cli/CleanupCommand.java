@@ -1,11 +1,21 @@
 package kvs.cli;
 
+import java.util.concurrent.Callable;
+import kvs.master.Cleanup;
 import picocli.CommandLine.Command;
 
-@Command(name = "cleanup", description = "Stops leftover kvs processes.")
-public final class CleanupCommand implements java.util.concurrent.Callable<Integer> {
+@Command(
+    name = "cleanup",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Kills leftover server and client processes whose master is gone.",
+      "",
+      "Also removes the temporary data directories (kvs-master-*) such masters left behind.",
+      "Prints what it did."
+    })
+public final class CleanupCommand implements Callable<Integer> {
   @Override
   public Integer call() {
-    throw new UnsupportedOperationException("being written");
+    return Cleanup.run(System.out);
   }
 }

@@ -1,11 +1,73 @@
 package kvs.cli;
 
+import java.io.FileOutputStream;
+import java.io.FileDescriptor;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import kvs.master.Master;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
-@Command(name = "master", description = "Runs a command script from standard input.")
-public final class MasterCommand implements java.util.concurrent.Callable<Integer> {
+@Command(
+    name = "master",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs a command script from standard input against server and client processes.",
+      "",
+      "Commands, one a line: joinServer ID, killServer ID, joinClient CID SID,",
+      "breakConnection A B, createConnection A B, stabilize, printStore ID, put CID KEY VALUE,",
+      "get CID KEY, delete CID KEY. Results go to standard output, one message per failed",
+      "line to standard error; the exit status is 1 if any line failed."
+    })
+public final class MasterCommand implements Callable<Integer> {
+  @Option(names = "--stats",
+      description = "Print a JSON line of command counts and latencies last on standard error.")
+  boolean stats;
+
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "Keep server data in DIR (kept afterwards; default: a temporary directory,"
+          + " deleted at the end).")
+  Path dataDir;
+
+  @Option(names = "--fsync", description = "Start servers with --fsync (writes survive power loss).")
+  boolean fsync;
+
+  @Option(names = "--stabilize-timeout-ms", paramLabel = "MS",
+      description = "How long stabilize waits for convergence before reporting an error"
+          + " (default: ${DEFAULT-VALUE}).")
+  long stabilizeTimeoutMs = Master.DEFAULT_STABILIZE_TIMEOUT_MS;
+
+  @Parameters(arity = "0..1", paramLabel = "SCRIPT",
+      description = "Read the script from this file instead of standard input.")
+  Path script;
+
   @Override
-  public Integer call() {
-    throw new UnsupportedOperationException("being written");
+  public Integer call() throws Exception {
+    if (stabilizeTimeoutMs <= 0) {
+      System.err.println("kvs master: --stabilize-timeout-ms must be positive");
+      return 2;
+    }
+    Master.Options options = new Master.Options(dataDir, stats, fsync, childClasspath(),
+        stabilizeTimeoutMs);
+    try (InputStream in = script == null ? System.in : Files.newInputStream(script)) {
+      return Master.run(in, new FileOutputStream(FileDescriptor.out), System.err, options);
+    }
+  }
+
+  /** The jar this class came from, or the whole class path when running from class directories. */
+  static String childClasspath() {
+    try {
+      Path source = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      if (Files.isRegularFile(source)) {
+        return source.toString();
+      }
+    } catch (URISyntaxException | RuntimeException e) {
+      // Fall back to the class path below.
+    }
+    return System.getProperty("java.class.path");
   }
 }

@@ -1,0 +1,457 @@
+package kvs.master;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.StringJoiner;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Carries out script commands against a {@link Fleet}, with the semantics of SPEC section 3, and
+ * keeps the book of what the script has made: which ids are servers and which are clients, which
+ * servers run, which client is attached to which server (and whether it is cut off), and which
+ * server links are cut.
+ *
+ * <p>Commands run one at a time on the caller's thread. The one exception is {@code stabilize},
+ * which parks a {@code KVS.AWAIT} on every server still changing, each from a helper thread on its
+ * own connection, and re-checks the states as soon as any of them answers: it returns as soon as
+ * every group of servers that can reach each other holds equal states, without sleeping. An await
+ * still pending when stabilize returns stays pending and serves the next stabilize.
+ */
+final class Cluster implements AutoCloseable {
+  private static final byte[] CONNECT = Bytes.ascii("connect");
+  private static final byte[] DISCONNECT = Bytes.ascii("disconnect");
+  private static final byte[] PUT = Bytes.ascii("put");
+  private static final byte[] GET = Bytes.ascii("get");
+  private static final byte[] DELETE = Bytes.ascii("delete");
+  private static final byte[] HOST = Bytes.ascii(ProcessFleet.HOST);
+  private static final byte[] OK = Bytes.ascii("OK");
+  private static final byte[] VALUE = Bytes.ascii("VALUE ");
+  private static final byte[] ERR_KEY = Bytes.ascii("ERR_KEY");
+  private static final byte[] ERR_DEP = Bytes.ascii("ERR_DEP");
+  private static final byte[] ERROR = Bytes.ascii("ERROR");
+
+  private enum Role { SERVER, CLIENT }
+
+  private static final class Server {
+    final Fleet.ServerHandle handle;
+    /** True while a helper thread has a KVS.AWAIT pending on this server. */
+    volatile boolean awaiting;
+
+    Server(Fleet.ServerHandle handle) {
+      this.handle = handle;
+    }
+  }
+
+  private static final class Client {
+    Fleet.AgentHandle agent;
+    /** The server the client is attached to; null when it is attached to none. */
+    Integer server;
+    /** Set by breakConnection with its server; cleared when it is connected again. */
+    boolean cutOff;
+  }
+
+  private final Fleet fleet;
+  private final long stabilizeTimeoutMs;
+  private final Map<Integer, Role> roles = new HashMap<>();
+  private final TreeMap<Integer, Server> running = new TreeMap<>();
+  private final Map<Integer, Client> clients = new HashMap<>();
+  private final Topology topology = new Topology();
+  private final ExecutorService awaitPool = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "stabilize-await");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Object wake = new Object();
+  private long wakeups;
+
+  Cluster(Fleet fleet, long stabilizeTimeoutMs) {
+    this.fleet = fleet;
+    this.stabilizeTimeoutMs = stabilizeTimeoutMs;
+  }
+
+  /** Carries out {@code command}, writing its results (if any) to {@code out}. */
+  void execute(Command command, OutputStream out) throws ScriptError, IOException {
+    switch (command.kind()) {
+      case JOIN_SERVER:
+        joinServer(((Command.JoinServer) command).server());
+        break;
+      case KILL_SERVER:
+        killServer(((Command.KillServer) command).server());
+        break;
+      case JOIN_CLIENT: {
+        Command.JoinClient c = (Command.JoinClient) command;
+        joinClient(c.client(), c.server());
+        break;
+      }
+      case BREAK_CONNECTION: {
+        Command.BreakConnection c = (Command.BreakConnection) command;
+        breakConnection(c.a(), c.b());
+        break;
+      }
+      case CREATE_CONNECTION: {
+        Command.CreateConnection c = (Command.CreateConnection) command;
+        createConnection(c.a(), c.b());
+        break;
+      }
+      case STABILIZE:
+        stabilize();
+        break;
+      case PRINT_STORE:
+        printStore(((Command.PrintStore) command).server(), out);
+        break;
+      case PUT: {
+        Command.Put c = (Command.Put) command;
+        expectOk(c.client(), "put", attached(c.client()).agent.call(PUT, c.key(), c.value()));
+        break;
+      }
+      case DELETE: {
+        Command.Delete c = (Command.Delete) command;
+        expectOk(c.client(), "delete", attached(c.client()).agent.call(DELETE, c.key()));
+        break;
+      }
+      case GET: {
+        Command.Get c = (Command.Get) command;
+        get(c.client(), c.key(), out);
+        break;
+      }
+      default:
+        throw new AssertionError(command);
+    }
+  }
+
+  private void joinServer(int id) throws ScriptError {
+    Role role = roles.get(id);
+    if (role == Role.CLIENT) {
+      throw new ScriptError(id + " is a client; it cannot be a server too");
+    }
+    if (running.containsKey(id)) {
+      throw new ScriptError("server " + id + " is already running");
+    }
+    if (role == Role.SERVER) {
+      // A rejoin heals every link of the server: the others let it in again before it dials.
+      topology.healAll(id);
+      for (Map.Entry<Integer, Server> e : running.entrySet()) {
+        e.getValue().handle.unblockLink(id);
+      }
+    }
+    Map<Integer, Integer> peers = new TreeMap<>();
+    running.forEach((peer, s) -> peers.put(peer, s.handle.port()));
+    Fleet.ServerHandle handle = fleet.startServer(id, peers);
+    roles.put(id, Role.SERVER);
+    running.put(id, new Server(handle));
+
+    List<String> failures = new ArrayList<>();
+    for (Map.Entry<Integer, Client> e : clients.entrySet()) {
+      Client c = e.getValue();
+      if (c.server != null && c.server == id && !c.cutOff) {
+        try {
+          connect(e.getKey(), c, id);
+        } catch (ScriptError err) {
+          failures.add(err.getMessage());
+        }
+      }
+    }
+    if (!failures.isEmpty()) {
+      throw new ScriptError("server " + id + " started, but its clients could not reconnect: "
+          + String.join("; ", failures));
+    }
+  }
+
+  private void killServer(int id) throws ScriptError {
+    running(id).handle.kill();
+    running.remove(id);
+  }
+
+  private void joinClient(int cid, int sid) throws ScriptError {
+    if (roles.get(cid) == Role.SERVER) {
+      throw new ScriptError(cid + " is a server; it cannot be a client too");
+    }
+    running(sid);
+    Client c = clients.get(cid);
+    if (c == null || !c.agent.isAlive()) {
+      if (c == null) {
+        c = new Client();
+      }
+      c.agent = fleet.startAgent(cid);
+      c.server = null;
+      roles.put(cid, Role.CLIENT);
+      clients.put(cid, c);
+    }
+    connect(cid, c, sid);
+  }
+
+  /** Attaches client {@code cid} to server {@code sid}; on failure it is attached to none. */
+  private void connect(int cid, Client c, int sid) throws ScriptError {
+    c.server = null;
+    byte[] reply = c.agent.call(CONNECT, HOST, Bytes.ascii(Integer.toString(running(sid).handle.port())));
+    expectOk(cid, "connect", reply);
+    c.server = sid;
+    c.cutOff = false;
+  }
+
+  private void breakConnection(int a, int b) throws ScriptError {
+    Role ra = roleOf(a);
+    Role rb = roleOf(b);
+    if (ra == Role.SERVER && rb == Role.SERVER) {
+      Server sa = running(a);
+      Server sb = running(b);
+      sa.handle.blockLink(b);
+      sb.handle.blockLink(a);
+      topology.cut(a, b);
+      return;
+    }
+    if (ra == Role.CLIENT && rb == Role.CLIENT) {
+      throw new ScriptError(a + " and " + b + " are both clients; a connection joins two servers"
+          + " or a client and a server");
+    }
+    int cid = ra == Role.CLIENT ? a : b;
+    int sid = ra == Role.CLIENT ? b : a;
+    Client c = clients.get(cid);
+    if (c.server == null || c.server != sid) {
+      throw new ScriptError("client " + cid + " is not connected to server " + sid
+          + (c.server == null ? "" : " (it is attached to server " + c.server + ")"));
+    }
+    if (c.cutOff) {
+      return;
+    }
+    expectOk(cid, "disconnect", c.agent.call(DISCONNECT));
+    c.cutOff = true;
+  }
+
+  private void createConnection(int a, int b) throws ScriptError {
+    Role ra = roles.get(a);
+    Role rb = roles.get(b);
+    if (ra == Role.SERVER && rb == Role.SERVER) {
+      Server sa = running(a);
+      Server sb = running(b);
+      sa.handle.unblockLink(b);
+      sb.handle.unblockLink(a);
+      topology.heal(a, b);
+      sa.handle.connectLink(b, sb.handle.port());
+      return;
+    }
+    if (ra == Role.SERVER || rb == Role.SERVER) {
+      // A client and a server: the same as joinClient, which also starts a new client.
+      joinClient(ra == Role.SERVER ? b : a, ra == Role.SERVER ? a : b);
+      return;
+    }
+    if (ra == Role.CLIENT && rb == Role.CLIENT) {
+      throw new ScriptError(a + " and " + b + " are both clients; a connection joins two servers"
+          + " or a client and a server");
+    }
+    throw new ScriptError("neither " + a + " nor " + b + " is a server");
+  }
+
+  private void printStore(int id, OutputStream out) throws ScriptError, IOException {
+    List<byte[]> entries = running(id).handle.dump();
+    for (int i = 0; i < entries.size(); i += 2) {
+      out.write(entries.get(i));
+      out.write(':');
+      out.write(entries.get(i + 1));
+      out.write('\n');
+    }
+  }
+
+  private void get(int cid, byte[] key, OutputStream out) throws ScriptError, IOException {
+    byte[] reply = attached(cid).agent.call(GET, key);
+    if (startsWith(reply, VALUE)) {
+      out.write(key);
+      out.write(':');
+      out.write(reply, VALUE.length, reply.length - VALUE.length);
+      out.write('\n');
+    } else if (equal(reply, ERR_KEY) || equal(reply, ERR_DEP)) {
+      out.write(key);
+      out.write(':');
+      out.write(reply);
+      out.write('\n');
+    } else {
+      throw agentError(cid, "get", reply);
+    }
+  }
+
+  /**
+   * Blocks until, in every group of running servers connected through uncut links, all servers
+   * report the same state; gives up after the stabilize timeout, naming the groups still apart.
+   */
+  private void stabilize() throws ScriptError {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(stabilizeTimeoutMs);
+    while (true) {
+      long seen;
+      synchronized (wake) {
+        seen = wakeups;
+      }
+      Map<Integer, String> states = new HashMap<>();
+      for (Map.Entry<Integer, Server> e : running.entrySet()) {
+        states.put(e.getKey(), e.getValue().handle.state());
+      }
+      List<SortedSet<Integer>> apart = new ArrayList<>();
+      for (SortedSet<Integer> group : topology.groups(running.keySet())) {
+        if (distinct(group, states) > 1) {
+          apart.add(group);
+        }
+      }
+      if (apart.isEmpty()) {
+        return;
+      }
+      long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      if (remainingMs <= 0) {
+        StringJoiner groups = new StringJoiner(", ");
+        for (SortedSet<Integer> g : apart) {
+          groups.add(g + " (" + distinct(g, states) + " different states)");
+        }
+        throw new ScriptError("stabilize gave up after " + stabilizeTimeoutMs / 1000.0
+            + " s; servers still apart: " + groups);
+      }
+      for (SortedSet<Integer> group : apart) {
+        for (int id : group) {
+          awaitChange(running.get(id), states.get(id), remainingMs);
+        }
+      }
+      synchronized (wake) {
+        while (wakeups == seen) {
+          long waitMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+          if (waitMs <= 0) {
+            break;
+          }
+          try {
+            wake.wait(waitMs);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ScriptError("stabilize interrupted");
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Parks a KVS.AWAIT on {@code server} unless one is pending already. The await returns at once
+   * if the state has moved on since {@code state} was read, so no change is missed between the
+   * read and the await.
+   */
+  private void awaitChange(Server server, String state, long timeoutMs) {
+    if (server.awaiting) {
+      return;
+    }
+    server.awaiting = true;
+    awaitPool.execute(() -> {
+      try {
+        server.handle.awaitChange(state, timeoutMs);
+      } catch (ScriptError | RuntimeException e) {
+        // A failed await only means "look again": the next state read reports a dead server.
+      } finally {
+        server.awaiting = false;
+        synchronized (wake) {
+          wakeups++;
+          wake.notifyAll();
+        }
+      }
+    });
+  }
+
+  private static int distinct(Set<Integer> group, Map<Integer, String> states) {
+    Set<String> seen = new HashSet<>();
+    for (int id : group) {
+      seen.add(states.get(id));
+    }
+    return seen.size();
+  }
+
+  private Role roleOf(int id) throws ScriptError {
+    Role r = roles.get(id);
+    if (r == null) {
+      throw new ScriptError("no server or client has id " + id);
+    }
+    return r;
+  }
+
+  /** The running server {@code id}, or an error saying why there is none. */
+  private Server running(int id) throws ScriptError {
+    Server s = running.get(id);
+    if (s != null) {
+      return s;
+    }
+    Role r = roles.get(id);
+    if (r == Role.CLIENT) {
+      throw new ScriptError(id + " is a client, not a server");
+    }
+    throw new ScriptError("server " + id + " is not running"
+        + (r == null ? " (it never joined)" : " (it was killed)"));
+  }
+
+  /** Client {@code cid}, checked to be attached to a running server it is not cut off from. */
+  private Client attached(int cid) throws ScriptError {
+    Client c = clients.get(cid);
+    if (c == null) {
+      if (roles.get(cid) == Role.SERVER) {
+        throw new ScriptError(cid + " is a server, not a client");
+      }
+      throw new ScriptError("client " + cid + " does not exist (joinClient " + cid
+          + " SID starts it)");
+    }
+    if (c.server == null) {
+      throw new ScriptError("client " + cid + " is not connected to any server");
+    }
+    if (c.cutOff) {
+      throw new ScriptError("client " + cid + " is cut off from server " + c.server);
+    }
+    if (!running.containsKey(c.server)) {
+      throw new ScriptError("client " + cid + "'s server " + c.server + " is not running");
+    }
+    return c;
+  }
+
+  private static void expectOk(int cid, String request, byte[] reply) throws ScriptError {
+    if (!equal(reply, OK)) {
+      throw agentError(cid, request, reply);
+    }
+  }
+
+  private static ScriptError agentError(int cid, String request, byte[] reply) {
+    if (startsWith(reply, ERROR)) {
+      String message = Bytes.latin1(reply).substring(ERROR.length).strip();
+      return new ScriptError("client " + cid + " " + request + " failed: " + message);
+    }
+    return new ScriptError("client " + cid + " agent answered \"" + Bytes.show(reply) + "\" to "
+        + request);
+  }
+
+  private static boolean startsWith(byte[] b, byte[] prefix) {
+    if (b.length < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (b[i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean equal(byte[] a, byte[] b) {
+    return java.util.Arrays.equals(a, b);
+  }
+
+  /** Ids of the running servers, for tests and messages. */
+  SortedSet<Integer> runningServers() {
+    return new TreeSet<>(running.keySet());
+  }
+
+  /** Kills every child process; the cluster cannot be used afterwards. */
+  @Override
+  public void close() {
+    fleet.close();
+    awaitPool.shutdownNow();
+  }
+}

@@ -1,0 +1,65 @@
+package kvs.master;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Starts and reaches the processes a script drives. The executor only talks to this interface,
+ * so its bookkeeping can be tested without processes; {@link ProcessFleet} is the real one.
+ */
+interface Fleet extends AutoCloseable {
+
+  /**
+   * Starts server {@code id}, dialling every peer in {@code peerPorts} (server id to port), and
+   * returns once it serves requests.
+   */
+  ServerHandle startServer(int id, Map<Integer, Integer> peerPorts) throws ScriptError;
+
+  /** Starts the agent process of client {@code id}, not yet connected to any server. */
+  AgentHandle startAgent(int id) throws ScriptError;
+
+  /** Kills every process still running and waits for each to be gone. Idempotent. */
+  @Override
+  void close();
+
+  /** A running server, reached over admin connections (docs/internal-protocol.md). */
+  interface ServerHandle {
+    int port();
+
+    void blockLink(int peer) throws ScriptError;
+
+    void unblockLink(int peer) throws ScriptError;
+
+    /** Returns once the link to {@code peer} is up. */
+    void connectLink(int peer, int peerPort) throws ScriptError;
+
+    /** The replica's state; equal states mean equal data. */
+    String state() throws ScriptError;
+
+    /**
+     * Blocks until the state differs from {@code state} or {@code timeoutMs} passes, and returns
+     * the state then. Runs on a connection of its own, from another thread than the other calls,
+     * and at most one call at a time.
+     */
+    String awaitChange(String state, long timeoutMs) throws ScriptError;
+
+    /** The live entries as {@code key1, value1, key2, value2, ...} in ascending key order. */
+    List<byte[]> dump() throws ScriptError;
+
+    /** Kills the process at once (SIGKILL) and returns once it is gone. */
+    void kill();
+  }
+
+  /** A client agent process, driven one request line at a time. */
+  interface AgentHandle {
+    /**
+     * Sends one request line made of {@code words} joined by spaces and returns the reply line,
+     * without its line feed.
+     */
+    byte[] call(byte[]... words) throws ScriptError;
+
+    boolean isAlive();
+
+    void kill();
+  }
+}

@@ -1,0 +1,148 @@
+package kvs.master;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The master of SPEC sections 2 and 3: reads a command script, runs each line against real server
+ * and client processes, prints results on standard output and one message per failed line on
+ * standard error, and leaves no process behind.
+ *
+ * <p>Every child lives under a data root: by default a fresh {@code kvs-master-<pid>-<random>}
+ * directory in {@code java.io.tmpdir}, deleted at the end (the pid lets {@code kvs cleanup} tell
+ * a leftover from the directory of a live master); with {@code --data-dir} a chosen directory
+ * that is kept. Each master run has its own random cluster secret, so two masters on one machine
+ * never link each other's servers.
+ */
+public final class Master {
+  /** Longest script line; a longer one is an error (keys and values are bounded by the server). */
+  static final int MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+  /**
+   * How a master runs.
+   *
+   * @param dataDir where servers keep their data; null for a temporary directory
+   * @param stats print the statistics line on standard error at the end
+   * @param fsync start servers with {@code --fsync}
+   * @param classpath class path of the child processes (the jar holding {@code kvs.cli.Main})
+   * @param stabilizeTimeoutMs how long {@code stabilize} waits before reporting an error
+   */
+  public record Options(
+      Path dataDir, boolean stats, boolean fsync, String classpath, long stabilizeTimeoutMs) {}
+
+  public static final long DEFAULT_STABILIZE_TIMEOUT_MS = 60_000;
+
+  private Master() {}
+
+  /**
+   * Runs the script read from {@code in}; returns the exit status: 0 when every line succeeded,
+   * else 1.
+   */
+  public static int run(InputStream in, OutputStream stdout, PrintStream stderr, Options options)
+      throws IOException {
+    long startNanos = System.nanoTime();
+    boolean temporary = options.dataDir() == null;
+    Path root = temporary
+        ? Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
+            "kvs-master-" + ProcessHandle.current().pid() + "-")
+        : Files.createDirectories(options.dataDir());
+    Teardown teardown = new Teardown(root, temporary);
+    Thread hook = new Thread(teardown::run, "kvs-master-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    Stats stats = new Stats(startNanos);
+    try {
+      ProcessFleet fleet = new ProcessFleet(root, options.classpath(), newSecret(),
+          options.fsync() ? List.of("--fsync") : List.of());
+      Cluster cluster = new Cluster(fleet, options.stabilizeTimeoutMs());
+      teardown.cluster = cluster;
+      OutputStream out = new BufferedOutputStream(stdout, 64 * 1024);
+      ScriptReader reader = new ScriptReader(in, MAX_LINE_BYTES);
+      while (reader.next()) {
+        long t0 = System.nanoTime();
+        Command command = null;
+        String error = null;
+        try {
+          if (reader.tooLong()) {
+            throw new ScriptError("the line is " + reader.bytesSeen() + " bytes long; the limit is "
+                + MAX_LINE_BYTES + " bytes");
+          }
+          command = ScriptParser.parse(reader.line(), reader.length());
+          if (command == null) {
+            continue;
+          }
+          cluster.execute(command, out);
+        } catch (ScriptError e) {
+          error = e.getMessage();
+        } catch (RuntimeException e) {
+          error = "internal error: " + e;
+        }
+        // Results go out line by line, so that a reader of both streams sees them in order.
+        out.flush();
+        stats.record(command == null ? null : command.kind(), System.nanoTime() - t0, error != null);
+        if (error != null && !teardown.started()) {
+          stderr.println("line " + reader.lineNumber() + ": " + error);
+        }
+      }
+      out.flush();
+    } finally {
+      teardown.run();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException alreadyShuttingDown) {
+        // The hook is running or has run; teardown is idempotent.
+      }
+      if (options.stats()) {
+        stderr.println(stats.toJson(System.nanoTime()));
+      }
+      stderr.flush();
+    }
+    return stats.errors() == 0 ? 0 : 1;
+  }
+
+  private static String newSecret() {
+    byte[] b = new byte[24];
+    new SecureRandom().nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  /** Kills every child and removes a temporary data root; once, from whichever thread is first. */
+  private static final class Teardown {
+    private final Path root;
+    private final boolean temporary;
+    volatile Cluster cluster;
+    private boolean done;
+    private volatile boolean started;
+
+    Teardown(Path root, boolean temporary) {
+      this.root = root;
+      this.temporary = temporary;
+    }
+
+    boolean started() {
+      return started;
+    }
+
+    synchronized void run() {
+      started = true;
+      if (done) {
+        return;
+      }
+      done = true;
+      Cluster c = cluster;
+      if (c != null) {
+        c.close();
+      }
+      if (temporary) {
+        Cleanup.deleteTree(root);
+      }
+    }
+  }
+}

@@ -1,0 +1,570 @@
+package kvs.master;
+
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import redis.clients.jedis.ClientSetInfoConfig;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.commands.ProtocolCommand;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * The real {@link Fleet}: servers and client agents as child Java processes of this master.
+ *
+ * <p>Every child runs {@code java <JVM_FLAGS> -Dkvs.master.pid=<pid> -cp <jar> kvs.cli.Main ...}:
+ * the pid property lets {@code kvs cleanup} recognise children whose master is gone. The master
+ * keeps a pipe to every child's standard input and never closes it, so when the master dies in any
+ * way the pipes close and the children exit on their own (servers run with
+ * {@code --exit-on-stdin-eof}). Children's output never reaches the master's standard output: a
+ * server's first stdout line ({@code READY <port>}) is read here and the rest of its stdout and all
+ * of its stderr go to a log file under the data root; an agent's stdout carries only its replies.
+ *
+ * <p>Servers are reached over admin connections (Jedis): one for commands, made when the server
+ * starts, and one for {@code KVS.AWAIT}, made on the first stabilize, so that a pending await
+ * never holds up a command.
+ */
+final class ProcessFleet implements Fleet {
+  /**
+   * JVM flags of every child, in one place so that they can be tuned: short-lived processes that
+   * must start fast, on a machine shared by many of them.
+   */
+  static final List<String> JVM_FLAGS =
+      List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+
+  static final String HOST = "127.0.0.1";
+  private static final int READY_TIMEOUT_MS = 60_000;
+  private static final int CONNECT_TIMEOUT_MS = 5_000;
+  /** Longer than any admin command may take; KVS.LINK.CONNECT answers within 5 s. */
+  private static final int ADMIN_SOCKET_TIMEOUT_MS = 30_000;
+  /** Longest KVS.AWAIT the master issues; its socket waits that long plus this margin. */
+  static final int AWAIT_MAX_MS = 10_000;
+  private static final int AWAIT_SOCKET_MARGIN_MS = 10_000;
+  private static final int REPLY_MAX_BYTES = 256 * 1024 * 1024;
+
+  private final Path dataRoot;
+  private final Path logDir;
+  private final String classpath;
+  private final String secret;
+  private final List<String> serverExtraArgs;
+  private final long masterPid = ProcessHandle.current().pid();
+  private final Set<Process> children = new HashSet<>();
+  private boolean closed;
+
+  /**
+   * @param dataRoot where server data directories ({@code server-<id>}) and logs go
+   * @param classpath the class path holding {@code kvs.cli.Main}, normally the shaded jar
+   * @param secret the cluster secret, handed to servers through the environment only
+   * @param serverExtraArgs extra server options, e.g. {@code --fsync}
+   */
+  ProcessFleet(Path dataRoot, String classpath, String secret, List<String> serverExtraArgs)
+      throws IOException {
+    this.dataRoot = dataRoot;
+    this.logDir = Files.createDirectories(dataRoot.resolve("logs"));
+    this.classpath = classpath;
+    this.secret = secret;
+    this.serverExtraArgs = List.copyOf(serverExtraArgs);
+  }
+
+  private List<String> javaCommand(String subcommand, List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(JVM_FLAGS);
+    cmd.add("-Dkvs.master.pid=" + masterPid);
+    cmd.add("-cp");
+    cmd.add(classpath);
+    cmd.add("kvs.cli.Main");
+    cmd.add(subcommand);
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  /** Starts a child, registered for {@link #close}; refuses once the fleet is closing. */
+  private Process spawn(ProcessBuilder pb, String what) throws ScriptError {
+    synchronized (children) {
+      if (closed) {
+        throw new ScriptError("the master is shutting down");
+      }
+      try {
+        Process p = pb.start();
+        children.add(p);
+        return p;
+      } catch (IOException e) {
+        throw new ScriptError("cannot start " + what + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private void reap(Process p) {
+    p.destroyForcibly();
+    waitGone(p);
+    synchronized (children) {
+      children.remove(p);
+    }
+  }
+
+  private static void waitGone(Process p) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        p.waitFor();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    List<Process> all;
+    synchronized (children) {
+      closed = true;
+      all = new ArrayList<>(children);
+      children.clear();
+    }
+    // Signal every child first, then wait: they die in parallel.
+    for (Process p : all) {
+      p.destroyForcibly();
+    }
+    for (Process p : all) {
+      waitGone(p);
+    }
+  }
+
+  @Override
+  public ServerHandle startServer(int id, Map<Integer, Integer> peerPorts) throws ScriptError {
+    List<String> args = new ArrayList<>(List.of("--exit-on-stdin-eof", "--id", Integer.toString(id),
+        "--data-dir", dataRoot.resolve("server-" + id).toString()));
+    for (Map.Entry<Integer, Integer> peer : peerPorts.entrySet()) {
+      args.add("--peer");
+      args.add(peer.getKey() + "=" + HOST + ":" + peer.getValue());
+    }
+    args.addAll(serverExtraArgs);
+    Path log = logDir.resolve("server-" + id + ".log");
+    long logStart = sizeOf(log);
+    ProcessBuilder pb = new ProcessBuilder(javaCommand("server", args))
+        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().put("KVS_CLUSTER_SECRET", secret);
+    String what = "server " + id;
+    Process p = spawn(pb, what);
+    CompletableFuture<String> firstLine = new CompletableFuture<>();
+    Thread drainer = new Thread(() -> drainServerOutput(p, log, firstLine), "server-" + id + "-stdout");
+    drainer.setDaemon(true);
+    drainer.start();
+
+    String ready;
+    try {
+      ready = firstLine.get(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      reap(p);
+      throw new ScriptError(what + " did not report READY within " + READY_TIMEOUT_MS / 1000
+          + " s (log: " + log + ")");
+    } catch (InterruptedException | ExecutionException e) {
+      reap(p);
+      throw new ScriptError(what + " start interrupted", e);
+    }
+    if (ready == null) {
+      int status = exitStatus(p);
+      reap(p);
+      throw new ScriptError(what + " failed to start" + (status >= 0 ? " (exit status " + status + ")" : "")
+          + ": " + logTail(log, logStart));
+    }
+    int port = parseReady(ready);
+    if (port < 0) {
+      reap(p);
+      throw new ScriptError(what + " printed \"" + Bytes.show(Bytes.ascii(ready))
+          + "\" instead of READY <port>");
+    }
+    ServerProcess server = new ServerProcess(id, p, port);
+    try {
+      server.commands.connect();
+    } catch (ScriptError e) {
+      server.kill();
+      throw e;
+    }
+    return server;
+  }
+
+  private static void drainServerOutput(Process p, Path log, CompletableFuture<String> firstLine) {
+    try (InputStream in = p.getInputStream()) {
+      ByteArrayOutputStream line = new ByteArrayOutputStream();
+      int c;
+      while ((c = in.read()) >= 0 && c != '\n') {
+        if (line.size() < 4096) {
+          line.write(c);
+        }
+      }
+      firstLine.complete(c < 0 ? null : line.toString(StandardCharsets.ISO_8859_1).strip());
+      try (OutputStream out = Files.newOutputStream(log, StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND)) {
+        in.transferTo(out);
+      }
+    } catch (IOException e) {
+      firstLine.complete(null);
+    }
+  }
+
+  /** The port of a {@code READY <port>} line, or -1. */
+  static int parseReady(String line) {
+    String[] words = line.strip().split("[ \t]+");
+    if (words.length != 2 || !words[0].equals("READY")) {
+      return -1;
+    }
+    try {
+      int port = Integer.parseInt(words[1]);
+      return port > 0 && port < 65536 ? port : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  @Override
+  public AgentHandle startAgent(int id) throws ScriptError {
+    Path log = logDir.resolve("client-" + id + ".log");
+    ProcessBuilder pb = new ProcessBuilder(javaCommand("client", List.of("--id", Integer.toString(id))))
+        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    return new AgentProcess(id, spawn(pb, "client " + id), log, sizeOf(log));
+  }
+
+  private static long sizeOf(Path file) {
+    try {
+      return Files.exists(file) ? Files.size(file) : 0;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  private static int exitStatus(Process p) {
+    try {
+      return p.waitFor(5, TimeUnit.SECONDS) ? p.exitValue() : -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  /**
+   * The last few meaningful lines a child wrote to its log since {@code from}: the reason a server
+   * gives for refusing to start, without stack frames.
+   */
+  static String logTail(Path log, long from) {
+    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+      long start = Math.max(from, f.length() - 8192);
+      byte[] b = new byte[(int) (f.length() - start)];
+      f.seek(start);
+      f.readFully(b);
+      List<String> lines = new ArrayList<>();
+      for (String l : new String(b, StandardCharsets.UTF_8).split("\r?\n")) {
+        if (!l.isBlank() && !Character.isWhitespace(l.charAt(0))) {
+          lines.add(l.strip());
+        }
+      }
+      if (lines.isEmpty()) {
+        return "no message (log: " + log + ")";
+      }
+      return String.join(" / ", lines.subList(Math.max(0, lines.size() - 3), lines.size()))
+          + " (log: " + log + ")";
+    } catch (IOException e) {
+      return "no message (log: " + log + ")";
+    }
+  }
+
+  /** The admin commands of docs/internal-protocol.md. */
+  enum Admin implements ProtocolCommand {
+    ADMIN("KVS.ADMIN"),
+    LINK_BLOCK("KVS.LINK.BLOCK"),
+    LINK_UNBLOCK("KVS.LINK.UNBLOCK"),
+    LINK_CONNECT("KVS.LINK.CONNECT"),
+    STATE("KVS.STATE"),
+    AWAIT("KVS.AWAIT"),
+    DUMP("KVS.DUMP");
+
+    private final byte[] raw;
+
+    Admin(String name) {
+      this.raw = Bytes.ascii(name);
+    }
+
+    @Override
+    public byte[] getRaw() {
+      return raw;
+    }
+
+    String text() {
+      return Bytes.latin1(raw);
+    }
+  }
+
+  /**
+   * One authenticated admin connection, made on first use and made again after it broke, so that
+   * one lost connection costs one failed command, not the server.
+   */
+  private final class AdminConnection {
+    private final int serverId;
+    private final int port;
+    private final int socketTimeoutMs;
+    private Jedis jedis;
+
+    AdminConnection(int serverId, int port, int socketTimeoutMs) {
+      this.serverId = serverId;
+      this.port = port;
+      this.socketTimeoutMs = socketTimeoutMs;
+    }
+
+    void connect() throws ScriptError {
+      if (jedis != null) {
+        return;
+      }
+      Jedis j = new Jedis(new HostAndPort(HOST, port), DefaultJedisClientConfig.builder()
+          .connectionTimeoutMillis(CONNECT_TIMEOUT_MS)
+          .socketTimeoutMillis(socketTimeoutMs)
+          .clientSetInfoConfig(ClientSetInfoConfig.DISABLED)
+          .build());
+      try {
+        j.sendCommand(Admin.ADMIN, Bytes.ascii(secret));
+      } catch (JedisException e) {
+        j.close();
+        throw failure(Admin.ADMIN, e);
+      }
+      jedis = j;
+    }
+
+    Object send(Admin command, byte[]... args) throws ScriptError {
+      connect();
+      try {
+        return jedis.sendCommand(command, args);
+      } catch (JedisDataException e) {
+        throw failure(command, e);
+      } catch (JedisException e) {
+        close();
+        throw failure(command, e);
+      }
+    }
+
+    private ScriptError failure(Admin command, JedisException e) {
+      String reason = e instanceof JedisConnectionException
+          ? "did not answer " + command.text() + " (" + rootMessage(e) + ")"
+          : "refused " + command.text() + ": " + e.getMessage();
+      return new ScriptError("server " + serverId + " " + reason, e);
+    }
+
+    void close() {
+      Jedis j = jedis;
+      jedis = null;
+      if (j != null) {
+        try {
+          j.close();
+        } catch (RuntimeException ignored) {
+          // The connection is being thrown away; a failure to close it changes nothing.
+        }
+      }
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  private static byte[] num(long n) {
+    return Bytes.ascii(Long.toString(n));
+  }
+
+  private static String text(Object reply) {
+    return reply instanceof byte[] ? Bytes.latin1((byte[]) reply) : String.valueOf(reply);
+  }
+
+  private final class ServerProcess implements ServerHandle {
+    private final int id;
+    private final Process process;
+    private final int port;
+    final AdminConnection commands;
+    private final AdminConnection awaits;
+
+    ServerProcess(int id, Process process, int port) {
+      this.id = id;
+      this.process = process;
+      this.port = port;
+      this.commands = new AdminConnection(id, port, ADMIN_SOCKET_TIMEOUT_MS);
+      this.awaits = new AdminConnection(id, port, AWAIT_MAX_MS + AWAIT_SOCKET_MARGIN_MS);
+    }
+
+    @Override
+    public int port() {
+      return port;
+    }
+
+    @Override
+    public void blockLink(int peer) throws ScriptError {
+      commands.send(Admin.LINK_BLOCK, num(peer));
+    }
+
+    @Override
+    public void unblockLink(int peer) throws ScriptError {
+      commands.send(Admin.LINK_UNBLOCK, num(peer));
+    }
+
+    @Override
+    public void connectLink(int peer, int peerPort) throws ScriptError {
+      commands.send(Admin.LINK_CONNECT, num(peer), Bytes.ascii(HOST), num(peerPort));
+    }
+
+    @Override
+    public String state() throws ScriptError {
+      return text(commands.send(Admin.STATE));
+    }
+
+    @Override
+    public String awaitChange(String state, long timeoutMs) throws ScriptError {
+      long ms = Math.max(1, Math.min(timeoutMs, AWAIT_MAX_MS));
+      return text(awaits.send(Admin.AWAIT, Bytes.ascii(state), num(ms)));
+    }
+
+    @Override
+    public List<byte[]> dump() throws ScriptError {
+      Object reply = commands.send(Admin.DUMP);
+      if (!(reply instanceof List<?>)) {
+        throw new ScriptError("server " + id + " answered KVS.DUMP with " + text(reply));
+      }
+      List<byte[]> out = new ArrayList<>();
+      for (Object o : (List<?>) reply) {
+        if (!(o instanceof byte[])) {
+          throw new ScriptError("server " + id + " answered KVS.DUMP with a non-string element");
+        }
+        out.add((byte[]) o);
+      }
+      if (out.size() % 2 != 0) {
+        throw new ScriptError("server " + id + " answered KVS.DUMP with an odd number of elements");
+      }
+      return out;
+    }
+
+    @Override
+    public void kill() {
+      reap(process);
+      // Closing after the kill: the sockets are dead by now, and a blocked await wakes with an
+      // error instead of waiting for its timeout.
+      commands.close();
+      awaits.close();
+    }
+  }
+
+  private final class AgentProcess implements AgentHandle {
+    private final int id;
+    private final Process process;
+    private final Path log;
+    private final long logStart;
+    private final OutputStream in;
+    private final InputStream out;
+    private final byte[] buf = new byte[64 * 1024];
+    private int pos;
+    private int end;
+    private byte[] reply = new byte[256];
+
+    AgentProcess(int id, Process process, Path log, long logStart) {
+      this.id = id;
+      this.process = process;
+      this.log = log;
+      this.logStart = logStart;
+      this.in = new BufferedOutputStream(process.getOutputStream(), 64 * 1024);
+      this.out = process.getInputStream();
+    }
+
+    @Override
+    public byte[] call(byte[]... words) throws ScriptError {
+      try {
+        for (int i = 0; i < words.length; i++) {
+          if (i > 0) {
+            in.write(' ');
+          }
+          in.write(words[i]);
+        }
+        in.write('\n');
+        in.flush();
+        int n = 0;
+        while (true) {
+          if (pos == end) {
+            end = out.read(buf);
+            pos = 0;
+            if (end < 0) {
+              end = 0;
+              throw agentGone(null);
+            }
+          }
+          int nl = -1;
+          for (int i = pos; i < end; i++) {
+            if (buf[i] == '\n') {
+              nl = i;
+              break;
+            }
+          }
+          int stop = nl < 0 ? end : nl;
+          int len = stop - pos;
+          if (n + len > reply.length) {
+            if (n + len > REPLY_MAX_BYTES) {
+              reap(process); // the rest of the line would be read as the next reply
+              throw new ScriptError("client " + id + " agent sent a reply longer than "
+                  + REPLY_MAX_BYTES + " bytes");
+            }
+            reply = Arrays.copyOf(reply, Math.max(n + len, reply.length * 2));
+          }
+          System.arraycopy(buf, pos, reply, n, len);
+          n += len;
+          pos = nl < 0 ? end : nl + 1;
+          if (nl >= 0) {
+            break;
+          }
+        }
+        if (n > 0 && reply[n - 1] == '\r') {
+          n--;
+        }
+        return Arrays.copyOf(reply, n);
+      } catch (IOException e) {
+        throw agentGone(e);
+      }
+    }
+
+    private ScriptError agentGone(IOException e) {
+      int status = exitStatus(process);
+      return new ScriptError("client " + id + " agent exited"
+          + (status >= 0 ? " (exit status " + status + ")" : "") + ": " + logTail(log, logStart), e);
+    }
+
+    @Override
+    public boolean isAlive() {
+      return process.isAlive();
+    }
+
+    @Override
+    public void kill() {
+      reap(process);
+    }
+  }
+}

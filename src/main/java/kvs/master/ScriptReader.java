@@ -1,0 +1,108 @@
+package kvs.master;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+
+/**
+ * Splits a byte stream into lines at {@code \n}, byte-exact: no charset decoding, so that keys and
+ * values made of any bytes come through unchanged. A line longer than {@code maxLineBytes} is read
+ * to its end and reported as too long instead of being held in memory.
+ *
+ * <p>Not thread-safe. The returned line buffer is reused by the next call.
+ */
+final class ScriptReader {
+  private final InputStream in;
+  private final int maxLineBytes;
+  private final byte[] chunk = new byte[64 * 1024];
+  private int chunkPos;
+  private int chunkEnd;
+  private byte[] line = new byte[256];
+  private int lineLength;
+  private long lineBytesSeen;
+  private int lineNumber;
+  private boolean eof;
+
+  ScriptReader(InputStream in, int maxLineBytes) {
+    this.in = in;
+    this.maxLineBytes = maxLineBytes;
+  }
+
+  /**
+   * Reads the next line. Returns false at the end of input. Afterwards {@link #lineNumber()},
+   * {@link #line()}, {@link #length()} and {@link #tooLong()} describe the line read.
+   */
+  boolean next() throws IOException {
+    if (eof) {
+      return false;
+    }
+    lineLength = 0;
+    lineBytesSeen = 0;
+    while (true) {
+      if (chunkPos == chunkEnd) {
+        int n = in.read(chunk);
+        if (n < 0) {
+          eof = true;
+          if (lineBytesSeen == 0) {
+            return false;
+          }
+          lineNumber++;
+          return true;
+        }
+        chunkPos = 0;
+        chunkEnd = n;
+      }
+      int start = chunkPos;
+      int nl = -1;
+      for (int i = start; i < chunkEnd; i++) {
+        if (chunk[i] == '\n') {
+          nl = i;
+          break;
+        }
+      }
+      int end = nl < 0 ? chunkEnd : nl;
+      append(start, end);
+      chunkPos = nl < 0 ? chunkEnd : nl + 1;
+      if (nl >= 0) {
+        lineNumber++;
+        return true;
+      }
+    }
+  }
+
+  private void append(int from, int to) {
+    int n = to - from;
+    lineBytesSeen += n;
+    if (lineBytesSeen > maxLineBytes) {
+      return;
+    }
+    if (lineLength + n > line.length) {
+      line = Arrays.copyOf(line, Math.max(lineLength + n, Math.min(maxLineBytes, line.length * 2)));
+    }
+    System.arraycopy(chunk, from, line, lineLength, n);
+    lineLength += n;
+  }
+
+  /** 1-based number of the line last read, counting blank and comment lines. */
+  int lineNumber() {
+    return lineNumber;
+  }
+
+  /** The bytes of the line last read, valid up to {@link #length()}; reused by the next call. */
+  byte[] line() {
+    return line;
+  }
+
+  int length() {
+    return lineLength;
+  }
+
+  /** True when the line last read exceeded the limit; its bytes were dropped. */
+  boolean tooLong() {
+    return lineBytesSeen > maxLineBytes;
+  }
+
+  long bytesSeen() {
+    return lineBytesSeen;
+  }
+}
