@@ -421,6 +421,10 @@ final class Cluster implements AutoCloseable {
   private static ScriptError agentError(int cid, String request, byte[] reply) {
     if (startsWith(reply, ERROR)) {
       String message = Bytes.latin1(reply).substring(ERROR.length).strip();
+      String self = "client " + cid + ":";
+      if (message.startsWith(self)) {
+        message = message.substring(self.length()).strip();
+      }
       return new ScriptError("client " + cid + " " + request + " failed: " + message);
     }
     return new ScriptError("client " + cid + " agent answered \"" + Bytes.show(reply) + "\" to "
