@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       ServerCommand.class,
       ClientAgentCommand.class,
       CleanupCommand.class,
+      CdsTrainingCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -1,0 +1,61 @@
+package kvs.cli;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import kvs.client.KvsClient;
+import kvs.net.Limits;
+import kvs.server.Clock;
+import kvs.server.Node;
+import kvs.server.ServerConfig;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code kvs cds-training}: a short in-process workload (two linked servers, a client writing,
+ * reading and moving) run once after each build under {@code -XX:ArchiveClassesAtExit}, so that
+ * the class-data-sharing archive holds the classes every server and client process loads. With
+ * the archive a process starts several times faster (measured in docs/performance.md).
+ */
+@Command(name = "cds-training", hidden = true,
+    description = "Exercises server and client code paths to train the class-data-sharing archive.")
+public final class CdsTrainingCommand implements Callable<Integer> {
+  @Override
+  public Integer call() throws Exception {
+    Path dir = Files.createTempDirectory("kvs-cds-");
+    Node a = null;
+    Node b = null;
+    try {
+      a = Node.start(config(0, dir.resolve("a"), Map.of()), Clock.SYSTEM);
+      a.dialConfiguredPeers().sync();
+      b = Node.start(config(1, dir.resolve("b"),
+          Map.of(0, InetSocketAddress.createUnresolved("127.0.0.1", a.port()))), Clock.SYSTEM);
+      b.dialConfiguredPeers().sync();
+      try (KvsClient client = KvsClient.builder().server("127.0.0.1", a.port()).build()) {
+        client.put("k".getBytes(), "v".getBytes());
+        client.get("k".getBytes());
+        client.useServer("127.0.0.1", b.port());
+        client.get("k".getBytes());
+        client.delete("k".getBytes());
+      }
+      new picocli.CommandLine(new Main()).getUsageMessage();
+    } finally {
+      if (b != null) b.close();
+      if (a != null) a.close();
+      deleteTree(dir);
+    }
+    return 0;
+  }
+
+  private static ServerConfig config(int id, Path dir, Map<Integer, InetSocketAddress> peers) {
+    return new ServerConfig(id, "127.0.0.1", 0, dir, peers, "cds-training", null, false,
+        Limits.DEFAULT);
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
