@@ -1,0 +1,135 @@
+package kvs.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Whole-process behaviour of ./master and ./kvs that scripts with inline answers cannot show. */
+class MasterProcessIT {
+
+  @Test
+  void oneMebibyteValueGoesThroughAndReplicates() throws Exception {
+    byte[] value = new byte[1 << 20];
+    for (int i = 0; i < value.length; i++) value[i] = (byte) ('!' + i % 94); // printable, no space
+    ByteArrayOutputStream script = new ByteArrayOutputStream();
+    script.write("joinServer 0\njoinServer 1\njoinClient 5 0\njoinClient 6 1\nput 5 big ".getBytes());
+    script.write(value);
+    script.write("\nstabilize\nget 6 big\n".getBytes());
+    MasterRun run = MasterRun.run(script.toByteArray());
+    assertThat(run.exitCode).as(run.stderr).isZero();
+    byte[] expected = concat("big:".getBytes(), value, "\n".getBytes());
+    assertThat(Arrays.equals(run.stdout, expected)).as("stdout is big:<the 1 MiB value>").isTrue();
+  }
+
+  @Test
+  void statsLineIsJsonWithEveryCommandKind() throws Exception {
+    MasterRun run = MasterRun.run(("joinServer 0\njoinClient 5 0\nput 5 a 1\nget 5 a\n"
+        + "get 5 nope\nstabilize\nbogus\n").getBytes(), "--stats");
+    assertThat(run.exitCode).isEqualTo(1);
+    assertThat(run.stdoutLines()).containsExactly("a:1", "nope:ERR_KEY");
+    String[] lines = run.stderr.strip().split("\n");
+    String last = lines[lines.length - 1];
+    assertThat(last).startsWith("{").endsWith("}")
+        .contains("\"commands\": 7", "\"errors\": 1", "\"seconds\":", "\"by_command\":")
+        .contains("\"put\": {\"count\": 1", "\"get\": {\"count\": 2", "\"joinServer\": {\"count\": 1")
+        .contains("\"p50_ms\":", "\"p99_ms\":", "\"max_ms\":", "\"total_ms\":");
+  }
+
+  @Test
+  void noChildOutlivesAKilledMaster() throws Exception {
+    Process master = new ProcessBuilder(MasterRun.REPO.resolve("master").toString())
+        .directory(MasterRun.REPO.toFile()).start();
+    OutputStream in = master.getOutputStream();
+    // printStore answers only after both servers and the client are up: then the children exist.
+    in.write("joinServer 0\njoinServer 1\njoinClient 5 0\nput 5 k v\nprintStore 0\n".getBytes());
+    in.flush();
+    java.io.BufferedReader out = new java.io.BufferedReader(
+        new java.io.InputStreamReader(master.getInputStream(), StandardCharsets.UTF_8));
+    String answer = CompletableFuture.supplyAsync(() -> {
+      try {
+        return out.readLine();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }).get(120, TimeUnit.SECONDS);
+    assertThat(answer).as(() -> {
+      try {
+        return new String(master.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        return e.toString();
+      }
+    }).isEqualTo("k:v");
+    List<ProcessHandle> children = master.toHandle().descendants()
+        .filter(h -> h.info().commandLine().orElse("").contains("kvs.cli.Main")).toList();
+    assertThat(children).as("two servers and one client").hasSizeGreaterThanOrEqualTo(3);
+    master.destroyForcibly(); // SIGKILL: no shutdown hook runs
+    assertThat(master.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    for (ProcessHandle child : children) {
+      child.onExit().get(30, TimeUnit.SECONDS); // throws TimeoutException if it lingers
+      assertThat(child.isAlive()).as("child %s of the killed master", child.pid()).isFalse();
+    }
+    in.close();
+  }
+
+  @Test
+  void serverRefusesCorruptDataDirectory(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("d");
+    Files.createDirectories(data);
+    Files.writeString(data.resolve("CURRENT"), "garbage-manifest\n");
+    Files.write(data.resolve("MANIFEST-000001"), new byte[] {1, 2, 3, 4, 5});
+    Process p = kvs("server", "--id", "0", "--data-dir", data.toString());
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as(err).isEqualTo(2);
+    assertThat(err).contains("server 0: cannot start").contains(data.toString());
+    assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+        .doesNotContain("READY");
+  }
+
+  @Test
+  void serverRefusesAnotherServersDataDirectory(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("d");
+    Process first = kvs("server", "--id", "0", "--data-dir", data.toString(), "--exit-on-stdin-eof");
+    assertThat(new String(first.getInputStream().readNBytes(6), StandardCharsets.UTF_8)).isEqualTo("READY ");
+    first.getOutputStream().close();
+    assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    Process second = kvs("server", "--id", "1", "--data-dir", data.toString());
+    assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String err = new String(second.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(second.exitValue()).as(err).isEqualTo(2);
+    assertThat(err).contains("belongs to server 0");
+  }
+
+  @Test
+  void badServerOptionsAreRejectedWithUsage() throws Exception {
+    Process p = kvs("server", "--id", "-3", "--data-dir", "x");
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(err).contains("--id must be >= 0");
+  }
+
+  private static Process kvs(String... args) throws IOException {
+    List<String> cmd = new java.util.ArrayList<>();
+    cmd.add(MasterRun.REPO.resolve("kvs").toString());
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).directory(MasterRun.REPO.toFile()).start();
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    for (byte[] p : parts) b.writeBytes(p);
+    return b.toByteArray();
+  }
+}
