@@ -1,0 +1,96 @@
+package kvs.core;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import kvs.storage.MemoryStore;
+
+/** Shared plumbing for replica tests: a replica with its in-memory store, and delta helpers. */
+final class ReplicaHarness {
+  private ReplicaHarness() {}
+
+  static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  static String s(byte[] bytes) {
+    return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  /** A replica and the store it writes to, so that it can be "crashed" and reopened. */
+  static final class Node {
+    final int id;
+    MemoryStore store;
+    Replica replica;
+
+    Node(int id) {
+      this.id = id;
+      this.store = new MemoryStore();
+      this.replica = Replica.open(store, id, 1000 + id);
+    }
+
+    /** Crash: everything committed survives (MemoryStore commits are immediate and atomic). */
+    void restart() {
+      store = store.durableCopy();
+      replica = Replica.open(store, id, 77_777); // the fresh incarnation must be ignored
+    }
+
+    long origin() {
+      return replica.origin();
+    }
+  }
+
+  /** Every chunk of a delta from {@code from} for a peer holding {@code peerHas}. */
+  static List<DeltaChunk> drain(Replica from, VersionVector peerHas, int maxBytes) {
+    List<DeltaChunk> chunks = new ArrayList<>();
+    try (Replica.DeltaStream stream = from.openDelta(peerHas)) {
+      for (DeltaChunk c = stream.next(maxBytes); c != null; c = stream.next(maxBytes)) {
+        chunks.add(c);
+        if (chunks.size() > 100_000) throw new AssertionError("delta stream never ends");
+      }
+    }
+    return chunks;
+  }
+
+  /** Sends the chunks over "the wire" (encode, decode) and applies them in order. */
+  static boolean applyAll(Replica to, List<DeltaChunk> chunks) {
+    boolean changed = false;
+    for (DeltaChunk c : chunks) changed |= to.applyDelta(DeltaChunk.decode(c.encode()));
+    return changed;
+  }
+
+  /** One complete delta from {@code from} to {@code to}. Returns true when {@code to} changed. */
+  static boolean sync(Replica from, Replica to, int maxBytes) {
+    return applyAll(to, drain(from, to.vv(), maxBytes));
+  }
+
+  static boolean sync(Replica from, Replica to) {
+    return sync(from, to, 1 << 20);
+  }
+
+  static List<Entry> entries(List<DeltaChunk> chunks) {
+    List<Entry> all = new ArrayList<>();
+    for (DeltaChunk c : chunks) all.addAll(c.entries());
+    return all;
+  }
+
+  static List<Entry> live(Replica r) {
+    List<Entry> out = new ArrayList<>();
+    r.forEachLive(out::add);
+    return out;
+  }
+
+  /** Syncs every ordered pair until nothing changes; fails if that takes more than a few rounds. */
+  static void exchangeUntilQuiet(List<Replica> replicas) {
+    for (int round = 0; round < 5; round++) {
+      boolean changed = false;
+      for (Replica from : replicas) {
+        for (Replica to : replicas) {
+          if (from != to) changed |= sync(from, to);
+        }
+      }
+      if (!changed) return;
+    }
+    throw new AssertionError("replicas still changing after 5 full exchange rounds");
+  }
+}
