@@ -37,9 +37,43 @@ public final class LinkState implements AutoCloseable {
     return chunk;
   }
 
+  /**
+   * The push of this replica's own new writes, or null when the peer is not caught up on this
+   * replica's origin (or a delta is mid-stream), in which case the next delta carries them.
+   *
+   * <p>A push is not a complete delta and carries no closing vector. It works because the
+   * entries are this origin's next sequence numbers, in order, on an in-order transport: the
+   * receiver covers this origin up to {@code seqBefore} by the time the push arrives, so each
+   * entry extends its coverage by one (see {@link Replica#applyDelta}). {@code written} must be
+   * every entry of the write, superseded ones included, or the sequence would have a hole.
+   */
+  public DeltaChunk pushOwn(java.util.List<Entry> written, long seqBefore) {
+    long origin = replica.origin();
+    if (streaming != null || peerHas.get(origin) != seqBefore || written.isEmpty()) return null;
+    long seq = seqBefore;
+    for (Entry e : written) {
+      if (e.origin() != origin || e.seq() != ++seq) {
+        throw new IllegalArgumentException("a push takes this origin's next writes in order");
+      }
+    }
+    peerHas.raise(origin, seq);
+    return new DeltaChunk(written, null);
+  }
+
+  /** Takes in the peer's announcement of what it holds now. */
+  public void receiveAdvert(VersionVector peerNow) {
+    peerHas.mergeFrom(peerNow);
+  }
+
   /** Applies a chunk received from the peer. Returns true when the local replica changed. */
   public boolean receive(DeltaChunk chunk) {
     boolean changed = replica.applyDelta(chunk);
+    // The sender holds what it sends: an entry that directly follows what we believe it holds
+    // of that origin extends that belief (this is how a peer's pushes of its own writes count,
+    // so they are never sent back to it).
+    for (Entry e : chunk.entries()) {
+      if (e.seq() == peerHas.get(e.origin()) + 1) peerHas.raise(e.origin(), e.seq());
+    }
     if (chunk.isLast()) peerHas.mergeFrom(chunk.completes());
     return changed;
   }

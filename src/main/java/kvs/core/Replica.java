@@ -153,19 +153,27 @@ public final class Replica {
   }
 
   /**
-   * Applies one chunk of a peer's delta. Entries are merged by last-writer-wins; the vector
-   * rises only on the closing chunk. Returns true when the replica changed.
+   * Applies one chunk of a peer's delta, or a push of a peer's own new writes. Entries are merged
+   * by last-writer-wins. The vector rises in two ways only: by one for an entry whose sequence
+   * directly follows what this replica covers of its origin (it now holds that write or a newer
+   * one of the same key), and to the closing vector of a complete delta. A half-received delta
+   * raises nothing beyond its contiguous prefix. Returns true when the replica changed.
    */
   public boolean applyDelta(DeltaChunk chunk) {
     Mutation m = new Mutation();
+    boolean raised = false;
     for (Entry e : chunk.entries()) {
       hlc.observe(e.clock());
-      if (vv.covers(e.origin(), e.seq())) continue; // have it, or what superseded it
+      long covered = vv.get(e.origin());
+      if (e.seq() <= covered) continue; // have it, or what superseded it
       Entry current = currentIn(m, e.key());
-      if (e.sameDot(current) || !e.supersedes(current)) continue;
-      replace(m, current, e);
+      if (!e.sameDot(current) && e.supersedes(current)) replace(m, current, e);
+      if (e.seq() == covered + 1) {
+        vv.raise(e.origin(), e.seq());
+        raised = true;
+      }
     }
-    boolean raised = chunk.isLast() && vv.mergeFrom(chunk.completes());
+    if (chunk.isLast()) raised |= vv.mergeFrom(chunk.completes());
     if (m.isEmpty() && !raised) return false;
     commit(m);
     return true;

@@ -115,7 +115,7 @@ final class Commands {
     for (byte[] v : values) if (v != null && !checkValue(c, v)) return;
     Node node = c.node;
     List<Entry> written = node.replica.write(c.session, keys, values, node.clock.millis());
-    node.onReplicaChanged();
+    node.onOwnWrite(written);
     RedisMessage answer = reply.apply(written);
     if (c.replies.isEmpty() && !node.config.fsync()) {
       c.replies.add(answer);

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import kvs.core.Entry;
 import kvs.core.Replica;
 import kvs.net.RespPipeline;
 import kvs.net.Transport;
@@ -46,7 +47,7 @@ public final class Node implements AutoCloseable {
   private final ExecutorService fsyncThread;
   private List<Runnable> awaitingSync = new ArrayList<>();
   private boolean syncRunning;
-  private boolean replicationScheduled;
+  private boolean watchersScheduled;
   private Channel serverChannel;
   private volatile boolean closed;
 
@@ -163,14 +164,28 @@ public final class Node implements AutoCloseable {
     });
   }
 
-  /** Called on the loop after every change of the replica: replicate and wake watchers. */
+  /** Called on the loop after a client write: push it to every peer and wake watchers. */
+  void onOwnWrite(List<Entry> written) {
+    long seqBefore = written.get(0).seq() - 1;
+    links.forEach(link -> link.pushOwn(written, seqBefore));
+    watchersDue();
+  }
+
+  /** Called on the loop after data from a peer changed the replica. */
   void onReplicaChanged() {
-    if (replicationScheduled) return;
-    replicationScheduled = true;
-    // Deferred to the end of this loop turn so writes pipelined in one read share one delta.
+    links.forEach(link -> {
+      link.scheduleDeltas();
+      link.scheduleAdvert();
+    });
+    watchersDue();
+  }
+
+  /** Wakes state watchers once at the end of this loop turn, however many changes it made. */
+  private void watchersDue() {
+    if (watchersScheduled) return;
+    watchersScheduled = true;
     loop.execute(() -> {
-      replicationScheduled = false;
-      links.sendAll();
+      watchersScheduled = false;
       watchers.check();
     });
   }

@@ -7,8 +7,11 @@ import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import kvs.core.CorruptDataException;
 import kvs.core.DeltaChunk;
+import kvs.core.Entry;
 import kvs.core.LinkState;
 import kvs.core.VersionVector;
 import kvs.net.Resp;
@@ -28,13 +31,25 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(PeerLink.class);
   static final String HELLO = "KVS.PEER";
   static final String DELTA = "KVS.DELTA";
+  static final String ADVERT = "KVS.VV";
   static final int CHUNK_BYTES = 256 * 1024;
+  /**
+   * How long relayed data waits before a delta carries it on. In a mesh, the peer usually gets
+   * the same write straight from its origin meanwhile and says so in an advert, so the write
+   * crosses each link once instead of once per path. In a chain or tree it is the delay per hop.
+   */
+  static final long RELAY_DELAY_MS = 4;
+  /** Adverts of this replica's vector go out at most this often per link. */
+  static final long ADVERT_INTERVAL_MS = 1;
 
   final Node node;
   final int peerId;
   final Channel channel;
   private final boolean dialledByUs;
   private final LinkState state;
+  private boolean deltaScheduled;
+  private boolean advertScheduled;
+  private VersionVector advertised = new VersionVector();
 
   PeerLink(Node node, int peerId, Channel channel, VersionVector peerHas, boolean dialledByUs) {
     this.node = node;
@@ -59,6 +74,7 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
 
   /** Sends whatever the peer lacks, while the socket accepts more. */
   void sendDeltas() {
+    deltaScheduled = false;
     boolean wrote = false;
     while (channel.isActive() && channel.isWritable()) {
       DeltaChunk chunk = state.nextChunk(CHUNK_BYTES);
@@ -69,15 +85,49 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
     if (wrote) channel.flush();
   }
 
+  /** Sends a delta after {@link #RELAY_DELAY_MS}, unless one is already due. */
+  void scheduleDeltas() {
+    if (deltaScheduled) return;
+    deltaScheduled = true;
+    node.loop.schedule(this::sendDeltas, RELAY_DELAY_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Pushes this server's own new writes at once, or leaves them to the next delta. */
+  void pushOwn(List<Entry> written, long seqBefore) {
+    if (!channel.isActive()) return;
+    DeltaChunk push = state.pushOwn(written, seqBefore);
+    if (push == null) {
+      scheduleDeltas();
+      return;
+    }
+    channel.writeAndFlush(Resp.command(DELTA, push.encode()), channel.voidPromise());
+  }
+
+  /** Tells the peer what this replica holds now, at most every {@link #ADVERT_INTERVAL_MS}. */
+  void scheduleAdvert() {
+    if (advertScheduled) return;
+    advertScheduled = true;
+    node.loop.schedule(() -> {
+      advertScheduled = false;
+      VersionVector now = node.replica.vv();
+      if (now.equals(advertised) || !channel.isActive()) return;
+      advertised = now;
+      channel.writeAndFlush(Resp.command(ADVERT, now.encode()), channel.voidPromise());
+    }, ADVERT_INTERVAL_MS, TimeUnit.MILLISECONDS);
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     try {
       byte[][] args = Resp.arguments((RedisMessage) msg);
-      if (args == null || args.length != 2 || !DELTA.equals(Resp.ascii(args[0]))) {
+      String type = args == null || args.length != 2 ? "" : Resp.ascii(args[0]);
+      if (DELTA.equals(type)) {
+        if (state.receive(DeltaChunk.decode(args[1]))) node.onReplicaChanged();
+      } else if (ADVERT.equals(type)) {
+        state.receiveAdvert(VersionVector.decode(args[1]));
+      } else {
         throw new CorruptDataException("unexpected message on a peer link");
       }
-      DeltaChunk chunk = DeltaChunk.decode(args[1]);
-      if (state.receive(chunk)) node.onReplicaChanged();
     } catch (CorruptDataException e) {
       log.warn("server {}: dropping link to server {}: {}", node.config.id(), peerId,
           e.getMessage());

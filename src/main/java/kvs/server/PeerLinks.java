@@ -129,8 +129,8 @@ final class PeerLinks {
     blocked.remove(peerId);
   }
 
-  void sendAll() {
-    for (PeerLink link : new ArrayList<>(live.values())) link.sendDeltas();
+  void forEach(java.util.function.Consumer<PeerLink> action) {
+    for (PeerLink link : new ArrayList<>(live.values())) action.accept(link);
   }
 
   Set<Integer> linkedPeers() {
