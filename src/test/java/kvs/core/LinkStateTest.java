@@ -75,7 +75,8 @@ class LinkStateTest {
     Node c = new Node(3);
     SessionToken alice = new SessionToken();
     a.replica.put(alice, b("k"), b("alice"), 1_000); // a:1
-    b.replica.put(new SessionToken(), b("k"), b("bob"), 2_000); // b:1 replaces a:1
+    b.replica.put(new SessionToken(), b("k"), b("bob's draft"), 2_000); // b:1
+    b.replica.put(new SessionToken(), b("k"), b("bob"), 2_000); // b:2 replaces b:1 and a:1
     for (int i = 0; i < 5; i++) b.replica.put(new SessionToken(), b("x" + i), b("x"), 2_000);
 
     LinkState bSendsToA = new LinkState(b.replica, a.replica.vv());

@@ -175,15 +175,21 @@ class ReplicaTest {
     assertThat(d.replica.vv()).isEqualTo(a.replica.vv());
   }
 
+  /**
+   * The sync trap of DESIGN.md: a delta skips superseded writes, so a receiver that has only part
+   * of it must not claim the origin's sequence range; only the closing chunk completes it.
+   */
   @Test
   void aDeltaWithoutItsClosingChunkDoesNotRaiseTheVector() {
     Node a = new Node(1);
     Node b = new Node(2);
     SessionToken alice = new SessionToken();
-    for (int i = 0; i < 5; i++) a.replica.put(alice, b("k" + i), b("v" + i), 100 + i);
+    for (int i = 0; i < 5; i++) a.replica.put(alice, b("k" + i), b("v" + i), 100 + i); // a:1-5
+    a.replica.put(alice, b("k0"), b("v0 again"), 200); // a:6 supersedes a:1
 
     List<DeltaChunk> chunks = drain(a.replica, b.replica.vv(), 1);
     assertThat(chunks).hasSize(6);
+    assertThat(entries(chunks)).extracting(Entry::seq).containsExactly(2L, 3L, 4L, 5L, 6L);
     assertThat(chunks.subList(0, 5)).allMatch(c -> !c.isLast() && c.entries().size() == 1);
     DeltaChunk closing = chunks.get(5);
     assertThat(closing.isLast()).isTrue();
@@ -191,8 +197,10 @@ class ReplicaTest {
 
     applyAll(b.replica, chunks.subList(0, 5));
     assertThat(live(b.replica)).isEqualTo(live(a.replica));
-    assertThat(b.replica.vv()).as("no closing chunk, no coverage").isEqualTo(new VersionVector());
-    assertThat(b.replica.read(alice.copy(), b("k0")).status()).isEqualTo(ReadStatus.MISSING_DEPENDENCY);
+    assertThat(b.replica.vv()).as("a:1 never arrived: no coverage without the closing chunk")
+        .isEqualTo(new VersionVector());
+    assertThat(b.replica.read(alice.copy(), b("k0")).status())
+        .isEqualTo(ReadStatus.MISSING_DEPENDENCY);
     b.restart();
     assertThat(b.replica.vv()).isEqualTo(new VersionVector());
     assertThat(live(b.replica)).isEqualTo(live(a.replica));
@@ -382,16 +390,20 @@ class ReplicaTest {
     c.replica.put(new SessionToken(), b("k"), b("old"), 500); // c:1, older than everything below
     SessionToken alice = new SessionToken();
     Entry alices = a.replica.put(alice, b("k"), b("alice"), 1_000); // a:1
-    Entry bobs = b.replica.put(new SessionToken(), b("k"), b("bob"), 2_000); // b:1 beats a:1
+    SessionToken bob = new SessionToken();
+    b.replica.put(bob, b("k"), b("bob's draft"), 2_000); // b:1
+    Entry bobs = b.replica.put(bob, b("k"), b("bob"), 2_000); // b:2, beats a:1; b:1 is superseded
 
-    // B streams to A one entry per chunk; the link breaks before the closing chunk
+    // B streams to A one entry per chunk (only b:2: b:1 was superseded); the link breaks before
+    // the closing chunk
     Replica.DeltaStream toA = b.replica.openDelta(a.replica.vv());
     DeltaChunk first = toA.next(1);
     assertThat(first.isLast()).isFalse();
-    a.replica.applyDelta(first); // b:1 replaces a:1 on A
+    assertThat(first.entries()).containsExactly(bobs);
+    a.replica.applyDelta(first); // b:2 replaces a:1 on A
     toA.close();
     assertThat(a.replica.peek(b("k"))).isEqualTo(bobs);
-    assertThat(a.replica.vv().get(b.origin())).isZero();
+    assertThat(a.replica.vv().get(b.origin())).as("A lacks b:1 (or what superseded it)").isZero();
 
     // A streams to C, completely: C now claims a:1 or something newer, for every key
     sync(a.replica, c.replica);
