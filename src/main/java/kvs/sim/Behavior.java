@@ -1,0 +1,79 @@
+package kvs.sim;
+
+import java.util.List;
+import kvs.core.DeltaChunk;
+import kvs.core.Entry;
+import kvs.core.LinkState;
+import kvs.core.Replica;
+import kvs.core.SessionToken;
+
+/**
+ * How the simulated servers and clients drive the protocol core, at the six seams where a
+ * server or client could get the protocol wrong. This base class does exactly what the real
+ * server ({@code kvs.server}) and client ({@code kvs.client.KvsClient}) do.
+ *
+ * <p>Test code subclasses it to make deliberately broken variants (no session check on reads,
+ * counting from 1 again after a wipe, raising a vector before a delta is complete, stamping a
+ * write without the client's clock) and asserts that the checker catches each one: a checker
+ * that never fails proves nothing. Production code never subclasses it.
+ */
+public class Behavior {
+  /** The behaviour of the real server and client. */
+  public static final Behavior CORRECT = new Behavior();
+
+  /** A short name for reports and replay commands. */
+  public String name() {
+    return "correct";
+  }
+
+  /** Serves {@code GET key} for a connection whose session is {@code session}. */
+  public Replica.ReadResult serveRead(Replica replica, SessionToken session, byte[] key) {
+    return replica.read(session, key);
+  }
+
+  /** Serves a write ({@code PUT}, {@code DEL} or a batch; a null value deletes). */
+  public List<Entry> serveWrite(Replica replica, SessionToken session, List<byte[]> keys,
+      List<byte[]> values, long wallMillis) {
+    return replica.write(session, keys, values, wallMillis);
+  }
+
+  /** What the client records from a write's reply {@code [origin, seq, clock]}. */
+  public void recordWriteReply(SessionToken clientToken, Entry written) {
+    clientToken.observe(written.origin(), written.seq(), written.clock());
+  }
+
+  /**
+   * The incarnation a server whose data directory was wiped comes back with; {@code fresh} is a
+   * newly drawn one, never used by this server before.
+   */
+  public int incarnationAfterWipe(int previous, int fresh) {
+    return fresh;
+  }
+
+  /**
+   * Cuts at most {@code budget} chunks of at most about {@code maxBytes} each from {@code link}
+   * into {@code out}, in the order they go on the wire; stops early when the peer has everything.
+   * The real server does this while its socket is writable.
+   */
+  public void cutChunks(LinkState link, int maxBytes, int budget, List<DeltaChunk> out) {
+    for (int i = 0; i < budget; i++) {
+      DeltaChunk chunk = link.nextChunk(maxBytes);
+      if (chunk == null) return;
+      out.add(chunk);
+    }
+  }
+
+  /**
+   * Hands a chunk that arrived on a link to the core. {@code held} is this link end's scratch
+   * list, empty on a new connection, for behaviours that hold chunks back. Returns true when the
+   * replica changed. The real server applies every chunk as it arrives.
+   */
+  public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk) {
+    return link.receive(chunk);
+  }
+
+  @Override
+  public String toString() {
+    return name();
+  }
+}

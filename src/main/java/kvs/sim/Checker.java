@@ -1,0 +1,239 @@
+package kvs.sim;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import kvs.core.Entry;
+import kvs.core.Origins;
+import kvs.core.Replica;
+import kvs.core.Store;
+
+/**
+ * The simulation's oracle: a history of every write ever issued and of what each session has
+ * written and read, checked as it happens and once more after the cluster has healed.
+ *
+ * <p>What it demands (docs/simulation.md states the same with its fault model):
+ * <ul>
+ *   <li>No dot is issued twice, and every entry seen anywhere (a read, a delta on the wire, a
+ *       store) is exactly the write its dot was issued for.</li>
+ *   <li>Read your writes and monotonic reads: unless refused ({@code ERR_DEP}), a session's read
+ *       of a key returns a version at least as high as every version of that key the session
+ *       has written or read before.</li>
+ *   <li>A session's write is stamped above every clock the session has seen, so it beats
+ *       everything the session wrote or read before, wherever it was accepted.</li>
+ *   <li>No acknowledged write is lost and no deleted key comes back: after healing, each key's
+ *       value has a version at least that of every write of the key that was not destroyed.
+ *       A write is destroyed only when a wiped server was the last one whose store held it or
+ *       something that supersedes it ({@link #onWipe}).</li>
+ * </ul>
+ *
+ * <p>Lookups use hash maps; nothing that decides the course of a run iterates one.
+ */
+final class Checker {
+  private final byte[][] keys;
+  private final Map<Dot, Write> byDot = new HashMap<>();
+  private final List<Write> writes = new ArrayList<>(); // in issue order
+  private final Map<Long, Long> maxSeqByOrigin = new HashMap<>();
+  private final Session[] sessions;
+
+  record Dot(long origin, long seq) {}
+
+  static final class Write {
+    final Entry entry;
+    final int keyIndex;
+    final int client;
+    final int step;
+    boolean acknowledged;
+    boolean destroyed;
+
+    Write(Entry entry, int keyIndex, int client, int step) {
+      this.entry = entry;
+      this.keyIndex = keyIndex;
+      this.client = client;
+      this.step = step;
+    }
+  }
+
+  /** What one session has seen: per key the highest version, and the highest clock overall. */
+  static final class Session {
+    final Entry[] highestByKey;
+    long highestClock;
+
+    Session(int keys) {
+      this.highestByKey = new Entry[keys];
+    }
+  }
+
+  Checker(byte[][] keys, int clients) {
+    this.keys = keys;
+    this.sessions = new Session[clients];
+    for (int i = 0; i < clients; i++) sessions[i] = new Session(keys.length);
+  }
+
+  int writesIssued() {
+    return writes.size();
+  }
+
+  long maxSeqIssued(long origin) {
+    return maxSeqByOrigin.getOrDefault(origin, 0L);
+  }
+
+  /** Records a write a server has just committed (acknowledged or not). */
+  void issued(Entry e, int client, int step) {
+    Dot dot = new Dot(e.origin(), e.seq());
+    Write before = byDot.get(dot);
+    if (before != null) {
+      throw new Violation("dot " + show(dot) + " issued twice: first " + describe(before.entry)
+          + " at step " + before.step + ", again " + describe(e)
+          + (before.entry.equals(e) ? "" : " with different content"));
+    }
+    Write w = new Write(e, keyIndex(e.key()), client, step);
+    byDot.put(dot, w);
+    writes.add(w);
+    maxSeqByOrigin.merge(e.origin(), e.seq(), Math::max);
+  }
+
+  /** Every entry seen outside a write's reply must be exactly the write its dot was issued for. */
+  void known(Entry e, String where) {
+    Write w = byDot.get(new Dot(e.origin(), e.seq()));
+    if (w == null) {
+      throw new Violation(where + ": entry with a dot that was never issued: " + describe(e));
+    }
+    if (!w.entry.equals(e)) {
+      throw new Violation(where + ": dot " + Origins.toString(e.origin()) + ":" + e.seq()
+          + " carries " + describe(e) + " but was issued as " + describe(w.entry));
+    }
+  }
+
+  /** Checks a read served to {@code client} against its session, then records what it saw. */
+  void read(int client, int keyIndex, Replica.ReadResult r, String where) {
+    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) return; // always allowed
+    Entry got = r.entry();
+    if (got != null) {
+      known(got, where);
+      if (keyIndex(got.key()) != keyIndex) {
+        throw new Violation(where + ": read of " + keyName(keyIndex) + " returned " + describe(got));
+      }
+      boolean tombstone = got.isTombstone();
+      if (tombstone != (r.status() == Replica.ReadStatus.NOT_FOUND)) {
+        throw new Violation(where + ": status " + r.status() + " for " + describe(got));
+      }
+    } else if (r.status() != Replica.ReadStatus.NOT_FOUND) {
+      throw new Violation(where + ": status " + r.status() + " without an entry");
+    }
+    Session s = sessions[client];
+    Entry floor = s.highestByKey[keyIndex];
+    if (floor != null && (got == null || compare(got, floor) < 0)) {
+      throw new Violation(where + ": client " + client + " read " + keyName(keyIndex) + " = "
+          + (got == null ? "nothing" : describe(got)) + ", older than " + describe(floor)
+          + ", which the session had already " + (wroteItself(client, floor) ? "written" : "read")
+          + " (" + (wroteItself(client, floor) ? "read your writes" : "monotonic reads") + ")");
+    }
+    if (got != null) see(s, keyIndex, got);
+  }
+
+  /** Checks a write acknowledged to {@code client}, then records it in the session. */
+  void acknowledged(int client, Entry e, String where) {
+    Write w = byDot.get(dotOf(e));
+    Session s = sessions[client];
+    if (e.clock() <= s.highestClock) {
+      throw new Violation(where + ": client " + client + "'s write " + describe(e)
+          + " is stamped at or below clock " + s.highestClock
+          + " that the session had already seen, so it may lose to what the session saw before");
+    }
+    w.acknowledged = true;
+    see(s, w.keyIndex, e);
+  }
+
+  private boolean wroteItself(int client, Entry e) {
+    Write w = byDot.get(dotOf(e));
+    return w != null && w.client == client && w.acknowledged;
+  }
+
+  private void see(Session s, int keyIndex, Entry e) {
+    Entry floor = s.highestByKey[keyIndex];
+    if (floor == null || compare(e, floor) > 0) s.highestByKey[keyIndex] = e;
+    s.highestClock = Math.max(s.highestClock, e.clock());
+  }
+
+  /**
+   * Server {@code wiped} lost its data. Every write that no other store now holds, neither
+   * itself nor anything superseding it, is destroyed: the fault model allows losing it. Stores
+   * of crashed servers count, since they come back with them.
+   */
+  void onWipe(int wiped, Store[] stores) {
+    for (Write w : writes) {
+      if (w.destroyed) continue;
+      boolean held = false;
+      for (int i = 0; i < stores.length && !held; i++) {
+        if (i == wiped) continue;
+        Entry x = stores[i].get(w.entry.key());
+        held = x != null && compare(x, w.entry) >= 0;
+      }
+      w.destroyed = !held;
+    }
+  }
+
+  int destroyed(boolean acknowledgedOnly) {
+    int n = 0;
+    for (Write w : writes) {
+      if (w.destroyed && (w.acknowledged || !acknowledgedOnly)) n++;
+    }
+    return n;
+  }
+
+  /** After healing: every write not destroyed is at or below the key's final version. */
+  void checkFinal(Replica replica) {
+    Entry[] finals = new Entry[keys.length];
+    for (int k = 0; k < keys.length; k++) {
+      finals[k] = replica.peek(keys[k]);
+      if (finals[k] != null) known(finals[k], "final store of server " + replica.serverId());
+    }
+    for (Write w : writes) {
+      if (w.destroyed) continue;
+      Entry f = finals[w.keyIndex];
+      if (f == null || compare(f, w.entry) < 0) {
+        String what = w.acknowledged ? "acknowledged" : "unacknowledged but committed";
+        String lost = w.entry.isTombstone() && f != null && !f.isTombstone()
+            ? "deleted key came back: " : what + " write lost: ";
+        throw new Violation(lost + describe(w.entry) + " (client " + w.client + ", step "
+            + w.step + ") but " + keyName(w.keyIndex) + " ends as "
+            + (f == null ? "never written" : describe(f)));
+      }
+    }
+  }
+
+  int keyIndex(byte[] key) {
+    for (int i = 0; i < keys.length; i++) {
+      if (Arrays.equals(keys[i], key)) return i;
+    }
+    throw new Violation("entry for a key no client wrote: " + Arrays.toString(key));
+  }
+
+  String keyName(int keyIndex) {
+    return new String(keys[keyIndex], java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
+  static int compare(Entry a, Entry b) {
+    return Entry.compareVersions(a.clock(), a.origin(), b.clock(), b.origin());
+  }
+
+  private static Dot dotOf(Entry e) {
+    return new Dot(e.origin(), e.seq());
+  }
+
+  private static String show(Dot d) {
+    return Origins.toString(d.origin()) + ":" + d.seq();
+  }
+
+  static String describe(Entry e) {
+    String key = new String(e.key(), java.nio.charset.StandardCharsets.ISO_8859_1);
+    String value = e.isTombstone() ? "<deleted>"
+        : new String(e.value(), java.nio.charset.StandardCharsets.ISO_8859_1);
+    if (value.length() > 24) value = value.substring(0, 24) + "...";
+    return key + "=" + value + " @" + e.clock() + " dot " + Origins.toString(e.origin()) + ":"
+        + e.seq();
+  }
+}

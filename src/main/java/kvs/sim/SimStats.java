@@ -1,0 +1,60 @@
+package kvs.sim;
+
+/** Counters of what one run (or, summed, many runs) exercised. */
+public final class SimStats {
+  public long runs;
+  public long steps;
+  public long healSteps;
+  public long reads;
+  public long readsRefused;
+  public long writes;
+  public long repliesLost;
+  public long clientMoves;
+  public long messages;
+  public long chunks;
+  public long multiChunkDeltas;
+  public long staleMessagesDropped;
+  public long connections;
+  public long connectionDrops;
+  public long stallTimeouts;
+  public long partitions;
+  public long crashes;
+  public long wipes;
+  public long clockJumps;
+  public long writesDestroyedByWipes;
+
+  public void add(SimStats o) {
+    runs += o.runs;
+    steps += o.steps;
+    healSteps += o.healSteps;
+    reads += o.reads;
+    readsRefused += o.readsRefused;
+    writes += o.writes;
+    repliesLost += o.repliesLost;
+    clientMoves += o.clientMoves;
+    messages += o.messages;
+    chunks += o.chunks;
+    multiChunkDeltas += o.multiChunkDeltas;
+    staleMessagesDropped += o.staleMessagesDropped;
+    connections += o.connections;
+    connectionDrops += o.connectionDrops;
+    stallTimeouts += o.stallTimeouts;
+    partitions += o.partitions;
+    crashes += o.crashes;
+    wipes += o.wipes;
+    clockJumps += o.clockJumps;
+    writesDestroyedByWipes += o.writesDestroyedByWipes;
+  }
+
+  @Override
+  public String toString() {
+    return runs + " runs, " + steps + " steps (" + healSteps + " of them healing), "
+        + writes + " writes (" + repliesLost + " replies lost), " + reads + " reads ("
+        + readsRefused + " ERR_DEP), " + clientMoves + " client moves, " + messages
+        + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
+        + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections
+        + " connections (" + connectionDrops + " dropped, " + stallTimeouts + " timed out), "
+        + partitions + " partitions, " + crashes + " crashes (" + wipes + " wiped), "
+        + clockJumps + " clock jumps, " + writesDestroyedByWipes + " writes lost to wipes";
+  }
+}

@@ -1,0 +1,759 @@
+package kvs.sim;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import kvs.core.DeltaChunk;
+import kvs.core.Entry;
+import kvs.core.LinkState;
+import kvs.core.Origins;
+import kvs.core.Replica;
+import kvs.core.SessionToken;
+import kvs.core.Store;
+import kvs.core.VersionVector;
+import kvs.storage.MemoryStore;
+
+/**
+ * A deterministic simulation of a whole cluster on one thread (after tigerbeetle's VOPR and
+ * FoundationDB's simulator): N {@link Replica}s over {@link MemoryStore}s, a network of
+ * connections carrying encoded {@link DeltaChunk}s between {@link LinkState}s, clients with
+ * session tokens moving between servers, and a fault injector, all driven by one
+ * {@link SplittableRandom} seeded from the run's seed. The same seed replays the same run.
+ *
+ * <p>A run has two phases. For {@code faultSteps} steps clients work while faults happen:
+ * partitions (symmetric and one-way) and heals, dropped connections, crashes with restart from
+ * the crash-time durable state or from a wiped store, clock drift and jumps. Then faults stop,
+ * every server comes back, every partition heals, and the cluster must converge within
+ * {@code healStepsMax} steps; the {@link Checker} judges the history throughout and at the end.
+ *
+ * <p>The network models what TCP gives the real server and no more: a connection delivers each
+ * direction in order, with delays; a partitioned direction delivers nothing until it heals or the
+ * connection times out. Loss, duplication and reordering happen only across connections: when a
+ * connection dies, what it still carries may arrive later, and is dropped because its link state
+ * is gone, as the real server drops it. A new connection starts from fresh announcements of each
+ * side's version vector (the handshake), as the real server's does.
+ *
+ * <p>Nothing iterates a hash map; every choice comes from the random source, in a fixed order.
+ */
+public final class Simulator {
+  private static final byte HELLO = 1;
+  private static final byte WELCOME = 2;
+  private static final byte DELTA = 3;
+  private static final int TRACE_LINES_MAX = 5_000;
+
+  private final long seed;
+  private final Behavior behavior;
+  private final SplittableRandom rnd;
+  private final SimConfig cfg;
+  private final boolean tracing;
+  private final ArrayDeque<String> trace = new ArrayDeque<>();
+  private final SimStats stats = new SimStats();
+  private final byte[][] keys;
+  private final Checker checker;
+  private final Server[] servers;
+  private final Client[] clients;
+  private final boolean[][] blocked; // [from][to]: that direction delivers nothing
+  private final Conn[][] pairConn;
+  private final long[][] nextDialAt;
+  private final List<Conn> conns = new ArrayList<>();
+  private long nowMillis;
+  private int step;
+  private long nextConnId = 1;
+  private boolean anyWipe;
+
+  private Simulator(long seed, Behavior behavior, boolean tracing) {
+    this.seed = seed;
+    this.behavior = behavior;
+    this.rnd = new SplittableRandom(seed);
+    this.cfg = SimConfig.draw(rnd);
+    this.tracing = tracing;
+    this.keys = new byte[cfg.keys()][];
+    for (int k = 0; k < keys.length; k++) keys[k] = ("k" + k).getBytes(StandardCharsets.UTF_8);
+    this.checker = new Checker(keys, cfg.clients());
+    int n = cfg.servers();
+    this.blocked = new boolean[n][n];
+    this.pairConn = new Conn[n][n];
+    this.nextDialAt = new long[n][n];
+    this.servers = new Server[n];
+    long epoch = 1_700_000_000_000L;
+    for (int i = 0; i < n; i++) {
+      Server s = new Server(i, n, new SimClock(epoch + rnd.nextInt(60_000) - 30_000,
+          500 + rnd.nextInt(1001)));
+      s.incarnation = freshIncarnation(s);
+      s.store = new MemoryStore();
+      s.replica = Replica.open(s.store, i, s.incarnation);
+      servers[i] = s;
+    }
+    this.clients = new Client[cfg.clients()];
+    for (int c = 0; c < clients.length; c++) clients[c] = new Client(c, rnd.nextInt(n));
+  }
+
+  /** Runs one seed with the real server's and client's behaviour. */
+  public static SimResult run(long seed) {
+    return run(seed, Behavior.CORRECT, false);
+  }
+
+  /** Runs one seed; with {@code tracing}, the result carries the last events before the end. */
+  public static SimResult run(long seed, Behavior behavior, boolean tracing) {
+    return new Simulator(seed, behavior, tracing).run();
+  }
+
+  private SimResult run() {
+    String failure = null;
+    try {
+      for (step = 0; step < cfg.faultSteps(); step++) step(true);
+      stopFaults();
+      int healSteps = 0;
+      while (!converged()) {
+        if (healSteps == cfg.healStepsMax()) {
+          throw new Violation("no convergence within " + cfg.healStepsMax()
+              + " steps after faults stopped: " + describeCluster());
+        }
+        step(false);
+        step++;
+        healSteps++;
+      }
+      stats.healSteps = healSteps;
+      checkConverged();
+    } catch (Violation v) {
+      failure = v.getMessage();
+    } catch (RuntimeException | AssertionError e) {
+      failure = "threw " + e;
+      note(() -> stackOf(e));
+    }
+    stats.runs = 1;
+    stats.steps = step;
+    stats.writesDestroyedByWipes = checker.destroyed(true);
+    return new SimResult(seed, behavior.name(), cfg, failure, step, stats, fingerprint(),
+        tracing ? List.copyOf(trace) : List.of());
+  }
+
+  // ---- one step ----------------------------------------------------------------------------
+
+  private void step(boolean faults) {
+    // Healing steps are at least 20 ms long on average, so that the step bound on convergence
+    // covers timeouts, redials and slow spells whatever the run's step length.
+    nowMillis += 1 + rnd.nextInt(faults ? cfg.stepMsMax() : Math.max(cfg.stepMsMax(), 40));
+    if (faults) injectFaults();
+    restartDue(faults);
+    manageConnections();
+    // Deliveries, sends and client requests of one step happen in a random order, so that the
+    // replica sees every interleaving of "apply a chunk", "cut a chunk" and "serve a client".
+    List<Runnable> actions = new ArrayList<>();
+    for (Conn c : conns) {
+      for (End from : c.end) {
+        int due = dueCount(from);
+        for (int i = 0; i < due; i++) actions.add(() -> deliverHead(from));
+      }
+    }
+    for (Server s : servers) {
+      if (!s.up) continue;
+      for (End e : s.links) {
+        if (e != null && e.state != null) actions.add(() -> pump(e));
+      }
+    }
+    if (faults) {
+      for (Client c : clients) {
+        if (rnd.nextInt(100) < cfg.opPercent()) actions.add(() -> clientRequest(c));
+      }
+    }
+    shuffle(actions);
+    for (Runnable a : actions) a.run();
+    checkInvariants();
+  }
+
+  private void injectFaults() {
+    int n = servers.length;
+    if (n > 1 && chance(cfg.partitionPermille())) {
+      int a = rnd.nextInt(n);
+      int b = otherThan(a);
+      boolean oneWay = rnd.nextInt(100) < cfg.oneWayPercent();
+      if (rnd.nextInt(4) == 0) { // isolate a whole server
+        for (int p = 0; p < n; p++) {
+          if (p == a) continue;
+          blocked[a][p] = true;
+          if (!oneWay) blocked[p][a] = true;
+        }
+        note(() -> "partition: isolate " + a + (oneWay ? " (outbound only)" : ""));
+      } else {
+        blocked[a][b] = true;
+        if (!oneWay) blocked[b][a] = true;
+        note(() -> "partition: " + a + (oneWay ? " -> " : " <-> ") + b);
+      }
+      stats.partitions++;
+    }
+    if (n > 1 && chance(cfg.healPermille())) {
+      if (rnd.nextInt(5) == 0) {
+        for (boolean[] row : blocked) Arrays.fill(row, false);
+        note(() -> "heal all");
+      } else {
+        int a = rnd.nextInt(n);
+        int b = otherThan(a);
+        blocked[a][b] = false;
+        blocked[b][a] = false;
+        note(() -> "heal " + a + " <-> " + b);
+      }
+    }
+    if (!conns.isEmpty() && chance(cfg.dropPermille())) {
+      Conn c = conns.get(rnd.nextInt(conns.size()));
+      End first = c.end[rnd.nextInt(2)];
+      if (first.open) {
+        note(() -> "drop connection #" + c.id + " (" + first.self + " closes)");
+        stats.connectionDrops++;
+        closeEnd(first, true);
+      }
+    }
+    if (chance(cfg.crashPermille())) {
+      Server s = servers[rnd.nextInt(n)];
+      if (s.up) crash(s);
+    }
+    if (chance(cfg.clockJumpPermille())) {
+      Server s = servers[rnd.nextInt(n)];
+      long delta = rnd.nextLong(2L * cfg.clockJumpMsMax() + 1) - cfg.clockJumpMsMax();
+      int rate = 500 + rnd.nextInt(1001);
+      s.clock.jump(nowMillis, delta);
+      s.clock.setRate(nowMillis, rate);
+      stats.clockJumps++;
+      note(() -> "clock of " + s.id + " jumps " + delta + " ms, now runs at " + rate + "/1000");
+    }
+  }
+
+  // ---- servers: crash and restart ----------------------------------------------------------
+
+  private void crash(Server s) {
+    for (End e : s.links) {
+      if (e != null) closeEnd(e, true);
+    }
+    for (Client c : clients) {
+      if (c.server == s.id) c.connection = null; // its connection died with the process
+    }
+    s.up = false;
+    s.vvAtCrash = s.replica.vv();
+    s.digestAtCrash = s.replica.digest();
+    s.originAtCrash = s.replica.origin();
+    s.replica = null;
+    s.store = s.store.durableCopy(); // every commit is durable: the crash image is all of it
+    s.restartAtStep = step + 1 + rnd.nextInt(cfg.downStepsMax());
+    s.wipeOnRestart = rnd.nextInt(100) < cfg.wipePercent();
+    stats.crashes++;
+    note(() -> "crash " + s.id + (s.wipeOnRestart ? " (its disk will be wiped)" : ""));
+  }
+
+  private void restartDue(boolean faults) {
+    for (Server s : servers) {
+      if (!s.up && (!faults || s.restartAtStep <= step)) restart(s);
+    }
+  }
+
+  private void restart(Server s) {
+    if (s.wipeOnRestart) {
+      Store[] stores = new Store[servers.length];
+      for (Server t : servers) stores[t.id] = t.store;
+      checker.onWipe(s.id, stores);
+      int previous = s.incarnation;
+      s.incarnation = behavior.incarnationAfterWipe(previous, freshIncarnation(s));
+      s.store = new MemoryStore();
+      s.replica = Replica.open(s.store, s.id, s.incarnation);
+      anyWipe = true;
+      stats.wipes++;
+      note(() -> "restart " + s.id + " wiped, as origin " + Origins.toString(s.replica.origin()));
+    } else {
+      s.replica = Replica.open(s.store, s.id, freshIncarnation(s)); // ignored: the store has one
+      if (s.replica.origin() != s.originAtCrash || !s.replica.vv().equals(s.vvAtCrash)
+          || s.replica.digest() != s.digestAtCrash) {
+        throw new Violation("server " + s.id + " restarted as " + s.replica.vv() + " digest "
+            + Long.toHexString(s.replica.digest()) + ", but crashed as " + s.vvAtCrash
+            + " digest " + Long.toHexString(s.digestAtCrash));
+      }
+      note(() -> "restart " + s.id + " from its durable state " + s.replica.vv());
+    }
+    s.up = true;
+  }
+
+  private int freshIncarnation(Server s) {
+    int inc;
+    do {
+      inc = rnd.nextInt();
+    } while (!s.incarnationsUsed.add(inc));
+    return inc;
+  }
+
+  // ---- network -----------------------------------------------------------------------------
+
+  /** Times out stalled connections, notices closed peers, dials where a link is missing. */
+  private void manageConnections() {
+    for (Conn c : conns) {
+      for (End e : c.end) {
+        if (e.open && e.closeAtMillis <= nowMillis) closeEnd(e, false);
+      }
+      End a = c.end[0];
+      End b = c.end[1];
+      if (a.open != b.open) {
+        End survivor = a.open ? a : b;
+        if (survivor.closeAtMillis == Long.MAX_VALUE) {
+          // A reset is noticed at once; a vanished peer only when a keepalive times out.
+          survivor.closeAtMillis = nowMillis + (rnd.nextBoolean() ? 0
+              : rnd.nextInt(cfg.stallTimeoutMs()));
+        }
+      } else if (a.open) {
+        if (blocked[a.self][b.self] || blocked[b.self][a.self]) {
+          if (c.stalledSinceMillis < 0) {
+            c.stalledSinceMillis = nowMillis;
+          } else if (nowMillis - c.stalledSinceMillis >= cfg.stallTimeoutMs()) {
+            note(() -> "connection #" + c.id + " " + a.self + "-" + b.self + " times out");
+            stats.stallTimeouts++;
+            closeEnd(a, false);
+            closeEnd(b, false);
+          }
+        } else {
+          c.stalledSinceMillis = -1;
+        }
+      }
+      if (!a.open && !b.open && pairConn[a.self][b.self] == c) {
+        pairConn[a.self][b.self] = null;
+        pairConn[b.self][a.self] = null;
+        long at = nowMillis + 1 + rnd.nextInt(cfg.redialMsMax());
+        nextDialAt[a.self][b.self] = at;
+        nextDialAt[b.self][a.self] = at;
+      }
+    }
+    conns.removeIf(c -> !c.end[0].open && !c.end[1].open && c.end[0].out.isEmpty()
+        && c.end[1].out.isEmpty());
+    for (int i = 0; i < servers.length; i++) {
+      for (int j = i + 1; j < servers.length; j++) {
+        if (pairConn[i][j] == null && servers[i].up && servers[j].up && !blocked[i][j]
+            && !blocked[j][i] && nowMillis >= nextDialAt[i][j]) {
+          dial(rnd.nextBoolean() ? i : j, i, j);
+        }
+      }
+    }
+  }
+
+  private void dial(int dialler, int i, int j) {
+    int acceptor = dialler == i ? j : i;
+    Conn c = new Conn(nextConnId++, dialler, acceptor);
+    pairConn[i][j] = c;
+    pairConn[j][i] = c;
+    servers[dialler].links[acceptor] = c.end[0];
+    servers[acceptor].links[dialler] = c.end[1];
+    conns.add(c);
+    stats.connections++;
+    // The dialler's hello announces its vector; each side's LinkState starts from the other's
+    // announcement, as PeerLink's handshake does.
+    send(c.end[0], HELLO, servers[dialler].replica.vv().encode());
+    note(() -> "dial #" + c.id + " " + dialler + " -> " + acceptor);
+  }
+
+  /**
+   * Closes one end of a connection: its link state is discarded. With {@code abrupt}, only a
+   * random prefix of what it had queued still leaves (the rest dies in the process's buffers).
+   */
+  private void closeEnd(End e, boolean abrupt) {
+    if (!e.open) return;
+    e.open = false;
+    if (e.state != null) {
+      e.state.close();
+      e.state = null;
+    }
+    Server s = servers[e.self];
+    if (s.links[e.peer] == e) s.links[e.peer] = null;
+    if (abrupt && !e.out.isEmpty()) {
+      int keep = rnd.nextInt(e.out.size() + 1);
+      while (e.out.size() > keep) e.out.pollLast();
+    }
+  }
+
+  private void send(End from, byte kind, byte[] bytes) {
+    long delay = cfg.delayMsMax() == 0 ? 0 : rnd.nextInt(cfg.delayMsMax() + 1);
+    if (rnd.nextInt(50) == 0) delay += 10L * cfg.delayMsMax(); // a slow spell
+    // One direction of a connection is a FIFO, as a TCP stream is.
+    long at = Math.max(from.lastDeliverAtMillis, nowMillis + delay);
+    from.lastDeliverAtMillis = at;
+    from.out.addLast(new Msg(kind, bytes, at));
+  }
+
+  private int dueCount(End from) {
+    if (blocked[from.self][from.peer]) return 0;
+    int due = 0;
+    for (Msg m : from.out) {
+      if (m.deliverAtMillis > nowMillis) break;
+      due++;
+    }
+    return due;
+  }
+
+  private void deliverHead(End from) {
+    Msg m = from.out.peekFirst();
+    if (m == null || m.deliverAtMillis > nowMillis || blocked[from.self][from.peer]) return;
+    from.out.pollFirst();
+    End to = from.conn.end[1 - from.side];
+    Server s = servers[to.self];
+    if (!to.open || !s.up) {
+      // The connection is gone at the receiver: the real server has no link state for it.
+      stats.staleMessagesDropped++;
+      if (!from.open && rnd.nextInt(8) == 0) from.out.addLast(m); // a stale duplicate, later
+      return;
+    }
+    if (s.links[to.peer] != to) throw new AssertionError("open end is not the server's link");
+    stats.messages++;
+    switch (m.kind) {
+      case HELLO -> {
+        if (to.side != 1 || to.state != null) throw new AssertionError("unexpected hello");
+        to.state = new LinkState(s.replica, VersionVector.decode(m.bytes));
+        send(to, WELCOME, s.replica.vv().encode());
+      }
+      case WELCOME -> {
+        if (to.side != 0 || to.state != null) throw new AssertionError("unexpected welcome");
+        to.state = new LinkState(s.replica, VersionVector.decode(m.bytes));
+      }
+      case DELTA -> {
+        if (to.state == null) throw new AssertionError("delta before the handshake");
+        DeltaChunk chunk = DeltaChunk.decode(m.bytes);
+        for (Entry e : chunk.entries()) checker.known(e, "delta " + to.peer + " -> " + to.self);
+        stats.chunks++;
+        boolean changed = behavior.receiveChunk(to.state, to.held, chunk);
+        if (tracing && (changed || chunk.isLast())) {
+          note(() -> "apply " + to.peer + " -> " + to.self + " #" + from.conn.id + ": "
+              + chunk.entries().size() + " entries" + (chunk.isLast() ? ", closing "
+              + chunk.completes() : "") + " => " + s.replica.vv());
+        }
+      }
+      default -> throw new AssertionError("message kind " + m.kind);
+    }
+  }
+
+  /** Hands the transport what the link wants to send, while its window has room. */
+  private void pump(End e) {
+    if (!e.open || e.state == null || !servers[e.self].up) return;
+    int room = cfg.windowChunks() - e.out.size();
+    if (room <= 0) return;
+    List<DeltaChunk> chunks = new ArrayList<>();
+    behavior.cutChunks(e.state, cfg.chunkBytesMax(), 1 + rnd.nextInt(room), chunks);
+    for (DeltaChunk chunk : chunks) {
+      send(e, DELTA, chunk.encode());
+      if (chunk.isLast()) {
+        if (e.chunksOfDelta > 0) stats.multiChunkDeltas++;
+        e.chunksOfDelta = 0;
+      } else {
+        e.chunksOfDelta++;
+      }
+    }
+  }
+
+  // ---- clients -----------------------------------------------------------------------------
+
+  /** One request of a client, as KvsClient makes it: the session token travels with it. */
+  private void clientRequest(Client c) {
+    if (rnd.nextInt(100) < cfg.movePercent()) moveClient(c, rnd.nextInt(servers.length));
+    Server s = servers[c.server];
+    if (!s.up) { // connection refused: fail over to another server, keeping the token
+      moveClient(c, rnd.nextInt(servers.length));
+      return;
+    }
+    if (c.connection == null) { // connect, then KVS.SESSION <token>
+      c.connection = new SessionToken();
+      c.connection.mergeFrom(SessionToken.fromText(c.token.toText()));
+    }
+    int roll = rnd.nextInt(100);
+    if (roll < 45) {
+      int k = rnd.nextInt(keys.length);
+      Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, keys[k]);
+      stats.reads++;
+      if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
+        stats.readsRefused++;
+        note(() -> "client " + c.id + " get " + checker.keyName(k) + " at " + s.id + ": ERR_DEP");
+        return;
+      }
+      checker.read(c.id, k, r, "client " + c.id + " get at server " + s.id + " step " + step);
+      if (r.entry() != null) c.token.observe(r.entry().origin(), r.entry().seq(),
+          r.entry().clock());
+      note(() -> "client " + c.id + " get " + checker.keyName(k) + " at " + s.id + ": "
+          + (r.entry() == null ? "nil" : Checker.describe(r.entry())));
+      return;
+    }
+    int n = roll < 95 ? 1 : 2 + rnd.nextInt(2); // a few batches (MSET-like), keys may repeat
+    List<byte[]> ks = new ArrayList<>(n);
+    List<byte[]> vs = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      ks.add(keys[rnd.nextInt(keys.length)]);
+      vs.add(roll < 85 || n > 1 && rnd.nextBoolean() ? value(c) : null);
+    }
+    List<Entry> written = behavior.serveWrite(s.replica, c.connection, ks, vs,
+        s.clock.read(nowMillis));
+    if (written.size() != n) throw new AssertionError("write returned " + written.size());
+    for (int i = 0; i < n; i++) {
+      Entry e = written.get(i);
+      if (!Arrays.equals(e.key(), ks.get(i)) || !Arrays.equals(e.value(), vs.get(i))
+          || e.origin() != s.replica.origin()) {
+        throw new Violation("server " + s.id + " wrote " + Checker.describe(e) + " for "
+            + new String(ks.get(i), StandardCharsets.ISO_8859_1));
+      }
+      checker.issued(e, c.id, step);
+      stats.writes++;
+    }
+    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
+      // Committed, but the reply is lost with the connection; the client reconnects later
+      // with a token that does not know about the write.
+      c.connection = null;
+      stats.repliesLost++;
+      note(() -> "client " + c.id + " wrote at " + s.id + " but lost the reply: " + written);
+      return;
+    }
+    for (Entry e : written) {
+      checker.acknowledged(c.id, e, "client " + c.id + " write at server " + s.id + " step "
+          + step);
+      behavior.recordWriteReply(c.token, e);
+    }
+    note(() -> "client " + c.id + " wrote at " + s.id + ": " + describeAll(written));
+  }
+
+  private void moveClient(Client c, int server) {
+    if (server == c.server && c.connection != null) return;
+    c.server = server;
+    c.connection = null;
+    stats.clientMoves++;
+  }
+
+  private byte[] value(Client c) {
+    StringBuilder sb = new StringBuilder().append('c').append(c.id).append('-').append(++c.ops);
+    int pad = rnd.nextInt(cfg.valueBytesMax());
+    for (int i = 0; i < pad; i++) sb.append('.');
+    return sb.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  // ---- healing and final checks ------------------------------------------------------------
+
+  private void stopFaults() {
+    for (boolean[] row : blocked) Arrays.fill(row, false);
+    note(() -> "faults stop; every server restarts and every link heals");
+  }
+
+  private boolean converged() {
+    for (Server s : servers) {
+      if (!s.up) return false;
+    }
+    for (Conn c : conns) { // what is still on its way to an open link may change a replica
+      if (c.end[1].open && !c.end[0].out.isEmpty() || c.end[0].open && !c.end[1].out.isEmpty()) {
+        return false;
+      }
+    }
+    VersionVector vv = servers[0].replica.vv();
+    long digest = servers[0].replica.digest();
+    for (Server s : servers) {
+      if (!s.replica.vv().equals(vv) || s.replica.digest() != digest) return false;
+    }
+    return true;
+  }
+
+  private void checkConverged() {
+    List<Entry> first = live(servers[0].replica);
+    for (Server s : servers) {
+      checkDigest(s.replica);
+      List<Entry> mine = live(s.replica);
+      if (!mine.equals(first)) {
+        throw new Violation("servers 0 and " + s.id + " have equal vectors and digests but hold "
+            + first + " and " + mine);
+      }
+      for (Entry e : mine) checker.known(e, "final store of server " + s.id);
+    }
+    checker.checkFinal(servers[0].replica);
+    // Every session reads every key on every server. Without wipes nothing a session has seen
+    // can be missing after convergence, so nothing may be refused either.
+    for (Client c : clients) {
+      for (Server s : servers) {
+        SessionToken session = SessionToken.fromText(c.token.toText());
+        for (int k = 0; k < keys.length; k++) {
+          Replica.ReadResult r = behavior.serveRead(s.replica, session, keys[k]);
+          if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY && !anyWipe) {
+            throw new Violation("after convergence server " + s.id + " (" + s.replica.vv()
+                + ") refuses client " + c.id + "'s session " + c.token);
+          }
+          checker.read(c.id, k, r, "final get by client " + c.id + " at server " + s.id);
+        }
+      }
+    }
+  }
+
+  /** The replica's running digest must equal the sum of its entries' fingerprints. */
+  private void checkDigest(Replica r) {
+    long sum = 0;
+    for (byte[] key : keys) {
+      Entry e = r.peek(key);
+      if (e != null) sum += e.fingerprint();
+    }
+    if (sum != r.digest()) {
+      throw new Violation("server " + r.serverId() + " digest " + Long.toHexString(r.digest())
+          + " but its entries sum to " + Long.toHexString(sum));
+    }
+  }
+
+  /** Cheap checks after every step. */
+  private void checkInvariants() {
+    for (Server s : servers) {
+      if (!s.up) continue;
+      // A vector may only claim writes that exist.
+      for (Map.Entry<Long, Long> e : s.replica.vv().asMap().entrySet()) {
+        if (e.getValue() > checker.maxSeqIssued(e.getKey())) {
+          throw new Violation("server " + s.id + "'s vector " + s.replica.vv() + " claims "
+              + Origins.toString(e.getKey()) + ":" + e.getValue() + ", never issued");
+        }
+      }
+    }
+  }
+
+  private String describeCluster() {
+    StringBuilder sb = new StringBuilder();
+    for (Server s : servers) {
+      sb.append("\n  server ").append(s.id);
+      if (!s.up) {
+        sb.append(" down");
+        continue;
+      }
+      sb.append(' ').append(s.replica.vv()).append(" digest ")
+          .append(Long.toHexString(s.replica.digest())).append(' ').append(live(s.replica));
+      for (End e : s.links) {
+        if (e == null) continue;
+        sb.append("\n    link to ").append(e.peer).append(" #").append(e.conn.id)
+            .append(e.state == null ? " (handshaking)" : " believes peer has "
+                + e.state.peerHas()).append(", ").append(e.out.size()).append(" queued");
+      }
+    }
+    for (int i = 0; i < servers.length; i++) {
+      for (int j = 0; j < servers.length; j++) {
+        if (blocked[i][j]) sb.append("\n  blocked ").append(i).append(" -> ").append(j);
+      }
+    }
+    return sb.toString();
+  }
+
+  private static List<Entry> live(Replica r) {
+    List<Entry> out = new ArrayList<>();
+    r.forEachLive(out::add);
+    return out;
+  }
+
+  private long fingerprint() {
+    long h = seed;
+    for (Server s : servers) {
+      h = h * 31 + (s.replica == null ? -1 : s.replica.digest());
+      h = h * 31 + (s.replica == null ? -1 : s.replica.vv().hashCode());
+    }
+    h = h * 31 + step;
+    h = h * 31 + stats.messages;
+    h = h * 31 + checker.writesIssued();
+    for (Client c : clients) h = h * 31 + c.token.hashCode();
+    return h;
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private boolean chance(int permille) {
+    return permille > 0 && rnd.nextInt(1000) < permille;
+  }
+
+  private int otherThan(int a) {
+    int b = rnd.nextInt(servers.length - 1);
+    return b >= a ? b + 1 : b;
+  }
+
+  private <T> void shuffle(List<T> list) {
+    for (int i = list.size() - 1; i > 0; i--) Collections.swap(list, i, rnd.nextInt(i + 1));
+  }
+
+  private void note(java.util.function.Supplier<String> line) {
+    if (!tracing) return;
+    trace.addLast("step " + step + " t=" + nowMillis + ": " + line.get());
+    if (trace.size() > TRACE_LINES_MAX) trace.pollFirst();
+  }
+
+  private static String describeAll(List<Entry> entries) {
+    StringBuilder sb = new StringBuilder();
+    for (Entry e : entries) sb.append(sb.length() == 0 ? "" : ", ").append(Checker.describe(e));
+    return sb.toString();
+  }
+
+  private static String stackOf(Throwable t) {
+    java.io.StringWriter w = new java.io.StringWriter();
+    t.printStackTrace(new java.io.PrintWriter(w));
+    return w.toString();
+  }
+
+  // ---- model objects -----------------------------------------------------------------------
+
+  private static final class Server {
+    final int id;
+    final SimClock clock;
+    final End[] links; // by peer id: this server's end of its current connection to that peer
+    final TreeSet<Integer> incarnationsUsed = new TreeSet<>();
+    int incarnation;
+    MemoryStore store;
+    Replica replica;
+    boolean up = true;
+    int restartAtStep;
+    boolean wipeOnRestart;
+    VersionVector vvAtCrash;
+    long digestAtCrash;
+    long originAtCrash;
+
+    Server(int id, int n, SimClock clock) {
+      this.id = id;
+      this.clock = clock;
+      this.links = new End[n];
+    }
+  }
+
+  private static final class Client {
+    final int id;
+    final SessionToken token = new SessionToken(); // what KvsClient keeps
+    SessionToken connection; // the server's session for the current connection
+    int server;
+    int ops;
+
+    Client(int id, int server) {
+      this.id = id;
+      this.server = server;
+    }
+  }
+
+  private static final class Conn {
+    final long id;
+    final End[] end = new End[2];
+    long stalledSinceMillis = -1;
+
+    Conn(long id, int dialler, int acceptor) {
+      this.id = id;
+      end[0] = new End(this, 0, dialler, acceptor);
+      end[1] = new End(this, 1, acceptor, dialler);
+    }
+  }
+
+  /** One server's end of a connection, with the queue of what it has sent toward the peer. */
+  private static final class End {
+    final Conn conn;
+    final int side; // 0: dialled, 1: accepted
+    final int self;
+    final int peer;
+    final ArrayDeque<Msg> out = new ArrayDeque<>();
+    LinkState state; // null until the handshake message from the peer arrives
+    boolean open = true;
+    long closeAtMillis = Long.MAX_VALUE;
+    long lastDeliverAtMillis;
+    int chunksOfDelta;
+    final List<DeltaChunk> held = new ArrayList<>(); // for Behavior.receiveChunk
+
+    End(Conn conn, int side, int self, int peer) {
+      this.conn = conn;
+      this.side = side;
+      this.self = self;
+      this.peer = peer;
+    }
+  }
+
+  private record Msg(byte kind, byte[] bytes, long deliverAtMillis) {}
+}
