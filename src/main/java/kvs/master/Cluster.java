@@ -47,6 +47,8 @@ final class Cluster implements AutoCloseable {
     final Fleet.ServerHandle handle;
     /** True while a helper thread has a KVS.AWAIT pending on this server. */
     volatile boolean awaiting;
+    /** Why the last KVS.AWAIT failed, if it did; stabilize reports it instead of retrying. */
+    volatile ScriptError awaitFailure;
 
     Server(Fleet.ServerHandle handle) {
       this.handle = handle;
@@ -340,16 +342,24 @@ final class Cluster implements AutoCloseable {
    * if the state has moved on since {@code state} was read, so no change is missed between the
    * read and the await.
    */
-  private void awaitChange(Server server, String state, long timeoutMs) {
+  private void awaitChange(Server server, String state, long timeoutMs) throws ScriptError {
     if (server.awaiting) {
       return;
+    }
+    ScriptError failure = server.awaitFailure;
+    if (failure != null) {
+      // Retrying at once would spin: the server answers KVS.STATE but not KVS.AWAIT.
+      server.awaitFailure = null;
+      throw new ScriptError("stabilize cannot wait for changes: " + failure.getMessage(), failure);
     }
     server.awaiting = true;
     awaitPool.execute(() -> {
       try {
         server.handle.awaitChange(state, timeoutMs);
-      } catch (ScriptError | RuntimeException e) {
-        // A failed await only means "look again": the next state read reports a dead server.
+      } catch (ScriptError e) {
+        server.awaitFailure = e;
+      } catch (RuntimeException e) {
+        server.awaitFailure = new ScriptError("KVS.AWAIT failed: " + e, e);
       } finally {
         server.awaiting = false;
         synchronized (wake) {

@@ -65,7 +65,15 @@ public final class Master {
       teardown.cluster = cluster;
       OutputStream out = new BufferedOutputStream(stdout, 64 * 1024);
       ScriptReader reader = new ScriptReader(in, MAX_LINE_BYTES);
-      while (reader.next()) {
+      while (true) {
+        try {
+          if (!reader.next()) {
+            break;
+          }
+        } catch (IOException e) {
+          stderr.println("cannot read the script: " + e.getMessage());
+          return 1;
+        }
         long t0 = System.nanoTime();
         Command command = null;
         String error = null;
@@ -79,19 +87,22 @@ public final class Master {
             continue;
           }
           cluster.execute(command, out);
+          // Results go out line by line, so that a reader of both streams sees them in order.
+          out.flush();
         } catch (ScriptError e) {
           error = e.getMessage();
+        } catch (IOException e) {
+          // Standard output is gone (a closed pipe): nobody can read the results any more.
+          stderr.println("line " + reader.lineNumber() + ": cannot write results: " + e.getMessage());
+          return 1;
         } catch (RuntimeException e) {
           error = "internal error: " + e;
         }
-        // Results go out line by line, so that a reader of both streams sees them in order.
-        out.flush();
         stats.record(command == null ? null : command.kind(), System.nanoTime() - t0, error != null);
         if (error != null && !teardown.started()) {
           stderr.println("line " + reader.lineNumber() + ": " + error);
         }
       }
-      out.flush();
     } finally {
       teardown.run();
       try {

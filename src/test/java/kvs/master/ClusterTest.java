@@ -315,6 +315,17 @@ class ClusterTest {
   }
 
   @Test
+  void aServerThatCannotAwaitFailsStabilizeInsteadOfSpinning() {
+    run("joinServer 0", "joinServer 1");
+    fleet.servers.get(0).state = "a";
+    fleet.servers.get(1).state = "b";
+    fleet.servers.get(1).awaitError = "server 1 refused KVS.AWAIT: ERR unknown command";
+    assertThat(fails("stabilize")).isEqualTo("stabilize cannot wait for changes: server 1 refused"
+        + " KVS.AWAIT: ERR unknown command");
+    assertThat(fleet.servers.get(1).awaits).isEqualTo(1);
+  }
+
+  @Test
   void stabilizeWithoutServersReturns() {
     run("stabilize");
   }
@@ -367,6 +378,7 @@ class ClusterTest {
       final List<String> nextStates = Collections.synchronizedList(new ArrayList<>());
       volatile String state = "empty";
       volatile int awaits;
+      volatile String awaitError;
 
       FakeServer(int id, int port) {
         this.id = id;
@@ -399,8 +411,11 @@ class ClusterTest {
       }
 
       @Override
-      public synchronized String awaitChange(String seen, long timeoutMs) {
+      public synchronized String awaitChange(String seen, long timeoutMs) throws ScriptError {
         awaits++;
+        if (awaitError != null) {
+          throw new ScriptError(awaitError);
+        }
         if (!nextStates.isEmpty()) {
           state = nextStates.remove(0);
         }
