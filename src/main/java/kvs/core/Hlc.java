@@ -20,8 +20,13 @@ public final class Hlc {
 
   /** Issues a new timestamp above everything seen so far and above {@code atLeastAbove}. */
   public long tick(long wallMillis, long atLeastAbove) {
-    long physical = Math.max(0, wallMillis) << LOGICAL_BITS;
-    long next = Math.max(physical, Math.max(last, atLeastAbove) + 1);
+    long physical = Math.max(0, Math.min(wallMillis, Long.MAX_VALUE >>> LOGICAL_BITS)) << LOGICAL_BITS;
+    long base = Math.max(last, atLeastAbove);
+    if (base == Long.MAX_VALUE) {
+      // Wrapping around would order this write before everything: refuse instead.
+      throw new ClockAheadException("the hybrid clock has reached its maximum value");
+    }
+    long next = Math.max(physical, base + 1);
     last = next;
     return next;
   }

@@ -19,6 +19,13 @@ import java.util.function.Consumer;
  * thread owns a replica, the way one thread owns a Redis keyspace.
  */
 public final class Replica {
+  /**
+   * A session clock further ahead of the wall clock than this is refused for writes: a token
+   * from a broken or hostile client could otherwise push every later write of its keys toward
+   * the end of the clock's range.
+   */
+  public static final long CLOCK_AHEAD_MAX_MS = 24L * 3_600_000;
+
   private final Store store;
   private final int serverId;
   private final int incarnation;
@@ -112,6 +119,10 @@ public final class Replica {
   public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
       long wallMillis) {
     if (keys.size() != values.size()) throw new IllegalArgumentException("keys and values differ");
+    if (Hlc.physicalMillis(session.clock()) > wallMillis + CLOCK_AHEAD_MAX_MS) {
+      throw new ClockAheadException("the session's clock is more than "
+          + CLOCK_AHEAD_MAX_MS / 3_600_000 + " h ahead of this server's clock");
+    }
     Mutation m = new Mutation();
     List<Entry> written = new ArrayList<>(keys.size());
     for (int i = 0; i < keys.size(); i++) {
@@ -123,7 +134,7 @@ public final class Replica {
       byte[] value = values.get(i);
       Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
           : Entry.write(key, value, clock, origin, seq);
-      replace(m, current, e);
+      replace(m, current, e, false);
       vv.raise(origin, seq);
       session.observe(e);
       written.add(e);
@@ -166,9 +177,17 @@ public final class Replica {
       hlc.observe(e.clock());
       long covered = vv.get(e.origin());
       if (e.seq() <= covered) continue; // have it, or what superseded it
+      boolean willCover = e.seq() == covered + 1;
       Entry current = currentIn(m, e.key());
-      if (!e.sameDot(current) && e.supersedes(current)) replace(m, current, e);
-      if (e.seq() == covered + 1) {
+      if (!e.sameDot(current) && e.supersedes(current)) {
+        // An entry beyond the vector replacing a covered one: keep the covered one's log record
+        // as a shadow pointing at the key, so a delta cut before the new entry is covered still
+        // carries the key's newest value for the write the vector claims (see DeltaStream).
+        boolean shadow = current != null && !willCover
+            && vv.covers(current.origin(), current.seq());
+        replace(m, current, e, shadow);
+      }
+      if (willCover) {
         vv.raise(e.origin(), e.seq());
         raised = true;
       }
@@ -199,10 +218,10 @@ public final class Replica {
     return store.get(key);
   }
 
-  private void replace(Mutation m, Entry current, Entry next) {
+  private void replace(Mutation m, Entry current, Entry next, boolean keepShadow) {
     if (current != null) {
       digest -= current.fingerprint();
-      m.logRemovals.add(new long[] {current.origin(), current.seq()});
+      if (!keepShadow) m.logRemovals.add(new long[] {current.origin(), current.seq()});
       m.puts.removeIf(p -> p == current);
     }
     digest += next.fingerprint();
@@ -218,6 +237,7 @@ public final class Replica {
   public static final class DeltaStream implements AutoCloseable {
     private final Store.View view;
     private final VersionVector target;
+    private final VersionVector peerHas;
     private final List<long[]> ranges = new ArrayList<>(); // {origin, afterSeq}
     private int rangeIndex;
     private boolean finished;
@@ -225,6 +245,7 @@ public final class Replica {
     DeltaStream(Store.View view, VersionVector target, VersionVector peerHas) {
       this.view = view;
       this.target = target;
+      this.peerHas = peerHas;
       for (Map.Entry<Long, Long> e : target.asMap().entrySet()) {
         long have = peerHas.get(e.getKey());
         if (have < e.getValue()) ranges.add(new long[] {e.getKey(), have});
@@ -241,6 +262,7 @@ public final class Replica {
      * vector. Returns null after the last chunk.
      */
     public DeltaChunk next(int maxBytes) {
+      if (maxBytes <= 0) throw new IllegalArgumentException("maxBytes must be positive");
       if (finished) return null;
       List<Entry> entries = new ArrayList<>();
       int[] bytes = {0};
@@ -249,8 +271,11 @@ public final class Replica {
         long rangeOrigin = range[0];
         long upto = target.get(rangeOrigin);
         long last = view.scanLog(rangeOrigin, range[1], upto, (seq, key) -> {
+          // Usually the record's own write is the key's current entry. Otherwise the record is
+          // a shadow (see applyDelta) and the current entry, newer, stands in for it.
           Entry e = view.get(key);
-          if (e != null && e.origin() == rangeOrigin && e.seq() == seq) {
+          boolean own = e != null && e.origin() == rangeOrigin && e.seq() == seq;
+          if (own || (e != null && !peerHas.covers(e.origin(), e.seq()))) {
             entries.add(e);
             bytes[0] += EntryCodec.wireSize(e);
           }

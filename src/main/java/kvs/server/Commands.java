@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import kvs.core.ClockAheadException;
 import kvs.core.CorruptDataException;
 import kvs.core.Entry;
 import kvs.core.Replica.ReadResult;
@@ -114,7 +115,13 @@ final class Commands {
     for (byte[] k : keys) if (!checkKey(c, k)) return;
     for (byte[] v : values) if (v != null && !checkValue(c, v)) return;
     Node node = c.node;
-    List<Entry> written = node.replica.write(c.session, keys, values, node.clock.millis());
+    List<Entry> written;
+    try {
+      written = node.replica.write(c.session, keys, values, node.clock.millis());
+    } catch (ClockAheadException e) {
+      c.replies.add(Resp.error("ERR " + e.getMessage()));
+      return;
+    }
     node.onOwnWrite(written);
     RedisMessage answer = reply.apply(written);
     if (c.replies.isEmpty() && !node.config.fsync()) {

@@ -23,6 +23,7 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
+import org.rocksdb.WALRecoveryMode;
 
 /**
  * The server's store on RocksDB. Column families: {@code default} holds the replica metadata,
@@ -51,8 +52,11 @@ public final class RocksDbStore implements Store {
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
   private RocksDbStore(Path dir, boolean syncWrites) {
+    // A torn last record (a crash mid-append, never acknowledged) is dropped; corruption
+    // anywhere else refuses the open rather than silently losing acknowledged writes.
     dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
-        .setParanoidChecks(true).setMaxBackgroundJobs(2).setKeepLogFileNum(2);
+        .setParanoidChecks(true).setMaxBackgroundJobs(2).setKeepLogFileNum(2)
+        .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords);
     cfOptions = new ColumnFamilyOptions().setWriteBufferSize(32L << 20);
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
@@ -80,14 +84,24 @@ public final class RocksDbStore implements Store {
    *     process, from an incompatible version, or on a disk that is full
    */
   public static RocksDbStore open(Path dir, boolean syncWrites) {
+    boolean existed;
     try {
+      existed = Files.exists(dir.resolve("CURRENT"));
+      if (!existed && Files.isDirectory(dir)) {
+        try (var entries = Files.list(dir)) {
+          if (entries.findAny().isPresent()) {
+            throw new StoreOpenException("data directory " + dir
+                + " is not empty and holds no kvs database; refusing to write into it", null);
+          }
+        }
+      }
       Files.createDirectories(dir);
     } catch (java.io.IOException e) {
       throw new StoreOpenException("cannot create data directory " + dir + ": " + e, e);
     }
     RocksDbStore store = new RocksDbStore(dir, syncWrites);
     try {
-      store.validate();
+      store.validate(dir, existed);
     } catch (RuntimeException e) {
       store.close();
       throw e;
@@ -96,19 +110,26 @@ public final class RocksDbStore implements Store {
   }
 
   /** Refuses a directory whose metadata is missing while it holds data, or does not decode. */
-  private void validate() {
+  private void validate(Path dir, boolean existed) {
     ReplicaMeta meta;
     try {
       meta = loadMeta();
     } catch (CorruptDataException e) {
-      throw new StoreOpenException("data directory is corrupt or from another version: "
-          + e.getMessage(), e);
+      throw new StoreOpenException("data directory " + dir
+          + " is corrupt or from another version: " + e.getMessage(), e);
+    }
+    if (meta == null && existed) {
+      // Replica metadata is written right after the database is created, so a database
+      // without it lost its write-ahead log or was never ours.
+      throw new StoreOpenException("data directory " + dir + " holds a database but no replica"
+          + " metadata (lost or corrupt write-ahead log?)", null);
     }
     if (meta == null) {
       try (RocksIterator it = db.newIterator(dataCf)) {
         it.seekToFirst();
         if (it.isValid()) {
-          throw new StoreOpenException("data directory holds data but no replica metadata", null);
+          throw new StoreOpenException("data directory " + dir
+              + " holds data but no replica metadata", null);
         }
       }
     }
