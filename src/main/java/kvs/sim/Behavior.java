@@ -64,11 +64,14 @@ public class Behavior {
   }
 
   /**
-   * Hands a chunk that arrived on a link to the core. {@code held} is this link end's scratch
-   * list, empty on a new connection, for behaviours that hold chunks back. Returns true when the
-   * replica changed. The real server applies every chunk as it arrives.
+   * Hands a chunk that arrived on a link to the core. {@code push} says whether the sender
+   * pushed it as its own new writes ({@link LinkState#pushOwn}) rather than cut it from a delta;
+   * the simulation knows, the real wire does not tell them apart. {@code held} is this link
+   * end's scratch list, empty on a new connection, for behaviours that hold chunks back. Returns
+   * true when the replica changed. The real server applies every chunk as it arrives.
    */
-  public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk) {
+  public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk,
+      boolean push) {
     return link.receive(chunk);
   }
 

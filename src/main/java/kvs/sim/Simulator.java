@@ -37,7 +37,10 @@ import kvs.storage.MemoryStore;
  * connection times out. Loss, duplication and reordering happen only across connections: when a
  * connection dies, what it still carries may arrive later, and is dropped because its link state
  * is gone, as the real server drops it. A new connection starts from fresh announcements of each
- * side's version vector (the handshake), as the real server's does.
+ * side's version vector (the handshake), as the real server's does. Over a link flow what
+ * PeerLink sends: delta chunks cut by {@link LinkState#nextChunk} while a window of in-flight
+ * chunks has room, pushes of a server's own new writes ({@link LinkState#pushOwn}) right after
+ * each client write, and adverts of the vector after data from a peer changed the replica.
  *
  * <p>Nothing iterates a hash map; every choice comes from the random source, in a fixed order.
  */
@@ -45,6 +48,8 @@ public final class Simulator {
   private static final byte HELLO = 1;
   private static final byte WELCOME = 2;
   private static final byte DELTA = 3;
+  private static final byte PUSH = 4;
+  private static final byte ADVERT = 5;
   private static final int TRACE_LINES_MAX = 5_000;
 
   private final long seed;
@@ -156,6 +161,7 @@ public final class Simulator {
       if (!s.up) continue;
       for (End e : s.links) {
         if (e != null && e.state != null) actions.add(() -> pump(e));
+        if (e != null && e.advertDue) actions.add(() -> advertise(e));
       }
     }
     if (faults) {
@@ -412,17 +418,28 @@ public final class Simulator {
         if (to.side != 0 || to.state != null) throw new AssertionError("unexpected welcome");
         to.state = new LinkState(s.replica, VersionVector.decode(m.bytes));
       }
-      case DELTA -> {
+      case DELTA, PUSH -> {
         if (to.state == null) throw new AssertionError("delta before the handshake");
         DeltaChunk chunk = DeltaChunk.decode(m.bytes);
         for (Entry e : chunk.entries()) checker.known(e, "delta " + to.peer + " -> " + to.self);
         stats.chunks++;
-        boolean changed = behavior.receiveChunk(to.state, to.held, chunk);
-        if (tracing && (changed || chunk.isLast())) {
-          note(() -> "apply " + to.peer + " -> " + to.self + " #" + from.conn.id + ": "
-              + chunk.entries().size() + " entries" + (chunk.isLast() ? ", closing "
-              + chunk.completes() : "") + " => " + s.replica.vv());
+        boolean changed = behavior.receiveChunk(to.state, to.held, chunk, m.kind == PUSH);
+        if (changed) {
+          // As Node.onReplicaChanged: every link of this server will advertise the new vector.
+          for (End e : s.links) {
+            if (e != null && e.state != null) e.advertDue = true;
+          }
         }
+        if (tracing && (changed || chunk.isLast())) {
+          note(() -> "apply " + (m.kind == PUSH ? "push " : "") + to.peer + " -> " + to.self
+              + " #" + from.conn.id + ": " + chunk.entries().size() + " entries"
+              + (chunk.isLast() ? ", closing " + chunk.completes() : "") + " => "
+              + s.replica.vv());
+        }
+      }
+      case ADVERT -> {
+        if (to.state == null) throw new AssertionError("advert before the handshake");
+        to.state.receiveAdvert(VersionVector.decode(m.bytes));
       }
       default -> throw new AssertionError("message kind " + m.kind);
     }
@@ -443,6 +460,26 @@ public final class Simulator {
       } else {
         e.chunksOfDelta++;
       }
+    }
+  }
+
+  /** Tells the peer this replica's vector, if it changed since the last advert (PeerLink). */
+  private void advertise(End e) {
+    if (!e.open || e.state == null || !e.advertDue) return;
+    e.advertDue = false;
+    VersionVector vv = servers[e.self].replica.vv();
+    if (vv.equals(e.lastAdvertised)) return;
+    e.lastAdvertised = vv;
+    send(e, ADVERT, vv.encode());
+  }
+
+  /** As Node.onOwnWrite: push a client's write to every linked peer that is caught up. */
+  private void pushOwnWrite(Server s, List<Entry> written) {
+    long seqBefore = written.get(0).seq() - 1;
+    for (End e : s.links) {
+      if (e == null || e.state == null) continue;
+      DeltaChunk push = e.state.pushOwn(written, seqBefore);
+      if (push != null) send(e, PUSH, push.encode());
     }
   }
 
@@ -497,6 +534,7 @@ public final class Simulator {
       checker.issued(e, c.id, step);
       stats.writes++;
     }
+    pushOwnWrite(s, written);
     if (rnd.nextInt(100) < cfg.replyLossPercent()) {
       // Committed, but the reply is lost with the connection; the client reconnects later
       // with a token that does not know about the write.
@@ -616,7 +654,11 @@ public final class Simulator {
         continue;
       }
       sb.append(' ').append(s.replica.vv()).append(" digest ")
-          .append(Long.toHexString(s.replica.digest())).append(' ').append(live(s.replica));
+          .append(Long.toHexString(s.replica.digest()));
+      for (byte[] key : keys) {
+        Entry e = s.replica.peek(key);
+        if (e != null) sb.append("\n    ").append(Checker.describe(e));
+      }
       for (End e : s.links) {
         if (e == null) continue;
         sb.append("\n    link to ").append(e.peer).append(" #").append(e.conn.id)
@@ -745,6 +787,8 @@ public final class Simulator {
     long closeAtMillis = Long.MAX_VALUE;
     long lastDeliverAtMillis;
     int chunksOfDelta;
+    boolean advertDue;
+    VersionVector lastAdvertised = new VersionVector();
     final List<DeltaChunk> held = new ArrayList<>(); // for Behavior.receiveChunk
 
     End(Conn conn, int side, int self, int peer) {
