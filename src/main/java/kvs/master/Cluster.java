@@ -3,6 +3,7 @@ package kvs.master;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -11,7 +12,6 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.StringJoiner;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -214,8 +214,7 @@ final class Cluster implements AutoCloseable {
       return;
     }
     if (ra == Role.CLIENT && rb == Role.CLIENT) {
-      throw new ScriptError(a + " and " + b + " are both clients; a connection joins two servers"
-          + " or a client and a server");
+      throw bothClients(a, b);
     }
     int cid = ra == Role.CLIENT ? a : b;
     int sid = ra == Role.CLIENT ? b : a;
@@ -249,10 +248,14 @@ final class Cluster implements AutoCloseable {
       return;
     }
     if (ra == Role.CLIENT && rb == Role.CLIENT) {
-      throw new ScriptError(a + " and " + b + " are both clients; a connection joins two servers"
-          + " or a client and a server");
+      throw bothClients(a, b);
     }
     throw new ScriptError("neither " + a + " nor " + b + " is a server");
+  }
+
+  private static ScriptError bothClients(int a, int b) {
+    return new ScriptError(a + " and " + b + " are both clients; a connection joins two servers"
+        + " or a client and a server");
   }
 
   private void printStore(int id, OutputStream out) throws ScriptError, IOException {
@@ -454,12 +457,7 @@ final class Cluster implements AutoCloseable {
   }
 
   private static boolean equal(byte[] a, byte[] b) {
-    return java.util.Arrays.equals(a, b);
-  }
-
-  /** Ids of the running servers, for tests and messages. */
-  SortedSet<Integer> runningServers() {
-    return new TreeSet<>(running.keySet());
+    return Arrays.equals(a, b);
   }
 
   /** Kills every child process; the cluster cannot be used afterwards. */
