@@ -70,6 +70,31 @@ class PartialDeltaTest {
   }
 
   @Test
+  void coveringAWriteSupersededByAnEntryBeyondTheVectorMustNotHideIt() {
+    // SimulationTest seed 93086 against b019266. A holds B's k = B:2 beyond its vector, from a
+    // partial delta; then alice's older k = A:1 arrives in a complete delta from C. A keeps
+    // B:2 (newer) and covers A:1, but has no log record through which a delta would send
+    // either write for A:1: not A:1's own (never stored), and B:2 lies beyond the closing vector.
+    SessionToken bob = new SessionToken();
+    b.put(bob, K, bytes("bob-1"), 5_000);
+    b.put(bob, K, bytes("bob-2"), 5_000);
+    b.put(bob, J, bytes("bob-3"), 5_000);
+    new LinkState(a, b.vv()).receive(wire(new LinkState(b, a.vv()).nextChunk(
+        ONE_ENTRY_PER_CHUNK)));
+    c.put(alice, K, bytes("alice"), 1_000);
+    sync(c, a);
+    assertTrue(a.covers(alice.deps()), "A covers alice's write");
+    assertEquals("bob-2", text(a.peek(K).value()));
+    Replica d = Replica.open(new MemoryStore(), 3, 44);
+    sync(a, d);
+    assertTrue(d.covers(alice.deps()), "D's vector now covers alice's write C:1");
+    Replica.ReadResult r = d.read(alice.copy(), K);
+    assertTrue(r.entry() != null && compare(r.entry(), c.peek(K)) >= 0,
+        "D covers alice's write of k, so it must hold it or something newer, but reads "
+            + r.status() + " " + r.entry() + " (read your writes is broken)");
+  }
+
+  @Test
   void replicasWithEqualVectorsMustHoldEqualData() {
     partialDeltaFromBToA();
     // B's disk is wiped before it ever completes a delta: no replica will cover B:2 again.
