@@ -14,6 +14,8 @@ public final class LinkState implements AutoCloseable {
   private final Replica replica;
   private final VersionVector peerHas;
   private Replica.DeltaStream streaming;
+  /** The replica's beyond-vector generation when the last delta was cut (see DeltaStream). */
+  private long sentGeneration;
 
   public LinkState(Replica replica, VersionVector peerAnnounced) {
     this.replica = replica;
@@ -26,7 +28,11 @@ public final class LinkState implements AutoCloseable {
    */
   public DeltaChunk nextChunk(int maxBytes) {
     if (streaming == null) {
-      if (!replica.hasNewerThan(peerHas)) return null;
+      long generation = replica.beyondVectorGeneration();
+      boolean newer = replica.hasNewerThan(peerHas);
+      if (!newer && generation == sentGeneration) return null;
+      sentGeneration = generation;
+      if (!newer && !replica.holdsEntriesBeyondVector()) return null; // completed since
       streaming = replica.openDelta(peerHas);
     }
     DeltaChunk chunk = streaming.next(maxBytes);

@@ -5,11 +5,13 @@ import java.util.List;
 
 /**
  * One atomic change to a {@link Store}: entries to write (each also indexed in the log by its
- * dot), log records to drop because their write was superseded, and the new metadata.
+ * dot), log records to drop because their write was superseded, shadow log records, and the new
+ * metadata. Removals apply first, then puts, then shadows.
  */
 public final class Mutation {
   final List<Entry> puts = new ArrayList<>();
   final List<long[]> logRemovals = new ArrayList<>();
+  final List<Entry> shadows = new ArrayList<>();
   ReplicaMeta meta;
 
   public List<Entry> puts() {
@@ -21,11 +23,19 @@ public final class Mutation {
     return logRemovals;
   }
 
+  /**
+   * Log records to write for dots whose write is not (or no longer) the key's entry: each maps
+   * the entry's dot to its key, and nothing goes to the data (see Replica.keepLogSound).
+   */
+  public List<Entry> shadows() {
+    return shadows;
+  }
+
   public ReplicaMeta meta() {
     return meta;
   }
 
   public boolean isEmpty() {
-    return puts.isEmpty() && logRemovals.isEmpty();
+    return puts.isEmpty() && logRemovals.isEmpty() && shadows.isEmpty();
   }
 }

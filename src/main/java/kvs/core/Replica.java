@@ -33,6 +33,7 @@ public final class Replica {
   private final Hlc hlc;
   private final VersionVector vv;
   private long digest;
+  private long beyondVectorGeneration;
 
   private Replica(Store store, ReplicaMeta meta) {
     this.store = store;
@@ -42,6 +43,21 @@ public final class Replica {
     this.hlc = new Hlc(meta.clock());
     this.vv = meta.vv().copy();
     this.digest = meta.digest();
+    this.beyondVectorGeneration = holdsEntriesBeyondVector() ? 1 : 0;
+  }
+
+  /**
+   * True when the log has a record past the vector: entries of a delta that has not completed
+   * (or never will). One seek per origin.
+   */
+  public boolean holdsEntriesBeyondVector() {
+    try (Store.View view = store.snapshot()) {
+      for (long o = view.nextLogOrigin(-1); o >= 0; o = view.nextLogOrigin(o)) {
+        long covered = vv.get(o);
+        if (view.scanLog(o, covered, Long.MAX_VALUE, (seq, key) -> false) > covered) return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -134,7 +150,8 @@ public final class Replica {
       byte[] value = values.get(i);
       Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
           : Entry.write(key, value, clock, origin, seq);
-      replace(m, current, e, false);
+      if (current != null) m.logRemovals.add(new long[] {current.origin(), current.seq()});
+      replace(m, current, e);
       vv.raise(origin, seq);
       session.observe(e);
       written.add(e);
@@ -156,6 +173,15 @@ public final class Replica {
   }
 
   /**
+   * Counts the changes that stored an entry this replica's vector does not cover (from a delta
+   * not complete yet). Such entries travel in every delta (see DeltaStream) but do not raise the
+   * vector, so a link compares this counter to know it has something new to send.
+   */
+  public long beyondVectorGeneration() {
+    return beyondVectorGeneration;
+  }
+
+  /**
    * Cuts a delta for a peer known to hold {@code peerHas}: every current entry whose dot the
    * peer lacks, read from one snapshot, closed by this replica's vector at that snapshot.
    */
@@ -173,29 +199,55 @@ public final class Replica {
   public boolean applyDelta(DeltaChunk chunk) {
     Mutation m = new Mutation();
     boolean raised = false;
+    List<Entry> displaced = new ArrayList<>(); // replaced here, or not applied as older
     for (Entry e : chunk.entries()) {
       hlc.observe(e.clock());
       long covered = vv.get(e.origin());
       if (e.seq() <= covered) continue; // have it, or what superseded it
-      boolean willCover = e.seq() == covered + 1;
       Entry current = currentIn(m, e.key());
-      if (!e.sameDot(current) && e.supersedes(current)) {
-        // An entry beyond the vector replacing a covered one: keep the covered one's log record
-        // as a shadow pointing at the key, so a delta cut before the new entry is covered still
-        // carries the key's newest value for the write the vector claims (see DeltaStream).
-        boolean shadow = current != null && !willCover
-            && vv.covers(current.origin(), current.seq());
-        replace(m, current, e, shadow);
+      if (!e.sameDot(current)) {
+        if (e.supersedes(current)) {
+          if (current != null) displaced.add(current);
+          replace(m, current, e);
+        } else {
+          displaced.add(e);
+        }
       }
-      if (willCover) {
+      if (e.seq() == covered + 1) {
         vv.raise(e.origin(), e.seq());
         raised = true;
       }
     }
     if (chunk.isLast()) raised |= vv.mergeFrom(chunk.completes());
+    keepLogSound(m, displaced);
+    for (Entry p : m.puts) {
+      if (!vv.covers(p.origin(), p.seq())) {
+        beyondVectorGeneration++;
+        break;
+      }
+    }
     if (m.isEmpty() && !raised) return false;
     commit(m);
     return true;
+  }
+
+  /**
+   * Decides, once the vector of this change is final, the log records of writes that were
+   * displaced by a newer entry of the same key. A delta cut later must carry, for every dot the
+   * vector covers, that write or a newer one of its key. When the key's current entry is covered
+   * itself, the log finds it under its own dot, so the displaced record can go. When it is not
+   * (it came in a delta not yet complete), the displaced dot keeps a record pointing at the key,
+   * a shadow, and a delta sends the key's current entry in its place (see DeltaStream).
+   */
+  private void keepLogSound(Mutation m, List<Entry> displaced) {
+    for (Entry d : displaced) {
+      Entry now = currentIn(m, d.key());
+      if (vv.covers(now.origin(), now.seq())) {
+        m.logRemovals.add(new long[] {d.origin(), d.seq()});
+      } else {
+        m.shadows.add(d);
+      }
+    }
   }
 
   // ---- inspection --------------------------------------------------------------------------
@@ -218,10 +270,10 @@ public final class Replica {
     return store.get(key);
   }
 
-  private void replace(Mutation m, Entry current, Entry next, boolean keepShadow) {
+  /** Makes {@code next} the current entry of its key; log records are the caller's business. */
+  private void replace(Mutation m, Entry current, Entry next) {
     if (current != null) {
       digest -= current.fingerprint();
-      if (!keepShadow) m.logRemovals.add(new long[] {current.origin(), current.seq()});
       m.puts.removeIf(p -> p == current);
     }
     digest += next.fingerprint();
@@ -238,18 +290,15 @@ public final class Replica {
     private final Store.View view;
     private final VersionVector target;
     private final VersionVector peerHas;
-    private final List<long[]> ranges = new ArrayList<>(); // {origin, afterSeq}
-    private int rangeIndex;
+    private long origin = -1; // the origin being scanned; -1 before the first
+    private long afterSeq;
     private boolean finished;
 
     DeltaStream(Store.View view, VersionVector target, VersionVector peerHas) {
       this.view = view;
       this.target = target;
       this.peerHas = peerHas;
-      for (Map.Entry<Long, Long> e : target.asMap().entrySet()) {
-        long have = peerHas.get(e.getKey());
-        if (have < e.getValue()) ranges.add(new long[] {e.getKey(), have});
-      }
+      advanceOrigin();
     }
 
     /** The vector the peer will hold once the whole delta is applied. */
@@ -257,34 +306,41 @@ public final class Replica {
       return target;
     }
 
+    private void advanceOrigin() {
+      origin = view.nextLogOrigin(origin);
+      if (origin >= 0) afterSeq = peerHas.get(origin);
+    }
+
     /**
      * The next chunk of about {@code maxBytes} bytes or fewer; the last one carries the target
      * vector. Returns null after the last chunk.
+     *
+     * <p>For every origin in the log, the scan runs from what the peer holds to the end, not
+     * only to the target: entries beyond this replica's vector (from a delta that never
+     * completed, whose sender may be gone for good) travel too, without being claimed, so every
+     * replica ends up with every entry anyone holds.
      */
     public DeltaChunk next(int maxBytes) {
       if (maxBytes <= 0) throw new IllegalArgumentException("maxBytes must be positive");
       if (finished) return null;
       List<Entry> entries = new ArrayList<>();
       int[] bytes = {0};
-      while (rangeIndex < ranges.size() && bytes[0] < maxBytes) {
-        long[] range = ranges.get(rangeIndex);
-        long rangeOrigin = range[0];
-        long upto = target.get(rangeOrigin);
-        long last = view.scanLog(rangeOrigin, range[1], upto, (seq, key) -> {
+      while (origin >= 0 && bytes[0] < maxBytes) {
+        long scanned = origin;
+        afterSeq = view.scanLog(scanned, afterSeq, Long.MAX_VALUE, (seq, key) -> {
           // Usually the record's own write is the key's current entry. Otherwise the record is
-          // a shadow (see applyDelta) and the current entry, newer, stands in for it.
+          // a shadow (see keepLogSound) and the current entry, newer, stands in for it.
           Entry e = view.get(key);
-          boolean own = e != null && e.origin() == rangeOrigin && e.seq() == seq;
+          boolean own = e != null && e.origin() == scanned && e.seq() == seq;
           if (own || (e != null && !peerHas.covers(e.origin(), e.seq()))) {
             entries.add(e);
             bytes[0] += EntryCodec.wireSize(e);
           }
           return bytes[0] < maxBytes;
         });
-        range[1] = last;
-        if (bytes[0] < maxBytes) rangeIndex++; // the scan ran to the end of this origin
+        if (bytes[0] < maxBytes) advanceOrigin(); // the scan ran to the end of this origin
       }
-      if (rangeIndex >= ranges.size()) {
+      if (origin < 0) {
         finished = true;
         close();
         return new DeltaChunk(entries, target);

@@ -40,6 +40,9 @@ public interface Store extends AutoCloseable {
      */
     long scanLog(long origin, long afterSeq, long uptoSeq, LogVisitor visitor);
 
+    /** The smallest origin above {@code afterOrigin} with a log record, or -1 when none. */
+    long nextLogOrigin(long afterOrigin);
+
     @Override
     void close();
   }

@@ -60,6 +60,9 @@ public final class MemoryStore implements Store {
       data.put(e.key(), e);
       log.computeIfAbsent(e.origin(), o -> new TreeMap<>()).put(e.seq(), e.key());
     }
+    for (Entry e : m.shadows()) {
+      log.computeIfAbsent(e.origin(), o -> new TreeMap<>()).put(e.seq(), e.key());
+    }
     if (m.meta() != null) meta = m.meta();
   }
 
@@ -82,6 +85,14 @@ public final class MemoryStore implements Store {
           if (!visitor.visit(e.getKey(), e.getValue())) break;
         }
         return last;
+      }
+
+      @Override
+      public long nextLogOrigin(long afterOrigin) {
+        for (Map.Entry<Long, TreeMap<Long, byte[]>> e : copy.log.tailMap(afterOrigin, false).entrySet()) {
+          if (!e.getValue().isEmpty()) return e.getKey();
+        }
+        return -1;
       }
 
       @Override

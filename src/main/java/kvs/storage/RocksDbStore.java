@@ -163,6 +163,7 @@ public final class RocksDbStore implements Store {
         batch.put(dataCf, e.key(), EntryCodec.encodeStored(e));
         batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
       }
+      for (Entry e : m.shadows()) batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
       if (m.meta() != null) batch.put(metaCf, META_KEY, m.meta().encode());
       db.write(writeOptions, batch);
     } catch (RocksDBException e) {
@@ -210,6 +211,15 @@ public final class RocksDbStore implements Store {
           }
         }
         return last;
+      }
+
+      @Override
+      public long nextLogOrigin(long afterOrigin) {
+        if (afterOrigin == Long.MAX_VALUE) return -1;
+        try (RocksIterator it = db.newIterator(logCf, ro)) {
+          it.seek(logKey(afterOrigin + 1, 0));
+          return it.isValid() ? ByteBuffer.wrap(it.key()).getLong() : -1;
+        }
       }
 
       @Override
