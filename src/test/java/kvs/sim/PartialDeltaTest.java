@@ -16,21 +16,20 @@ import kvs.storage.MemoryStore;
 import org.junit.jupiter.api.Test;
 
 /**
- * The defect the simulator found (SimulationTest seeds 1981, 1996, 2967, 6419 and 7567 at the
- * time of writing; see docs/simulation.md), cut down to three replicas and a few calls into the
- * core.
+ * The defects the simulator found (docs/simulation.md, "What the simulator found"; fixed in
+ * b019266 and a5dd1d5), each cut down to a few replicas and a few calls into the core, so that
+ * a regression fails here in a second, with a story, before it fails a simulation seed.
  *
  * <p>A replica applies the entries of a delta as they arrive, so after a partial delta it can
  * hold an entry its vector does not cover (here {@code k = B:2}, with B's vector entry still 0).
- * If that entry superseded an entry the vector does cover ({@code k = A:1}), the log record of
- * {@code A:1} is gone, and the next delta this replica cuts for a third replica sends neither
- * write: not {@code A:1}, whose log record is gone, and not {@code B:2}, which lies beyond the
- * delta's closing vector. The third replica still raises its vector over {@code A:1}. From then
- * on it serves stale reads to sessions that depend on {@code A:1}, and, if B's origin never
- * completes a delta (B is wiped), the two replicas never converge: their vectors are equal, so
- * nothing is ever sent again. The last test is the same without a superseded covered write: an
- * entry held beyond the vector is never forwarded, so when its origin is wiped before any
- * vector covers it, the replica holding it differs from the others forever.
+ * Before the fixes: if that entry superseded an entry the vector does cover ({@code k = A:1}),
+ * the log record of {@code A:1} was gone, and the next delta this replica cut for a third
+ * replica sent neither write: not {@code A:1}, whose log record was gone, and not {@code B:2},
+ * which lay beyond the delta's closing vector. The third replica still raised its vector over
+ * {@code A:1}, and then served stale reads to sessions that depend on {@code A:1}; and if B's
+ * origin never completed a delta (B wiped), the replicas never converged, their vectors being
+ * equal. The same happened when the older write arrived after the newer one, and, when no
+ * covered write was superseded at all, an entry beyond the vector was simply never forwarded.
  */
 class PartialDeltaTest {
   private static final byte[] K = "k".getBytes(StandardCharsets.UTF_8);
