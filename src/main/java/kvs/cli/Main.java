@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       ServerCommand.class,
       ClientAgentCommand.class,
       CleanupCommand.class,
+      SimCommand.class,
       CdsTrainingCommand.class,
       CommandLine.HelpCommand.class
     })
