@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       CleanupCommand.class,
       SimCommand.class,
       CdsTrainingCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -1,0 +1,529 @@
+package kvs.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import redis.clients.jedis.Jedis;
+
+/**
+ * The benchmarks of SPEC section 8 in one run: the two-hop ceiling from a local redis-server, the
+ * three master scenarios, RESP load against five servers and against one redis-server, joinServer
+ * latency, and the bytes a replicated write costs in a full mesh. Prints a table and writes JSON.
+ *
+ * <p>Every throughput is also given as a ratio to a baseline measured in the same run (the
+ * ceiling, or the local Redis under the same load), because absolute rates on a shared two-core
+ * machine drift from one minute to the next. Nothing here asserts a target: a miss is reported,
+ * not thrown. A scenario that fails is reported as failed and the others still run.
+ */
+public final class Bench {
+  /** Scenario names, in the order they run. */
+  public static final List<String> SCENARIOS =
+      List.of("ceiling", "tree", "churn", "heal", "resp", "join", "mesh");
+
+  /** How a run is configured; {@code classpath} holds kvs.cli.Main (normally target/kvs.jar). */
+  public record Options(boolean quick, Set<String> scenarios, Path out, long seed, int servers,
+      boolean keepWork, Path jfrDir, String classpath) {}
+
+  /** Sizes of one run: the SPEC's, or the smoke run's. */
+  private record Sizes(int servers, int ceilingRequests, int treePuts, int treeMaxValue,
+      int churnCommands, long healBytes, int healValueBytes, int respRequestsEach, int joins,
+      int meshWrites) {
+    static Sizes of(boolean quick, int servers) {
+      return quick
+          ? new Sizes(servers > 0 ? servers : 3, 5_000, 100, 1_600, 200, 2L << 20, 64 * 1024,
+              1_000, 2, 100)
+          : new Sizes(servers > 0 ? servers : 5, 50_000, 4_000, 1_600, 25_000, 200L << 20,
+              100 * 1024, 20_000, 10, 2_000);
+    }
+  }
+
+  /** One line of the table. {@code ratio}, {@code target} and {@code met} may be null. */
+  record Row(String scenario, String figure, double value, String unit, Double ratio,
+      String target, Boolean met) {}
+
+  private final Options options;
+  private final Sizes sizes;
+  private final PrintStream log;
+  private final Launch launch;
+  private final List<Row> rows = new ArrayList<>();
+  private final Map<String, Object> details = new LinkedHashMap<>();
+  private Path work;
+  /** Half of a single-connection Redis ping-pong rate, or null when not measured. */
+  private Double ceiling;
+
+  private Bench(Options options, PrintStream log) {
+    this.options = options;
+    this.sizes = Sizes.of(options.quick(), options.servers());
+    this.log = log;
+    this.launch = Launch.of(options.classpath());
+  }
+
+  /** Runs the selected scenarios, prints the table on {@code out}, writes the JSON; returns 0. */
+  public static int run(Options options, PrintStream out, PrintStream log) throws IOException {
+    return new Bench(options, log).run(out);
+  }
+
+  private int run(PrintStream out) throws IOException {
+    String started = ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+    String loadBefore = loadAverage();
+    work = Files.createTempDirectory("kvs-bench-");
+    try {
+      for (String s : SCENARIOS) {
+        if (!options.scenarios().contains(s)) continue;
+        log.println("bench: " + s + " ...");
+        long t0 = System.nanoTime();
+        try {
+          details.put(s, runScenario(s));
+        } catch (Exception e) {
+          Map<String, Object> failed = new LinkedHashMap<>();
+          failed.put("error", String.valueOf(e.getMessage() == null ? e : e.getMessage()));
+          details.put(s, failed);
+          rows.add(new Row(s, "FAILED: " + failed.get("error"), Double.NaN, "", null, null, null));
+          log.println("bench: " + s + " failed: " + failed.get("error"));
+        }
+        log.printf(Locale.ROOT, "bench: %s done in %.1f s%n", s, (System.nanoTime() - t0) / 1e9);
+      }
+    } finally {
+      if (!options.keepWork()) {
+        deleteTree(work);
+      } else {
+        log.println("bench: work files kept in " + work);
+      }
+    }
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("started", started);
+    doc.put("finished", ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+    doc.put("quick", options.quick());
+    doc.put("seed", options.seed());
+    doc.put("machine", machine(loadBefore));
+    doc.put("ceiling_two_hop_ops", ceiling);
+    List<Object> rowList = new ArrayList<>();
+    for (Row r : rows) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("scenario", r.scenario());
+      m.put("figure", r.figure());
+      m.put("value", r.value());
+      m.put("unit", r.unit());
+      m.put("ratio", r.ratio());
+      m.put("target", r.target());
+      m.put("met", r.met());
+      rowList.add(m);
+    }
+    doc.put("rows", rowList);
+    doc.put("scenarios", details);
+    Path outFile = options.out();
+    if (outFile.getParent() != null) Files.createDirectories(outFile.getParent());
+    Files.writeString(outFile, Json.write(doc) + "\n", StandardCharsets.UTF_8);
+    printTable(out, started, loadBefore);
+    out.println("JSON: " + outFile);
+    return 0;
+  }
+
+  private Map<String, Object> runScenario(String s) throws Exception {
+    return switch (s) {
+      case "ceiling" -> ceiling();
+      case "tree" -> tree();
+      case "churn" -> churn();
+      case "heal" -> heal();
+      case "resp" -> resp();
+      case "join" -> join();
+      case "mesh" -> mesh();
+      default -> throw new IllegalArgumentException("unknown scenario " + s);
+    };
+  }
+
+  // ---- the ceiling ---------------------------------------------------------------------------
+
+  private Map<String, Object> ceiling() throws Exception {
+    Map<String, Object> d = new LinkedHashMap<>();
+    Path server = RedisTools.which("redis-server");
+    Path bench = RedisTools.which("redis-benchmark");
+    if (server == null || bench == null) {
+      d.put("skipped", "redis-server or redis-benchmark is not on the PATH; no ratios");
+      rows.add(new Row("ceiling", "skipped: redis-server/redis-benchmark absent", Double.NaN, "",
+          null, null, null));
+      return d;
+    }
+    try (RedisTools.Server redis = new RedisTools.Server(server, work.resolve("redis-ceiling"))) {
+      Map<String, RedisTools.Load> r = RedisTools.benchmark(bench, List.of(redis.port), 1,
+          sizes.ceilingRequests(), "ping", 0, 0);
+      RedisTools.Load mbulk = r.get("PING_MBULK");
+      if (mbulk == null) mbulk = r.values().iterator().next();
+      ceiling = mbulk.aggregateRps() / 2;
+      r.forEach((k, v) -> d.put(k.toLowerCase(Locale.ROOT) + "_rps", v.aggregateRps()));
+      d.put("requests", sizes.ceilingRequests());
+      d.put("two_hop_ceiling_ops", ceiling);
+      rows.add(new Row("ceiling", "redis-benchmark -c 1 " + mbulk.test(), mbulk.aggregateRps(),
+          "ops/s", null, null, null));
+      rows.add(new Row("ceiling", "two-hop ceiling (half of it)", ceiling, "ops/s", 1.0, null,
+          null));
+    }
+    return d;
+  }
+
+  private Double ratio(double value) {
+    return ceiling == null || ceiling <= 0 ? null : value / ceiling;
+  }
+
+  // ---- the master scenarios ------------------------------------------------------------------
+
+  private Map<String, Object> tree() throws Exception {
+    Scripts.Script script = new Scripts(options.seed()).tree(work.resolve("tree.txt"),
+        sizes.servers(), sizes.treePuts(), sizes.treeMaxValue(), 1000);
+    MasterRunner.Result r = runMaster(script, "tree");
+    Map<String, Object> d = masterDetails(script, r);
+    putPhaseRows("tree", r, 0.70, d);
+    stabilizeRow("tree", "stabilize after the puts", r, 50, d);
+    return d;
+  }
+
+  private Map<String, Object> churn() throws Exception {
+    Scripts.Script script = new Scripts(options.seed() + 1).churn(work.resolve("churn.txt"),
+        sizes.servers(), sizes.churnCommands(), 8_000, 10_000);
+    MasterRunner.Result r = runMaster(script, "churn");
+    Map<String, Object> d = masterDetails(script, r);
+    MasterRunner.CommandStats get = r.command("get");
+    if (get.count() > 0) d.put("get_phase_cmds_per_s", get.count() / (get.totalMs() / 1000));
+    putPhaseRows("churn", r, 0.50, d);
+    stabilizeRow("churn", "stabilize at the end", r, Double.NaN, d);
+    return d;
+  }
+
+  private Map<String, Object> heal() throws Exception {
+    Scripts.Script script = new Scripts(options.seed() + 2).heal(work.resolve("heal.txt"),
+        sizes.servers(), sizes.healBytes(), sizes.healValueBytes());
+    MasterRunner.Result r = runMaster(script, "heal");
+    Map<String, Object> d = masterDetails(script, r);
+    MasterRunner.CommandStats put = r.command("put");
+    MasterRunner.CommandStats create = r.command("createConnection");
+    MasterRunner.CommandStats stab = r.command("stabilize");
+    double mbPerS = script.valueBytes() / 1e6 / (put.totalMs() / 1000);
+    d.put("divergent_mb", script.valueBytes() / 1e6);
+    d.put("put_phase_mb_per_s", mbPerS);
+    d.put("create_connection_total_ms", create.totalMs());
+    d.put("heal_to_converged_ms", create.totalMs() + stab.totalMs());
+    putPhaseRows("heal", r, Double.NaN, d);
+    rows.add(new Row("heal", "put phase, value MB/s", mbPerS, "MB/s", null, null, null));
+    stabilizeRow("heal", String.format(Locale.ROOT, "stabilize after healing %.0f MB",
+        script.valueBytes() / 1e6), r, 3000, d);
+    rows.add(new Row("heal", "createConnection x" + create.count() + " + stabilize",
+        create.totalMs() + stab.totalMs(), "ms", null, null, null));
+    return d;
+  }
+
+  private MasterRunner.Result runMaster(Scripts.Script script, String name) throws Exception {
+    List<String> env = new ArrayList<>();
+    if (options.jfrDir() != null) {
+      Path dir = Files.createDirectories(options.jfrDir().resolve(name)).toAbsolutePath();
+      env.add("JAVA_TOOL_OPTIONS=-XX:StartFlightRecording=settings=profile,filename=" + dir + "/");
+    }
+    log.printf(Locale.ROOT, "bench: %s: %d commands, %d puts, %.1f MB of values%n", name,
+        script.commands(), script.puts(), script.valueBytes() / 1e6);
+    return new MasterRunner(launch).run(script.file(), work, name, 3600, env);
+  }
+
+  private static Map<String, Object> masterDetails(Scripts.Script s, MasterRunner.Result r) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("commands", r.commands());
+    d.put("puts", s.puts());
+    d.put("gets", s.gets());
+    d.put("value_bytes", s.valueBytes());
+    d.put("seconds", r.seconds());
+    d.put("exit_code", r.exitCode());
+    d.put("errors", r.errors());
+    if (!r.errorLines().isEmpty()) d.put("first_stderr_lines", r.errorLines());
+    d.put("by_command", r.byCommand());
+    return d;
+  }
+
+  private void putPhaseRows(String name, MasterRunner.Result r, double target,
+      Map<String, Object> d) {
+    MasterRunner.CommandStats put = r.command("put");
+    double putRate = put.count() / (put.totalMs() / 1000);
+    double whole = r.commands() / r.seconds();
+    d.put("put_phase_cmds_per_s", putRate);
+    d.put("whole_script_cmds_per_s", whole);
+    d.put("put_phase_ratio", ratio(putRate));
+    d.put("whole_script_ratio", ratio(whole));
+    Double pr = ratio(putRate);
+    rows.add(new Row(name, "put phase (" + put.count() + " puts, p50 "
+        + fmt(put.p50Ms()) + " ms)", putRate, "cmds/s", pr,
+        Double.isNaN(target) ? null : ">= " + Math.round(target * 100) + "% of ceiling",
+        Double.isNaN(target) || pr == null ? null : pr >= target));
+    rows.add(new Row(name, "whole script (" + r.commands() + " commands)", whole, "cmds/s",
+        ratio(whole), null, null));
+    if (r.errors() > 0) {
+      rows.add(new Row(name, "script lines that failed", r.errors(), "lines", null, "0",
+          false));
+    }
+  }
+
+  private void stabilizeRow(String name, String figure, MasterRunner.Result r, double targetMs,
+      Map<String, Object> d) {
+    MasterRunner.CommandStats s = r.command("stabilize");
+    d.put("stabilize_ms", s.totalMs());
+    rows.add(new Row(name, figure, s.totalMs(), "ms", null,
+        Double.isNaN(targetMs) ? null : "< " + fmt(targetMs) + " ms",
+        Double.isNaN(targetMs) ? null : s.totalMs() < targetMs));
+  }
+
+  // ---- RESP load -----------------------------------------------------------------------------
+
+  private Map<String, Object> resp() throws Exception {
+    Map<String, Object> d = new LinkedHashMap<>();
+    Path bench = RedisTools.which("redis-benchmark");
+    if (bench == null) {
+      d.put("skipped", "redis-benchmark is not on the PATH");
+      rows.add(new Row("resp", "skipped: redis-benchmark absent", Double.NaN, "", null, null,
+          null));
+      return d;
+    }
+    int n = sizes.servers();
+    int each = 50 / n;
+    long requests = sizes.respRequestsEach();
+    int keyspace = 100_000;
+    d.put("connections", each * n);
+    d.put("processes", n);
+    d.put("requests_per_process", requests);
+    Map<String, RedisTools.Load> redisSet = null;
+    Map<String, RedisTools.Load> redisGet = null;
+    Path redisServer = RedisTools.which("redis-server");
+    if (redisServer != null) {
+      try (RedisTools.Server redis = new RedisTools.Server(redisServer, work.resolve("redis-resp"))) {
+        List<Integer> ports = new ArrayList<>();
+        for (int i = 0; i < n; i++) ports.add(redis.port);
+        redisSet = RedisTools.benchmark(bench, ports, each, requests, "set", 100, keyspace);
+        redisGet = RedisTools.benchmark(bench, ports, each, requests, "get", 100, keyspace);
+      }
+    }
+    try (LocalCluster cluster = LocalCluster.start(launch, work.resolve("resp"), n)) {
+      List<Integer> ports = new ArrayList<>();
+      for (LocalCluster.Server s : cluster.servers()) ports.add(s.port());
+      cluster.awaitConverged(10_000);
+      long t0 = System.nanoTime();
+      Map<String, RedisTools.Load> set = RedisTools.benchmark(bench, ports, each, requests, "set",
+          100, keyspace);
+      double setWallMs = (System.nanoTime() - t0) / 1e6;
+      double lagMs = cluster.awaitConverged(60_000);
+      Map<String, RedisTools.Load> get = RedisTools.benchmark(bench, ports, each, requests, "get",
+          100, keyspace);
+      double kSet = set.get("SET").aggregateRps();
+      double kGet = get.get("GET").aggregateRps();
+      long total = requests * n;
+      d.put("kvs_set_rps", kSet);
+      d.put("kvs_get_rps", kGet);
+      d.put("kvs_set_per_server_rps", set.get("SET").perProcessRps());
+      d.put("set_wall_ms", setWallMs);
+      d.put("replicated_to_all_after_set_ms", lagMs);
+      Double kSetReplicated = lagMs < 0 ? null : total / (total / kSet + lagMs / 1000);
+      d.put("kvs_set_rps_until_replicated", kSetReplicated);
+      Double setRatio = redisSet == null ? null : kSet / redisSet.get("SET").aggregateRps();
+      Double getRatio = redisGet == null ? null : kGet / redisGet.get("GET").aggregateRps();
+      if (redisSet != null) {
+        d.put("redis_set_rps", redisSet.get("SET").aggregateRps());
+        d.put("redis_get_rps", redisGet.get("GET").aggregateRps());
+        rows.add(new Row("resp", "redis-server SET, " + each * n + " conns",
+            redisSet.get("SET").aggregateRps(), "ops/s", 1.0, null, null));
+        rows.add(new Row("resp", "redis-server GET, " + each * n + " conns",
+            redisGet.get("GET").aggregateRps(), "ops/s", 1.0, null, null));
+      }
+      d.put("set_ratio", setRatio);
+      d.put("get_ratio", getRatio);
+      rows.add(new Row("resp", "kvs SET, " + each + " conns x " + n + " servers", kSet, "ops/s",
+          setRatio, ">= 50% of redis", setRatio == null ? null : setRatio >= 0.5));
+      rows.add(new Row("resp", "kvs GET, " + each + " conns x " + n + " servers", kGet, "ops/s",
+          getRatio, ">= 80% of redis", getRatio == null ? null : getRatio >= 0.8));
+      rows.add(new Row("resp", "all " + n + " servers equal, after the SETs end", lagMs, "ms",
+          null, null, null));
+      if (kSetReplicated != null) {
+        Double r = redisSet == null ? null
+            : kSetReplicated / redisSet.get("SET").aggregateRps();
+        rows.add(new Row("resp", "kvs SET counted until replicated to all", kSetReplicated,
+            "ops/s", r, null, null));
+      }
+    }
+    return d;
+  }
+
+  // ---- joinServer latency ----------------------------------------------------------------------
+
+  private Map<String, Object> join() throws Exception {
+    Scripts.Script script = new Scripts(options.seed() + 3).joins(work.resolve("join.txt"),
+        sizes.joins());
+    MasterRunner.Result r = runMaster(script, "join");
+    Map<String, Object> d = new LinkedHashMap<>();
+    MasterRunner.CommandStats js = r.command("joinServer");
+    d.put("joins", js.count());
+    d.put("join_server_p50_ms", js.p50Ms());
+    d.put("join_server_max_ms", js.maxMs());
+    d.put("errors", r.errors());
+    rows.add(new Row("join", "joinServer median (master, " + js.count() + " joins)", js.p50Ms(),
+        "ms", null, "< 300 ms", js.p50Ms() < 300));
+    // The process alone: spawn `kvs server` until READY, a lone server on a fresh directory.
+    List<Double> ready = new ArrayList<>();
+    for (int i = 0; i < Math.max(2, sizes.joins()); i++) {
+      try (LocalCluster c = LocalCluster.start(launch, work.resolve("ready-" + i), 1)) {
+        ready.add(c.servers().get(0).readyMs());
+      }
+    }
+    double median = median(ready);
+    d.put("server_spawn_to_ready_ms", ready);
+    d.put("server_spawn_to_ready_median_ms", median);
+    rows.add(new Row("join", "kvs server spawn to READY median (" + ready.size() + " starts)",
+        median, "ms", null, null, null));
+    return d;
+  }
+
+  // ---- bytes per replicated write ------------------------------------------------------------
+
+  private Map<String, Object> mesh() throws Exception {
+    Map<String, Object> d = new LinkedHashMap<>();
+    if (!MeshTraffic.available()) {
+      d.put("skipped", "ss (iproute2) is not on the PATH");
+      rows.add(new Row("mesh", "skipped: ss absent", Double.NaN, "", null, null, null));
+      return d;
+    }
+    int n = sizes.servers();
+    int writes = sizes.meshWrites();
+    byte[] value = new byte[100];
+    java.util.Arrays.fill(value, (byte) 'v');
+    try (LocalCluster cluster = LocalCluster.start(launch, work.resolve("mesh"), n)) {
+      cluster.awaitConverged(10_000);
+      Thread.sleep(300);
+      long originPid = cluster.servers().get(0).process().pid();
+      Map<String, MeshTraffic.Socket> before = MeshTraffic.snapshot(cluster.pids());
+      try (Jedis j = cluster.plain(0)) {
+        for (int i = 0; i < writes; i++) {
+          j.set(("mesh:" + i).getBytes(StandardCharsets.US_ASCII), value);
+        }
+      }
+      double lag = cluster.awaitConverged(30_000);
+      Thread.sleep(500); // let the last vector adverts go out too
+      MeshTraffic.Traffic t = MeshTraffic.diff(before, MeshTraffic.snapshot(cluster.pids()),
+          originPid);
+      int links = n * (n - 1) / 2;
+      int keyBytes = ("mesh:" + (writes - 1)).length();
+      int entryWire = 4 + keyBytes + 8 + 8 + 8 + 1 + 4 + value.length;
+      double perWrite = (double) t.bytes() / writes;
+      d.put("servers", n);
+      d.put("links", links);
+      d.put("peer_sockets_seen", before.size());
+      d.put("writes", writes);
+      d.put("value_bytes", value.length);
+      d.put("entry_wire_bytes", entryWire);
+      d.put("converged_after_ms", lag);
+      d.put("bytes_total", t.bytes());
+      d.put("bytes_per_write", perWrite);
+      d.put("bytes_per_write_on_origin_links", (double) t.bytesOnOriginLinks() / writes);
+      d.put("bytes_per_write_on_other_links", (double) t.bytesOnOtherLinks() / writes);
+      d.put("segments_per_write", (double) t.segments() / writes);
+      d.put("ideal_bytes_per_write", (double) (n - 1) * entryWire);
+      rows.add(new Row("mesh", "bytes sent per write, full mesh of " + n + " (" + writes
+          + " SETs of " + value.length + " B)", perWrite, "B/write", null, null, null));
+      rows.add(new Row("mesh", "  of which on the origin's " + (n - 1) + " links",
+          (double) t.bytesOnOriginLinks() / writes, "B/write", null, null, null));
+      rows.add(new Row("mesh", "  of which on the other " + (links - (n - 1)) + " links",
+          (double) t.bytesOnOtherLinks() / writes, "B/write", null, null, null));
+      rows.add(new Row("mesh", "  one entry on the wire x " + (n - 1) + " links (reference)",
+          (double) (n - 1) * entryWire, "B/write", null, null, null));
+      rows.add(new Row("mesh", "TCP segments sent per write", (double) t.segments() / writes,
+          "segs", null, null, null));
+    }
+    return d;
+  }
+
+  // ---- output --------------------------------------------------------------------------------
+
+  private void printTable(PrintStream out, String started, String load) {
+    out.println();
+    out.printf(Locale.ROOT, "kvs bench%s, %s, %d cores, load average %s%n",
+        options.quick() ? " --quick (smoke run: sizes are small, figures mean little)" : "",
+        started, Runtime.getRuntime().availableProcessors(), load);
+    if (ceiling != null) {
+      out.printf(Locale.ROOT, "ratios: to the two-hop ceiling (%s ops/s) or, for resp, to one"
+          + " local redis-server%n", fmt(ceiling));
+    }
+    String fmtLine = "%-8s %-58s %12s %-8s %7s %-22s %s%n";
+    out.printf(Locale.ROOT, fmtLine, "scenario", "figure", "value", "unit", "ratio", "target",
+        "met");
+    for (Row r : rows) {
+      out.printf(Locale.ROOT, fmtLine, r.scenario(), r.figure(),
+          Double.isNaN(r.value()) ? "" : fmt(r.value()), r.unit(),
+          r.ratio() == null ? "" : String.format(Locale.ROOT, "%.0f%%", r.ratio() * 100),
+          r.target() == null ? "" : r.target(),
+          r.met() == null ? "" : r.met() ? "yes" : "MISSED");
+    }
+  }
+
+  private static String fmt(double v) {
+    if (Math.abs(v) >= 100) return String.format(Locale.ROOT, "%.0f", v);
+    if (Math.abs(v) >= 10) return String.format(Locale.ROOT, "%.1f", v);
+    return String.format(Locale.ROOT, "%.2f", v);
+  }
+
+  private Map<String, Object> machine(String loadBefore) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cores", Runtime.getRuntime().availableProcessors());
+    m.put("cpu", cpuModel());
+    m.put("memory_gib", Math.round(totalMemoryBytes() / (1024.0 * 1024 * 1024)));
+    m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+    m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+    m.put("java_flags", launch.flags);
+    m.put("load_average_before", loadBefore);
+    m.put("load_average_after", loadAverage());
+    return m;
+  }
+
+  private static long totalMemoryBytes() {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getTotalMemorySize();
+    }
+    return 0;
+  }
+
+  private static String cpuModel() {
+    try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+      return lines.filter(l -> l.startsWith("model name")).map(l -> l.replaceFirst(".*:\\s*", ""))
+          .findFirst().orElse("unknown");
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  private static double median(List<Double> xs) {
+    List<Double> s = new ArrayList<>(xs);
+    s.sort(Comparator.naturalOrder());
+    int n = s.size();
+    return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
