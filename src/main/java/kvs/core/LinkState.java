@@ -66,6 +66,24 @@ public final class LinkState implements AutoCloseable {
     return new DeltaChunk(written, null);
   }
 
+  /**
+   * A push of {@code entries} (in order) that the peer is ready for, or null when none is: each
+   * entry whose origin {@code skipOrigin} does not exclude and whose sequence directly follows
+   * what the peer is believed to hold of its origin. Like {@link #pushOwn} it relies on the
+   * in-order transport, and is refused while a delta streams. Entries left out are the next
+   * delta's business.
+   */
+  public DeltaChunk forward(java.util.List<Entry> entries, java.util.function.LongPredicate skipOrigin) {
+    if (streaming != null) return null;
+    java.util.List<Entry> out = new java.util.ArrayList<>();
+    for (Entry e : entries) {
+      if (skipOrigin.test(e.origin()) || peerHas.get(e.origin()) != e.seq() - 1) continue;
+      peerHas.raise(e.origin(), e.seq());
+      out.add(e);
+    }
+    return out.isEmpty() ? null : new DeltaChunk(out, null);
+  }
+
   /** Takes in the peer's announcement of what it holds now. */
   public void receiveAdvert(VersionVector peerNow) {
     peerHas.mergeFrom(peerNow);
@@ -73,7 +91,12 @@ public final class LinkState implements AutoCloseable {
 
   /** Applies a chunk received from the peer. Returns true when the local replica changed. */
   public boolean receive(DeltaChunk chunk) {
-    boolean changed = replica.applyDelta(chunk);
+    return receive(chunk, null);
+  }
+
+  /** As {@link #receive(DeltaChunk)}, collecting what {@link Replica#applyDelta} newly covered. */
+  public boolean receive(DeltaChunk chunk, java.util.List<Entry> newlyCovered) {
+    boolean changed = replica.applyDelta(chunk, newlyCovered);
     // The sender holds what it sends: an entry that directly follows what we believe it holds
     // of that origin extends that belief (this is how a peer's pushes of its own writes count,
     // so they are never sent back to it).

@@ -197,6 +197,14 @@ public final class Replica {
    * raises nothing beyond its contiguous prefix. Returns true when the replica changed.
    */
   public boolean applyDelta(DeltaChunk chunk) {
+    return applyDelta(chunk, null);
+  }
+
+  /**
+   * As {@link #applyDelta(DeltaChunk)}, and appends to {@code newlyCovered} (when not null), in
+   * order, each entry that extended the vector by one: those a server may pass on as a push.
+   */
+  public boolean applyDelta(DeltaChunk chunk, List<Entry> newlyCovered) {
     Mutation m = new Mutation();
     boolean raised = false;
     List<Entry> displaced = new ArrayList<>(); // replaced here, or not applied as older
@@ -216,6 +224,7 @@ public final class Replica {
       if (e.seq() == covered + 1) {
         vv.raise(e.origin(), e.seq());
         raised = true;
+        if (newlyCovered != null) newlyCovered.add(e);
       }
     }
     if (chunk.isLast()) raised |= vv.mergeFrom(chunk.completes());

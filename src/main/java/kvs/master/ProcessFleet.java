@@ -116,6 +116,9 @@ final class ProcessFleet implements Fleet {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(JVM_FLAGS);
     cmd.addAll(classDataSharing);
+    // Extra flags for every child, e.g. a flight recording when profiling (docs/performance.md).
+    String extra = System.getenv("KVS_CHILD_JAVA_OPTS");
+    if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
     cmd.add("-Dkvs.master.pid=" + masterPid);
     cmd.add("-cp");
     cmd.add(classpath);

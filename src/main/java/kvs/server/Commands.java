@@ -13,6 +13,7 @@ import java.util.Map;
 import kvs.core.ClockAheadException;
 import kvs.core.CorruptDataException;
 import kvs.core.Entry;
+import kvs.core.Origins;
 import kvs.core.Replica.ReadResult;
 import kvs.core.Replica.ReadStatus;
 import kvs.core.SessionToken;
@@ -341,20 +342,22 @@ final class Commands {
         return;
       }
       int peerId = parseInt(a[2], 0, Integer.MAX_VALUE);
-      VersionVector peerHas;
+      long peerOrigin = -1;
+      VersionVector peerHas = null;
       try {
+        peerOrigin = Long.parseLong(Resp.ascii(a[3]));
         peerHas = VersionVector.decode(a[4]);
-      } catch (CorruptDataException e) {
+      } catch (CorruptDataException | NumberFormatException e) {
         peerId = Integer.MIN_VALUE;
-        peerHas = null;
       }
+      if (peerOrigin < 0 || Origins.serverId(peerOrigin) != peerId) peerId = Integer.MIN_VALUE;
       if (peerId == Integer.MIN_VALUE || peerId == c.node.config.id()) {
         c.replies.add(Resp.error("ERR bad peer handshake"));
       } else if (c.node.links.isBlocked(peerId)) {
         c.replies.add(Resp.error("ERR link to server " + peerId + " is blocked"));
       } else {
         c.replies.flush();
-        PeerLink.accept(c.node, c.ctx, peerId, peerHas);
+        PeerLink.accept(c.node, c.ctx, peerId, peerOrigin, peerHas);
       }
     });
     // KVS.LINK.BLOCK peerId

@@ -166,16 +166,19 @@ public final class Node implements AutoCloseable {
 
   /** Called on the loop after a client write: push it to every peer and wake watchers. */
   void onOwnWrite(List<Entry> written) {
-    long seqBefore = written.get(0).seq() - 1;
-    links.forEach(link -> link.pushOwn(written, seqBefore));
+    links.forEach(link -> link.forward(written));
     watchersDue();
   }
 
-  /** Called on the loop after data from a peer changed the replica. */
-  void onReplicaChanged() {
+  /**
+   * Called on the loop after data from {@code from} changed the replica: pass on what it newly
+   * covered, let each link check later for what pushes did not carry, advertise, wake watchers.
+   */
+  void onPeerData(PeerLink from, List<Entry> newlyCovered) {
     links.forEach(link -> {
+      if (link != from && !newlyCovered.isEmpty()) link.forward(newlyCovered);
       link.scheduleDeltas();
-      link.scheduleAdvert();
+      link.scheduleAdvert(false);
     });
     watchersDue();
   }

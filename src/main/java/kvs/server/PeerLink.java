@@ -7,7 +7,11 @@ import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import kvs.core.CorruptDataException;
 import kvs.core.DeltaChunk;
@@ -34,26 +38,32 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
   static final String ADVERT = "KVS.VV";
   static final int CHUNK_BYTES = 256 * 1024;
   /**
-   * How long relayed data waits before a delta carries it on. In a mesh, the peer usually gets
-   * the same write straight from its origin meanwhile and says so in an advert, so the write
-   * crosses each link once instead of once per path. In a chain or tree it is the delay per hop.
+   * How long after a change a link cuts a delta for what pushes did not carry. In steady state
+   * pushes carry everything and adverts have told this side so by then, and the delta is empty.
    */
-  static final long RELAY_DELAY_MS = 4;
+  static final long DELTA_DELAY_MS = 20;
   /** Adverts of this replica's vector go out at most this often per link. */
-  static final long ADVERT_INTERVAL_MS = 1;
+  static final long ADVERT_INTERVAL_MS = 5;
 
   final Node node;
   final int peerId;
+  final long peerOrigin;
   final Channel channel;
   private final boolean dialledByUs;
   private final LinkState state;
   private boolean deltaScheduled;
   private boolean advertScheduled;
+  private boolean flushScheduled;
   private VersionVector advertised = new VersionVector();
+  private Set<Long> advertisedLinks = Set.of();
+  /** Origins the peer has live links to, as it last advertised: they push to it themselves. */
+  private Set<Long> peerLinkedOrigins = Set.of();
 
-  PeerLink(Node node, int peerId, Channel channel, VersionVector peerHas, boolean dialledByUs) {
+  PeerLink(Node node, int peerId, long peerOrigin, Channel channel, VersionVector peerHas,
+      boolean dialledByUs) {
     this.node = node;
     this.peerId = peerId;
+    this.peerOrigin = peerOrigin;
     this.channel = channel;
     this.state = new LinkState(node.replica, peerHas);
     this.dialledByUs = dialledByUs;
@@ -85,35 +95,75 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
     if (wrote) channel.flush();
   }
 
-  /** Sends a delta after {@link #RELAY_DELAY_MS}, unless one is already due. */
+  /** Sends a delta after {@link #DELTA_DELAY_MS}, unless one is already due. */
   void scheduleDeltas() {
     if (deltaScheduled) return;
     deltaScheduled = true;
-    node.loop.schedule(this::sendDeltas, RELAY_DELAY_MS, TimeUnit.MILLISECONDS);
+    node.loop.schedule(this::sendDeltas, DELTA_DELAY_MS, TimeUnit.MILLISECONDS);
   }
 
-  /** Pushes this server's own new writes at once, or leaves them to the next delta. */
-  void pushOwn(List<Entry> written, long seqBefore) {
+  /**
+   * Pushes new writes on at once: this server's own, or ones it just received. A received write
+   * is not pushed to the peer it came from, nor to a peer linked to the write's origin, which
+   * pushes to it directly: so in a mesh a write crosses each link once, and in a chain or tree
+   * it travels hop by hop without waiting. What is not pushed is left to the next delta.
+   */
+  void forward(List<Entry> entries) {
     if (!channel.isActive()) return;
-    DeltaChunk push = state.pushOwn(written, seqBefore);
-    if (push == null) {
-      scheduleDeltas();
-      return;
+    long self = node.replica.origin();
+    DeltaChunk push = state.forward(entries,
+        o -> o != self && (o == peerOrigin || peerLinkedOrigins.contains(o)));
+    if (push == null || push.entries().size() < entries.size()) scheduleDeltas();
+    if (push == null) return;
+    channel.write(Resp.command(DELTA, push.encode()), channel.voidPromise());
+    if (!flushScheduled) {
+      // One flush per loop turn: pushes of writes pipelined together share a system call.
+      flushScheduled = true;
+      node.loop.execute(() -> {
+        flushScheduled = false;
+        channel.flush();
+      });
     }
-    channel.writeAndFlush(Resp.command(DELTA, push.encode()), channel.voidPromise());
   }
 
-  /** Tells the peer what this replica holds now, at most every {@link #ADVERT_INTERVAL_MS}. */
-  void scheduleAdvert() {
+  /**
+   * Tells the peer what this replica holds and which origins it is linked to: at most every
+   * {@link #ADVERT_INTERVAL_MS}, at once when the links changed.
+   */
+  void scheduleAdvert(boolean linksChanged) {
     if (advertScheduled) return;
     advertScheduled = true;
     node.loop.schedule(() -> {
       advertScheduled = false;
       VersionVector now = node.replica.vv();
-      if (now.equals(advertised) || !channel.isActive()) return;
+      Set<Long> links = node.links.linkedOrigins();
+      if ((now.equals(advertised) && links.equals(advertisedLinks)) || !channel.isActive()) return;
       advertised = now;
-      channel.writeAndFlush(Resp.command(ADVERT, now.encode()), channel.voidPromise());
-    }, ADVERT_INTERVAL_MS, TimeUnit.MILLISECONDS);
+      advertisedLinks = links;
+      channel.writeAndFlush(Resp.command(ADVERT, encodeAdvert(now, links)), channel.voidPromise());
+    }, linksChanged ? 0 : ADVERT_INTERVAL_MS, TimeUnit.MILLISECONDS);
+  }
+
+  private static byte[] encodeAdvert(VersionVector vv, Set<Long> links) {
+    ByteBuffer b = ByteBuffer.allocate(vv.encodedSize() + 4 + 8 * links.size());
+    vv.encodeTo(b);
+    b.putInt(links.size());
+    for (long o : links) b.putLong(o);
+    return b.array();
+  }
+
+  private void receiveAdvert(byte[] payload) {
+    ByteBuffer b = ByteBuffer.wrap(payload);
+    VersionVector vv = VersionVector.decodeFrom(b);
+    if (b.remaining() < 4) throw new CorruptDataException("advert: truncated");
+    int n = b.getInt();
+    if (n < 0 || n != b.remaining() / 8 || b.remaining() % 8 != 0) {
+      throw new CorruptDataException("advert: bad link count " + n);
+    }
+    Set<Long> links = new HashSet<>();
+    for (int i = 0; i < n; i++) links.add(b.getLong());
+    state.receiveAdvert(vv);
+    peerLinkedOrigins = links;
   }
 
   @Override
@@ -122,9 +172,10 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
       byte[][] args = Resp.arguments((RedisMessage) msg);
       String type = args == null || args.length != 2 ? "" : Resp.ascii(args[0]);
       if (DELTA.equals(type)) {
-        if (state.receive(DeltaChunk.decode(args[1]))) node.onReplicaChanged();
+        List<Entry> covered = new ArrayList<>();
+        if (state.receive(DeltaChunk.decode(args[1]), covered)) node.onPeerData(this, covered);
       } else if (ADVERT.equals(type)) {
-        state.receiveAdvert(VersionVector.decode(args[1]));
+        receiveAdvert(args[1]);
       } else {
         throw new CorruptDataException("unexpected message on a peer link");
       }
@@ -156,8 +207,9 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
   }
 
   /** Turns an accepted connection whose hello was valid into a link. */
-  static void accept(Node node, ChannelHandlerContext ctx, int peerId, VersionVector peerHas) {
-    PeerLink link = new PeerLink(node, peerId, ctx.channel(), peerHas, false);
+  static void accept(Node node, ChannelHandlerContext ctx, int peerId, long peerOrigin,
+      VersionVector peerHas) {
+    PeerLink link = new PeerLink(node, peerId, peerOrigin, ctx.channel(), peerHas, false);
     ctx.writeAndFlush(welcome(node));
     ctx.pipeline().replace(ctx.handler(), "peer", link);
     node.links.register(link);
@@ -201,7 +253,8 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
           ctx.close(); // timed out meanwhile, or cut by the operator meanwhile
           return;
         }
-        PeerLink link = new PeerLink(node, peerId, ctx.channel(), peerHas, true);
+        long origin = Long.parseLong(Resp.ascii(args[2]));
+        PeerLink link = new PeerLink(node, peerId, origin, ctx.channel(), peerHas, true);
         ctx.pipeline().replace(this, "peer", link);
         node.links.register(link);
         done.trySuccess(null);

@@ -93,12 +93,14 @@ final class PeerLinks {
     if (old != null && old != link) old.channel.close();
     log.info("server {}: linked to server {}", node.config.id(), link.peerId);
     link.sendDeltas();
+    forEach(l -> l.scheduleAdvert(true)); // every peer learns this server's new neighbour
   }
 
   void onClosed(PeerLink link, boolean dialledByUs) {
     if (live.get(link.peerId) != link) return; // replaced, or never registered
     live.remove(link.peerId);
     log.info("server {}: link to server {} closed", node.config.id(), link.peerId);
+    forEach(l -> l.scheduleAdvert(true));
     if (dialledByUs) scheduleRedial(link.peerId);
   }
 
@@ -121,6 +123,7 @@ final class PeerLinks {
     PeerLink link = live.remove(peerId);
     Promise<Void> done = node.loop.newPromise();
     if (link == null) return done.setSuccess(null);
+    forEach(l -> l.scheduleAdvert(true));
     link.channel.close().addListener(f -> done.setSuccess(null));
     return done;
   }
@@ -131,6 +134,13 @@ final class PeerLinks {
 
   void forEach(java.util.function.Consumer<PeerLink> action) {
     for (PeerLink link : new ArrayList<>(live.values())) action.accept(link);
+  }
+
+  /** The origins of the peers this server has live links to. */
+  Set<Long> linkedOrigins() {
+    Set<Long> origins = new java.util.HashSet<>();
+    for (PeerLink l : live.values()) origins.add(l.peerOrigin);
+    return origins;
   }
 
   Set<Integer> linkedPeers() {

@@ -423,8 +423,22 @@ public final class Simulator {
         DeltaChunk chunk = DeltaChunk.decode(m.bytes);
         for (Entry e : chunk.entries()) checker.known(e, "delta " + to.peer + " -> " + to.self);
         stats.chunks++;
+        VersionVector before = s.replica.vv();
         boolean changed = behavior.receiveChunk(to.state, to.held, chunk, m.kind == PUSH);
         if (changed) {
+          // As Node.onPeerData: pass newly covered writes on as pushes to the other links that
+          // are ready for them (the server also skips peers linked to the write's origin, an
+          // optimisation of timing only; here every other link gets the chance).
+          VersionVector after = s.replica.vv();
+          List<Entry> newly = new ArrayList<>();
+          for (Entry e : chunk.entries()) {
+            if (e.seq() > before.get(e.origin()) && after.covers(e.origin(), e.seq())) newly.add(e);
+          }
+          for (End e : s.links) {
+            if (e == null || e == to || e.state == null || !e.open || newly.isEmpty()) continue;
+            DeltaChunk forward = e.state.forward(newly, origin -> false);
+            if (forward != null) send(e, PUSH, forward.encode());
+          }
           // As Node.onReplicaChanged: every link of this server will advertise the new vector.
           for (End e : s.links) {
             if (e != null && e.state != null) e.advertDue = true;
