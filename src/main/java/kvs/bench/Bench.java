@@ -225,14 +225,13 @@ public final class Bench {
   }
 
   private MasterRunner.Result runMaster(Scripts.Script script, String name) throws Exception {
-    List<String> env = new ArrayList<>();
+    Path jfr = null;
     if (options.jfrDir() != null) {
-      Path dir = Files.createDirectories(options.jfrDir().resolve(name)).toAbsolutePath();
-      env.add("JAVA_TOOL_OPTIONS=-XX:StartFlightRecording=settings=profile,filename=" + dir + "/");
+      jfr = Files.createDirectories(options.jfrDir().resolve(name)).toAbsolutePath();
     }
     log.printf(Locale.ROOT, "bench: %s: %d commands, %d puts, %.1f MB of values%n", name,
         script.commands(), script.puts(), script.valueBytes() / 1e6);
-    return new MasterRunner(launch).run(script.file(), work, name, 3600, env);
+    return new MasterRunner(launch).run(script.file(), work, name, 3600, jfr);
   }
 
   private static Map<String, Object> masterDetails(Scripts.Script s, MasterRunner.Result r) {
@@ -389,6 +388,12 @@ public final class Bench {
 
   // ---- bytes per replicated write ------------------------------------------------------------
 
+  /**
+   * Bytes the peer links carry per replicated write: {@code meshWrites} SETs one after the other
+   * through one connection to server 0 of a full mesh, then until every server is equal and the
+   * last vector adverts are out. Twice, with 100-byte and 1,000-byte values: bytes that grow with
+   * the value are copies of the write; bytes that do not are adverts and framing.
+   */
   private Map<String, Object> mesh() throws Exception {
     Map<String, Object> d = new LinkedHashMap<>();
     if (!MeshTraffic.available()) {
@@ -397,51 +402,65 @@ public final class Bench {
       return d;
     }
     int n = sizes.servers();
-    int writes = sizes.meshWrites();
-    byte[] value = new byte[100];
-    java.util.Arrays.fill(value, (byte) 'v');
+    int links = n * (n - 1) / 2;
+    d.put("servers", n);
+    d.put("links", links);
     try (LocalCluster cluster = LocalCluster.start(launch, work.resolve("mesh"), n)) {
       cluster.awaitConverged(10_000);
-      Thread.sleep(300);
-      long originPid = cluster.servers().get(0).process().pid();
-      Map<String, MeshTraffic.Socket> before = MeshTraffic.snapshot(cluster.pids());
-      try (Jedis j = cluster.plain(0)) {
-        for (int i = 0; i < writes; i++) {
-          j.set(("mesh:" + i).getBytes(StandardCharsets.US_ASCII), value);
-        }
+      for (int valueBytes : new int[] {100, 1000}) {
+        d.put("value_" + valueBytes, meshPass(cluster, valueBytes, n, links));
       }
-      double lag = cluster.awaitConverged(30_000);
-      Thread.sleep(500); // let the last vector adverts go out too
-      MeshTraffic.Traffic t = MeshTraffic.diff(before, MeshTraffic.snapshot(cluster.pids()),
-          originPid);
-      int links = n * (n - 1) / 2;
-      int keyBytes = ("mesh:" + (writes - 1)).length();
-      int entryWire = 4 + keyBytes + 8 + 8 + 8 + 1 + 4 + value.length;
-      double perWrite = (double) t.bytes() / writes;
-      d.put("servers", n);
-      d.put("links", links);
-      d.put("peer_sockets_seen", before.size());
-      d.put("writes", writes);
-      d.put("value_bytes", value.length);
-      d.put("entry_wire_bytes", entryWire);
-      d.put("converged_after_ms", lag);
-      d.put("bytes_total", t.bytes());
-      d.put("bytes_per_write", perWrite);
-      d.put("bytes_per_write_on_origin_links", (double) t.bytesOnOriginLinks() / writes);
-      d.put("bytes_per_write_on_other_links", (double) t.bytesOnOtherLinks() / writes);
-      d.put("segments_per_write", (double) t.segments() / writes);
-      d.put("ideal_bytes_per_write", (double) (n - 1) * entryWire);
-      rows.add(new Row("mesh", "bytes sent per write, full mesh of " + n + " (" + writes
-          + " SETs of " + value.length + " B)", perWrite, "B/write", null, null, null));
-      rows.add(new Row("mesh", "  of which on the origin's " + (n - 1) + " links",
-          (double) t.bytesOnOriginLinks() / writes, "B/write", null, null, null));
-      rows.add(new Row("mesh", "  of which on the other " + (links - (n - 1)) + " links",
-          (double) t.bytesOnOtherLinks() / writes, "B/write", null, null, null));
-      rows.add(new Row("mesh", "  one entry on the wire x " + (n - 1) + " links (reference)",
-          (double) (n - 1) * entryWire, "B/write", null, null, null));
-      rows.add(new Row("mesh", "TCP segments sent per write", (double) t.segments() / writes,
-          "segs", null, null, null));
     }
+    return d;
+  }
+
+  private Map<String, Object> meshPass(LocalCluster cluster, int valueBytes, int n, int links)
+      throws Exception {
+    int writes = sizes.meshWrites();
+    byte[] value = new byte[valueBytes];
+    java.util.Arrays.fill(value, (byte) 'v');
+    Thread.sleep(300);
+    long originPid = cluster.servers().get(0).process().pid();
+    Map<String, MeshTraffic.Socket> before = MeshTraffic.snapshot(cluster.pids());
+    String prefix = "mesh" + valueBytes + ":";
+    try (Jedis j = cluster.plain(0)) {
+      for (int i = 0; i < writes; i++) {
+        j.set((prefix + i).getBytes(StandardCharsets.US_ASCII), value);
+      }
+    }
+    double lag = cluster.awaitConverged(30_000);
+    Thread.sleep(500); // let the last vector adverts go out too
+    MeshTraffic.Traffic t = MeshTraffic.diff(before, MeshTraffic.snapshot(cluster.pids()),
+        originPid);
+    int entryWire = 4 + (prefix + (writes - 1)).length() + 8 + 8 + 8 + 1 + 4 + valueBytes;
+    double perWrite = (double) t.bytes() / writes;
+    double origin = (double) t.bytesOnOriginLinks() / writes;
+    double other = (double) t.bytesOnOtherLinks() / writes;
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("peer_sockets_seen", before.size());
+    d.put("writes", writes);
+    d.put("value_bytes", valueBytes);
+    d.put("entry_wire_bytes", entryWire);
+    d.put("converged_after_ms", lag);
+    d.put("bytes_total", t.bytes());
+    d.put("bytes_per_write", perWrite);
+    d.put("bytes_per_write_on_origin_links", origin);
+    d.put("bytes_per_write_on_other_links", other);
+    d.put("bytes_per_write_per_origin_link", origin / (n - 1));
+    d.put("bytes_per_write_per_other_link", other / (links - (n - 1)));
+    d.put("segments_per_write", (double) t.segments() / writes);
+    d.put("one_entry_per_origin_link_bytes", (double) (n - 1) * entryWire);
+    String v = valueBytes + " B";
+    rows.add(new Row("mesh", "bytes sent per write, mesh of " + n + ", " + writes + " SETs of "
+        + v, perWrite, "B/write", null, null, null));
+    rows.add(new Row("mesh", "  per origin link (" + (n - 1) + "), " + v, origin / (n - 1),
+        "B/write", null, null, null));
+    rows.add(new Row("mesh", "  per other link (" + (links - (n - 1)) + "), " + v,
+        other / (links - (n - 1)), "B/write", null, null, null));
+    rows.add(new Row("mesh", "  one entry on the wire (reference), " + v, entryWire, "B", null,
+        null, null));
+    rows.add(new Row("mesh", "  TCP segments sent per write, " + v,
+        (double) t.segments() / writes, "segs", null, null, null));
     return d;
   }
 

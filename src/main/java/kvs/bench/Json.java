@@ -34,9 +34,12 @@ final class Json {
         sb.append("null");
       } else if (d == Math.rint(d) && Math.abs(d) < 1e15) {
         sb.append((long) d);
+      } else if (Math.abs(d) >= 1e-6 && Math.abs(d) < 1e15) {
+        // seven significant digits, never an exponent
+        sb.append(java.math.BigDecimal.valueOf(d).round(new java.math.MathContext(7))
+            .stripTrailingZeros().toPlainString());
       } else {
-        sb.append(String.format(Locale.ROOT, "%.4g", d).contains("e")
-            ? String.format(Locale.ROOT, "%.6e", d) : String.format(Locale.ROOT, "%.3f", d));
+        sb.append(String.format(Locale.ROOT, "%.6e", d));
       }
     } else if (v instanceof Number n) {
       sb.append(n.longValue());

@@ -37,19 +37,26 @@ final class MasterRunner {
     this.launch = launch;
   }
 
-  Result run(Path script, Path workDir, String name, long timeoutSeconds, List<String> extraEnv)
+  /**
+   * Runs the master on {@code script}. With {@code jfrDir}, every JVM of the run (master, servers,
+   * client agents) is recorded with Java Flight Recorder into that directory, one file each (see
+   * {@link FlightRecordings}); the script then goes through standard input, followed by a
+   * {@code printStore 0} whose answer says that every command before it is done.
+   */
+  Result run(Path script, Path workDir, String name, long timeoutSeconds, Path jfrDir)
       throws IOException, InterruptedException {
     Path err = workDir.resolve(name + ".stderr");
-    ProcessBuilder pb = new ProcessBuilder(launch.command("master", List.of("--stats",
-        script.toString())))
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+    ProcessBuilder pb = new ProcessBuilder(launch.command("master", jfrDir == null
+        ? List.of("--stats", script.toString()) : List.of("--stats")))
         .redirectError(err.toFile());
-    for (String kv : extraEnv) {
-      int eq = kv.indexOf('=');
-      pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
+    if (jfrDir == null) {
+      pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD);
     }
     Process p = pb.start();
+    if (jfrDir != null) {
+      FlightRecordings.record(p, script, jfrDir, launch.java);
+    }
     if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor();
       throw new IOException("the master did not finish " + name + " within " + timeoutSeconds

@@ -1,0 +1,90 @@
+package kvs.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A smoke run of {@code ./kvs bench --quick}: every scenario runs, the table is printed and the
+ * JSON is valid. It checks that the bench works, never how fast anything is: benchmarks are not
+ * part of the test suite (docs/performance.md).
+ */
+class BenchIT {
+  private static final List<String> SCENARIOS =
+      List.of("ceiling", "tree", "churn", "heal", "resp", "join", "mesh");
+
+  @Test
+  void quickBenchPrintsTheTableAndWritesValidJson(@TempDir Path dir) throws Exception {
+    Path json = dir.resolve("bench.json");
+    Process p = new ProcessBuilder(MasterRun.REPO.resolve("kvs").toString(), "bench", "--quick",
+        "--out", json.toString())
+        .directory(MasterRun.REPO.toFile())
+        .redirectError(dir.resolve("stderr.txt").toFile())
+        .start();
+    p.getOutputStream().close();
+    CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
+      try {
+        return p.getInputStream().readAllBytes();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    if (!p.waitFor(3, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new AssertionError("./kvs bench --quick did not finish within 3 minutes");
+    }
+    String stdout = new String(out.join(), StandardCharsets.UTF_8);
+    String context = stdout + "\n--- stderr\n" + Files.readString(dir.resolve("stderr.txt"));
+    assertThat(p.exitValue()).as(context).isZero();
+    assertThat(stdout).as(context).contains("scenario", "figure", "ratio", "JSON: " + json)
+        .doesNotContain("FAILED");
+    for (String s : SCENARIOS) {
+      assertThat(stdout.lines().anyMatch(l -> l.startsWith(s + " "))).as(s + " row in\n" + context)
+          .isTrue();
+    }
+
+    JsonObject doc = parseStrict(Files.readString(json)).getAsJsonObject();
+    assertThat(doc.get("quick").getAsBoolean()).isTrue();
+    assertThat(doc.getAsJsonObject("machine").get("cores").getAsInt()).isPositive();
+    assertThat(doc.getAsJsonArray("rows")).isNotEmpty();
+    JsonObject scenarios = doc.getAsJsonObject("scenarios");
+    assertThat(scenarios.keySet()).containsExactlyElementsOf(SCENARIOS);
+    for (String s : List.of("tree", "churn", "heal")) {
+      JsonObject sc = scenarios.getAsJsonObject(s);
+      assertThat(sc.get("errors").getAsLong()).as(s + ": " + sc).isZero();
+      assertThat(sc.get("put_phase_cmds_per_s").getAsDouble()).as(s).isPositive();
+      assertThat(sc.get("whole_script_cmds_per_s").getAsDouble()).as(s).isPositive();
+      assertThat(sc.get("stabilize_ms").getAsDouble()).as(s).isNotNegative();
+    }
+    assertThat(scenarios.getAsJsonObject("join").get("join_server_p50_ms").getAsDouble())
+        .isPositive();
+    if (!scenarios.getAsJsonObject("ceiling").has("skipped")) {
+      assertThat(doc.get("ceiling_two_hop_ops").getAsDouble()).isPositive();
+      assertThat(scenarios.getAsJsonObject("tree").get("put_phase_ratio").getAsDouble())
+          .isPositive();
+    }
+  }
+
+  private static JsonElement parseStrict(String text) throws IOException {
+    JsonReader reader = new JsonReader(new StringReader(text));
+    reader.setStrictness(Strictness.STRICT);
+    JsonElement e = new Gson().getAdapter(JsonElement.class).read(reader);
+    assertThat(reader.peek()).isEqualTo(JsonToken.END_DOCUMENT);
+    return e;
+  }
+}
