@@ -121,8 +121,10 @@ public final class Node implements AutoCloseable {
     int[] left = {peers.size()};
     loop.execute(() -> peers.forEach((id, addr) -> links.connect(id, addr).addListener(f -> {
       if (!f.isSuccess()) {
-        log.warn("server {}: could not link to server {} at {}: {}", config.id(), id, addr,
-            f.cause() == null ? "?" : f.cause().getMessage());
+        log.warn("server {}: could not link to server {} at {}: {}; retrying with backoff",
+            config.id(), id, addr, f.cause() == null ? "?" : f.cause().getMessage());
+        // A static peer list may name servers that start later or sit behind a partition.
+        links.scheduleRedial(id);
       }
       if (--left[0] == 0) all.setSuccess(null);
     })));

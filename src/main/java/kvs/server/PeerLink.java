@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import java.nio.ByteBuffer;
@@ -30,6 +32,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What the peer holds and what is being streamed is kept by {@link LinkState} in the core;
  * this class only moves its chunks over the socket.
+ *
+ * <p>Liveness: each side sends an advert at least every {@link #HEARTBEAT_MS}, and closes a link
+ * that read nothing for {@link #IDLE_TIMEOUT_MS}, so a half-open connection (peer host gone,
+ * packets dropped) is detected and the dialling side redials.
  */
 final class PeerLink extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(PeerLink.class);
@@ -44,6 +50,18 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
   static final long DELTA_DELAY_MS = 20;
   /** Adverts of this replica's vector go out at most this often per link. */
   static final long ADVERT_INTERVAL_MS = 5;
+  /**
+   * Heartbeat: when no advert went out for this long, one goes out anyway, unchanged, so that
+   * the peer always hears from a live link at least this often (see {@link #IDLE_TIMEOUT_MS}).
+   */
+  static final long HEARTBEAT_MS = 1_000;
+  /**
+   * A link that reads nothing for this long is taken for dead and closed: the peer's host
+   * crashed, or a partition drops its packets, and TCP alone would keep such a half-open
+   * connection for many minutes. Five missed heartbeats; the dialling side then redials with
+   * backoff ({@link PeerLinks}).
+   */
+  static final long IDLE_TIMEOUT_MS = 5_000;
 
   final Node node;
   final int peerId;
@@ -54,6 +72,8 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
   private boolean deltaScheduled;
   private boolean advertScheduled;
   private boolean flushScheduled;
+  /** Set when an advert goes out; the heartbeat sends one only when it was not set since. */
+  private boolean advertSentSinceHeartbeat;
   private VersionVector advertised = new VersionVector();
   private Set<Long> advertisedLinks = Set.of();
   /** Origins the peer has live links to, as it last advertised: they push to it themselves. */
@@ -138,10 +158,43 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
       VersionVector now = node.replica.vv();
       Set<Long> links = node.links.linkedOrigins();
       if ((now.equals(advertised) && links.equals(advertisedLinks)) || !channel.isActive()) return;
-      advertised = now;
-      advertisedLinks = links;
-      channel.writeAndFlush(Resp.command(ADVERT, encodeAdvert(now, links)), channel.voidPromise());
+      sendAdvert(now, links);
     }, linksChanged ? 0 : ADVERT_INTERVAL_MS, TimeUnit.MILLISECONDS);
+  }
+
+  private void sendAdvert(VersionVector now, Set<Long> links) {
+    advertised = now;
+    advertisedLinks = links;
+    advertSentSinceHeartbeat = true;
+    channel.writeAndFlush(Resp.command(ADVERT, encodeAdvert(now, links)), channel.voidPromise());
+  }
+
+  /**
+   * Starts the heartbeat and the idle timeout of this link (called once it is registered).
+   * The idle check sits first in the pipeline, so any bytes read count as a sign of life, even
+   * a large chunk still arriving slowly over a thin link.
+   */
+  void startLiveness() {
+    channel.pipeline().addFirst("idle",
+        new IdleStateHandler(IDLE_TIMEOUT_MS, 0, 0, TimeUnit.MILLISECONDS));
+    io.netty.util.concurrent.ScheduledFuture<?> beat = node.loop.scheduleAtFixedRate(() -> {
+      if (!advertSentSinceHeartbeat && channel.isActive()) {
+        sendAdvert(node.replica.vv(), node.links.linkedOrigins());
+      }
+      advertSentSinceHeartbeat = false;
+    }, HEARTBEAT_MS, HEARTBEAT_MS, TimeUnit.MILLISECONDS);
+    channel.closeFuture().addListener(f -> beat.cancel(false)); // even if closed already
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent) {
+      log.warn("server {}: nothing from server {} for {} ms, closing the link", node.config.id(),
+          peerId, IDLE_TIMEOUT_MS);
+      ctx.close();
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
   }
 
   private static byte[] encodeAdvert(VersionVector vv, Set<Long> links) {

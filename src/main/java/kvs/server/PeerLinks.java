@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The server's links to its peers: at most one live link per peer, a set of peers blocked by
  * the operator ({@code breakConnection}), and redial with backoff for links this server dialled
- * that dropped on their own. Everything here runs on the node's event loop.
+ * that dropped on their own, including links closed by the idle timeout of {@link PeerLink}
+ * (a half-open connection). Everything here runs on the node's event loop.
  */
 final class PeerLinks {
   private static final Logger log = LoggerFactory.getLogger(PeerLinks.class);
@@ -92,6 +93,7 @@ final class PeerLinks {
     redialDelayMs.remove(link.peerId);
     if (old != null && old != link) old.channel.close();
     log.info("server {}: linked to server {}", node.config.id(), link.peerId);
+    link.startLiveness(); // heartbeats out, idle timeout in: half-open links get closed
     link.sendDeltas();
     forEach(l -> l.scheduleAdvert(true)); // every peer learns this server's new neighbour
   }
@@ -104,7 +106,8 @@ final class PeerLinks {
     if (dialledByUs) scheduleRedial(link.peerId);
   }
 
-  private void scheduleRedial(int peerId) {
+  /** Dials {@code peerId} again after a backoff (50 ms doubling to 1 s) until it links. */
+  void scheduleRedial(int peerId) {
     InetSocketAddress address = dialled.get(peerId);
     if (address == null || blocked.contains(peerId) || node.isClosed()) return;
     long delay = redialDelayMs.merge(peerId, 50L, (a, b) -> Math.min(REDIAL_MAX_MS, a * 2));
