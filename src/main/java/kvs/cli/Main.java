@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       MasterCommand.class,
       ServerCommand.class,
       ClientAgentCommand.class,
+      AgentCommand.class,
       CleanupCommand.class,
       SimCommand.class,
       CdsTrainingCommand.class,
