@@ -25,6 +25,12 @@ final class MasterRun {
     this.stderr = stderr;
   }
 
+  /** The same run with different standard output: for tests that check a checker. */
+  MasterRun withStdout(List<String> lines) {
+    return new MasterRun(exitCode,
+        (String.join("\n", lines) + "\n").getBytes(StandardCharsets.ISO_8859_1), stderr);
+  }
+
   static MasterRun run(byte[] script, String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(REPO.resolve("master").toString());
