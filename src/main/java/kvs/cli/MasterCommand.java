@@ -41,6 +41,12 @@ public final class MasterCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   long stabilizeTimeoutMs = Master.DEFAULT_STABILIZE_TIMEOUT_MS;
 
+  @Option(names = "--hosts", paramLabel = "FILE",
+      description = "Run servers and clients on other hosts: FILE maps ids to host agents"
+          + " ('ID HOST:PORT' lines, '* HOST:PORT' for the rest; see docs/deployment.md). Needs"
+          + " KVS_CLUSTER_SECRET. Without it everything runs on this machine.")
+  Path hosts;
+
   @Parameters(arity = "0..1", paramLabel = "SCRIPT",
       description = "Read the script from this file instead of standard input.")
   Path script;
@@ -52,7 +58,7 @@ public final class MasterCommand implements Callable<Integer> {
       return 2;
     }
     Master.Options options = new Master.Options(dataDir, stats, fsync, childClasspath(),
-        stabilizeTimeoutMs);
+        stabilizeTimeoutMs, hosts);
     try (InputStream in = script == null ? System.in : Files.newInputStream(script)) {
       return Master.run(in, new FileOutputStream(FileDescriptor.out), System.err, options);
     }

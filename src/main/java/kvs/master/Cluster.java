@@ -34,7 +34,6 @@ final class Cluster implements AutoCloseable {
   private static final byte[] PUT = Bytes.ascii("put");
   private static final byte[] GET = Bytes.ascii("get");
   private static final byte[] DELETE = Bytes.ascii("delete");
-  private static final byte[] HOST = Bytes.ascii(ProcessFleet.HOST);
   private static final byte[] OK = Bytes.ascii("OK");
   private static final byte[] VALUE = Bytes.ascii("VALUE ");
   private static final byte[] ERR_KEY = Bytes.ascii("ERR_KEY");
@@ -196,7 +195,9 @@ final class Cluster implements AutoCloseable {
   /** Attaches client {@code cid} to server {@code sid}; on failure it is attached to none. */
   private void connect(int cid, Client c, int sid) throws ScriptError {
     c.server = null;
-    byte[] reply = c.agent.call(CONNECT, HOST, Bytes.ascii(Integer.toString(running(sid).handle.port())));
+    Fleet.ServerHandle server = running(sid).handle;
+    byte[] reply = c.agent.call(CONNECT, Bytes.ascii(server.host()),
+        Bytes.ascii(Integer.toString(server.port())));
     expectOk(cid, "connect", reply);
     c.server = sid;
     c.cutOff = false;

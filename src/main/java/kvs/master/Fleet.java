@@ -24,6 +24,11 @@ interface Fleet extends AutoCloseable {
 
   /** A running server, reached over admin connections (docs/internal-protocol.md). */
   interface ServerHandle {
+    /** The address the server listens on, as clients and peers reach it. */
+    default String host() {
+      return ProcessFleet.HOST;
+    }
+
     int port();
 
     void blockLink(int peer) throws ScriptError;

@@ -21,6 +21,10 @@ import java.util.List;
  * a leftover from the directory of a live master); with {@code --data-dir} a chosen directory
  * that is kept. Each master run has its own random cluster secret, so two masters on one machine
  * never link each other's servers.
+ *
+ * <p>With a hosts file ({@code --hosts}) the servers and clients run on other hosts, started by
+ * their agents ({@link RemoteFleet}); the cluster secret is then the agents' one, from the
+ * environment.
  */
 public final class Master {
   /** Longest script line; a longer one is an error (keys and values are bounded by the server). */
@@ -34,9 +38,16 @@ public final class Master {
    * @param fsync start servers with {@code --fsync}
    * @param classpath class path of the child processes (the jar holding {@code kvs.cli.Main})
    * @param stabilizeTimeoutMs how long {@code stabilize} waits before reporting an error
+   * @param hosts a hosts file mapping ids to host agents ({@link RemoteFleet}); null to run
+   *     every process on this machine
    */
-  public record Options(
-      Path dataDir, boolean stats, boolean fsync, String classpath, long stabilizeTimeoutMs) {}
+  public record Options(Path dataDir, boolean stats, boolean fsync, String classpath,
+      long stabilizeTimeoutMs, Path hosts) {
+    public Options(Path dataDir, boolean stats, boolean fsync, String classpath,
+        long stabilizeTimeoutMs) {
+      this(dataDir, stats, fsync, classpath, stabilizeTimeoutMs, null);
+    }
+  }
 
   public static final long DEFAULT_STABILIZE_TIMEOUT_MS = 60_000;
 
@@ -49,6 +60,23 @@ public final class Master {
   public static int run(InputStream in, OutputStream stdout, PrintStream stderr, Options options)
       throws IOException {
     long startNanos = System.nanoTime();
+    RemoteFleet.Hosts hosts = null;
+    String clusterSecret = null;
+    if (options.hosts() != null) {
+      // Across hosts the servers are started by agents, which know the cluster secret already.
+      clusterSecret = System.getenv("KVS_CLUSTER_SECRET");
+      if (clusterSecret == null || clusterSecret.isEmpty()) {
+        stderr.println("--hosts needs the cluster secret in the environment variable"
+            + " KVS_CLUSTER_SECRET (the one the agents have)");
+        return 2;
+      }
+      try {
+        hosts = RemoteFleet.Hosts.parse(options.hosts());
+      } catch (IOException e) {
+        stderr.println("cannot use the hosts file: " + e.getMessage());
+        return 2;
+      }
+    }
     boolean temporary = options.dataDir() == null;
     Path root = temporary
         ? Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
@@ -59,8 +87,11 @@ public final class Master {
     Runtime.getRuntime().addShutdownHook(hook);
     Stats stats = new Stats(startNanos);
     try {
-      ProcessFleet fleet = new ProcessFleet(root, options.classpath(), newSecret(),
-          options.fsync() ? List.of("--fsync") : List.of());
+      List<String> serverArgs = options.fsync() ? List.of("--fsync") : List.of();
+      Fleet fleet = hosts == null
+          ? new ProcessFleet(root, options.classpath(), newSecret(), serverArgs)
+          : new RemoteFleet(hosts, clusterSecret, options.dataDir() == null ? null
+              : options.dataDir().toAbsolutePath().getFileName().toString(), serverArgs);
       Cluster cluster = new Cluster(fleet, options.stabilizeTimeoutMs());
       teardown.cluster = cluster;
       OutputStream out = new BufferedOutputStream(stdout, 64 * 1024);

@@ -20,14 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import redis.clients.jedis.ClientSetInfoConfig;
-import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.Jedis;
-import redis.clients.jedis.commands.ProtocolCommand;
-import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * The real {@link Fleet}: servers and client agents as child Java processes of this master.
@@ -40,7 +32,7 @@ import redis.clients.jedis.exceptions.JedisException;
  * server's first stdout line ({@code READY <port>}) is read here and the rest of its stdout and all
  * of its stderr go to a log file under the data root; an agent's stdout carries only its replies.
  *
- * <p>Servers are reached over admin connections (Jedis): one for commands, made when the server
+ * <p>Servers are reached over admin connections ({@link AdminServerHandle}): one for commands, made when the server
  * starts, and one for {@code KVS.AWAIT}, made on the first stabilize, so that a pending await
  * never holds up a command.
  */
@@ -55,12 +47,8 @@ final class ProcessFleet implements Fleet {
 
   static final String HOST = "127.0.0.1";
   private static final int READY_TIMEOUT_MS = 60_000;
-  private static final int CONNECT_TIMEOUT_MS = 5_000;
   /** Longer than any admin command may take; KVS.LINK.CONNECT answers within 5 s. */
   private static final int ADMIN_SOCKET_TIMEOUT_MS = 30_000;
-  /** Longest KVS.AWAIT the master issues; its socket waits that long plus this margin. */
-  static final int AWAIT_MAX_MS = 10_000;
-  private static final int AWAIT_SOCKET_MARGIN_MS = 10_000;
   private static final int REPLY_MAX_BYTES = 256 * 1024 * 1024;
 
   private final Path dataRoot;
@@ -322,177 +310,18 @@ final class ProcessFleet implements Fleet {
     }
   }
 
-  /** The admin commands of docs/internal-protocol.md. */
-  enum Admin implements ProtocolCommand {
-    ADMIN("KVS.ADMIN"),
-    LINK_BLOCK("KVS.LINK.BLOCK"),
-    LINK_UNBLOCK("KVS.LINK.UNBLOCK"),
-    LINK_CONNECT("KVS.LINK.CONNECT"),
-    STATE("KVS.STATE"),
-    AWAIT("KVS.AWAIT"),
-    DUMP("KVS.DUMP");
-
-    private final byte[] raw;
-
-    Admin(String name) {
-      this.raw = Bytes.ascii(name);
-    }
-
-    @Override
-    public byte[] getRaw() {
-      return raw;
-    }
-
-    String text() {
-      return Bytes.latin1(raw);
-    }
-  }
-
-  /**
-   * One authenticated admin connection, made on first use and made again after it broke, so that
-   * one lost connection costs one failed command, not the server.
-   */
-  private final class AdminConnection {
-    private final int serverId;
-    private final int port;
-    private final int socketTimeoutMs;
-    private Jedis jedis;
-
-    AdminConnection(int serverId, int port, int socketTimeoutMs) {
-      this.serverId = serverId;
-      this.port = port;
-      this.socketTimeoutMs = socketTimeoutMs;
-    }
-
-    void connect() throws ScriptError {
-      if (jedis != null) {
-        return;
-      }
-      Jedis j = new Jedis(new HostAndPort(HOST, port), DefaultJedisClientConfig.builder()
-          .connectionTimeoutMillis(CONNECT_TIMEOUT_MS)
-          .socketTimeoutMillis(socketTimeoutMs)
-          .clientSetInfoConfig(ClientSetInfoConfig.DISABLED)
-          .build());
-      try {
-        j.sendCommand(Admin.ADMIN, Bytes.ascii(secret));
-      } catch (JedisException e) {
-        j.close();
-        throw failure(Admin.ADMIN, e);
-      }
-      jedis = j;
-    }
-
-    Object send(Admin command, byte[]... args) throws ScriptError {
-      connect();
-      try {
-        return jedis.sendCommand(command, args);
-      } catch (JedisDataException e) {
-        throw failure(command, e);
-      } catch (JedisException e) {
-        close();
-        throw failure(command, e);
-      }
-    }
-
-    private ScriptError failure(Admin command, JedisException e) {
-      String reason = e instanceof JedisConnectionException
-          ? "did not answer " + command.text() + " (" + rootMessage(e) + ")"
-          : "refused " + command.text() + ": " + e.getMessage();
-      return new ScriptError("server " + serverId + " " + reason, e);
-    }
-
-    void close() {
-      Jedis j = jedis;
-      jedis = null;
-      if (j != null) {
-        try {
-          j.close();
-        } catch (RuntimeException ignored) {
-          // The connection is being thrown away; a failure to close it changes nothing.
-        }
-      }
-    }
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-  }
-
-  private static byte[] num(long n) {
-    return Bytes.ascii(Long.toString(n));
-  }
-
-  private static String text(Object reply) {
-    return reply instanceof byte[] ? Bytes.latin1((byte[]) reply) : String.valueOf(reply);
-  }
-
-  private final class ServerProcess implements ServerHandle {
-    private final int id;
+  /** A server child process, reached over admin connections on 127.0.0.1. */
+  private final class ServerProcess extends AdminServerHandle {
     private final Process process;
-    private final int port;
-    final AdminConnection commands;
-    private final AdminConnection awaits;
 
     ServerProcess(int id, Process process, int port) {
-      this.id = id;
+      super(id, HOST, port, secret, ADMIN_SOCKET_TIMEOUT_MS);
       this.process = process;
-      this.port = port;
-      this.commands = new AdminConnection(id, port, ADMIN_SOCKET_TIMEOUT_MS);
-      this.awaits = new AdminConnection(id, port, AWAIT_MAX_MS + AWAIT_SOCKET_MARGIN_MS);
     }
 
     @Override
-    public int port() {
-      return port;
-    }
-
-    @Override
-    public void blockLink(int peer) throws ScriptError {
-      commands.send(Admin.LINK_BLOCK, num(peer));
-    }
-
-    @Override
-    public void unblockLink(int peer) throws ScriptError {
-      commands.send(Admin.LINK_UNBLOCK, num(peer));
-    }
-
-    @Override
-    public void connectLink(int peer, int peerPort) throws ScriptError {
-      commands.send(Admin.LINK_CONNECT, num(peer), Bytes.ascii(HOST), num(peerPort));
-    }
-
-    @Override
-    public String state() throws ScriptError {
-      return text(commands.send(Admin.STATE));
-    }
-
-    @Override
-    public String awaitChange(String state, long timeoutMs) throws ScriptError {
-      long ms = Math.max(1, Math.min(timeoutMs, AWAIT_MAX_MS));
-      return text(awaits.send(Admin.AWAIT, Bytes.ascii(state), num(ms)));
-    }
-
-    @Override
-    public List<byte[]> dump() throws ScriptError {
-      Object reply = commands.send(Admin.DUMP);
-      if (!(reply instanceof List<?>)) {
-        throw new ScriptError("server " + id + " answered KVS.DUMP with " + text(reply));
-      }
-      List<byte[]> out = new ArrayList<>();
-      for (Object o : (List<?>) reply) {
-        if (!(o instanceof byte[])) {
-          throw new ScriptError("server " + id + " answered KVS.DUMP with a non-string element");
-        }
-        out.add((byte[]) o);
-      }
-      if (out.size() % 2 != 0) {
-        throw new ScriptError("server " + id + " answered KVS.DUMP with an odd number of elements");
-      }
-      return out;
+    String peerHost(int peer) {
+      return HOST;
     }
 
     @Override
@@ -500,8 +329,7 @@ final class ProcessFleet implements Fleet {
       reap(process);
       // Closing after the kill: the sockets are dead by now, and a blocked await wakes with an
       // error instead of waiting for its timeout.
-      commands.close();
-      awaits.close();
+      closeConnections();
     }
   }
 
