@@ -31,7 +31,7 @@ import redis.clients.jedis.Jedis;
 public final class Bench {
   /** Scenario names, in the order they run. */
   public static final List<String> SCENARIOS =
-      List.of("ceiling", "tree", "churn", "heal", "resp", "join", "mesh");
+      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh");
 
   /** How a run is configured; {@code classpath} holds kvs.cli.Main (normally target/kvs.jar). */
   public record Options(boolean quick, Set<String> scenarios, Path out, long seed, int servers,
@@ -43,8 +43,8 @@ public final class Bench {
       int meshWrites) {
     static Sizes of(boolean quick, int servers) {
       return quick
-          ? new Sizes(servers > 0 ? servers : 3, 5_000, 100, 1_600, 200, 2L << 20, 64 * 1024,
-              1_000, 2, 100)
+          ? new Sizes(servers > 0 ? servers : 3, 5_000, 60, 1_600, 120, 1L << 20, 64 * 1024,
+              500, 2, 50)
           : new Sizes(servers > 0 ? servers : 5, 50_000, 4_000, 1_600, 25_000, 200L << 20,
               100 * 1024, 20_000, 10, 2_000);
     }
@@ -135,6 +135,7 @@ public final class Bench {
   private Map<String, Object> runScenario(String s) throws Exception {
     return switch (s) {
       case "ceiling" -> ceiling();
+      case "hops" -> hops();
       case "tree" -> tree();
       case "churn" -> churn();
       case "heal" -> heal();
@@ -172,6 +173,52 @@ public final class Bench {
           null));
     }
     return d;
+  }
+
+  /**
+   * Where a master command's time goes, one hop at a time: single-connection round trips
+   * (redis-benchmark -c 1) of PING, SET and GET against one kvs server alone and against server 0
+   * of a full mesh, next to redis-server's PING. A master put is two such hops plus the master and
+   * the client agent; the ceiling assumes each hop costs what a redis PING costs.
+   */
+  private Map<String, Object> hops() throws Exception {
+    Map<String, Object> d = new LinkedHashMap<>();
+    Path bench = RedisTools.which("redis-benchmark");
+    if (bench == null) {
+      d.put("skipped", "redis-benchmark is not on the PATH");
+      rows.add(new Row("hops", "skipped: redis-benchmark absent", Double.NaN, "", null, null,
+          null));
+      return d;
+    }
+    int requests = sizes.ceilingRequests() / 5;
+    d.put("requests", requests);
+    try (LocalCluster lone = LocalCluster.start(launch, work.resolve("hops-lone"), 1)) {
+      hop(d, bench, lone, "ping", "lone server PING", requests, 0);
+      hop(d, bench, lone, "set", "lone server SET 100 B", requests, 100);
+      hop(d, bench, lone, "get", "lone server GET 100 B", requests, 100);
+    }
+    if (options.quick()) return d; // the smoke run spares itself the mesh's server starts
+    try (LocalCluster mesh = LocalCluster.start(launch, work.resolve("hops-mesh"),
+        sizes.servers())) {
+      hop(d, bench, mesh, "set", "server 0 of a mesh of " + sizes.servers() + ", SET 100 B",
+          requests, 100);
+      hop(d, bench, mesh, "set", "server 0 of a mesh of " + sizes.servers() + ", SET 1600 B",
+          requests, 1600);
+    }
+    return d;
+  }
+
+  private void hop(Map<String, Object> d, Path bench, LocalCluster c, String test, String figure,
+      int requests, int dataSize) throws Exception {
+    Map<String, RedisTools.Load> r = RedisTools.benchmark(bench,
+        List.of(c.servers().get(0).port()), 1, requests, test, dataSize, 100_000);
+    RedisTools.Load l = test.equals("ping") && r.containsKey("PING_MBULK") ? r.get("PING_MBULK")
+        : r.values().iterator().next();
+    double us = 1e6 / l.aggregateRps();
+    d.put(figure.replace(' ', '_').replace(",", "").toLowerCase(Locale.ROOT) + "_us", us);
+    // A ratio to the ceiling's one hop: redis PING round trip = 1 / (2 x ceiling).
+    Double hopRatio = ceiling == null ? null : (1e6 / (2 * ceiling)) / us;
+    rows.add(new Row("hops", "-c 1 round trip, " + figure, us, "us", hopRatio, null, null));
   }
 
   private Double ratio(double value) {
@@ -313,10 +360,13 @@ public final class Bench {
       for (LocalCluster.Server s : cluster.servers()) ports.add(s.port());
       cluster.awaitConverged(10_000);
       long t0 = System.nanoTime();
+      double cpuBefore = cluster.cpuMs();
       Map<String, RedisTools.Load> set = RedisTools.benchmark(bench, ports, each, requests, "set",
           100, keyspace);
       double setWallMs = (System.nanoTime() - t0) / 1e6;
       double lagMs = cluster.awaitConverged(60_000);
+      double cpuUsPerSet = (cluster.cpuMs() - cpuBefore) * 1000 / (requests * n);
+      d.put("server_cpu_us_per_set", cpuUsPerSet);
       Map<String, RedisTools.Load> get = RedisTools.benchmark(bench, ports, each, requests, "get",
           100, keyspace);
       double kSet = set.get("SET").aggregateRps();
@@ -347,6 +397,8 @@ public final class Bench {
           getRatio, ">= 80% of redis", getRatio == null ? null : getRatio >= 0.8));
       rows.add(new Row("resp", "all " + n + " servers equal, after the SETs end", lagMs, "ms",
           null, null, null));
+      rows.add(new Row("resp", "CPU of all " + n + " servers per SET, until replicated",
+          cpuUsPerSet, "us", null, null, null));
       if (kSetReplicated != null) {
         Double r = redisSet == null ? null
             : kSetReplicated / redisSet.get("SET").aggregateRps();
@@ -373,7 +425,7 @@ public final class Bench {
         "ms", null, "< 300 ms", js.p50Ms() < 300));
     // The process alone: spawn `kvs server` until READY, a lone server on a fresh directory.
     List<Double> ready = new ArrayList<>();
-    for (int i = 0; i < Math.max(2, sizes.joins()); i++) {
+    for (int i = 0; i < (options.quick() ? 1 : sizes.joins()); i++) {
       try (LocalCluster c = LocalCluster.start(launch, work.resolve("ready-" + i), 1)) {
         ready.add(c.servers().get(0).readyMs());
       }
@@ -422,6 +474,7 @@ public final class Bench {
     Thread.sleep(300);
     long originPid = cluster.servers().get(0).process().pid();
     Map<String, MeshTraffic.Socket> before = MeshTraffic.snapshot(cluster.pids());
+    double cpuBefore = cluster.cpuMs();
     String prefix = "mesh" + valueBytes + ":";
     try (Jedis j = cluster.plain(0)) {
       for (int i = 0; i < writes; i++) {
@@ -432,6 +485,7 @@ public final class Bench {
     Thread.sleep(500); // let the last vector adverts go out too
     MeshTraffic.Traffic t = MeshTraffic.diff(before, MeshTraffic.snapshot(cluster.pids()),
         originPid);
+    double cpuUsPerWrite = (cluster.cpuMs() - cpuBefore) * 1000 / writes;
     int entryWire = 4 + (prefix + (writes - 1)).length() + 8 + 8 + 8 + 1 + 4 + valueBytes;
     double perWrite = (double) t.bytes() / writes;
     double origin = (double) t.bytesOnOriginLinks() / writes;
@@ -449,6 +503,7 @@ public final class Bench {
     d.put("bytes_per_write_per_origin_link", origin / (n - 1));
     d.put("bytes_per_write_per_other_link", other / (links - (n - 1)));
     d.put("segments_per_write", (double) t.segments() / writes);
+    d.put("server_cpu_us_per_write", cpuUsPerWrite);
     d.put("one_entry_per_origin_link_bytes", (double) (n - 1) * entryWire);
     String v = valueBytes + " B";
     rows.add(new Row("mesh", "bytes sent per write, mesh of " + n + ", " + writes + " SETs of "
@@ -459,6 +514,8 @@ public final class Bench {
         other / (links - (n - 1)), "B/write", null, null, null));
     rows.add(new Row("mesh", "  one entry on the wire (reference), " + v, entryWire, "B", null,
         null, null));
+    rows.add(new Row("mesh", "  CPU of all " + n + " servers per write, " + v, cpuUsPerWrite,
+        "us", null, null, null));
     rows.add(new Row("mesh", "  TCP segments sent per write, " + v,
         (double) t.segments() / writes, "segs", null, null, null));
     return d;

@@ -109,6 +109,16 @@ final class LocalCluster implements AutoCloseable {
     return pids;
   }
 
+  /** CPU time every server process has used so far, in milliseconds (user and system). */
+  double cpuMs() {
+    double ms = 0;
+    for (Server s : servers) {
+      ms += s.process().toHandle().info().totalCpuDuration()
+          .map(d -> d.toNanos() / 1e6).orElse(Double.NaN);
+    }
+    return ms;
+  }
+
   /** An authenticated admin connection to server {@code i}. */
   Jedis admin(int i) {
     Jedis j = plain(i);

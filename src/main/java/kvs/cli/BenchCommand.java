@@ -20,7 +20,8 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
       "Runs the benchmarks of SPEC section 8 and prints a table; writes the figures as JSON.",
       "Scenarios: ceiling (redis-benchmark -c 1 ping against a local redis-server, halved for the"
-          + " master's two hops), tree (4,000 puts, 5 servers in a tree), churn (25,000 commands"
+          + " master's two hops), hops (single-connection PING/SET/GET round trips against kvs"
+          + " servers), tree (4,000 puts, 5 servers in a tree), churn (25,000 commands"
           + " of 8-10 KB values, joins, partitions, a kill), heal (stabilize after healing 200 MB"
           + " of divergent writes), resp (redis-benchmark SET/GET, 50 connections over 5 servers,"
           + " against one local redis-server), join (joinServer median), mesh (bytes sent per"

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BenchIT {
   private static final List<String> SCENARIOS =
-      List.of("ceiling", "tree", "churn", "heal", "resp", "join", "mesh");
+      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh");
 
   @Test
   void quickBenchPrintsTheTableAndWritesValidJson(@TempDir Path dir) throws Exception {
