@@ -82,6 +82,12 @@ public final class ServerCommand implements Callable<Integer> {
     } catch (StoreOpenException | IllegalStateException e) {
       System.err.println("server " + id + ": cannot start: " + e.getMessage());
       return 2;
+    } catch (Exception e) {
+      // Netty rethrows a failed bind (port in use, address not local) as an undeclared IOException.
+      if (!(e instanceof java.io.IOException)) throw e;
+      System.err.println("server " + id + ": cannot listen on " + host + ":" + port + ": "
+          + e.getMessage());
+      return 2;
     }
     node.dialConfiguredPeers().sync();
     System.out.println("READY " + node.port());

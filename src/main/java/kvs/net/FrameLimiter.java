@@ -12,13 +12,17 @@ import io.netty.util.ReferenceCountUtil;
 /**
  * Sits between the RESP decoder and the aggregators and checks what a peer announces before
  * the aggregators allocate for it: an array longer than the limit, an array nested in an array
- * (no command is nested; Netty's aggregator would otherwise build arbitrarily deep trees) or a
- * bulk string longer than the limit. A violation gets one error reply and the connection closes,
- * since the rest of the stream can no longer be framed.
+ * (no command is nested; Netty's aggregator would otherwise build arbitrarily deep trees), a
+ * bulk string longer than the limit, or bulk strings that together would make one command larger
+ * than the limit (a million arguments of 32 MiB each are within the other two limits). A violation
+ * gets one error reply and the connection closes, since the rest of the stream can no longer be
+ * framed. Nothing is allocated for an announced length: the aggregators behind this handler grow
+ * as bytes arrive (Netty's array aggregator reserves at most 32 slots up front).
  */
 public final class FrameLimiter extends ChannelInboundHandlerAdapter {
   private final Limits limits;
   private long arrayElementsLeft; // elements still expected of the current top-level array
+  private long commandBytes; // bulk string bytes announced so far in the current top-level array
   private boolean inBulk;
   private boolean failed;
 
@@ -43,11 +47,20 @@ public final class FrameLimiter extends ChannelInboundHandlerAdapter {
         return;
       }
       arrayElementsLeft = Math.max(0, header.length());
+      commandBytes = 0;
     } else if (msg instanceof BulkStringHeaderRedisMessage header) {
       if (header.bulkStringLength() > limits.bulkBytesMax()) {
         fail(ctx, msg, "Protocol error: invalid bulk length " + header.bulkStringLength()
             + " (limit " + limits.bulkBytesMax() + ")");
         return;
+      }
+      if (arrayElementsLeft > 0) {
+        commandBytes += Math.max(0, header.bulkStringLength());
+        if (commandBytes > limits.commandBytesMax()) {
+          fail(ctx, msg, "Protocol error: the command's arguments exceed "
+              + limits.commandBytesMax() + " bytes together");
+          return;
+        }
       }
       inBulk = header.bulkStringLength() > 0;
       if (!inBulk) elementDone();
@@ -69,7 +82,9 @@ public final class FrameLimiter extends ChannelInboundHandlerAdapter {
   private void fail(ChannelHandlerContext ctx, Object msg, String error) {
     failed = true;
     ReferenceCountUtil.release(msg);
-    ctx.writeAndFlush(new ErrorRedisMessage("ERR " + error))
+    // Through the whole pipeline: the encoder sits behind this handler, so a write from this
+    // handler's context would reach the socket unencoded, and fail.
+    ctx.channel().writeAndFlush(new ErrorRedisMessage("ERR " + error))
         .addListener(f -> ctx.close());
   }
 }

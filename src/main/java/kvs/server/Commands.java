@@ -21,9 +21,17 @@ import kvs.core.VersionVector;
 import kvs.net.Resp;
 
 /**
- * The command table. Each command is data (name, arity, flags) plus a handler, and each handler
- * is preceded by its syntax. Arity follows Redis: a positive number is exact, a negative one is
- * a minimum, both counting the command name.
+ * The command table. Each command is data (name, arity, who may run it) plus a handler, and each
+ * handler is preceded by its syntax; {@link #META} adds what {@code COMMAND} tells Redis tools.
+ * Arity follows Redis: a positive number is exact, a negative one is a minimum, both counting the
+ * command name.
+ *
+ * <p>What the Redis tools send was checked against this table (redis-cli 7.0 one-shot and
+ * interactive, redis-benchmark {@code -t set,get,mset}, Jedis 5, Lettuce 7): redis-cli's start-up
+ * {@code COMMAND DOCS}, redis-benchmark's {@code CONFIG GET save} and {@code CONFIG GET
+ * appendonly}, Jedis's and Lettuce's {@code CLIENT SETINFO}, Lettuce's {@code HELLO 3} (answered
+ * {@code NOPROTO}, upon which Lettuce falls back to RESP2 and {@code AUTH}). Any other command gets
+ * Redis's own {@code ERR unknown command} reply.
  */
 final class Commands {
   static final String ERR_DEP = "ERR_DEP this server lacks writes the session has already seen;"
@@ -49,6 +57,63 @@ final class Commands {
 
   static Map<String, Spec> table() {
     return Collections.unmodifiableMap(TABLE);
+  }
+
+  /**
+   * What {@code COMMAND INFO} and {@code COMMAND DOCS} report of a command: Redis's command flags,
+   * the first and last argument that is a key and the step between keys (0, 0, 0 for none; a
+   * negative last counts from the end), and a one-line summary.
+   */
+  record Meta(List<String> flags, int firstKey, int lastKey, int keyStep, String summary) {}
+
+  /** The cluster's own commands: for its members (docs/internal-protocol.md). */
+  private static final Meta INTERNAL = new Meta(List.of("admin", "noscript"), 0, 0, 0,
+      "Cluster-internal; needs the cluster secret.");
+
+  private static final Map<String, Meta> META = Map.ofEntries(
+      meta("PING", "fast stale", 0, 0, 0, "Answers PONG, or the message."),
+      meta("ECHO", "fast stale", 0, 0, 0, "Answers the message."),
+      meta("QUIT", "fast no-auth", 0, 0, 0, "Closes the connection."),
+      meta("SELECT", "fast loading stale", 0, 0, 0, "Selects database 0, the only one."),
+      meta("SET", "write denyoom", 1, 1, 1, "Sets a key to a value, in this session."),
+      meta("GET", "readonly fast", 1, 1, 1,
+          "Gets a key's value, at least as new as this session has seen, or ERR_DEP."),
+      meta("MGET", "readonly fast", 1, -1, 1,
+          "Gets the values of keys, at least as new as this session has seen, or ERR_DEP."),
+      meta("MSET", "write denyoom", 1, -1, 2,
+          "Sets keys to values in one atomic write, in this session."),
+      meta("DEL", "write", 1, -1, 1, "Deletes keys: a replicated tombstone each."),
+      meta("EXISTS", "readonly fast", 1, -1, 1,
+          "Counts the keys that have a value as this session sees them, or ERR_DEP."),
+      meta("TYPE", "readonly fast", 1, 1, 1, "Answers string or none, as this session sees it."),
+      meta("DBSIZE", "readonly fast", 0, 0, 0, "Counts the keys that have a value on this server."),
+      meta("SCAN", "readonly", 0, 0, 0, "Iterates over this server's keys, with MATCH and COUNT."),
+      meta("INFO", "loading stale", 0, 0, 0, "Describes the server, by section."),
+      meta("CONFIG", "admin loading stale", 0, 0, 0,
+          "CONFIG GET answers the parameters tools probe; nothing can be set."),
+      meta("COMMAND", "loading stale", 0, 0, 0, "Describes commands: COUNT, INFO, DOCS, LIST."),
+      meta("HELLO", "noscript loading stale fast no-auth", 0, 0, 0,
+          "Handshake: RESP2 only (HELLO 3 answers NOPROTO), with AUTH and SETNAME."),
+      meta("AUTH", "noscript loading stale fast no-auth", 0, 0, 0,
+          "Authenticates the connection to a server started with --requirepass."),
+      meta("CLIENT", "noscript loading stale", 0, 0, 0,
+          "CLIENT SETNAME, GETNAME, SETINFO, ID, INFO, LIST."),
+      meta("KVS.SESSION", "fast", 0, 0, 0,
+          "Answers this connection's session token, or adopts one (merged into the session)."),
+      meta("KVS.PUT", "write denyoom", 1, 1, 1,
+          "SET for the client library: answers the write's [origin, seq, clock]."),
+      meta("KVS.DEL", "write", 1, 1, 1,
+          "DEL of one key for the client library: answers [origin, seq, clock]."),
+      meta("KVS.GET", "readonly fast", 1, 1, 1,
+          "GET for the client library: answers [value, origin, seq, clock], or ERR_DEP."));
+
+  private static Map.Entry<String, Meta> meta(String name, String flags, int firstKey,
+      int lastKey, int keyStep, String summary) {
+    return Map.entry(name, new Meta(List.of(flags.split(" ")), firstKey, lastKey, keyStep, summary));
+  }
+
+  static Meta meta(String name) {
+    return META.getOrDefault(name, INTERNAL);
   }
 
   static void dispatch(ConnectionHandler c, byte[][] args) {
@@ -238,6 +303,15 @@ final class Commands {
       }
       c.replies.add(Resp.integer(n));
     });
+    // TYPE key: every value is a string
+    define("TYPE", 2, Access.AUTHENTICATED, (c, a) -> {
+      ReadResult r = c.node.replica.read(c.session, a[1]);
+      c.replies.add(switch (r.status()) {
+        case FOUND -> Resp.simple("string");
+        case NOT_FOUND -> Resp.simple("none");
+        case MISSING_DEPENDENCY -> Resp.error(ERR_DEP);
+      });
+    });
     // DBSIZE
     define("DBSIZE", 1, Access.AUTHENTICATED, (c, a) -> {
       long[] n = {0};
@@ -246,45 +320,83 @@ final class Commands {
     });
     // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
     define("SCAN", -2, Access.AUTHENTICATED, Scan::run);
-    // INFO [section]
-    define("INFO", -1, Access.AUTHENTICATED, (c, a) -> c.replies.add(Resp.bulk(info(c.node))));
-    // CONFIG GET parameter: nothing is configurable at run time; tools only probe
-    define("CONFIG", -2, Access.AUTHENTICATED, (c, a) -> c.replies.add(
-        "GET".equalsIgnoreCase(Resp.ascii(a[1])) ? Resp.array(List.of())
-            : Resp.error("ERR CONFIG " + printable(a[1]) + " is not supported")));
-    // COMMAND [COUNT | DOCS | INFO ...]
-    define("COMMAND", -1, Access.AUTHENTICATED, (c, a) -> c.replies.add(
-        a.length > 1 && "COUNT".equalsIgnoreCase(Resp.ascii(a[1]))
-            ? Resp.integer(TABLE.size()) : Resp.array(List.of())));
+    // INFO [section ...]
+    define("INFO", -1, Access.AUTHENTICATED, (c, a) -> c.replies.add(Resp.bulk(RedisCompat.info(c, a))));
+    // CONFIG GET parameter [parameter ...] | CONFIG RESETSTAT: nothing is settable; tools probe
+    define("CONFIG", -2, Access.AUTHENTICATED, (c, a) -> {
+      String sub = Resp.ascii(a[1]).toUpperCase(Locale.ROOT);
+      if (sub.equals("GET") && a.length > 2) {
+        c.replies.add(RedisCompat.configGet(c, a));
+      } else if (sub.equals("RESETSTAT") && a.length == 2) {
+        c.replies.add(Resp.OK);
+      } else if (sub.equals("GET") || sub.equals("RESETSTAT")) {
+        c.replies.add(Resp.error("ERR wrong number of arguments for 'config|"
+            + sub.toLowerCase(Locale.ROOT) + "' command"));
+      } else {
+        c.replies.add(Resp.error("ERR CONFIG " + printable(a[1]) + " is not supported;"
+            + " servers take their settings on the command line (kvs server --help)"));
+      }
+    });
+    // COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...]]
+    define("COMMAND", -1, Access.AUTHENTICATED, (c, a) -> c.replies.add(RedisCompat.command(a)));
     // HELLO [protover [AUTH username password] [SETNAME clientname]]
     define("HELLO", -1, Access.ANYONE, Commands::hello);
-    // AUTH [username] password
+    // AUTH [username] password: the only user is "default", as in Redis without ACLs
     define("AUTH", -2, Access.ANYONE, (c, a) -> {
       if (a.length > 3) {
         c.replies.add(Resp.error("ERR syntax error"));
         return;
       }
-      auth(c, a[a.length - 1]);
+      auth(c, a.length == 3 ? a[1] : null, a[a.length - 1]);
     });
-    // CLIENT SETNAME name | GETNAME | SETINFO attr value | ID | INFO
+    // CLIENT SETNAME name | GETNAME | SETINFO LIB-NAME|LIB-VER value | ID | INFO | LIST | HELP
     define("CLIENT", -2, Access.AUTHENTICATED, (c, a) -> {
       String sub = Resp.ascii(a[1]).toUpperCase(Locale.ROOT);
+      int arity = switch (sub) {
+        case "SETNAME" -> 3;
+        case "SETINFO" -> 4;
+        case "GETNAME", "ID", "INFO", "HELP" -> 2;
+        case "LIST" -> -2;
+        default -> 0;
+      };
+      if (arity == 0) {
+        c.replies.add(Resp.error("ERR unknown subcommand '" + printable(a[1])
+            + "'. Try CLIENT HELP."));
+        return;
+      }
+      if (arity > 0 ? a.length != arity : a.length < -arity) {
+        c.replies.add(Resp.error("ERR wrong number of arguments for 'client|"
+            + sub.toLowerCase(Locale.ROOT) + "' command"));
+        return;
+      }
       switch (sub) {
         case "SETNAME" -> {
-          if (a.length != 3) {
-            c.replies.add(Resp.error("ERR wrong number of arguments for 'client|setname' command"));
+          if (!RedisCompat.isClientName(a[2])) {
+            c.replies.add(Resp.error("ERR Client names cannot contain spaces, newlines or"
+                + " special characters."));
           } else {
-            c.clientName = Resp.ascii(a[2]);
+            c.clientName = a[2].length == 0 ? null : Resp.ascii(a[2]);
             c.replies.add(Resp.OK);
           }
         }
         case "GETNAME" -> c.replies.add(c.clientName == null ? Resp.NIL : Resp.bulk(c.clientName));
-        case "SETINFO" -> c.replies.add(Resp.OK);
-        case "ID" -> c.replies.add(Resp.integer(c.ctx.channel().id().hashCode() & 0x7fffffffL));
-        case "INFO" -> c.replies.add(Resp.bulk("id=" + (c.ctx.channel().id().hashCode() & 0x7fffffffL)
-            + " addr=" + c.ctx.channel().remoteAddress() + " name=" + (c.clientName == null ? "" : c.clientName) + "\n"));
-        default -> c.replies.add(Resp.error("ERR unknown subcommand '" + printable(a[1])
-            + "'. Try CLIENT SETNAME, GETNAME, SETINFO, ID or INFO."));
+        case "SETINFO" -> {
+          String attr = Resp.ascii(a[2]).toLowerCase(Locale.ROOT);
+          if (!attr.equals("lib-name") && !attr.equals("lib-ver")) {
+            c.replies.add(Resp.error("ERR Unrecognized option '" + printable(a[2]) + "'"));
+          } else if (!RedisCompat.isClientName(a[3])) {
+            c.replies.add(Resp.error("ERR " + attr + " cannot contain spaces, newlines or"
+                + " special characters."));
+          } else {
+            c.replies.add(Resp.OK); // accepted and not kept: nothing here reports it
+          }
+        }
+        case "ID" -> c.replies.add(Resp.integer(RedisCompat.clientId(c)));
+        case "INFO", "LIST" -> c.replies.add(Resp.bulk(RedisCompat.clientLine(c)));
+        default -> c.replies.add(Resp.array(List.of(
+            Resp.simple("CLIENT <subcommand> [<arg> ...]. Subcommands are:"),
+            Resp.simple("GETNAME, SETNAME <name>, SETINFO LIB-NAME|LIB-VER <value>,"
+                + " ID, INFO, LIST (this connection only), HELP"))));
       }
     });
 
@@ -416,71 +528,94 @@ final class Commands {
     });
   }
 
-  private static void auth(ConnectionHandler c, byte[] password) {
+  private static final String WRONGPASS =
+      "WRONGPASS invalid username-password pair or user is disabled.";
+
+  /** Whether {@code user} (null: not given) and {@code password} are the default user's. */
+  private static boolean passwordMatches(ConnectionHandler c, byte[] user, byte[] password) {
     String pass = c.node.config.requirePass();
-    if (pass == null) {
+    boolean defaultUser = user == null || Resp.ascii(user).equals("default");
+    if (pass == null) return defaultUser; // like Redis's "nopass" default user: any password
+    return defaultUser && secretMatches(password, pass);
+  }
+
+  private static void auth(ConnectionHandler c, byte[] user, byte[] password) {
+    if (c.node.config.requirePass() == null && user == null) {
       c.replies.add(Resp.error("ERR AUTH <password> called without any password configured for"
           + " the default user. Are you sure your configuration is correct?"));
-    } else if (secretMatches(password, pass)) {
+    } else if (passwordMatches(c, user, password)) {
       c.authenticated = true;
       c.replies.add(Resp.OK);
     } else {
-      c.replies.add(Resp.error("WRONGPASS invalid username-password pair or user is disabled."));
+      c.replies.add(Resp.error(WRONGPASS));
     }
   }
 
+  /**
+   * HELLO [protover [AUTH username password] [SETNAME clientname]]. Only RESP2 is spoken: HELLO 3
+   * answers NOPROTO, as a Redis 5 would, and clients (Lettuce) fall back to RESP2 and AUTH. Like
+   * Redis, nothing changes unless every option is valid.
+   */
   private static void hello(ConnectionHandler c, byte[][] a) {
     int i = 1;
     if (a.length > 1) {
-      String ver = Resp.ascii(a[1]);
-      if (!"2".equals(ver)) {
-        c.replies.add(Resp.error("NOPROTO unsupported protocol version " + printable(a[1])
-            + "; this server speaks RESP2"));
+      long ver;
+      try {
+        ver = Long.parseLong(Resp.ascii(a[1]));
+      } catch (NumberFormatException e) {
+        ver = -1;
+      }
+      if (ver < 2 || ver > 3) {
+        c.replies.add(Resp.error(ver < 0 ? "ERR Protocol version is not an integer or out of range"
+            : "NOPROTO unsupported protocol version"));
+        return;
+      }
+      if (ver == 3) {
+        c.replies.add(Resp.error("NOPROTO unsupported protocol version; this server speaks RESP2"));
         return;
       }
       i = 2;
     }
+    boolean authenticate = false;
+    String name = c.clientName;
     for (; i < a.length; i++) {
       String opt = Resp.ascii(a[i]).toUpperCase(Locale.ROOT);
       if ("AUTH".equals(opt) && i + 2 < a.length) {
-        String pass = c.node.config.requirePass();
-        if (pass != null && !secretMatches(a[i + 2], pass)) {
-          c.replies.add(Resp.error("WRONGPASS invalid username-password pair or user is disabled."));
+        if (!passwordMatches(c, a[i + 1], a[i + 2])) {
+          c.replies.add(Resp.error(WRONGPASS));
           return;
         }
-        c.authenticated = true;
+        authenticate = true;
         i += 2;
       } else if ("SETNAME".equals(opt) && i + 1 < a.length) {
-        c.clientName = Resp.ascii(a[++i]);
+        if (!RedisCompat.isClientName(a[i + 1])) {
+          c.replies.add(Resp.error("ERR Client names cannot contain spaces, newlines or"
+              + " special characters."));
+          return;
+        }
+        name = a[i + 1].length == 0 ? null : Resp.ascii(a[i + 1]);
+        i++;
       } else {
         c.replies.add(Resp.error("ERR syntax error in HELLO option '" + printable(a[i]) + "'"));
         return;
       }
     }
-    if (!c.authenticated) {
+    if (!c.authenticated && !authenticate) {
       c.replies.add(Resp.error("NOAUTH HELLO must be called with the client already authenticated,"
-          + " otherwise the HELLO <proto> AUTH <user> <pass> option can be used"));
+          + " otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate"
+          + " the client and select the RESP protocol version at the same time"));
       return;
     }
+    c.authenticated = true;
+    c.clientName = name;
     c.replies.add(Resp.array(List.of(
         Resp.bulk("server"), Resp.bulk("kvs"),
         Resp.bulk("version"), Resp.bulk(RedisCompat.VERSION),
         Resp.bulk("proto"), Resp.integer(2),
-        Resp.bulk("id"), Resp.integer(c.ctx.channel().id().hashCode() & 0x7fffffffL),
+        Resp.bulk("id"), Resp.integer(RedisCompat.clientId(c)),
         Resp.bulk("mode"), Resp.bulk("standalone"),
         Resp.bulk("role"), Resp.bulk("master"),
         Resp.bulk("modules"), Resp.array(List.of()))));
   }
 
-  private static String info(Node node) {
-    long[] keys = {0};
-    node.replica.forEachLive(e -> keys[0]++);
-    return "# Server\r\nredis_version:" + RedisCompat.VERSION + "\r\nkvs_version:0.1.0\r\n"
-        + "redis_mode:standalone\r\ntcp_port:" + node.port() + "\r\n"
-        + "kvs_server_id:" + node.config.id() + "\r\n"
-        + "\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
-        + "kvs_linked_peers:" + node.links.linkedPeers().size() + "\r\n"
-        + "kvs_version_vector:" + node.replica.vv() + "\r\n"
-        + "\r\n# Keyspace\r\n" + (keys[0] > 0 ? "db0:keys=" + keys[0] + ",expires=0,avg_ttl=0\r\n" : "");
-  }
 }

@@ -67,7 +67,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof DecoderException) {
-      ctx.writeAndFlush(Resp.error("ERR Protocol error: " + cause.getMessage()))
+      // The decoder's own message, without the exception class names Netty wraps it in.
+      Throwable reason = cause.getCause() != null ? cause.getCause() : cause;
+      ctx.writeAndFlush(Resp.error("ERR Protocol error: " + reason.getMessage()))
           .addListener(f -> ctx.close());
       return;
     }
