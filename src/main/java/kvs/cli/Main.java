@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       MasterCommand.class,
       ServerCommand.class,
+      ClusterCommand.class,
+      CliCommand.class,
       ClientAgentCommand.class,
       AgentCommand.class,
       CleanupCommand.class,
@@ -30,6 +32,8 @@ public final class Main implements Runnable {
   public static void main(String[] args) {
     CommandLine cl = new CommandLine(new Main());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    // `kvs cli -p 7000 SET k -v`: after the command name every word is the command's.
+    cl.getSubcommands().get("cli").setStopAtPositional(true);
     int code = cl.execute(args);
     System.exit(code);
   }

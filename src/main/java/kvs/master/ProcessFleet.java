@@ -174,8 +174,18 @@ final class ProcessFleet implements Fleet {
 
   @Override
   public ServerHandle startServer(int id, Map<Integer, Integer> peerPorts) throws ScriptError {
+    return startServer(id, 0, peerPorts);
+  }
+
+  /** Starts server {@code id} on client port {@code clientPort} (0: any free port). */
+  ServerHandle startServer(int id, int clientPort, Map<Integer, Integer> peerPorts)
+      throws ScriptError {
     List<String> args = new ArrayList<>(List.of("--exit-on-stdin-eof", "--id", Integer.toString(id),
         "--data-dir", dataRoot.resolve("server-" + id).toString()));
+    if (clientPort != 0) {
+      args.add("--port");
+      args.add(Integer.toString(clientPort));
+    }
     for (Map.Entry<Integer, Integer> peer : peerPorts.entrySet()) {
       args.add("--peer");
       args.add(peer.getKey() + "=" + HOST + ":" + peer.getValue());
@@ -308,6 +318,17 @@ final class ProcessFleet implements Fleet {
     } catch (IOException e) {
       return "no message (log: " + log + ")";
     }
+  }
+
+  /** Runs {@code action} when the process of {@code server}, started here, ends. */
+  static void onExit(ServerHandle server, Runnable action) {
+    ((ServerProcess) server).process.onExit().thenRun(action);
+  }
+
+  /** The exit status of a server process that has ended, else -1. */
+  static int exitStatus(ServerHandle server) {
+    Process p = ((ServerProcess) server).process;
+    return p.isAlive() ? -1 : p.exitValue();
   }
 
   /** A server child process, reached over admin connections on 127.0.0.1. */

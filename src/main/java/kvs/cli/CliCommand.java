@@ -1,0 +1,443 @@
+package kvs.cli;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code kvs cli}: a small redis-cli for people without redis-tools. With a command it sends
+ * that one command and prints the reply; without one it reads commands line by line (with a
+ * prompt on a terminal) and prints each reply, formatted as redis-cli formats them. Arguments on a
+ * line are split as redis-cli splits them: spaces separate, and "double quotes" (with \n, \xHH,
+ * ... escapes) or 'single quotes' keep spaces in one argument.
+ *
+ * <p>It speaks RESP2 over a plain socket and knows no command: whatever the server accepts works,
+ * including the session commands ({@code KVS.SESSION}).
+ */
+@Command(name = "cli",
+    description = {
+      "A redis-cli-like shell. With COMMAND, sends it and prints the reply; without, reads"
+          + " commands one a line (interactive on a terminal; 'quit' or Ctrl-D ends).",
+      "Replies are shown as redis-cli shows them: quoted and typed on a terminal, raw otherwise."
+          + " The exit status is 1 if a command got an error reply or the server was unreachable,"
+          + " except in interactive use."
+    })
+public final class CliCommand implements Callable<Integer> {
+  /** Deepest reply nesting accepted; kvs replies nest two levels. */
+  private static final int REPLY_DEPTH_MAX = 64;
+  /** Longest bulk string accepted in a reply, as the server's own bulk limit. */
+  private static final int REPLY_BULK_MAX = 512 * 1024 * 1024;
+  private static final int CONNECT_TIMEOUT_MS = 5_000;
+
+  @Option(names = "-h", paramLabel = "HOST", defaultValue = "127.0.0.1",
+      description = "Server host (default: ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "-p", paramLabel = "PORT", defaultValue = "7000",
+      description = "Server port (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "-a", paramLabel = "PASSWORD",
+      description = "Password to AUTH with (or the REDISCLI_AUTH environment variable).")
+  String password;
+
+  @Option(names = "--user", paramLabel = "USER", description = "User name for AUTH.")
+  String user;
+
+  @Option(names = "--raw", description = "Print replies raw, even on a terminal.")
+  boolean raw;
+
+  @Option(names = "--no-raw", description = "Print replies formatted, even when not on a terminal.")
+  boolean noRaw;
+
+  @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+  boolean help;
+
+  @Parameters(arity = "0..*", paramLabel = "COMMAND",
+      description = "A command and its arguments, e.g. SET greeting hello.")
+  List<String> command = new ArrayList<>();
+
+  private Socket socket;
+  private InputStream in;
+  private OutputStream out;
+
+  @Override
+  public Integer call() throws IOException {
+    if (port < 1 || port > 65535) {
+      System.err.println("kvs cli: -p must be in 1..65535, got " + port);
+      return 2;
+    }
+    if (password == null) password = System.getenv("REDISCLI_AUTH");
+    boolean terminal = System.console() != null;
+    boolean formatted = noRaw || (terminal && !raw);
+    PrintStream stdout = new PrintStream(new BufferedOutputStream(
+        new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 16), false);
+    try {
+      if (!command.isEmpty()) {
+        List<byte[]> args = new ArrayList<>();
+        for (String a : command) args.add(a.getBytes(StandardCharsets.UTF_8));
+        return execute(args, formatted, stdout) ? 0 : 1;
+      }
+      return repl(terminal, formatted, stdout);
+    } finally {
+      stdout.flush();
+      disconnect();
+    }
+  }
+
+  /** Reads commands line by line; returns 0, or 1 when a command failed and no one typed them. */
+  private int repl(boolean terminal, boolean formatted, PrintStream stdout) throws IOException {
+    InputStream stdin = new BufferedInputStream(System.in, 1 << 16);
+    String prompt = host + ":" + port + "> ";
+    boolean allOk = true;
+    while (true) {
+      if (terminal) {
+        stdout.print(socket == null && !tryConnect(null) ? "not connected> " : prompt);
+        stdout.flush();
+      }
+      byte[] line = readLine(stdin);
+      if (line == null) break;
+      List<byte[]> args = splitArgs(line);
+      if (args == null) {
+        stdout.println("Invalid argument(s)");
+        allOk = false;
+        continue;
+      }
+      if (args.isEmpty()) continue;
+      String name = new String(args.get(0), StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+      if (args.size() == 1 && (name.equals("quit") || name.equals("exit"))) break;
+      if (args.size() == 1 && name.equals("help")) {
+        stdout.println("Type a command and its arguments, e.g. SET greeting hello, GET greeting,"
+            + " KVS.SESSION; COMMAND DOCS lists what the server knows. quit ends.");
+        continue;
+      }
+      allOk &= execute(args, formatted, stdout);
+      stdout.flush();
+    }
+    return terminal || allOk ? 0 : 1;
+  }
+
+  /** Sends one command and prints its reply; false when it failed. */
+  private boolean execute(List<byte[]> args, boolean formatted, PrintStream stdout) {
+    if (socket == null && !tryConnect(stdout)) return false;
+    Reply reply;
+    try {
+      writeCommand(out, args);
+      out.flush();
+      reply = readReply(in, 0);
+    } catch (IOException e) {
+      disconnect();
+      stdout.println("Error: " + (e instanceof EOFException ? "Server closed the connection"
+          : e.getMessage()));
+      return false;
+    }
+    byte[] text = formatted ? formatTty(reply, "").getBytes(StandardCharsets.ISO_8859_1)
+        : formatRaw(reply);
+    stdout.write(text, 0, text.length);
+    if (!formatted) stdout.println();
+    return reply.type != '-';
+  }
+
+  /** Connects and authenticates; on failure reports to {@code report} (when not null). */
+  private boolean tryConnect(PrintStream report) {
+    try {
+      Socket s = new Socket();
+      s.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
+      s.setTcpNoDelay(true);
+      socket = s;
+      in = new BufferedInputStream(s.getInputStream(), 1 << 16);
+      out = new BufferedOutputStream(s.getOutputStream(), 1 << 16);
+      if (password != null) {
+        List<byte[]> auth = new ArrayList<>();
+        auth.add("AUTH".getBytes(StandardCharsets.US_ASCII));
+        if (user != null) auth.add(user.getBytes(StandardCharsets.UTF_8));
+        auth.add(password.getBytes(StandardCharsets.UTF_8));
+        writeCommand(out, auth);
+        out.flush();
+        Reply r = readReply(in, 0);
+        if (r.type == '-') {
+          System.err.println("AUTH failed: " + new String(r.text, StandardCharsets.ISO_8859_1));
+        }
+      }
+      return true;
+    } catch (IOException e) {
+      disconnect();
+      if (report != null) {
+        report.println("Could not connect to " + host + ":" + port + ": " + e.getMessage());
+      }
+      return false;
+    }
+  }
+
+  private void disconnect() {
+    if (socket != null) {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // the socket is being thrown away either way
+      }
+      socket = null;
+    }
+  }
+
+  // ---- RESP ---------------------------------------------------------------------------------
+
+  /**
+   * One RESP2 reply: {@code type} is '+', '-', ':', '$' or '*'; {@code text} holds a status,
+   * error or bulk string (null for a nil bulk), {@code items} an array's elements (null for a nil
+   * array).
+   */
+  record Reply(char type, byte[] text, long integer, List<Reply> items) {
+    boolean isNil() {
+      return (type == '$' && text == null) || (type == '*' && items == null);
+    }
+  }
+
+  static void writeCommand(OutputStream out, List<byte[]> args) throws IOException {
+    out.write(('*' + Integer.toString(args.size()) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    for (byte[] a : args) {
+      out.write(('$' + Integer.toString(a.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(a);
+      out.write('\r');
+      out.write('\n');
+    }
+  }
+
+  static Reply readReply(InputStream in, int depth) throws IOException {
+    if (depth > REPLY_DEPTH_MAX) throw new IOException("reply nested deeper than " + REPLY_DEPTH_MAX);
+    int type = in.read();
+    if (type < 0) throw new EOFException();
+    byte[] line = readCrLf(in);
+    switch (type) {
+      case '+', '-' -> {
+        return new Reply((char) type, line, 0, null);
+      }
+      case ':' -> {
+        return new Reply(':', null, parseLong(line), null);
+      }
+      case '$' -> {
+        long len = parseLong(line);
+        if (len < 0) return new Reply('$', null, 0, null);
+        if (len > REPLY_BULK_MAX) throw new IOException("reply string of " + len + " bytes");
+        byte[] b = in.readNBytes((int) len);
+        if (b.length < len || in.read() != '\r' || in.read() != '\n') throw new EOFException();
+        return new Reply('$', b, 0, null);
+      }
+      case '*' -> {
+        long n = parseLong(line);
+        if (n < 0) return new Reply('*', null, 0, null);
+        List<Reply> items = new ArrayList<>((int) Math.min(n, 1024));
+        for (long i = 0; i < n; i++) items.add(readReply(in, depth + 1));
+        return new Reply('*', null, 0, items);
+      }
+      default -> throw new IOException("not a RESP2 reply (starts with byte " + type + ")");
+    }
+  }
+
+  private static byte[] readCrLf(InputStream in) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream(32);
+    int c;
+    while ((c = in.read()) != '\n') {
+      if (c < 0) throw new EOFException();
+      if (b.size() > REPLY_BULK_MAX) throw new IOException("reply line too long");
+      b.write(c);
+    }
+    byte[] line = b.toByteArray();
+    int n = line.length > 0 && line[line.length - 1] == '\r' ? line.length - 1 : line.length;
+    return java.util.Arrays.copyOf(line, n);
+  }
+
+  private static long parseLong(byte[] b) throws IOException {
+    try {
+      return Long.parseLong(new String(b, StandardCharsets.US_ASCII));
+    } catch (NumberFormatException e) {
+      throw new IOException("bad number in reply: " + new String(b, StandardCharsets.ISO_8859_1));
+    }
+  }
+
+  // ---- formatting, as redis-cli does it -----------------------------------------------------
+
+  /** redis-cli's terminal format: quoted strings, (integer), (nil), numbered nested arrays. */
+  static String formatTty(Reply r, String prefix) {
+    switch (r.type) {
+      case '+' -> {
+        return latin1(r.text) + "\n";
+      }
+      case '-' -> {
+        return "(error) " + latin1(r.text) + "\n";
+      }
+      case ':' -> {
+        return "(integer) " + r.integer + "\n";
+      }
+      case '$' -> {
+        return r.text == null ? "(nil)\n" : quote(r.text) + "\n";
+      }
+      default -> {
+        if (r.items == null) return "(nil)\n";
+        if (r.items.isEmpty()) return "(empty array)\n";
+        int width = Integer.toString(r.items.size()).length();
+        String inner = prefix + " ".repeat(width + 2);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < r.items.size(); i++) {
+          // The first element follows its parent's index on the same line.
+          sb.append(i == 0 ? "" : prefix).append(String.format("%" + width + "d) ", i + 1));
+          sb.append(formatTty(r.items.get(i), inner));
+        }
+        return sb.toString();
+      }
+    }
+  }
+
+  /** redis-cli's raw format: bytes as they are, array elements one a line, nil as nothing. */
+  static byte[] formatRaw(Reply r) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    appendRaw(b, r);
+    return b.toByteArray();
+  }
+
+  private static void appendRaw(ByteArrayOutputStream b, Reply r) {
+    switch (r.type) {
+      case '+', '-', '$' -> {
+        if (r.text != null) b.writeBytes(r.text);
+      }
+      case ':' -> b.writeBytes(Long.toString(r.integer).getBytes(StandardCharsets.US_ASCII));
+      default -> {
+        if (r.items == null) return;
+        for (int i = 0; i < r.items.size(); i++) {
+          if (i > 0) b.write('\n');
+          appendRaw(b, r.items.get(i));
+        }
+      }
+    }
+  }
+
+  /** A string in double quotes with redis-cli's escapes (sdscatrepr). */
+  static String quote(byte[] s) {
+    StringBuilder sb = new StringBuilder(s.length + 2).append('"');
+    for (byte x : s) {
+      int c = x & 0xff;
+      switch (c) {
+        case '\\' -> sb.append("\\\\");
+        case '"' -> sb.append("\\\"");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        case 7 -> sb.append("\\a");
+        case 8 -> sb.append("\\b");
+        default -> {
+          if (c >= 0x20 && c < 0x7f) {
+            sb.append((char) c);
+          } else {
+            sb.append(String.format("\\x%02x", c));
+          }
+        }
+      }
+    }
+    return sb.append('"').toString();
+  }
+
+  private static String latin1(byte[] b) {
+    return new String(b, StandardCharsets.ISO_8859_1);
+  }
+
+  // ---- input --------------------------------------------------------------------------------
+
+  /**
+   * Splits a line into arguments as redis-cli does (sdssplitargs): blanks separate; "double
+   * quotes" take \n \r \t \b \a \" \\ and \xHH escapes; 'single quotes' take \'; a closing quote
+   * must end the argument. Returns null for unbalanced quotes.
+   */
+  static List<byte[]> splitArgs(byte[] line) {
+    List<byte[]> args = new ArrayList<>();
+    int p = 0;
+    int n = line.length;
+    while (true) {
+      while (p < n && isBlank(line[p])) p++;
+      if (p >= n) return args;
+      ByteArrayOutputStream cur = new ByteArrayOutputStream();
+      boolean inq = false;
+      boolean insq = false;
+      boolean done = false;
+      while (!done) {
+        if (inq) {
+          if (p >= n) return null;
+          if (line[p] == '\\' && p + 3 < n && line[p + 1] == 'x' && isHex(line[p + 2])
+              && isHex(line[p + 3])) {
+            cur.write(Character.digit(line[p + 2], 16) * 16 + Character.digit(line[p + 3], 16));
+            p += 3;
+          } else if (line[p] == '\\' && p + 1 < n) {
+            p++;
+            cur.write(switch (line[p]) {
+              case 'n' -> '\n';
+              case 'r' -> '\r';
+              case 't' -> '\t';
+              case 'b' -> '\b';
+              case 'a' -> 7;
+              default -> line[p];
+            });
+          } else if (line[p] == '"') {
+            if (p + 1 < n && !isBlank(line[p + 1])) return null;
+            done = true;
+          } else {
+            cur.write(line[p]);
+          }
+        } else if (insq) {
+          if (p >= n) return null;
+          if (line[p] == '\\' && p + 1 < n && line[p + 1] == '\'') {
+            p++;
+            cur.write('\'');
+          } else if (line[p] == '\'') {
+            if (p + 1 < n && !isBlank(line[p + 1])) return null;
+            done = true;
+          } else {
+            cur.write(line[p]);
+          }
+        } else if (p >= n || isBlank(line[p])) {
+          done = true;
+        } else if (line[p] == '"') {
+          inq = true;
+        } else if (line[p] == '\'') {
+          insq = true;
+        } else {
+          cur.write(line[p]);
+        }
+        if (p < n) p++;
+      }
+      args.add(cur.toByteArray());
+    }
+  }
+
+  private static boolean isBlank(byte b) {
+    return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == 0;
+  }
+
+  private static boolean isHex(byte b) {
+    return Character.digit(b, 16) >= 0;
+  }
+
+  /** One line without its line end, or null at end of input. */
+  private static byte[] readLine(InputStream in) throws IOException {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream(128);
+    int c;
+    while ((c = in.read()) >= 0) {
+      if (c == '\n') return buf.toByteArray();
+      buf.write(c);
+    }
+    return buf.size() > 0 ? buf.toByteArray() : null;
+  }
+}

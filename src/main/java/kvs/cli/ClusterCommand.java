@@ -1,0 +1,57 @@
+package kvs.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import kvs.master.LocalCluster;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code kvs cluster}: a local cluster of fully connected servers in the foreground. */
+@Command(name = "cluster", mixinStandardHelpOptions = true,
+    description = {
+      "Runs N fully connected servers on 127.0.0.1, client ports P, P+1, ..., P+N-1 (server ids"
+          + " 0..N-1), in the foreground. Prints a line containing 'ready' once every server"
+          + " serves; Ctrl-C or SIGTERM stops them all.",
+      "",
+      "Talk to them with redis-cli -p P, ./kvs cli -p P, or any Redis client. The cluster secret"
+          + " for admin commands is KVS_CLUSTER_SECRET when set, else random."
+    })
+public final class ClusterCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--servers", required = true, paramLabel = "N", description = "How many servers.")
+  int servers;
+
+  @Option(names = "--port", required = true, paramLabel = "P",
+      description = "Client port of server 0; server i listens on P+i.")
+  int port;
+
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "Keep server data in DIR/server-<id> (kept afterwards; starting again on the"
+          + " same DIR recovers it). Default: a temporary directory, removed at exit.")
+  Path dataDir;
+
+  @Option(names = "--requirepass", paramLabel = "PASSWORD",
+      description = "Clients must AUTH with this password (as Redis's requirepass).")
+  String requirePass;
+
+  @Option(names = "--fsync",
+      description = "Acknowledge writes only once fsynced (survives power loss).")
+  boolean fsync;
+
+  @Option(names = "--exit-on-stdin-eof",
+      description = "Also stop when standard input ends (for scripts and tests that hold a pipe).")
+  boolean exitOnStdinEof;
+
+  @Override
+  public Integer call() throws Exception {
+    LocalCluster.Options options = new LocalCluster.Options(servers, port, dataDir, requirePass,
+        fsync, exitOnStdinEof, MasterCommand.childClasspath());
+    String problem = LocalCluster.check(options);
+    if (problem != null) throw new ParameterException(spec.commandLine(), problem);
+    return LocalCluster.run(options, System.in, System.out, System.err);
+  }
+}
