@@ -1,0 +1,167 @@
+package kvs.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+/** Jedis and Lettuce, unmodified, against a real local {@code ./kvs cluster} of two servers. */
+class JavaClientsIT {
+  private static ClusterProcess cluster;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = ClusterProcess.start(2);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cluster != null) cluster.close();
+  }
+
+  @Test
+  void jedisRunsTheBasicCommands() throws Exception {
+    try (Jedis a = cluster.jedis(0); Jedis b = cluster.jedis(1)) {
+      assertThat(a.ping()).isEqualTo("PONG");
+      assertThat(a.echo("hi")).isEqualTo("hi");
+      assertThat(a.set("jedis:1", "one")).isEqualTo("OK");
+      assertThat(a.get("jedis:1")).isEqualTo("one");
+      assertThat(a.get("jedis:absent")).isNull();
+      assertThat(a.mset("jedis:2", "two", "jedis:3", "three")).isEqualTo("OK");
+      assertThat(a.mget("jedis:1", "jedis:2", "jedis:absent", "jedis:3"))
+          .containsExactly("one", "two", null, "three");
+      assertThat(a.exists("jedis:1", "jedis:2", "jedis:absent")).isEqualTo(2);
+      assertThat(a.exists("jedis:1")).isTrue();
+      assertThat(a.del("jedis:3", "jedis:absent")).isEqualTo(1);
+      assertThat(a.get("jedis:3")).isNull();
+      assertThat(a.type("jedis:1")).isEqualTo("string");
+      assertThat(a.info()).contains("# Server", "redis_version:", "# Keyspace");
+      assertThat(a.info("replication")).contains("role:master").doesNotContain("# Server");
+      assertThat(a.clientSetname("me")).isEqualTo("OK");
+      assertThat(a.clientGetname()).isEqualTo("me");
+      assertThat(a.select(0)).isEqualTo("OK");
+      assertThatThrownBy(() -> a.hset("h", "f", "v")).isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("ERR unknown command 'HSET'");
+
+      // The other server gets the writes; DBSIZE counts them once they are there.
+      ClusterProcess.await("server 1 holds jedis:1 and jedis:2", 10_000,
+          () -> "one".equals(b.get("jedis:1")) && "two".equals(b.get("jedis:2")));
+      long size = a.dbSize();
+      assertThat(size).isGreaterThanOrEqualTo(2);
+    }
+  }
+
+  @Test
+  void jedisIsBinarySafe() {
+    byte[] key = {'b', 0, (byte) 0xff, '\r', '\n', ' ', 'k'};
+    byte[] value = new byte[70_000];
+    for (int i = 0; i < value.length; i++) value[i] = (byte) i;
+    try (Jedis a = cluster.jedis(0)) {
+      a.set(key, value);
+      assertThat(a.get(key)).isEqualTo(value);
+      assertThat(a.mget(key, "nope".getBytes())).containsExactly(value, null);
+    }
+  }
+
+  @Test
+  void jedisScansWithMatchAndCount() {
+    try (Jedis a = cluster.jedis(0)) {
+      Set<String> want = new HashSet<>();
+      for (int i = 0; i < 25; i++) {
+        a.set("scan:j:" + i, "v");
+        want.add("scan:j:" + i);
+        a.set("other:j:" + i, "v");
+      }
+      Set<String> seen = new HashSet<>();
+      String cursor = ScanParams.SCAN_POINTER_START;
+      int rounds = 0;
+      do {
+        ScanResult<String> r = a.scan(cursor, new ScanParams().match("scan:j:*").count(7));
+        for (String k : r.getResult()) assertThat(k).startsWith("scan:j:");
+        seen.addAll(r.getResult());
+        cursor = r.getCursor();
+        assertThat(++rounds).as("SCAN ends").isLessThan(1_000);
+      } while (!cursor.equals("0"));
+      assertThat(seen).isEqualTo(want);
+      assertThat(rounds).as("COUNT 7 takes several rounds").isGreaterThan(1);
+    }
+  }
+
+  @Test
+  void lettuceFallsBackToResp2AndRunsTheBasicCommands() throws Exception {
+    RedisClient client = RedisClient.create(RedisURI.builder().withHost(ClusterProcess.HOST)
+        .withPort(cluster.port(1)).withTimeout(Duration.ofSeconds(10)).build());
+    try (StatefulRedisConnection<String, String> conn = client.connect()) {
+      RedisCommands<String, String> r = conn.sync();
+      assertThat(r.ping()).isEqualTo("PONG");
+      assertThat(r.set("lettuce:1", "one")).isEqualTo("OK");
+      assertThat(r.get("lettuce:1")).isEqualTo("one");
+      assertThat(r.get("lettuce:absent")).isNull();
+      assertThat(r.mset(Map.of("lettuce:2", "two", "lettuce:3", "three"))).isEqualTo("OK");
+      assertThat(r.mget("lettuce:1", "lettuce:absent", "lettuce:3"))
+          .extracting(kv -> kv.getValueOrElse(null)).containsExactly("one", null, "three");
+      assertThat(r.exists("lettuce:1", "lettuce:2", "lettuce:absent")).isEqualTo(2);
+      assertThat(r.del("lettuce:2")).isEqualTo(1);
+      assertThat(r.exists("lettuce:2")).isZero();
+      assertThat(r.dbsize()).isGreaterThanOrEqualTo(2);
+      assertThat(r.info()).contains("redis_version:");
+      assertThat(r.info("keyspace")).contains("# Keyspace", "db0:keys=");
+      assertThat(r.echo("x")).isEqualTo("x");
+      assertThatThrownBy(() -> r.lpush("l", "x")).isInstanceOf(RedisCommandExecutionException.class)
+          .hasMessageStartingWith("ERR unknown command 'LPUSH'");
+
+      List<String> keys = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        r.set("scan:l:" + i, "v");
+        keys.add("scan:l:" + i);
+      }
+      Set<String> seen = new HashSet<>();
+      KeyScanCursor<String> c = r.scan(ScanArgs.Builder.matches("scan:l:*").limit(5));
+      seen.addAll(c.getKeys());
+      int rounds = 1;
+      while (!c.isFinished()) {
+        c = r.scan(ScanCursor.of(c.getCursor()), ScanArgs.Builder.matches("scan:l:*").limit(5));
+        seen.addAll(c.getKeys());
+        assertThat(++rounds).isLessThan(1_000);
+      }
+      assertThat(seen).containsExactlyInAnyOrderElementsOf(keys);
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
+  void lettuceIsBinarySafe() {
+    RedisClient client = RedisClient.create(RedisURI.create(ClusterProcess.HOST, cluster.port(0)));
+    try (StatefulRedisConnection<byte[], byte[]> conn = client.connect(ByteArrayCodec.INSTANCE)) {
+      byte[] key = {0, 1, 2, (byte) 0x80, (byte) 0xfe, '\n'};
+      byte[] value = "\r\n*1\r\n$-1\r\n".getBytes(StandardCharsets.ISO_8859_1);
+      conn.sync().set(key, value);
+      assertThat(conn.sync().get(key)).isEqualTo(value);
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package kvs.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * redis-cli (one-shot, piped and interactive on a pseudo-terminal) and redis-benchmark against a
+ * real {@code ./kvs cluster}. Skipped, with a message, where redis-tools is not installed; CI
+ * installs it (.ci/run).
+ */
+class RedisToolsIT {
+  private static ClusterProcess cluster;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assumeTrue(Tool.onPath("redis-cli") && Tool.onPath("redis-benchmark"),
+        "redis-cli or redis-benchmark is not installed (apt-get install redis-tools);"
+            + " skipping the redis-tools tests");
+    cluster = ClusterProcess.start(2);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cluster != null) cluster.close();
+  }
+
+  private static String cli(int server, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(cluster.port(server))));
+    cmd.addAll(List.of(args));
+    Tool t = Tool.run(cmd, "", 30);
+    assertThat(t.exitCode()).as("%s: %s", cmd, t).isZero();
+    return t.stdout();
+  }
+
+  @Test
+  void oneShotCommands() throws Exception {
+    assertThat(cli(0, "PING")).isEqualTo("PONG\n");
+    assertThat(cli(0, "SET", "tools:greeting", "hello world")).isEqualTo("OK\n");
+    assertThat(cli(0, "GET", "tools:greeting")).isEqualTo("hello world\n");
+    assertThat(cli(0, "GET", "tools:absent")).isEqualTo("\n");
+    assertThat(cli(0, "MSET", "tools:a", "1", "tools:b", "2")).isEqualTo("OK\n");
+    assertThat(cli(0, "MGET", "tools:a", "tools:absent", "tools:b")).isEqualTo("1\n\n2\n");
+    assertThat(cli(0, "EXISTS", "tools:a", "tools:b", "tools:absent")).isEqualTo("2\n");
+    assertThat(cli(0, "DEL", "tools:b")).isEqualTo("1\n");
+    assertThat(cli(0, "EXISTS", "tools:b")).isEqualTo("0\n");
+    assertThat(Long.parseLong(cli(0, "DBSIZE").strip())).isGreaterThanOrEqualTo(2);
+    assertThat(cli(0, "SCAN", "0", "MATCH", "tools:[ag]*", "COUNT", "1000"))
+        .isEqualTo("0\ntools:a\ntools:greeting\n");
+    assertThat(cli(0, "INFO", "server")).contains("# Server", "redis_version:");
+    assertThat(cli(0, "HSET", "h", "f", "v")).startsWith("ERR unknown command 'HSET'");
+    // The write reached the other server.
+    ClusterProcess.await("server 1 has tools:a", 10_000, () -> {
+      try {
+        return cli(1, "GET", "tools:a").equals("1\n");
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+  }
+
+  @Test
+  void pipedCommands() throws Exception {
+    Tool t = Tool.run(List.of("redis-cli", "-p", Integer.toString(cluster.port(1))),
+        "SET tools:piped \"two words\"\nGET tools:piped\nMGET tools:piped tools:nope\nDBSIZE\n", 30);
+    assertThat(t.exitCode()).as(t.toString()).isZero();
+    assertThat(t.stdout()).startsWith("OK\ntwo words\ntwo words\n\n");
+  }
+
+  @Test
+  void interactiveOnAPseudoTerminal() throws Exception {
+    assumeTrue(Tool.onPath("script"), "script (util-linux) is not installed; skipping the pty test");
+    String prompt = "127.0.0.1:" + cluster.port(0) + "> ";
+    // On a terminal redis-cli starts interactive: it sends COMMAND DOCS for its help and hints,
+    // shows a prompt, and formats replies with quotes and types.
+    try (PtySession tty = new PtySession("redis-cli -p " + cluster.port(0))) {
+      tty.expectPrompt(prompt).type("SET tools:tty v1").expect("OK").expectPrompt(prompt);
+      tty.type("GET tools:tty").expect("\"v1\"").expectPrompt(prompt);
+      tty.type("MGET tools:tty tools:nope").expect("1) \"v1\"\n2) (nil)").expectPrompt(prompt);
+      tty.type("EXISTS tools:tty").expect("(integer) 1").expectPrompt(prompt);
+      tty.type("HELP GET").expect("summary: Gets a key's value").expectPrompt(prompt);
+      tty.type("NOSUCH x").expect("(error) ERR unknown command 'NOSUCH'").expectPrompt(prompt);
+      tty.type("QUIT");
+      assertThat(tty.waitFor()).isZero();
+    }
+  }
+
+  @Test
+  void benchmarkSetGetMsetFinishesWithoutErrors() throws Exception {
+    Tool t = Tool.run(List.of("redis-benchmark", "-p", Integer.toString(cluster.port(0)),
+        "-t", "set,get,mset", "-n", "1000", "-c", "4", "-q"), "", 120);
+    String out = t.stdout().replace('\r', '\n');
+    assertThat(t.exitCode()).as(t.toString()).isZero();
+    assertThat(out).as(t.toString()).contains("SET: ", "GET: ", "MSET (10 keys): ")
+        .contains("requests per second");
+    assertThat(out + t.stderr()).as(t.toString()).doesNotContainIgnoringCase("error")
+        .doesNotContainIgnoringCase("warning");
+    assertThat(cli(0, "GET", "key:__rand_int__")).isEqualTo("VXK\n");
+    for (String line : out.split("\n")) {
+      if (line.contains("requests per second")) System.out.println("redis-benchmark: " + line.strip());
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package kvs.it;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** One run of an external program (redis-cli, redis-benchmark, ./kvs cli) with its output. */
+record Tool(int exitCode, String stdout, String stderr) {
+
+  /** Runs {@code cmd} with {@code stdin} as its standard input; fails after {@code timeoutS}. */
+  static Tool run(List<String> cmd, String stdin, long timeoutS) throws Exception {
+    Process p = new ProcessBuilder(cmd).directory(MasterRun.REPO.toFile()).start();
+    CompletableFuture<String> out = drain(p.getInputStream());
+    CompletableFuture<String> err = drain(p.getErrorStream());
+    try (OutputStream in = p.getOutputStream()) {
+      in.write(stdin.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      // the program ended without reading all of its input
+    }
+    if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError(cmd + " did not finish within " + timeoutS + " s; output so far: "
+          + out.getNow("?"));
+    }
+    return new Tool(p.exitValue(), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
+  }
+
+  static Tool run(String... cmd) throws Exception {
+    return run(List.of(cmd), "", 60);
+  }
+
+  private static CompletableFuture<String> drain(InputStream s) {
+    // A thread of its own each: the common pool may have one thread on a small machine, and a
+    // program blocked on a full stderr pipe would never close its stdout.
+    CompletableFuture<String> f = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        s.transferTo(b);
+        f.complete(b.toString(StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        f.complete("(unreadable: " + e + ")");
+      }
+    }, "tool-output");
+    t.setDaemon(true);
+    t.start();
+    return f;
+  }
+
+  /** Whether {@code program} is an executable on the PATH. */
+  static boolean onPath(String program) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return true;
+    }
+    return false;
+  }
+
+  @Override
+  public String toString() {
+    return "exit " + exitCode + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
+  }
+}
