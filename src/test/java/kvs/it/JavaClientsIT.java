@@ -23,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.args.ClientAttributeOption;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -62,6 +63,11 @@ class JavaClientsIT {
       assertThat(a.clientSetname("me")).isEqualTo("OK");
       assertThat(a.clientGetname()).isEqualTo("me");
       assertThat(a.select(0)).isEqualTo("OK");
+      assertThat(a.clientSetInfo(ClientAttributeOption.LIB_NAME, "app")).isEqualTo("OK");
+      assertThat(a.configGet("save")).containsEntry("save", "");
+      assertThat(a.commandCount()).isGreaterThan(20);
+      assertThat(a.commandInfo("get", "mset").get("mset").getArity()).isEqualTo(-3);
+      assertThat(a.commandList()).contains("get", "kvs.session");
       assertThatThrownBy(() -> a.hset("h", "f", "v")).isInstanceOf(JedisDataException.class)
           .hasMessageStartingWith("ERR unknown command 'HSET'");
 

@@ -167,6 +167,25 @@ class SessionIT {
 
   @Test
   @Order(4)
+  void clientLibraryFailsOverPastAServerThatDoesNotAnswer() throws Exception {
+    // A socket that accepts connections and never answers: the request times out there.
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getByName(ClusterProcess.HOST))) {
+      try (KvsClient kv = KvsClient.builder().server(ClusterProcess.HOST, silent.getLocalPort())
+          .server(ClusterProcess.HOST, cluster.port(0)).maxAttempts(2)
+          .requestTimeout(Duration.ofMillis(300)).backoff(Duration.ofMillis(1)).build()) {
+        long t0 = System.nanoTime();
+        kv.put(bytes("slow"), bytes("answered elsewhere"));
+        assertThat(new String(kv.get(bytes("slow")).value(), StandardCharsets.UTF_8))
+            .isEqualTo("answered elsewhere");
+        assertThat(System.nanoTime() - t0).as("one timeout, then the other server")
+            .isGreaterThan(TimeUnit.MILLISECONDS.toNanos(300));
+      }
+    }
+  }
+
+  @Test
+  @Order(5)
   void clientLibraryFailsOverPastADeadServer() throws Exception {
     int nobody = ClusterProcess.freePorts(1);
     try (KvsClient kv = KvsClient.builder().server(ClusterProcess.HOST, nobody)
