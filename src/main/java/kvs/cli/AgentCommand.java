@@ -62,18 +62,7 @@ public final class AgentCommand implements Callable<Integer> {
     System.out.println("READY " + agent.port());
     System.out.flush();
     if (exitOnStdinEof) {
-      Thread watcher = new Thread(() -> {
-        try {
-          while (System.in.read() >= 0) {
-            // nothing is ever written; reading only detects the end of the pipe
-          }
-        } catch (java.io.IOException ignored) {
-          // a broken pipe means the same
-        }
-        System.exit(0); // the shutdown hook kills every child
-      }, "stdin-watcher");
-      watcher.setDaemon(true);
-      watcher.start();
+      StdinWatch.onClose(() -> System.exit(0)); // the shutdown hook kills every child
     }
     agent.serve();
     return 0;

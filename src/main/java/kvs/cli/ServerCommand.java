@@ -93,19 +93,8 @@ public final class ServerCommand implements Callable<Integer> {
     System.out.println("READY " + node.port());
     System.out.flush();
     if (exitOnStdinEof) {
-      Thread watcher = new Thread(() -> {
-        try {
-          while (System.in.read() >= 0) {
-            // the master never writes; reading only detects the end of the pipe
-          }
-        } catch (java.io.IOException ignored) {
-          // a broken pipe means the same as end of input
-        }
-        // Like SIGKILL, but on purpose: every acknowledged write is already in the log.
-        Runtime.getRuntime().halt(0);
-      }, "stdin-watcher");
-      watcher.setDaemon(true);
-      watcher.start();
+      // Like SIGKILL, but on purpose: every acknowledged write is already in the log.
+      StdinWatch.onClose(() -> Runtime.getRuntime().halt(0));
     }
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "shutdown"));
     Thread.currentThread().join();

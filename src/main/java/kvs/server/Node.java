@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * writes at once (group commit) and hands their acknowledgements back to the event loop.
  */
 public final class Node implements AutoCloseable {
+  /**
+   * Output buffered per connection before it counts as unwritable: a delta streams only while
+   * its link is writable, so this bounds what a slow peer holds in memory.
+   */
+  static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 2 << 20);
   private static final Logger log = LoggerFactory.getLogger(Node.class);
 
   final ServerConfig config;
@@ -97,8 +102,7 @@ public final class Node implements AutoCloseable {
         .channel(Transport.serverChannel())
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
-        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-            new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
