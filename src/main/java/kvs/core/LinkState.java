@@ -84,6 +84,24 @@ public final class LinkState implements AutoCloseable {
     return out.isEmpty() ? null : new DeltaChunk(out, null);
   }
 
+  /**
+   * True when no delta is streaming, nothing beyond the vector is new, and every origin of which
+   * the peer lacks something satisfies {@code deliveredElsewhere}: then a delta cut now would only
+   * carry writes that reach the peer by another way (their origin pushes to it), and the caller
+   * may wait for the peer's next advert instead. False when the peer lacks nothing.
+   */
+  public boolean lacksOnlyWritesOf(java.util.function.LongPredicate deliveredElsewhere) {
+    if (streaming != null || replica.beyondVectorGeneration() != sentGeneration) return false;
+    VersionVector mine = replica.vv();
+    boolean lacks = false;
+    for (java.util.Map.Entry<Long, Long> e : mine.asMap().entrySet()) {
+      if (peerHas.get(e.getKey()) >= e.getValue()) continue;
+      if (!deliveredElsewhere.test(e.getKey())) return false;
+      lacks = true;
+    }
+    return lacks;
+  }
+
   /** Takes in the peer's announcement of what it holds now. */
   public void receiveAdvert(VersionVector peerNow) {
     peerHas.mergeFrom(peerNow);

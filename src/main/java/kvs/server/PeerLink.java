@@ -105,6 +105,14 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
   /** Sends whatever the peer lacks, while the socket accepts more. */
   void sendDeltas() {
     deltaScheduled = false;
+    long self = node.replica.origin();
+    if (state.lacksOnlyWritesOf(o -> o != self && peerLinkedOrigins.contains(o))) {
+      // The peer's own links to those origins carry what it lacks (a push, or their deltas);
+      // relaying it too would send each write over every path of a mesh. Check again later:
+      // once the peer's advert shows it has them, or a link of its drops, this sends or stops.
+      scheduleDeltas();
+      return;
+    }
     boolean wrote = false;
     while (channel.isActive() && channel.isWritable()) {
       DeltaChunk chunk = state.nextChunk(CHUNK_BYTES);
