@@ -12,7 +12,6 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -23,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import kvs.master.ChildJvm;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,9 +44,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Agent.class);
-  /** The JVM flags of children; the same as the master's (kvs.master.ProcessFleet.JVM_FLAGS). */
-  static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-      "-Xshare:auto", "-Xlog:disable", "-Xlog:all=warning:stderr");
   static final int MAX_LINE = 64 * 1024;
   private static final int AUTH_TIMEOUT_MS = 10_000;
   private static final int READY_TIMEOUT_MS = 60_000;
@@ -231,10 +228,8 @@ public final class Agent implements AutoCloseable {
           .redirectError(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
       pb.environment().put("KVS_CLUSTER_SECRET", options.secret());
       Process p = spawn(id, pb);
-      CompletableFuture<String> first = new CompletableFuture<>();
-      Thread drainer = new Thread(() -> drain(p, logFile, first), "server-" + id + "-stdout");
-      drainer.setDaemon(true);
-      drainer.start();
+      CompletableFuture<String> first =
+          ChildJvm.firstLineThenLog(p, logFile, "server-" + id + "-stdout");
       String ready;
       try {
         ready = first.get(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
@@ -363,44 +358,7 @@ public final class Agent implements AutoCloseable {
   }
 
   private List<String> javaCommand(String subcommand, List<String> args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(JVM_FLAGS);
-    String cp = options.classpath();
-    if (cp.endsWith(".jar")) {
-      Path jsa = Path.of(cp.replaceFirst("\\.jar$", ".jsa"));
-      try {
-        if (Files.isRegularFile(jsa)
-            && Files.getLastModifiedTime(jsa).compareTo(Files.getLastModifiedTime(Path.of(cp))) >= 0) {
-          cmd.add("-XX:SharedArchiveFile=" + jsa);
-        }
-      } catch (IOException ignored) {
-        // start without the archive
-      }
-    }
-    cmd.add("-cp");
-    cmd.add(cp);
-    cmd.add("kvs.cli.Main");
-    cmd.add(subcommand);
-    cmd.addAll(args);
-    return cmd;
-  }
-
-  private static void drain(Process p, Path logFile, CompletableFuture<String> first) {
-    try (InputStream in = p.getInputStream()) {
-      ByteArrayOutputStream line = new ByteArrayOutputStream();
-      int c;
-      while ((c = in.read()) >= 0 && c != '\n') {
-        if (line.size() < 4096) line.write(c);
-      }
-      first.complete(c < 0 ? null : line.toString(StandardCharsets.ISO_8859_1).strip());
-      try (OutputStream o = Files.newOutputStream(logFile, StandardOpenOption.CREATE,
-          StandardOpenOption.APPEND)) {
-        in.transferTo(o);
-      }
-    } catch (IOException e) {
-      first.complete(null);
-    }
+    return ChildJvm.command(options.classpath(), List.of(), subcommand, args);
   }
 
   private static String lastLine(Path logFile) {

@@ -1,12 +1,10 @@
 package kvs.bench;
 
-import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import kvs.master.ChildJvm;
 
 /**
  * How the bench starts the project's own programs: {@code java <flags> -cp <jar> kvs.cli.Main
@@ -36,18 +34,7 @@ final class Launch {
     String opts = System.getenv("KVS_JAVA_OPTS");
     List<String> flags = new ArrayList<>(Arrays.asList(
         (opts == null || opts.isBlank() ? DEFAULT_JAVA_OPTS : opts).trim().split("\\s+")));
-    if (classpath.endsWith(".jar") && !classpath.contains(File.pathSeparator)) {
-      Path jar = Path.of(classpath);
-      Path jsa = jar.resolveSibling(jar.getFileName().toString().replaceFirst("\\.jar$", ".jsa"));
-      try {
-        if (Files.isRegularFile(jsa)
-            && Files.getLastModifiedTime(jsa).compareTo(Files.getLastModifiedTime(jar)) >= 0) {
-          flags.add("-XX:SharedArchiveFile=" + jsa);
-        }
-      } catch (IOException e) {
-        // no usable archive: start without it, as ./kvs does
-      }
-    }
+    flags.addAll(ChildJvm.sharedArchiveFlags(classpath));
     return new Launch(java, classpath, List.copyOf(flags));
   }
 

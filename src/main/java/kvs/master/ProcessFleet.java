@@ -1,7 +1,6 @@
 package kvs.master;
 
 import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,7 +8,6 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -24,7 +22,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * The real {@link Fleet}: servers and client agents as child Java processes of this master.
  *
- * <p>Every child runs {@code java <JVM_FLAGS> -Dkvs.master.pid=<pid> -cp <jar> kvs.cli.Main ...}:
+ * <p>Every child runs {@code java <ChildJvm.FLAGS> -Dkvs.master.pid=<pid> -cp <jar> kvs.cli.Main ...}:
  * the pid property lets {@code kvs cleanup} recognise children whose master is gone. The master
  * keeps a pipe to every child's standard input and never closes it, so when the master dies in any
  * way the pipes close and the children exit on their own (servers run with
@@ -37,14 +35,6 @@ import java.util.concurrent.TimeoutException;
  * never holds up a command.
  */
 final class ProcessFleet implements Fleet {
-  /**
-   * JVM flags of every child, in one place so that they can be tuned: short-lived processes that
-   * must start fast, on a machine shared by many of them. JVM warnings go to stderr: by default
-   * they go to stdout, where they would be taken for a READY line or an agent's reply.
-   */
-  static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-      "-Xshare:auto", "-Xlog:disable", "-Xlog:all=warning:stderr");
-
   static final String HOST = "127.0.0.1";
   private static final int READY_TIMEOUT_MS = 60_000;
   /** Longer than any admin command may take; KVS.LINK.CONNECT answers within 5 s. */
@@ -56,7 +46,6 @@ final class ProcessFleet implements Fleet {
   private final String classpath;
   private final String secret;
   private final List<String> serverExtraArgs;
-  private final List<String> classDataSharing;
   private final long masterPid = ProcessHandle.current().pid();
   private final Set<Process> children = new HashSet<>();
   private boolean closed;
@@ -74,46 +63,15 @@ final class ProcessFleet implements Fleet {
     this.classpath = classpath;
     this.secret = secret;
     this.serverExtraArgs = List.copyOf(serverExtraArgs);
-    this.classDataSharing = sharedArchiveFlags(classpath);
-  }
-
-  /**
-   * {@code -XX:SharedArchiveFile} for the class-data-sharing archive that {@code ./kvs} trains
-   * next to the jar ({@code kvs.jsa} beside {@code kvs.jar}), when there is one at least as new as
-   * the jar; it roughly halves a child's start. None otherwise: the JVM would ignore a stale one.
-   */
-  static List<String> sharedArchiveFlags(String classpath) {
-    if (!classpath.endsWith(".jar") || classpath.contains(java.io.File.pathSeparator)) {
-      return List.of();
-    }
-    Path jar = Path.of(classpath);
-    Path jsa = jar.resolveSibling(jar.getFileName().toString().replaceFirst("\\.jar$", ".jsa"));
-    try {
-      if (Files.isRegularFile(jsa)
-          && Files.getLastModifiedTime(jsa).compareTo(Files.getLastModifiedTime(jar)) >= 0) {
-        return List.of("-XX:SharedArchiveFile=" + jsa);
-      }
-    } catch (IOException e) {
-      // No usable archive: start without it.
-    }
-    return List.of();
   }
 
   private List<String> javaCommand(String subcommand, List<String> args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(JVM_FLAGS);
-    cmd.addAll(classDataSharing);
+    List<String> extra = new ArrayList<>();
     // Extra flags for every child, e.g. a flight recording when profiling (docs/performance.md).
-    String extra = System.getenv("KVS_CHILD_JAVA_OPTS");
-    if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
-    cmd.add("-Dkvs.master.pid=" + masterPid);
-    cmd.add("-cp");
-    cmd.add(classpath);
-    cmd.add("kvs.cli.Main");
-    cmd.add(subcommand);
-    cmd.addAll(args);
-    return cmd;
+    String opts = System.getenv("KVS_CHILD_JAVA_OPTS");
+    if (opts != null && !opts.isBlank()) extra.addAll(List.of(opts.trim().split("\\s+")));
+    extra.add("-Dkvs.master.pid=" + masterPid);
+    return ChildJvm.command(classpath, extra, subcommand, args);
   }
 
   /** Starts a child, registered for {@link #close}; refuses once the fleet is closing. */
@@ -198,10 +156,7 @@ final class ProcessFleet implements Fleet {
     pb.environment().put("KVS_CLUSTER_SECRET", secret);
     String what = "server " + id;
     Process p = spawn(pb, what);
-    CompletableFuture<String> firstLine = new CompletableFuture<>();
-    Thread drainer = new Thread(() -> drainServerOutput(p, log, firstLine), "server-" + id + "-stdout");
-    drainer.setDaemon(true);
-    drainer.start();
+    CompletableFuture<String> firstLine = ChildJvm.firstLineThenLog(p, log, "server-" + id + "-stdout");
 
     String ready;
     try {
@@ -234,25 +189,6 @@ final class ProcessFleet implements Fleet {
       throw e;
     }
     return server;
-  }
-
-  private static void drainServerOutput(Process p, Path log, CompletableFuture<String> firstLine) {
-    try (InputStream in = p.getInputStream()) {
-      ByteArrayOutputStream line = new ByteArrayOutputStream();
-      int c;
-      while ((c = in.read()) >= 0 && c != '\n') {
-        if (line.size() < 4096) {
-          line.write(c);
-        }
-      }
-      firstLine.complete(c < 0 ? null : line.toString(StandardCharsets.ISO_8859_1).strip());
-      try (OutputStream out = Files.newOutputStream(log, StandardOpenOption.CREATE,
-          StandardOpenOption.APPEND)) {
-        in.transferTo(out);
-      }
-    } catch (IOException e) {
-      firstLine.complete(null);
-    }
   }
 
   /** The port of a {@code READY <port>} line, or -1. */

@@ -1,0 +1,101 @@
+package kvs.master;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * How a supervisor (the master, a host agent, the bench) starts a child process of this jar and
+ * reads its first line. One place, so that the JVM flags, the class-data-sharing archive and the
+ * READY handshake stay the same for every parent.
+ */
+public final class ChildJvm {
+  /**
+   * JVM flags of every child: short-lived processes that must start fast, on a machine shared by
+   * many of them. JVM warnings go to stderr: by default they go to stdout, where they would be
+   * taken for a READY line or an agent's reply.
+   */
+  public static final List<String> FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+      "-Xshare:auto", "-Xlog:disable", "-Xlog:all=warning:stderr");
+
+  private static final int FIRST_LINE_BYTES_MAX = 4096;
+
+  private ChildJvm() {}
+
+  /**
+   * {@code -XX:SharedArchiveFile} for the class-data-sharing archive that {@code ./kvs} trains
+   * next to the jar ({@code kvs.jsa} beside {@code kvs.jar}), when there is one at least as new as
+   * the jar; it roughly halves a child's start. None otherwise: the JVM would ignore a stale one.
+   */
+  public static List<String> sharedArchiveFlags(String classpath) {
+    if (!classpath.endsWith(".jar") || classpath.contains(java.io.File.pathSeparator)) {
+      return List.of();
+    }
+    Path jar = Path.of(classpath);
+    Path jsa = jar.resolveSibling(jar.getFileName().toString().replaceFirst("\\.jar$", ".jsa"));
+    try {
+      if (Files.isRegularFile(jsa)
+          && Files.getLastModifiedTime(jsa).compareTo(Files.getLastModifiedTime(jar)) >= 0) {
+        return List.of("-XX:SharedArchiveFile=" + jsa);
+      }
+    } catch (IOException e) {
+      // No usable archive: start without it.
+    }
+    return List.of();
+  }
+
+  /**
+   * {@code java FLAGS <archive> <extraFlags> -cp classpath kvs.cli.Main subcommand args}, with
+   * this JVM's own {@code java}.
+   */
+  public static List<String> command(String classpath, List<String> extraFlags,
+      String subcommand, List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(FLAGS);
+    cmd.addAll(sharedArchiveFlags(classpath));
+    cmd.addAll(extraFlags);
+    cmd.add("-cp");
+    cmd.add(classpath);
+    cmd.add("kvs.cli.Main");
+    cmd.add(subcommand);
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  /**
+   * Reads the child's first stdout line on a daemon thread, then appends the rest of its stdout to
+   * {@code log}. The future holds the line (stripped, at most 4 KiB kept), or null when stdout
+   * ended first.
+   */
+  public static CompletableFuture<String> firstLineThenLog(Process p, Path log, String thread) {
+    CompletableFuture<String> firstLine = new CompletableFuture<>();
+    Thread drainer = new Thread(() -> {
+      try (InputStream in = p.getInputStream()) {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int c;
+        while ((c = in.read()) >= 0 && c != '\n') {
+          if (line.size() < FIRST_LINE_BYTES_MAX) line.write(c);
+        }
+        firstLine.complete(c < 0 ? null : line.toString(StandardCharsets.ISO_8859_1).strip());
+        try (OutputStream out = Files.newOutputStream(log, StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND)) {
+          in.transferTo(out);
+        }
+      } catch (IOException e) {
+        firstLine.complete(null);
+      }
+    }, thread);
+    drainer.setDaemon(true);
+    drainer.start();
+    return firstLine;
+  }
+}
