@@ -110,7 +110,7 @@ public final class CliCommand implements Callable<Integer> {
         stdout.print(socket == null && !tryConnect(null) ? "not connected> " : prompt);
         stdout.flush();
       }
-      byte[] line = readLine(stdin);
+      byte[] line = ByteLines.read(stdin);
       if (line == null) break;
       List<byte[]> args = splitArgs(line);
       if (args == null) {
@@ -428,16 +428,5 @@ public final class CliCommand implements Callable<Integer> {
 
   private static boolean isHex(byte b) {
     return Character.digit(b, 16) >= 0;
-  }
-
-  /** One line without its line end, or null at end of input. */
-  private static byte[] readLine(InputStream in) throws IOException {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream(128);
-    int c;
-    while ((c = in.read()) >= 0) {
-      if (c == '\n') return buf.toByteArray();
-      buf.write(c);
-    }
-    return buf.size() > 0 ? buf.toByteArray() : null;
   }
 }

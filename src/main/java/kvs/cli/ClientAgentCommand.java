@@ -2,7 +2,6 @@ package kvs.cli;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,7 +29,7 @@ public final class ClientAgentCommand implements Callable<Integer> {
     OutputStream out = new BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 16);
     try (KvsClient client = KvsClient.builder().maxAttempts(1).build()) {
       byte[] line;
-      while ((line = readLine(in)) != null) {
+      while ((line = ByteLines.read(in)) != null) {
         out.write(handle(client, line));
         out.write('\n');
         out.flush();
@@ -97,16 +96,5 @@ public final class ClientAgentCommand implements Callable<Integer> {
     System.arraycopy(a, 0, r, 0, a.length);
     System.arraycopy(b, 0, r, a.length, b.length);
     return r;
-  }
-
-  /** One line without its '\n', or null at end of input. */
-  private static byte[] readLine(InputStream in) throws IOException {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream(128);
-    int c;
-    while ((c = in.read()) >= 0) {
-      if (c == '\n') return buf.toByteArray();
-      buf.write(c);
-    }
-    return buf.size() > 0 ? buf.toByteArray() : null;
   }
 }
