@@ -44,33 +44,17 @@ public final class LinkState implements AutoCloseable {
   }
 
   /**
-   * The push of this replica's own new writes, or null when the peer is not caught up on this
-   * replica's origin (or a delta is mid-stream), in which case the next delta carries them.
-   *
-   * <p>A push is not a complete delta and carries no closing vector. It works because the
-   * entries are this origin's next sequence numbers, in order, on an in-order transport: the
-   * receiver covers this origin up to {@code seqBefore} by the time the push arrives, so each
-   * entry extends its coverage by one (see {@link Replica#applyDelta}). {@code written} must be
-   * every entry of the write, superseded ones included, or the sequence would have a hole.
-   */
-  public DeltaChunk pushOwn(java.util.List<Entry> written, long seqBefore) {
-    long origin = replica.origin();
-    if (streaming != null || peerHas.get(origin) != seqBefore || written.isEmpty()) return null;
-    long seq = seqBefore;
-    for (Entry e : written) {
-      if (e.origin() != origin || e.seq() != ++seq) {
-        throw new IllegalArgumentException("a push takes this origin's next writes in order");
-      }
-    }
-    peerHas.raise(origin, seq);
-    return new DeltaChunk(written, null);
-  }
-
-  /**
    * A push of {@code entries} (in order) that the peer is ready for, or null when none is: each
    * entry whose origin {@code skipOrigin} does not exclude and whose sequence directly follows
-   * what the peer is believed to hold of its origin. Like {@link #pushOwn} it relies on the
-   * in-order transport, and is refused while a delta streams. Entries left out are the next
+   * what the peer is believed to hold of its origin. Used for this replica's own new writes and
+   * for writes it just received, to pass them on.
+   *
+   * <p>A push is not a complete delta and carries no closing vector. It works because the
+   * transport delivers in order: the receiver covers each origin at least up to what
+   * {@code peerHas} says by the time the push arrives, so each entry extends its coverage by one
+   * (see {@link Replica#applyDelta}). It is refused while a delta streams, since the receiver's
+   * coverage then waits for the closing chunk. Own writes must be passed whole, superseded
+   * entries included, or their sequence would have a hole. Entries left out are the next
    * delta's business.
    */
   public DeltaChunk forward(java.util.List<Entry> entries, java.util.function.LongPredicate skipOrigin) {

@@ -65,7 +65,7 @@ public class Behavior {
 
   /**
    * Hands a chunk that arrived on a link to the core. {@code push} says whether the sender
-   * pushed it as its own new writes ({@link LinkState#pushOwn}) rather than cut it from a delta;
+   * pushed it ({@link LinkState#forward}) rather than cut it from a delta;
    * the simulation knows, the real wire does not tell them apart. {@code held} is this link
    * end's scratch list, empty on a new connection, for behaviours that hold chunks back. Returns
    * true when the replica changed. The real server applies every chunk as it arrives.

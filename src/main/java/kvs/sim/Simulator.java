@@ -39,7 +39,7 @@ import kvs.storage.MemoryStore;
  * is gone, as the real server drops it. A new connection starts from fresh announcements of each
  * side's version vector (the handshake), as the real server's does. Over a link flow what
  * PeerLink sends: delta chunks cut by {@link LinkState#nextChunk} while a window of in-flight
- * chunks has room, pushes of a server's own new writes ({@link LinkState#pushOwn}) right after
+ * chunks has room, pushes of a server's own new writes ({@link LinkState#forward}) right after
  * each client write, and adverts of the vector after data from a peer changed the replica.
  *
  * <p>Nothing iterates a hash map; every choice comes from the random source, in a fixed order.
@@ -489,10 +489,9 @@ public final class Simulator {
 
   /** As Node.onOwnWrite: push a client's write to every linked peer that is caught up. */
   private void pushOwnWrite(Server s, List<Entry> written) {
-    long seqBefore = written.get(0).seq() - 1;
     for (End e : s.links) {
       if (e == null || e.state == null) continue;
-      DeltaChunk push = e.state.pushOwn(written, seqBefore);
+      DeltaChunk push = e.state.forward(written, origin -> false);
       if (push != null) send(e, PUSH, push.encode());
     }
   }

@@ -34,7 +34,7 @@ final class Variants {
     @Override
     public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk,
         boolean push) {
-      // A push is never sent in the middle of a delta (pushOwn refuses while one streams), and
+      // A push is never sent in the middle of a delta (LinkState.forward refuses while one streams), and
       // its entries extend the vector one by one, so it is safe to apply at once.
       if (push && held.isEmpty()) return link.receive(chunk);
       held.add(chunk);
