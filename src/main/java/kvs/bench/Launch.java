@@ -15,8 +15,9 @@ import kvs.master.ChildJvm;
  */
 final class Launch {
   /** The default of {@code KVS_JAVA_OPTS} in ./kvs; keep the two equal. */
-  static final String DEFAULT_JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto"
-      + " -Xlog:disable -Xlog:all=warning:stderr";
+  static final String DEFAULT_JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+      + " -XX:CICompilerCount=1 -XX:CompileThresholdScaling=0.05 -Xshare:auto -Xlog:disable"
+      + " -Xlog:all=warning:stderr";
 
   final String java;
   final String classpath;

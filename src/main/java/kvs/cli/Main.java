@@ -1,5 +1,8 @@
 package kvs.cli;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,33 +11,54 @@ import picocli.CommandLine.Command;
     name = "kvs",
     mixinStandardHelpOptions = true,
     version = "kvs 0.1.0",
-    description = "A replicated key-value store with session guarantees, speaking RESP.",
-    subcommands = {
-      MasterCommand.class,
-      ServerCommand.class,
-      ClusterCommand.class,
-      CliCommand.class,
-      ClientAgentCommand.class,
-      AgentCommand.class,
-      CleanupCommand.class,
-      SimCommand.class,
-      CdsTrainingCommand.class,
-      BenchCommand.class,
-      CommandLine.HelpCommand.class
-    })
+    description = "A replicated key-value store with session guarantees, speaking RESP.")
 public final class Main implements Runnable {
 
   @Override
   public void run() {
-    new CommandLine(this).usage(System.err);
+    commandLine().usage(System.err);
+  }
+
+  /**
+   * The subcommands, by name. Only the one named on the command line is registered: picocli
+   * builds a model of every registered command by reflection, and its classes are too old for
+   * the class-data-sharing archive, so each one left out shortens the start of every process.
+   */
+  private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
+  private static Map<String, Supplier<Object>> subcommands() {
+    Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+    m.put("master", MasterCommand::new);
+    m.put("server", ServerCommand::new);
+    m.put("cluster", ClusterCommand::new);
+    m.put("cli", CliCommand::new);
+    m.put("client", ClientAgentCommand::new);
+    m.put("agent", AgentCommand::new);
+    m.put("cleanup", CleanupCommand::new);
+    m.put("sim", SimCommand::new);
+    m.put("cds-training", CdsTrainingCommand::new);
+    m.put("bench", BenchCommand::new);
+    return m;
+  }
+
+  /** The command line of {@code kvs}, with only {@code args[0]}'s subcommand when it names one. */
+  static CommandLine commandLine(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    Supplier<Object> only = args.length > 0 ? SUBCOMMANDS.get(args[0]) : null;
+    if (only != null) {
+      cl.addSubcommand(args[0], only.get());
+    } else {
+      SUBCOMMANDS.forEach((name, command) -> cl.addSubcommand(name, command.get()));
+      cl.addSubcommand("help", new CommandLine.HelpCommand());
+    }
+    CommandLine cli = cl.getSubcommands().get("cli");
+    // `kvs cli -p 7000 SET k -v`: after the command name every word is the command's.
+    if (cli != null) cli.setStopAtPositional(true);
+    return cl;
   }
 
   public static void main(String[] args) {
-    CommandLine cl = new CommandLine(new Main());
-    cl.setCaseInsensitiveEnumValuesAllowed(true);
-    // `kvs cli -p 7000 SET k -v`: after the command name every word is the command's.
-    cl.getSubcommands().get("cli").setStopAtPositional(true);
-    int code = cl.execute(args);
-    System.exit(code);
+    System.exit(commandLine(args).execute(args));
   }
 }

@@ -20,11 +20,15 @@ import java.util.concurrent.CompletableFuture;
 public final class ChildJvm {
   /**
    * JVM flags of every child: short-lived processes that must start fast, on a machine shared by
-   * many of them. JVM warnings go to stderr: by default they go to stdout, where they would be
-   * taken for a READY line or an agent's reply.
+   * many of them. Only the C1 compiler, in one thread, compiling a method after a twentieth of
+   * the usual calls: a master scenario lasts seconds, and code still interpreted is what costs
+   * most then; a second compiler thread only competes with the process's own start on two cores
+   * (docs/performance.md measures these choices). JVM warnings go to stderr: by default they go
+   * to stdout, where they would be taken for a READY line or an agent's reply.
    */
   public static final List<String> FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-      "-Xshare:auto", "-Xlog:disable", "-Xlog:all=warning:stderr");
+      "-XX:CICompilerCount=1", "-XX:CompileThresholdScaling=0.05", "-Xshare:auto",
+      "-Xlog:disable", "-Xlog:all=warning:stderr");
 
   private static final int FIRST_LINE_BYTES_MAX = 4096;
 

@@ -12,8 +12,10 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.StringJoiner;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -73,6 +75,17 @@ final class Cluster implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  /**
+   * Reads the states of all servers at once for stabilize, each on the server's command
+   * connection (the script thread waits meanwhile, so nothing else uses them). A fixed pool: each
+   * joinServer starts one more thread, up to its size, so stabilize never waits for a thread.
+   */
+  private final ExecutorService statePool = Executors.newFixedThreadPool(STATE_READERS, r -> {
+    Thread t = new Thread(r, "stabilize-state");
+    t.setDaemon(true);
+    return t;
+  });
+  private static final int STATE_READERS = 8;
   private final Object wake = new Object();
   private long wakeups;
 
@@ -151,6 +164,9 @@ final class Cluster implements AutoCloseable {
     Fleet.ServerHandle handle = fleet.startServer(id, peers);
     roles.put(id, Role.SERVER);
     running.put(id, new Server(handle));
+    // The first state read of a server is slow (connection buffers, code not compiled yet):
+    // paid here, where a process start costs far more, rather than in the next stabilize.
+    readStates(Map.of(id, running.get(id)));
 
     List<String> failures = new ArrayList<>();
     for (Map.Entry<Integer, Client> e : clients.entrySet()) {
@@ -297,10 +313,7 @@ final class Cluster implements AutoCloseable {
       synchronized (wake) {
         seen = wakeups;
       }
-      Map<Integer, String> states = new HashMap<>();
-      for (Map.Entry<Integer, Server> e : running.entrySet()) {
-        states.put(e.getKey(), e.getValue().handle.state());
-      }
+      Map<Integer, String> states = readStates(running);
       List<SortedSet<Integer>> apart = new ArrayList<>();
       for (SortedSet<Integer> group : topology.groups(running.keySet())) {
         if (distinct(group, states) > 1) {
@@ -372,6 +385,31 @@ final class Cluster implements AutoCloseable {
         }
       }
     });
+  }
+
+  /** The states of {@code servers}, read at once. */
+  private Map<Integer, String> readStates(Map<Integer, Server> servers) throws ScriptError {
+    Map<Integer, Future<String>> pending = new HashMap<>();
+    servers.forEach((id, server) -> pending.put(id, statePool.submit(server.handle::state)));
+    Map<Integer, String> states = new HashMap<>();
+    ScriptError failure = null;
+    for (Map.Entry<Integer, Future<String>> e : pending.entrySet()) {
+      try {
+        states.put(e.getKey(), e.getValue().get());
+      } catch (ExecutionException ex) {
+        if (failure == null) {
+          failure = ex.getCause() instanceof ScriptError se ? se
+              : new ScriptError("server " + e.getKey() + ": " + ex.getCause(), ex.getCause());
+        }
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        throw new ScriptError("stabilize interrupted");
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    return states;
   }
 
   private static int distinct(Set<Integer> group, Map<Integer, String> states) {
@@ -466,5 +504,6 @@ final class Cluster implements AutoCloseable {
   public void close() {
     fleet.close();
     awaitPool.shutdownNow();
+    statePool.shutdownNow();
   }
 }

@@ -183,7 +183,7 @@ final class ProcessFleet implements Fleet {
     }
     ServerProcess server = new ServerProcess(id, p, port);
     try {
-      server.commands.connect();
+      server.connect();
     } catch (ScriptError e) {
       server.kill();
       throw e;

@@ -71,7 +71,6 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
   private final LinkState state;
   private boolean deltaScheduled;
   private boolean advertScheduled;
-  private boolean flushScheduled;
   /** Set when an advert goes out; the heartbeat sends one only when it was not set since. */
   private boolean advertSentSinceHeartbeat;
   private VersionVector advertised = new VersionVector();
@@ -131,10 +130,11 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Pushes new writes on at once: this server's own, or ones it just received. A received write
-   * is not pushed to the peer it came from, nor to a peer linked to the write's origin, which
-   * pushes to it directly: so in a mesh a write crosses each link once, and in a chain or tree
-   * it travels hop by hop without waiting. What is not pushed is left to the next delta.
+   * Pushes new writes on: this server's own, or ones it received (the node batches them, see
+   * Node#queuePush). A received write is not pushed to the peer it came from, nor to a peer
+   * linked to the write's origin, which pushes to it directly: so in a mesh a write crosses each
+   * link once, and in a chain or tree it travels hop by hop without waiting for a delta. What is
+   * not pushed is left to the next delta.
    */
   void forward(List<Entry> entries) {
     if (!channel.isActive()) return;
@@ -143,15 +143,7 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
         o -> o != self && (o == peerOrigin || peerLinkedOrigins.contains(o)));
     if (push == null || push.entries().size() < entries.size()) scheduleDeltas();
     if (push == null) return;
-    channel.write(Resp.command(DELTA, push.encode()), channel.voidPromise());
-    if (!flushScheduled) {
-      // One flush per loop turn: pushes of writes pipelined together share a system call.
-      flushScheduled = true;
-      node.loop.execute(() -> {
-        flushScheduled = false;
-        channel.flush();
-      });
-    }
+    channel.writeAndFlush(Resp.command(DELTA, push.encode()), channel.voidPromise());
   }
 
   /**
@@ -234,7 +226,7 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
       String type = args == null || args.length != 2 ? "" : Resp.ascii(args[0]);
       if (DELTA.equals(type)) {
         List<Entry> covered = new ArrayList<>();
-        if (state.receive(DeltaChunk.decode(args[1]), covered)) node.onPeerData(this, covered);
+        if (state.receive(DeltaChunk.decode(args[1]), covered)) node.onPeerData(covered);
       } else if (ADVERT.equals(type)) {
         receiveAdvert(args[1]);
       } else {
