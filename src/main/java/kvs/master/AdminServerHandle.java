@@ -13,8 +13,8 @@ import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * A running server reached over admin connections (docs/internal-protocol.md) at
- * {@code host:port}: one for commands and one for {@code KVS.AWAIT}, so that a pending await
- * never holds up a command. Both are made when the server starts. Subclasses say how the server is killed ({@link ProcessFleet}: a child process;
+ * {@code host:port}: one for commands, made when the server starts, and one for
+ * {@code KVS.AWAIT}, made by the first await, so that a pending await never holds up a command. Subclasses say how the server is killed ({@link ProcessFleet}: a child process;
  * {@link RemoteFleet}: through the agent of its host) and where its peers are.
  */
 abstract class AdminServerHandle implements Fleet.ServerHandle {
@@ -50,14 +50,9 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
     return port;
   }
 
-  /**
-   * Makes both admin connections, and runs one await that returns at once, while the server is
-   * starting anyway: the first {@code stabilize} then pays no connection set-up.
-   */
+  /** Makes the command connection; the await connection is made by the first await. */
   void connect() throws ScriptError {
     commands.connect();
-    awaits.connect();
-    awaitChange("", 1);
   }
 
   /** Closes both admin connections; a blocked await wakes with an error. */

@@ -164,9 +164,10 @@ final class Cluster implements AutoCloseable {
     Fleet.ServerHandle handle = fleet.startServer(id, peers);
     roles.put(id, Role.SERVER);
     running.put(id, new Server(handle));
-    // The first state read of a server is slow (connection buffers, code not compiled yet):
-    // paid here, where a process start costs far more, rather than in the next stabilize.
-    readStates(Map.of(id, running.get(id)));
+    // Makes the await connection and a thread of each pool in the background now, so the next
+    // stabilize finds them ready (an await on "" answers at once).
+    awaitChange(running.get(id), "", 1);
+    statePool.execute(() -> { });
 
     List<String> failures = new ArrayList<>();
     for (Map.Entry<Integer, Client> e : clients.entrySet()) {
