@@ -57,6 +57,30 @@ public final class ServerCommand implements Callable<Integer> {
       description = "Exit when standard input closes (used by the master so no server outlives it).")
   boolean exitOnStdinEof;
 
+  /**
+   * Starts loading, on a background thread, what a server needs before it can serve: the logging
+   * set-up, the RocksDB and epoll native libraries, Netty's allocator, the seed of the random
+   * incarnation. The main thread meanwhile parses the command line, so on two cores a server
+   * reports READY tens of milliseconds sooner (docs/performance.md). Each step is an idempotent
+   * class initialisation or library load that the main thread would do anyway; a failure here
+   * is left for the main thread to meet and report.
+   */
+  static void preload() {
+    Thread t = new Thread(() -> {
+      try {
+        org.slf4j.LoggerFactory.getLogger(ServerCommand.class);
+        Class.forName("kvs.storage.RocksDbStore");
+        kvs.net.Transport.serverChannel();
+        Class.forName("io.netty.buffer.PooledByteBufAllocator");
+        new SecureRandom().nextInt();
+      } catch (Throwable e) {
+        // The main thread does each of these again and reports what fails.
+      }
+    }, "preload");
+    t.setDaemon(true);
+    t.start();
+  }
+
   @Override
   public Integer call() throws Exception {
     if (id < 0) throw new ParameterException(spec.commandLine(), "--id must be >= 0, got " + id);
