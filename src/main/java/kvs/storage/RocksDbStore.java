@@ -50,6 +50,10 @@ public final class RocksDbStore implements Store {
   private final ColumnFamilyHandle logCf;
   private final WriteOptions writeOptions;
   private final List<AutoCloseable> closeables = new ArrayList<>();
+  /** Recently used entries; see {@link EntryCache}. */
+  private final EntryCache cache = new EntryCache(CACHE_BYTES);
+  /** Memory for cached entries (keys and values): 64 MiB. */
+  static final long CACHE_BYTES = 64L << 20;
 
   private RocksDbStore(Path dir, boolean syncWrites) {
     // A torn last record (a crash mid-append, never acknowledged) is dropped; corruption
@@ -143,8 +147,13 @@ public final class RocksDbStore implements Store {
 
   @Override
   public Entry get(byte[] key) {
+    Entry cached = cache.get(key);
+    if (cached != null) return cached;
     byte[] stored = getOrFail(dataCf, null, key);
-    return stored == null ? null : EntryCodec.decodeStored(key, stored);
+    if (stored == null) return null;
+    Entry e = EntryCodec.decodeStored(key, stored);
+    cache.put(e);
+    return e;
   }
 
   private byte[] getOrFail(ColumnFamilyHandle cf, ReadOptions ro, byte[] key) {
@@ -169,6 +178,7 @@ public final class RocksDbStore implements Store {
     } catch (RocksDBException e) {
       throw new StorageFailure("write failed: " + e.getMessage(), e);
     }
+    for (Entry e : m.puts()) cache.put(e);
   }
 
   /** Forces the write-ahead log to disk: every commit so far survives power loss. */

@@ -1,0 +1,74 @@
+package kvs.storage;
+
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import kvs.core.Entry;
+
+/**
+ * The most recently used entries of a store, by key, kept in memory up to a budget of key and
+ * value bytes, so that reads of hot keys (and the read of the current entry that every write
+ * and every applied push does) skip a RocksDB lookup through JNI. Write-through: the store puts
+ * each entry here after its commit succeeded, so the cache never holds what the database does
+ * not. Not thread-safe; the store's owner (one event loop) is its only user.
+ */
+final class EntryCache {
+  /** Bookkeeping bytes counted per entry on top of key and value. */
+  private static final int OVERHEAD_BYTES = 96;
+
+  private final long budgetBytes;
+  private long bytes;
+  /** In access order: the first is the least recently used. */
+  private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(1024, 0.75f, true);
+
+  EntryCache(long budgetBytes) {
+    this.budgetBytes = budgetBytes;
+  }
+
+  /** The cached entry of {@code key}, or null when it is not cached (it may still be stored). */
+  Entry get(byte[] key) {
+    return entries.get(new Key(key));
+  }
+
+  /** Records {@code e} as the stored entry of its key. */
+  void put(Entry e) {
+    if (cost(e) > budgetBytes) {
+      Entry old = entries.remove(new Key(e.key()));
+      if (old != null) bytes -= cost(old);
+      return;
+    }
+    Entry old = entries.put(new Key(e.key()), e);
+    bytes += cost(e) - (old == null ? 0 : cost(old));
+    Iterator<Map.Entry<Key, Entry>> eldest = entries.entrySet().iterator();
+    while (bytes > budgetBytes) {
+      bytes -= cost(eldest.next().getValue());
+      eldest.remove();
+    }
+  }
+
+  long bytes() {
+    return bytes;
+  }
+
+  int size() {
+    return entries.size();
+  }
+
+  private static long cost(Entry e) {
+    return (long) e.key().length + (e.value() == null ? 0 : e.value().length) + OVERHEAD_BYTES;
+  }
+
+  /** A key with value equality, for the map. */
+  private record Key(byte[] bytes) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && Arrays.equals(bytes, k.bytes);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(bytes);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package kvs.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import kvs.core.Entry;
+import org.junit.jupiter.api.Test;
+
+class EntryCacheTest {
+  private static Entry entry(String key, int valueBytes, long seq) {
+    return Entry.write(key.getBytes(StandardCharsets.UTF_8), new byte[valueBytes], seq, 1, seq);
+  }
+
+  @Test
+  void findsByKeyContentNotIdentity() {
+    EntryCache cache = new EntryCache(1 << 20);
+    Entry e = entry("k", 10, 1);
+    cache.put(e);
+    assertThat(cache.get("k".getBytes(StandardCharsets.UTF_8))).isSameAs(e);
+    assertThat(cache.get("other".getBytes(StandardCharsets.UTF_8))).isNull();
+  }
+
+  @Test
+  void replacingAnEntryCountsOnlyTheNewOne() {
+    EntryCache cache = new EntryCache(1 << 20);
+    cache.put(entry("k", 1000, 1));
+    long one = cache.bytes();
+    cache.put(entry("k", 1000, 2));
+    assertThat(cache.bytes()).isEqualTo(one);
+    assertThat(cache.size()).isEqualTo(1);
+    assertThat(cache.get("k".getBytes(StandardCharsets.UTF_8)).seq()).isEqualTo(2);
+  }
+
+  @Test
+  void evictsTheLeastRecentlyUsedBeyondTheBudget() {
+    EntryCache cache = new EntryCache(3 * (1000 + 1 + 96));
+    cache.put(entry("a", 1000, 1));
+    cache.put(entry("b", 1000, 2));
+    cache.put(entry("c", 1000, 3));
+    cache.get("a".getBytes(StandardCharsets.UTF_8)); // a is now the most recently used
+    cache.put(entry("d", 1000, 4));
+    assertThat(cache.get("b".getBytes(StandardCharsets.UTF_8))).isNull();
+    assertThat(cache.get("a".getBytes(StandardCharsets.UTF_8))).isNotNull();
+    assertThat(cache.get("d".getBytes(StandardCharsets.UTF_8))).isNotNull();
+    assertThat(cache.bytes()).isLessThanOrEqualTo(3 * (1000 + 1 + 96));
+  }
+
+  @Test
+  void anEntryLargerThanTheBudgetIsNotKeptAndDropsAnOlderOne() {
+    EntryCache cache = new EntryCache(500);
+    cache.put(entry("k", 10, 1));
+    cache.put(entry("k", 1000, 2));
+    assertThat(cache.get("k".getBytes(StandardCharsets.UTF_8))).isNull();
+    assertThat(cache.bytes()).isZero();
+  }
+}
