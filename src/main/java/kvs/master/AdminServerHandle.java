@@ -14,7 +14,8 @@ import redis.clients.jedis.exceptions.JedisException;
 /**
  * A running server reached over admin connections (docs/internal-protocol.md) at
  * {@code host:port}: one for commands, made when the server starts, and one for
- * {@code KVS.AWAIT}, made by the first await, so that a pending await never holds up a command. Subclasses say how the server is killed ({@link ProcessFleet}: a child process;
+ * {@code KVS.AWAIT}, made in the background right after ({@link #prepareAwaits}), so that a
+ * pending await never holds up a command. Subclasses say how the server is killed ({@link ProcessFleet}: a child process;
  * {@link RemoteFleet}: through the agent of its host) and where its peers are.
  */
 abstract class AdminServerHandle implements Fleet.ServerHandle {
@@ -50,7 +51,7 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
     return port;
   }
 
-  /** Makes the command connection; the await connection is made by the first await. */
+  /** Makes the command connection (the await connection: {@link #prepareAwaits}). */
   void connect() throws ScriptError {
     commands.connect();
   }
@@ -79,6 +80,11 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
   @Override
   public String state() throws ScriptError {
     return text(commands.send(Admin.STATE));
+  }
+
+  @Override
+  public void prepareAwaits() throws ScriptError {
+    awaits.connect();
   }
 
   @Override

@@ -164,9 +164,9 @@ final class Cluster implements AutoCloseable {
     Fleet.ServerHandle handle = fleet.startServer(id, peers);
     roles.put(id, Role.SERVER);
     running.put(id, new Server(handle));
-    // Makes the await connection and a thread of each pool in the background now, so the next
-    // stabilize finds them ready (an await on "" answers at once).
-    awaitChange(running.get(id), "", 1);
+    // The await connection and a thread of each pool are made in the background now, so that
+    // the next stabilize finds them ready.
+    prepareAwaits(running.get(id));
     statePool.execute(() -> { });
 
     List<String> failures = new ArrayList<>();
@@ -411,6 +411,24 @@ final class Cluster implements AutoCloseable {
       throw failure;
     }
     return states;
+  }
+
+  /** Readies the server's await connection on a pool thread, holding it as an await would. */
+  private void prepareAwaits(Server server) {
+    server.awaiting = true;
+    awaitPool.execute(() -> {
+      try {
+        server.handle.prepareAwaits();
+      } catch (ScriptError | RuntimeException e) {
+        // The first await meets the same failure and reports it.
+      } finally {
+        server.awaiting = false;
+        synchronized (wake) {
+          wakeups++;
+          wake.notifyAll();
+        }
+      }
+    });
   }
 
   private static int distinct(Set<Integer> group, Map<Integer, String> states) {

@@ -60,7 +60,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    replies.flush();
+    node.flushWhenLogged(replies);
     ctx.fireChannelReadComplete();
   }
 

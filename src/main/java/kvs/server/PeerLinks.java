@@ -68,6 +68,7 @@ final class PeerLinks {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("log-barrier", node.logBarrier);
             RespPipeline.install(ch.pipeline(), node.config.limits());
             ch.pipeline().addLast("dial", new PeerLink.Dialer(node, peerId, done));
           }

@@ -33,7 +33,9 @@ import org.rocksdb.WALRecoveryMode;
  *
  * <p>Without {@code syncWrites} a commit is in the write-ahead log in the operating system's
  * page cache when it returns: it survives SIGKILL of the process, not power loss. With it, every
- * commit is fsynced first.
+ * commit is fsynced first. With {@code groupLogWrites} a commit stays in RocksDB's log buffer
+ * until {@link #flushWal} writes every buffered commit with one system call; the caller must call
+ * it before anything reveals those commits (the server does, before every socket flush).
  */
 public final class RocksDbStore implements Store {
   private static final byte[] META_KEY = "replica".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -55,12 +57,18 @@ public final class RocksDbStore implements Store {
   /** Memory for cached entries (keys and values): 64 MiB. */
   static final long CACHE_BYTES = 64L << 20;
 
-  private RocksDbStore(Path dir, boolean syncWrites) {
+  private final boolean groupLogWrites;
+  /** A commit is in the log buffer and not yet written to the operating system. */
+  private boolean logPending;
+
+  private RocksDbStore(Path dir, boolean syncWrites, boolean groupLogWrites) {
+    this.groupLogWrites = groupLogWrites;
     // A torn last record (a crash mid-append, never acknowledged) is dropped; corruption
     // anywhere else refuses the open rather than silently losing acknowledged writes.
     dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
         .setParanoidChecks(true).setMaxBackgroundJobs(2).setKeepLogFileNum(2)
-        .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords);
+        .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords)
+        .setManualWalFlush(groupLogWrites);
     cfOptions = new ColumnFamilyOptions().setWriteBufferSize(32L << 20);
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
@@ -88,6 +96,17 @@ public final class RocksDbStore implements Store {
    *     process, from an incompatible version, or on a disk that is full
    */
   public static RocksDbStore open(Path dir, boolean syncWrites) {
+    return open(dir, syncWrites, false);
+  }
+
+  /**
+   * As {@link #open(Path, boolean)}; with {@code groupLogWrites} (only without
+   * {@code syncWrites}) commits reach the write-ahead log file at {@link #flushWal} only.
+   */
+  public static RocksDbStore open(Path dir, boolean syncWrites, boolean groupLogWrites) {
+    if (syncWrites && groupLogWrites) {
+      throw new IllegalArgumentException("syncWrites and groupLogWrites exclude each other");
+    }
     boolean existed;
     try {
       existed = Files.exists(dir.resolve("CURRENT"));
@@ -103,7 +122,7 @@ public final class RocksDbStore implements Store {
     } catch (java.io.IOException e) {
       throw new StoreOpenException("cannot create data directory " + dir + ": " + e, e);
     }
-    RocksDbStore store = new RocksDbStore(dir, syncWrites);
+    RocksDbStore store = new RocksDbStore(dir, syncWrites, groupLogWrites);
     try {
       store.validate(dir, existed);
     } catch (RuntimeException e) {
@@ -178,7 +197,27 @@ public final class RocksDbStore implements Store {
     } catch (RocksDBException e) {
       throw new StorageFailure("write failed: " + e.getMessage(), e);
     }
+    logPending = groupLogWrites;
     for (Entry e : m.puts()) cache.put(e);
+  }
+
+  /** True when a commit waits in the log buffer for {@link #flushWal}. */
+  public boolean logPending() {
+    return logPending;
+  }
+
+  /**
+   * Writes the buffered commits to the write-ahead log file (one system call): from then on
+   * they survive SIGKILL. Nothing to do when none wait.
+   */
+  public void flushWal() {
+    if (!logPending) return;
+    try {
+      db.flushWal(false);
+    } catch (RocksDBException e) {
+      throw new StorageFailure("write-ahead log write failed: " + e.getMessage(), e);
+    }
+    logPending = false;
   }
 
   /** Forces the write-ahead log to disk: every commit so far survives power loss. */
@@ -254,6 +293,11 @@ public final class RocksDbStore implements Store {
 
   @Override
   public void close() {
+    try {
+      flushWal();
+    } catch (StorageFailure e) {
+      // Closing anyway; what was not written was never acknowledged.
+    }
     for (AutoCloseable c : closeables) {
       try {
         c.close();

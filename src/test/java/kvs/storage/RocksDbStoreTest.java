@@ -417,4 +417,30 @@ class RocksDbStoreTest {
       }
     }
   }
+
+  @Test
+  void groupedLogWritesWaitForFlushWalAndSurviveAReopen() {
+    Path dir = tmp.resolve("grouped");
+    Replica r;
+    try (RocksDbStore s = RocksDbStore.open(dir, false, true)) {
+      r = Replica.open(s, 1, 7);
+      assertThat(s.logPending()).isTrue();
+      s.flushWal();
+      assertThat(s.logPending()).isFalse();
+      r.put(new SessionToken(), b("k"), b("v"), 1_000);
+      assertThat(s.logPending()).isTrue();
+      s.flushWal();
+      assertThat(s.logPending()).isFalse();
+    }
+    try (RocksDbStore s = RocksDbStore.open(dir, false, true)) {
+      assertThat(s.get(b("k")).value()).isEqualTo(b("v"));
+      assertThat(s.logPending()).isFalse();
+    }
+  }
+
+  @Test
+  void groupedLogWritesAndSyncedWritesExcludeEachOther() {
+    assertThatThrownBy(() -> RocksDbStore.open(tmp.resolve("both"), true, true))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }
