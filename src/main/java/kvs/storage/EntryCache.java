@@ -18,12 +18,19 @@ final class EntryCache {
   private static final int OVERHEAD_BYTES = 96;
 
   private final long budgetBytes;
+  /**
+   * Entries bigger than this are not kept: a lookup costs little next to copying such a value,
+   * and a stream of them (a partition healing, a bulk load) would only push the whole cache
+   * through the garbage collector's copying.
+   */
+  private final long entryMaxBytes;
   private long bytes;
   /** In access order: the first is the least recently used. */
   private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(1024, 0.75f, true);
 
-  EntryCache(long budgetBytes) {
+  EntryCache(long budgetBytes, long entryMaxBytes) {
     this.budgetBytes = budgetBytes;
+    this.entryMaxBytes = Math.min(budgetBytes, entryMaxBytes);
   }
 
   /** The cached entry of {@code key}, or null when it is not cached (it may still be stored). */
@@ -33,7 +40,7 @@ final class EntryCache {
 
   /** Records {@code e} as the stored entry of its key. */
   void put(Entry e) {
-    if (cost(e) > budgetBytes) {
+    if (cost(e) > entryMaxBytes) {
       Entry old = entries.remove(new Key(e.key()));
       if (old != null) bytes -= cost(old);
       return;

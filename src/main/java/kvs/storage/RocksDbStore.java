@@ -15,6 +15,7 @@ import kvs.core.Store;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -53,9 +54,11 @@ public final class RocksDbStore implements Store {
   private final WriteOptions writeOptions;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   /** Recently used entries; see {@link EntryCache}. */
-  private final EntryCache cache = new EntryCache(CACHE_BYTES);
+  private final EntryCache cache = new EntryCache(CACHE_BYTES, CACHE_ENTRY_MAX_BYTES);
   /** Memory for cached entries (keys and values): 64 MiB. */
   static final long CACHE_BYTES = 64L << 20;
+  /** Entries with more key and value bytes than this are not cached: 16 KiB. */
+  static final long CACHE_ENTRY_MAX_BYTES = 16L << 10;
 
   private final boolean groupLogWrites;
   /** A commit is in the log buffer and not yet written to the operating system. */
@@ -69,7 +72,12 @@ public final class RocksDbStore implements Store {
         .setParanoidChecks(true).setMaxBackgroundJobs(2).setKeepLogFileNum(2)
         .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords)
         .setManualWalFlush(groupLogWrites);
-    cfOptions = new ColumnFamilyOptions().setWriteBufferSize(32L << 20);
+    // 64 MiB memtables (RocksDB's default) and LZ4, the cheapest of RocksDB's codecs: healing
+    // a partition writes hundreds of MB at once, and with 32 MiB and Snappy the flushes and
+    // the compaction they trigger competed with replication for the cores (stabilize after
+    // healing 210 MB: 3.17-3.23 s before, 2.42-2.96 s after, docs/performance.md).
+    cfOptions = new ColumnFamilyOptions().setWriteBufferSize(64L << 20)
+        .setCompressionType(CompressionType.LZ4_COMPRESSION);
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
         new ColumnFamilyDescriptor("data".getBytes(), cfOptions),

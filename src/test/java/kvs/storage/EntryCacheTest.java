@@ -13,7 +13,7 @@ class EntryCacheTest {
 
   @Test
   void findsByKeyContentNotIdentity() {
-    EntryCache cache = new EntryCache(1 << 20);
+    EntryCache cache = new EntryCache(1 << 20, 1 << 20);
     Entry e = entry("k", 10, 1);
     cache.put(e);
     assertThat(cache.get("k".getBytes(StandardCharsets.UTF_8))).isSameAs(e);
@@ -22,7 +22,7 @@ class EntryCacheTest {
 
   @Test
   void replacingAnEntryCountsOnlyTheNewOne() {
-    EntryCache cache = new EntryCache(1 << 20);
+    EntryCache cache = new EntryCache(1 << 20, 1 << 20);
     cache.put(entry("k", 1000, 1));
     long one = cache.bytes();
     cache.put(entry("k", 1000, 2));
@@ -33,7 +33,7 @@ class EntryCacheTest {
 
   @Test
   void evictsTheLeastRecentlyUsedBeyondTheBudget() {
-    EntryCache cache = new EntryCache(3 * (1000 + 1 + 96));
+    EntryCache cache = new EntryCache(3 * (1000 + 1 + 96), 1 << 20);
     cache.put(entry("a", 1000, 1));
     cache.put(entry("b", 1000, 2));
     cache.put(entry("c", 1000, 3));
@@ -47,10 +47,20 @@ class EntryCacheTest {
 
   @Test
   void anEntryLargerThanTheBudgetIsNotKeptAndDropsAnOlderOne() {
-    EntryCache cache = new EntryCache(500);
+    EntryCache cache = new EntryCache(500, 1 << 20);
     cache.put(entry("k", 10, 1));
     cache.put(entry("k", 1000, 2));
     assertThat(cache.get("k".getBytes(StandardCharsets.UTF_8))).isNull();
     assertThat(cache.bytes()).isZero();
+  }
+
+  @Test
+  void anEntryLargerThanTheEntryLimitIsNotKeptThoughTheBudgetHasRoom() {
+    EntryCache cache = new EntryCache(1 << 20, 2000);
+    cache.put(entry("small", 1000, 1));
+    cache.put(entry("big", 5000, 2));
+    assertThat(cache.get("small".getBytes(StandardCharsets.UTF_8))).isNotNull();
+    assertThat(cache.get("big".getBytes(StandardCharsets.UTF_8))).isNull();
+    assertThat(cache.size()).isEqualTo(1);
   }
 }
