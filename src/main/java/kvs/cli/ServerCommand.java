@@ -21,8 +21,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code kvs server}: runs one server in the foreground. */
 @Command(name = "server", mixinStandardHelpOptions = true,
-    description = {"Runs one server. Prints 'READY <port>' on standard output once it serves and"
-        + " has dialled its peers.",
+    description = {"Runs one server. Prints 'READY <port>' on standard output once it serves; it"
+        + " links to its peers in the background.",
         "The cluster secret is read from the environment variable KVS_CLUSTER_SECRET."})
 public final class ServerCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -113,9 +113,11 @@ public final class ServerCommand implements Callable<Integer> {
           + e.getMessage());
       return 2;
     }
-    node.dialConfiguredPeers().sync();
+    // READY as soon as the port serves; the links come up in the background (a peer that is
+    // down or cut off is redialled with backoff instead of holding up the start).
     System.out.println("READY " + node.port());
     System.out.flush();
+    node.dialConfiguredPeers();
     if (exitOnStdinEof) {
       // Like SIGKILL, but on purpose: every acknowledged write is already in the log.
       StdinWatch.onClose(() -> Runtime.getRuntime().halt(0));

@@ -134,7 +134,10 @@ public final class Node implements AutoCloseable {
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
   }
 
-  /** Dials every configured peer; completes when each dial has linked or failed. */
+  /**
+   * Dials every configured peer; completes when each dial has linked or failed (a failed one is
+   * redialled with backoff meanwhile).
+   */
   public Future<Void> dialConfiguredPeers() {
     Promise<Void> all = loop.newPromise();
     Map<Integer, InetSocketAddress> peers = config.peers();
