@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import kvs.master.LineReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -102,7 +103,7 @@ public final class CliCommand implements Callable<Integer> {
 
   /** Reads commands line by line; returns 0, or 1 when a command failed and no one typed them. */
   private int repl(boolean terminal, boolean formatted, PrintStream stdout) throws IOException {
-    InputStream stdin = new BufferedInputStream(System.in, 1 << 16);
+    LineReader stdin = new LineReader(System.in, kvs.master.Master.MAX_LINE_BYTES);
     String prompt = host + ":" + port + "> ";
     boolean allOk = true;
     while (true) {
@@ -110,9 +111,14 @@ public final class CliCommand implements Callable<Integer> {
         stdout.print(socket == null && !tryConnect(null) ? "not connected> " : prompt);
         stdout.flush();
       }
-      byte[] line = ByteLines.read(stdin);
-      if (line == null) break;
-      List<byte[]> args = splitArgs(line);
+      if (!stdin.next()) break;
+      if (stdin.tooLong()) {
+        stdout.println("(error) the line is " + stdin.bytesSeen() + " bytes long; the limit is "
+            + kvs.master.Master.MAX_LINE_BYTES);
+        allOk = false;
+        continue;
+      }
+      List<byte[]> args = splitArgs(stdin.copy());
       if (args == null) {
         stdout.println("Invalid argument(s)");
         allOk = false;

@@ -1,15 +1,15 @@
 package kvs.cli;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import kvs.client.KvsClient;
 import kvs.client.KvsException;
 import kvs.client.ReadResult;
+import kvs.master.LineReader;
+import kvs.master.Master;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -25,12 +25,15 @@ public final class ClientAgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    InputStream in = new BufferedInputStream(System.in, 1 << 16);
+    LineReader lines = new LineReader(new java.io.FileInputStream(java.io.FileDescriptor.in),
+        Master.MAX_LINE_BYTES);
     OutputStream out = new BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 16);
     try (KvsClient client = KvsClient.builder().maxAttempts(1).build()) {
-      byte[] line;
-      while ((line = ByteLines.read(in)) != null) {
-        out.write(handle(client, line));
+      while (lines.next()) {
+        out.write(lines.tooLong()
+            ? error("the request is " + lines.bytesSeen() + " bytes long; the limit is "
+                + Master.MAX_LINE_BYTES)
+            : handle(client, lines.copy()));
         out.write('\n');
         out.flush();
       }

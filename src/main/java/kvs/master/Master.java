@@ -28,7 +28,7 @@ import java.util.List;
  */
 public final class Master {
   /** Longest script line; a longer one is an error (keys and values are bounded by the server). */
-  static final int MAX_LINE_BYTES = 64 * 1024 * 1024;
+  public static final int MAX_LINE_BYTES = 64 * 1024 * 1024;
 
   /**
    * How a master runs.
@@ -95,7 +95,7 @@ public final class Master {
       Cluster cluster = new Cluster(fleet, options.stabilizeTimeoutMs());
       teardown.cluster = cluster;
       OutputStream out = new BufferedOutputStream(stdout, 64 * 1024);
-      ScriptReader reader = new ScriptReader(in, MAX_LINE_BYTES);
+      LineReader reader = new LineReader(in, MAX_LINE_BYTES);
       while (true) {
         try {
           if (!reader.next()) {

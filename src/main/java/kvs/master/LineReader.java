@@ -6,12 +6,15 @@ import java.util.Arrays;
 
 /**
  * Splits a byte stream into lines at {@code \n}, byte-exact: no charset decoding, so that keys and
- * values made of any bytes come through unchanged. A line longer than {@code maxLineBytes} is read
+ * values made of any bytes come through unchanged. It reads the stream in 64 KiB chunks and scans
+ * them for line ends in a loop: reading byte by byte through {@code InputStream.read()} (a
+ * synchronized call per byte) cost a client agent about 0.3 ms per 9 KB line. Used for the
+ * master's script, a client agent's requests and {@code kvs cli}'s input. A line longer than {@code maxLineBytes} is read
  * to its end and reported as too long instead of being held in memory.
  *
  * <p>Not thread-safe. The returned line buffer is reused by the next call.
  */
-final class ScriptReader {
+public final class LineReader {
   private final InputStream in;
   private final int maxLineBytes;
   private final byte[] chunk = new byte[64 * 1024];
@@ -23,7 +26,7 @@ final class ScriptReader {
   private int lineNumber;
   private boolean eof;
 
-  ScriptReader(InputStream in, int maxLineBytes) {
+  public LineReader(InputStream in, int maxLineBytes) {
     this.in = in;
     this.maxLineBytes = maxLineBytes;
   }
@@ -32,7 +35,7 @@ final class ScriptReader {
    * Reads the next line. Returns false at the end of input. Afterwards {@link #lineNumber()},
    * {@link #line()}, {@link #length()} and {@link #tooLong()} describe the line read.
    */
-  boolean next() throws IOException {
+  public boolean next() throws IOException {
     if (eof) {
       return false;
     }
@@ -84,25 +87,31 @@ final class ScriptReader {
   }
 
   /** 1-based number of the line last read, counting blank and comment lines. */
-  int lineNumber() {
+  public int lineNumber() {
     return lineNumber;
   }
 
   /** The bytes of the line last read, valid up to {@link #length()}; reused by the next call. */
-  byte[] line() {
+  public byte[] line() {
     return line;
   }
 
-  int length() {
+  public int length() {
     return lineLength;
   }
 
-  /** True when the line last read exceeded the limit; its bytes were dropped. */
-  boolean tooLong() {
-    return lineBytesSeen > maxLineBytes;
+  /** A copy of the line last read. */
+  public byte[] copy() {
+    return Arrays.copyOf(line, lineLength);
   }
 
-  long bytesSeen() {
+  /** How many bytes the line last read had, counted even when it was too long. */
+  public long bytesSeen() {
     return lineBytesSeen;
+  }
+
+  /** True when the line last read exceeded the limit; its bytes were dropped. */
+  public boolean tooLong() {
+    return lineBytesSeen > maxLineBytes;
   }
 }

@@ -11,10 +11,10 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class ScriptReaderTest {
+class LineReaderTest {
 
   private static List<String> lines(byte[] input, int max) throws IOException {
-    ScriptReader r = new ScriptReader(new ByteArrayInputStream(input), max);
+    LineReader r = new LineReader(new ByteArrayInputStream(input), max);
     List<String> out = new ArrayList<>();
     int expectedNumber = 1;
     while (r.next()) {
@@ -61,7 +61,7 @@ class ScriptReaderTest {
         return super.read(b, off, Math.min(len, 1000));
       }
     };
-    ScriptReader r = new ScriptReader(trickle, 2 << 20);
+    LineReader r = new LineReader(trickle, 2 << 20);
     for (int i = 0; i < 2; i++) {
       assertThat(r.next()).isTrue();
       assertThat(r.tooLong()).isFalse();
