@@ -25,6 +25,7 @@ public final class LineReader {
   private long lineBytesSeen;
   private int lineNumber;
   private boolean eof;
+  private boolean terminated;
 
   public LineReader(InputStream in, int maxLineBytes) {
     this.in = in;
@@ -41,6 +42,7 @@ public final class LineReader {
     }
     lineLength = 0;
     lineBytesSeen = 0;
+    terminated = false;
     while (true) {
       if (chunkPos == chunkEnd) {
         int n = in.read(chunk);
@@ -68,6 +70,7 @@ public final class LineReader {
       chunkPos = nl < 0 ? chunkEnd : nl + 1;
       if (nl >= 0) {
         lineNumber++;
+        terminated = true;
         return true;
       }
     }
@@ -98,6 +101,11 @@ public final class LineReader {
 
   public int length() {
     return lineLength;
+  }
+
+  /** False when the line last read is the end of the input without a line feed after it. */
+  public boolean terminated() {
+    return terminated;
   }
 
   /** A copy of the line last read. */

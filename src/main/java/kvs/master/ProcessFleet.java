@@ -2,7 +2,6 @@ package kvs.master;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -296,11 +295,7 @@ final class ProcessFleet implements Fleet {
     private final Path log;
     private final long logStart;
     private final OutputStream in;
-    private final InputStream out;
-    private final byte[] buf = new byte[64 * 1024];
-    private int pos;
-    private int end;
-    private byte[] reply = new byte[256];
+    private final LineReader replies;
 
     AgentProcess(int id, Process process, Path log, long logStart) {
       this.id = id;
@@ -308,7 +303,7 @@ final class ProcessFleet implements Fleet {
       this.log = log;
       this.logStart = logStart;
       this.in = new BufferedOutputStream(process.getOutputStream(), 64 * 1024);
-      this.out = process.getInputStream();
+      this.replies = new LineReader(process.getInputStream(), REPLY_MAX_BYTES);
     }
 
     @Override
@@ -322,44 +317,19 @@ final class ProcessFleet implements Fleet {
         }
         in.write('\n');
         in.flush();
-        int n = 0;
-        while (true) {
-          if (pos == end) {
-            end = out.read(buf);
-            pos = 0;
-            if (end < 0) {
-              end = 0;
-              throw agentGone(null);
-            }
-          }
-          int nl = -1;
-          for (int i = pos; i < end; i++) {
-            if (buf[i] == '\n') {
-              nl = i;
-              break;
-            }
-          }
-          int stop = nl < 0 ? end : nl;
-          int len = stop - pos;
-          if (n + len > reply.length) {
-            if (n + len > REPLY_MAX_BYTES) {
-              reap(process); // the rest of the line would be read as the next reply
-              throw new ScriptError("client " + id + " agent sent a reply longer than "
-                  + REPLY_MAX_BYTES + " bytes");
-            }
-            reply = Arrays.copyOf(reply, Math.max(n + len, reply.length * 2));
-          }
-          System.arraycopy(buf, pos, reply, n, len);
-          n += len;
-          pos = nl < 0 ? end : nl + 1;
-          if (nl >= 0) {
-            break;
-          }
+        if (!replies.next() || !replies.terminated()) {
+          throw agentGone(null); // the agent ended, perhaps in the middle of a reply
         }
-        if (n > 0 && reply[n - 1] == '\r') {
+        if (replies.tooLong()) {
+          throw new ScriptError("client " + id + " agent sent a reply of " + replies.bytesSeen()
+              + " bytes, longer than " + REPLY_MAX_BYTES);
+        }
+        int n = replies.length();
+        byte[] line = replies.line();
+        if (n > 0 && line[n - 1] == '\r') {
           n--;
         }
-        return Arrays.copyOf(reply, n);
+        return Arrays.copyOf(line, n);
       } catch (IOException e) {
         throw agentGone(e);
       }

@@ -40,6 +40,18 @@ class LineReaderTest {
   }
 
   @Test
+  void onlyALineFollowedByALineFeedCountsAsTerminated() throws IOException {
+    byte[] input = "OK\nVALUE trunc".getBytes(ISO_8859_1);
+    LineReader r = new LineReader(new ByteArrayInputStream(input), 100);
+    assertThat(r.next()).isTrue();
+    assertThat(r.terminated()).isTrue();
+    assertThat(r.next()).isTrue();
+    assertThat(new String(r.copy(), ISO_8859_1)).isEqualTo("VALUE trunc");
+    assertThat(r.terminated()).isFalse();
+    assertThat(r.next()).isFalse();
+  }
+
+  @Test
   void tooLongLinesAreReportedAndSkippedToTheirEnd() throws IOException {
     assertThat(lines("12345\n123456\n1234567\nok\n1234567".getBytes(ISO_8859_1), 6))
         .containsExactly("12345", "123456", "<too long: 7>", "ok", "<too long: 7>");
