@@ -49,10 +49,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       if (args.length == 0) return; // an empty inline line, as Redis ignores it
       Commands.dispatch(this, args);
     } catch (StorageFailure e) {
-      // The disk refused a write: acknowledging anything more would be a lie.
-      log.error("server {}: storage failure, stopping: {}", node.config.id(), e.getMessage());
-      System.err.println("server " + node.config.id() + ": storage failure: " + e.getMessage());
-      Runtime.getRuntime().halt(3);
+      node.stopOnStorageFailure("storage failure", e);
     } finally {
       ReferenceCountUtil.release(msg);
     }

@@ -180,10 +180,7 @@ public final class Node implements AutoCloseable {
       RuntimeException f = failure;
       loop.execute(() -> {
         syncRunning = false;
-        if (f != null) {
-          log.error("server {}: fsync failed, stopping: {}", config.id(), f.getMessage());
-          Runtime.getRuntime().halt(3);
-        }
+        if (f != null) stopOnStorageFailure("fsync failed", f);
         group.forEach(Runnable::run);
         maybeStartSync();
       });
@@ -198,10 +195,18 @@ public final class Node implements AutoCloseable {
     try {
       store.flushWal();
     } catch (RuntimeException e) {
-      log.error("server {}: cannot write the log, stopping: {}", config.id(), e.getMessage());
-      System.err.println("server " + config.id() + ": cannot write the log: " + e.getMessage());
-      Runtime.getRuntime().halt(3);
+      stopOnStorageFailure("cannot write the log", e);
     }
+  }
+
+  /**
+   * Stops the server at once (exit status 3) when the disk refused a write, a log write or an
+   * fsync: acknowledging anything more would be a lie. Said in the log and on stderr.
+   */
+  void stopOnStorageFailure(String what, RuntimeException e) {
+    log.error("server {}: {}, stopping: {}", config.id(), what, e.getMessage());
+    System.err.println("server " + config.id() + ": " + what + ": " + e.getMessage());
+    Runtime.getRuntime().halt(3);
   }
 
   /**
