@@ -71,7 +71,7 @@ public final class ServerCommand implements Callable<Integer> {
         org.slf4j.LoggerFactory.getLogger(ServerCommand.class);
         Class.forName("kvs.storage.RocksDbStore");
         kvs.net.Transport.serverChannel();
-        Class.forName("io.netty.buffer.PooledByteBufAllocator");
+        io.netty.buffer.ByteBufAllocator.DEFAULT.getClass(); // the allocator channels use
         new SecureRandom().nextInt();
       } catch (Throwable e) {
         // The main thread does each of these again and reports what fails.
