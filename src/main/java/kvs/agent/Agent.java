@@ -113,7 +113,7 @@ public final class Agent implements AutoCloseable {
     }
     List<Child> all = new ArrayList<>(children.values());
     all.forEach(c -> c.process().destroyForcibly());
-    all.forEach(c -> waitGone(c.process()));
+    all.forEach(c -> ChildJvm.waitGone(c.process()));
   }
 
   private void handle(Socket s) {
@@ -343,7 +343,7 @@ public final class Agent implements AutoCloseable {
 
   private void reap(int id, Process p) {
     p.destroyForcibly();
-    waitGone(p);
+    ChildJvm.waitGone(p);
     children.computeIfPresent(id, (k, c) -> c.process() == p ? null : c);
   }
 
@@ -372,19 +372,6 @@ public final class Agent implements AutoCloseable {
       // no message
     }
     return "";
-  }
-
-  private static void waitGone(Process p) {
-    boolean interrupted = false;
-    while (true) {
-      try {
-        p.waitFor();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) Thread.currentThread().interrupt();
   }
 
   private static void reply(OutputStream out, String line) throws IOException {

@@ -1,6 +1,5 @@
 package kvs.bench;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,11 +13,6 @@ import kvs.master.ChildJvm;
  * rebuild in the middle of a measurement would measure someone else's half-edited tree.
  */
 final class Launch {
-  /** The default of {@code KVS_JAVA_OPTS} in ./kvs; keep the two equal. */
-  static final String DEFAULT_JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
-      + " -XX:CICompilerCount=1 -XX:CompileThresholdScaling=0.05 -Xshare:auto -Xlog:disable"
-      + " -Xlog:all=warning:stderr";
-
   final String java;
   final String classpath;
   final List<String> flags;
@@ -29,25 +23,20 @@ final class Launch {
     this.flags = flags;
   }
 
-  /** The launch of programs from {@code classpath} (normally target/kvs.jar). */
+  /**
+   * The launch of programs from {@code classpath} (normally target/kvs.jar): the flags of
+   * {@code KVS_JAVA_OPTS}, or else the children's flags ({@link ChildJvm#FLAGS}, which are also
+   * the default of {@code KVS_JAVA_OPTS} in ./kvs).
+   */
   static Launch of(String classpath) {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String opts = System.getenv("KVS_JAVA_OPTS");
-    List<String> flags = new ArrayList<>(Arrays.asList(
-        (opts == null || opts.isBlank() ? DEFAULT_JAVA_OPTS : opts).trim().split("\\s+")));
+    List<String> flags = new ArrayList<>(opts == null || opts.isBlank() ? ChildJvm.FLAGS
+        : Arrays.asList(opts.trim().split("\\s+")));
     flags.addAll(ChildJvm.sharedArchiveFlags(classpath));
-    return new Launch(java, classpath, List.copyOf(flags));
+    return new Launch(ChildJvm.java(), classpath, List.copyOf(flags));
   }
 
   List<String> command(String subcommand, List<String> args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(java);
-    cmd.addAll(flags);
-    cmd.add("-cp");
-    cmd.add(classpath);
-    cmd.add("kvs.cli.Main");
-    cmd.add(subcommand);
-    cmd.addAll(args);
-    return cmd;
+    return ChildJvm.commandWithFlags(flags, classpath, subcommand, args);
   }
 }

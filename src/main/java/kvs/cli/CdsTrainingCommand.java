@@ -1,5 +1,9 @@
 package kvs.cli;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -7,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import kvs.client.KvsClient;
+import kvs.master.Master;
 import kvs.net.Limits;
 import kvs.server.Clock;
 import kvs.server.Node;
@@ -54,15 +59,15 @@ public final class CdsTrainingCommand implements Callable<Integer> {
    * Runs every master command once, with real child processes: the master's first stabilize,
    * for one, is otherwise spent mostly loading classes and linking lambdas.
    */
-  private static void trainMaster(Path dataDir) throws java.io.IOException {
+  private static void trainMaster(Path dataDir) throws IOException {
     String script = String.join("\n", "joinServer 0", "joinServer 1", "joinClient 100 0",
         "put 100 k v", "get 100 k", "breakConnection 0 1", "createConnection 0 1", "stabilize",
         "printStore 0", "delete 100 k", "get 100 k", "killServer 1", "joinServer 1", "stabilize",
-        "printStore 1", "") ;
-    kvs.master.Master.run(new java.io.ByteArrayInputStream(script.getBytes(StandardCharsets.US_ASCII)),
-        java.io.OutputStream.nullOutputStream(), new java.io.PrintStream(java.io.OutputStream.nullOutputStream()),
-        new kvs.master.Master.Options(dataDir, true, false, MasterCommand.childClasspath(),
-            kvs.master.Master.DEFAULT_STABILIZE_TIMEOUT_MS));
+        "printStore 1", "");
+    Master.run(new ByteArrayInputStream(script.getBytes(StandardCharsets.US_ASCII)),
+        OutputStream.nullOutputStream(), new PrintStream(OutputStream.nullOutputStream()),
+        new Master.Options(dataDir, true, false, MasterCommand.childClasspath(),
+            Master.DEFAULT_STABILIZE_TIMEOUT_MS));
   }
 
   private static ServerConfig config(int id, Path dir, Map<Integer, InetSocketAddress> peers) {
@@ -70,7 +75,7 @@ public final class CdsTrainingCommand implements Callable<Integer> {
         Limits.DEFAULT);
   }
 
-  private static void deleteTree(Path dir) throws java.io.IOException {
+  private static void deleteTree(Path dir) throws IOException {
     try (var paths = Files.walk(dir)) {
       paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }

@@ -24,7 +24,8 @@ public final class ChildJvm {
    * the usual calls: a master scenario lasts seconds, and code still interpreted is what costs
    * most then; a second compiler thread only competes with the process's own start on two cores
    * (docs/performance.md measures these choices). JVM warnings go to stderr: by default they go
-   * to stdout, where they would be taken for a READY line or an agent's reply.
+   * to stdout, where they would be taken for a READY line or an agent's reply. The default of
+   * {@code KVS_JAVA_OPTS} in {@code ./kvs} is the same list (a shell script cannot share it).
    */
   public static final List<String> FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
       "-XX:CICompilerCount=1", "-XX:CompileThresholdScaling=0.05", "-Xshare:auto",
@@ -62,17 +63,45 @@ public final class ChildJvm {
    */
   public static List<String> command(String classpath, List<String> extraFlags,
       String subcommand, List<String> args) {
+    List<String> flags = new ArrayList<>(FLAGS);
+    flags.addAll(sharedArchiveFlags(classpath));
+    flags.addAll(extraFlags);
+    return commandWithFlags(flags, classpath, subcommand, args);
+  }
+
+  /** {@code java jvmFlags -cp classpath kvs.cli.Main subcommand args}, with this JVM's own java. */
+  public static List<String> commandWithFlags(List<String> jvmFlags, String classpath,
+      String subcommand, List<String> args) {
     List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(FLAGS);
-    cmd.addAll(sharedArchiveFlags(classpath));
-    cmd.addAll(extraFlags);
+    cmd.add(java());
+    cmd.addAll(jvmFlags);
     cmd.add("-cp");
     cmd.add(classpath);
     cmd.add("kvs.cli.Main");
     cmd.add(subcommand);
     cmd.addAll(args);
     return cmd;
+  }
+
+  /** The java launcher of this JVM. */
+  public static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  /** Waits until {@code p} has exited, even when interrupted (the interrupt is kept). */
+  public static void waitGone(Process p) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        p.waitFor();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**

@@ -91,24 +91,9 @@ final class ProcessFleet implements Fleet {
 
   private void reap(Process p) {
     p.destroyForcibly();
-    waitGone(p);
+    ChildJvm.waitGone(p);
     synchronized (children) {
       children.remove(p);
-    }
-  }
-
-  private static void waitGone(Process p) {
-    boolean interrupted = false;
-    while (true) {
-      try {
-        p.waitFor();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
     }
   }
 
@@ -125,7 +110,7 @@ final class ProcessFleet implements Fleet {
       p.destroyForcibly();
     }
     for (Process p : all) {
-      waitGone(p);
+      ChildJvm.waitGone(p);
     }
   }
 
