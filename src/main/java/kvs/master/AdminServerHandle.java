@@ -15,8 +15,9 @@ import redis.clients.jedis.exceptions.JedisException;
  * A running server reached over admin connections (docs/internal-protocol.md) at
  * {@code host:port}: one for commands, made when the server starts, and one for
  * {@code KVS.AWAIT}, made in the background right after ({@link #prepareAwaits}), so that a
- * pending await never holds up a command. Subclasses say how the server is killed ({@link ProcessFleet}: a child process;
- * {@link RemoteFleet}: through the agent of its host) and where its peers are.
+ * pending await never holds up a command. Subclasses say how the server is killed
+ * ({@link ProcessFleet}: a child process; {@link RemoteFleet}: through the agent of its host)
+ * and where its peers are.
  */
 abstract class AdminServerHandle implements Fleet.ServerHandle {
   private static final int CONNECT_TIMEOUT_MS = 5_000;
@@ -49,11 +50,6 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
   @Override
   public int port() {
     return port;
-  }
-
-  /** Makes the command connection (the await connection: {@link #prepareAwaits}). */
-  void connect() throws ScriptError {
-    commands.connect();
   }
 
   /** Closes both admin connections; a blocked await wakes with an error. */

@@ -167,7 +167,7 @@ final class ProcessFleet implements Fleet {
     }
     ServerProcess server = new ServerProcess(id, p, port);
     try {
-      server.connect();
+      server.commands.connect();
     } catch (ScriptError e) {
       server.kill();
       throw e;

@@ -140,7 +140,7 @@ final class RemoteFleet implements Fleet {
     }
     RemoteServer s = new RemoteServer(id, w[1], port, agent);
     try {
-      s.connect();
+      s.commands.connect();
     } catch (ScriptError e) {
       s.kill();
       throw e;
