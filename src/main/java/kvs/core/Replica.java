@@ -1,6 +1,8 @@
 package kvs.core;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -31,7 +33,12 @@ public final class Replica {
   private final int incarnation;
   private final long origin;
   private final Hlc hlc;
-  private final VersionVector vv;
+  /**
+   * Never changed in place once committed: a change works on a copy and installs it after the
+   * store said yes, so memory is never ahead of the disk (and a committed metadata record may
+   * share this object).
+   */
+  private VersionVector vv;
   private long digest;
   private long beyondVectorGeneration;
 
@@ -61,23 +68,46 @@ public final class Replica {
   }
 
   /**
+   * Opens the replica kept in {@code store} after a clean stop (see the four-argument form).
+   * Tests and tools that close their stores use it.
+   */
+  public static Replica open(Store store, int serverId, int freshIncarnation) {
+    return open(store, serverId, freshIncarnation, true);
+  }
+
+  /**
    * Opens the replica kept in {@code store}. An empty store becomes server {@code serverId} with
    * the given incarnation, which the caller draws at random so that a server whose data was wiped
    * never reuses the dots of its earlier life.
    *
+   * <p>When the last stop was not clean ({@code cleanStop} false: SIGKILL, power loss, a storage
+   * failure), the store may have lost the tail of its log: commits that peers or clients may
+   * already have seen. Numbering on from what survived would give a lost write's dot to a new
+   * write, and every replica that holds the old one would take the new one as already held (the
+   * Riak kv679 defect). So the replica takes the fresh incarnation, a new origin that has
+   * numbered nothing yet; the vector it recovered still describes exactly what its disk holds,
+   * and what it lost comes back from its peers as writes of the old origin.
+   *
    * @throws IllegalStateException when the store belongs to another server
    */
-  public static Replica open(Store store, int serverId, int freshIncarnation) {
+  public static Replica open(Store store, int serverId, int freshIncarnation, boolean cleanStop) {
     ReplicaMeta meta = store.loadMeta();
     if (meta == null) {
       meta = new ReplicaMeta(serverId, freshIncarnation, new VersionVector(), 0, 0);
-      Mutation m = new Mutation();
-      m.meta = meta;
-      store.commit(m);
     } else if (meta.serverId() != serverId) {
       throw new IllegalStateException("the data directory belongs to server " + meta.serverId()
           + ", not to server " + serverId);
+    } else if (!cleanStop) {
+      if (freshIncarnation == meta.incarnation()) {
+        throw new IllegalArgumentException("the fresh incarnation is the current one");
+      }
+      meta = new ReplicaMeta(serverId, freshIncarnation, meta.vv(), meta.clock(), meta.digest());
+    } else {
+      return new Replica(store, meta);
     }
+    Mutation m = new Mutation();
+    m.meta = meta;
+    store.commit(m);
     return new Replica(store, meta);
   }
 
@@ -139,24 +169,24 @@ public final class Replica {
       throw new ClockAheadException("the session's clock is more than "
           + CLOCK_AHEAD_MAX_MS / 3_600_000 + " h ahead of this server's clock");
     }
-    Mutation m = new Mutation();
+    Change c = new Change();
     List<Entry> written = new ArrayList<>(keys.size());
     for (int i = 0; i < keys.size(); i++) {
       byte[] key = keys.get(i);
-      Entry current = currentIn(m, key);
+      Entry current = c.current(key);
       long floor = Math.max(session.clock(), current == null ? 0 : current.clock());
-      long clock = hlc.tick(wallMillis, floor);
-      long seq = vv.get(origin) + 1;
+      long clock = c.hlc.tick(wallMillis, floor);
+      long seq = c.vv.get(origin) + 1;
       byte[] value = values.get(i);
       Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
           : Entry.write(key, value, clock, origin, seq);
-      if (current != null) m.logRemovals.add(new long[] {current.origin(), current.seq()});
-      replace(m, current, e);
-      vv.raise(origin, seq);
-      session.observe(e);
+      if (current != null) c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
+      c.replace(current, e);
+      c.vv.raise(origin, seq);
       written.add(e);
     }
-    commit(m);
+    commit(c);
+    for (Entry e : written) session.observe(e);
     return written;
   }
 
@@ -205,38 +235,45 @@ public final class Replica {
    * order, each entry that extended the vector by one: those a server may pass on as a push.
    */
   public boolean applyDelta(DeltaChunk chunk, List<Entry> newlyCovered) {
-    Mutation m = new Mutation();
+    Change c = new Change();
     boolean raised = false;
+    List<Entry> covered = new ArrayList<>();
     List<Entry> displaced = new ArrayList<>(); // replaced here, or not applied as older
     for (Entry e : chunk.entries()) {
-      hlc.observe(e.clock());
-      long covered = vv.get(e.origin());
-      if (e.seq() <= covered) continue; // have it, or what superseded it
-      Entry current = currentIn(m, e.key());
+      c.hlc.observe(e.clock());
+      long have = c.vv.get(e.origin());
+      if (e.seq() <= have) continue; // have it, or what superseded it
+      Entry current = c.current(e.key());
       if (!e.sameDot(current)) {
         if (e.supersedes(current)) {
           if (current != null) displaced.add(current);
-          replace(m, current, e);
+          c.replace(current, e);
         } else {
           displaced.add(e);
         }
       }
-      if (e.seq() == covered + 1) {
-        vv.raise(e.origin(), e.seq());
+      if (e.seq() == have + 1) {
+        c.vv.raise(e.origin(), e.seq());
         raised = true;
-        if (newlyCovered != null) newlyCovered.add(e);
+        covered.add(e);
       }
     }
-    if (chunk.isLast()) raised |= vv.mergeFrom(chunk.completes());
-    keepLogSound(m, displaced);
-    for (Entry p : m.puts) {
-      if (!vv.covers(p.origin(), p.seq())) {
-        beyondVectorGeneration++;
+    if (chunk.isLast()) raised |= c.vv.mergeFrom(chunk.completes());
+    keepLogSound(c, displaced);
+    boolean beyondVector = false;
+    for (Entry p : c.m.puts) {
+      if (!c.vv.covers(p.origin(), p.seq())) {
+        beyondVector = true;
         break;
       }
     }
-    if (m.isEmpty() && !raised) return false;
-    commit(m);
+    if (c.m.isEmpty() && !raised) {
+      hlc.observe(c.hlc.current()); // nothing to store: the clocks seen need no disk
+      return false;
+    }
+    commit(c);
+    if (beyondVector) beyondVectorGeneration++;
+    if (newlyCovered != null) newlyCovered.addAll(covered);
     return true;
   }
 
@@ -248,13 +285,13 @@ public final class Replica {
    * (it came in a delta not yet complete), the displaced dot keeps a record pointing at the key,
    * a shadow, and a delta sends the key's current entry in its place (see DeltaStream).
    */
-  private void keepLogSound(Mutation m, List<Entry> displaced) {
+  private void keepLogSound(Change c, List<Entry> displaced) {
     for (Entry d : displaced) {
-      Entry now = currentIn(m, d.key());
-      if (vv.covers(now.origin(), now.seq())) {
-        m.logRemovals.add(new long[] {d.origin(), d.seq()});
+      Entry now = c.current(d.key());
+      if (c.vv.covers(now.origin(), now.seq())) {
+        c.m.logRemovals.add(new long[] {d.origin(), d.seq()});
       } else {
-        m.shadows.add(d);
+        c.m.shadows.add(d);
       }
     }
   }
@@ -272,26 +309,50 @@ public final class Replica {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private Entry currentIn(Mutation m, byte[] key) {
-    for (int i = m.puts.size() - 1; i >= 0; i--) {
-      if (java.util.Arrays.equals(m.puts.get(i).key(), key)) return m.puts.get(i);
-    }
-    return store.get(key);
+  /**
+   * Commits a change, then (only once the store said yes) makes its vector, clock and digest
+   * the replica's. A failed commit throws and leaves the replica as it was, so nothing in
+   * memory ever claims what the disk does not hold; the server stops on it anyway.
+   */
+  private void commit(Change c) {
+    c.m.meta = new ReplicaMeta(serverId, incarnation, c.vv, c.hlc.current(), c.digest);
+    store.commit(c.m);
+    vv = c.vv;
+    hlc.observe(c.hlc.current());
+    digest = c.digest;
   }
 
-  /** Makes {@code next} the current entry of its key; log records are the caller's business. */
-  private void replace(Mutation m, Entry current, Entry next) {
-    if (current != null) {
-      digest -= current.fingerprint();
-      m.puts.removeIf(p -> p == current);
-    }
-    digest += next.fingerprint();
-    m.puts.add(next);
-  }
+  /**
+   * One change being built: the mutation, and the vector, clock and digest it will leave behind,
+   * all on copies until {@link #commit(Change)}. Entries it writes are found by key in constant
+   * time, so a batch of n keys costs O(n), not O(n^2).
+   */
+  private final class Change {
+    final Mutation m = new Mutation();
+    final VersionVector vv = Replica.this.vv.copy();
+    final Hlc hlc = new Hlc(Replica.this.hlc.current());
+    long digest = Replica.this.digest;
+    /** Index into {@code m.puts} of the entry this change writes for a key. */
+    private final Map<ByteBuffer, Integer> putIndex = new HashMap<>();
 
-  private void commit(Mutation m) {
-    m.meta = new ReplicaMeta(serverId, incarnation, vv.copy(), hlc.current(), digest);
-    store.commit(m);
+    /** The key's entry as this change leaves it: written here, else as stored. */
+    Entry current(byte[] key) {
+      Integer i = putIndex.get(ByteBuffer.wrap(key));
+      return i != null ? m.puts.get(i) : store.get(key);
+    }
+
+    /** Makes {@code next} the current entry of its key; log records are the caller's business. */
+    void replace(Entry current, Entry next) {
+      if (current != null) digest -= current.fingerprint();
+      digest += next.fingerprint();
+      Integer i = putIndex.get(ByteBuffer.wrap(next.key()));
+      if (i != null) {
+        m.puts.set(i, next); // current was written by this change: it is never stored
+      } else {
+        putIndex.put(ByteBuffer.wrap(next.key()), m.puts.size());
+        m.puts.add(next);
+      }
+    }
   }
 
   /** A delta being streamed to one peer, chunk by chunk, from a snapshot. */

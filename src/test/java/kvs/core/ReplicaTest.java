@@ -453,4 +453,89 @@ class ReplicaTest {
         .isEqualTo("mine");
     assertThat(b.replica.digest()).as("replicas converge").isEqualTo(a.replica.digest());
   }
+
+  /** A store whose commits can be made to fail, as a full or broken disk does. */
+  private static final class FailingStore implements Store {
+    final MemoryStore inner = new MemoryStore();
+    boolean failCommits;
+
+    @Override
+    public ReplicaMeta loadMeta() {
+      return inner.loadMeta();
+    }
+
+    @Override
+    public Entry get(byte[] key) {
+      return inner.get(key);
+    }
+
+    @Override
+    public void commit(Mutation m) {
+      if (failCommits) throw new IllegalStateException("disk says no");
+      inner.commit(m);
+    }
+
+    @Override
+    public View snapshot() {
+      return inner.snapshot();
+    }
+
+    @Override
+    public void forEachLive(java.util.function.Consumer<Entry> visitor) {
+      inner.forEachLive(visitor);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void aFailedCommitLeavesVectorClockAndDigestAsTheDiskHasThem() {
+    FailingStore store = new FailingStore();
+    Replica r = Replica.open(store, 1, 5);
+    r.put(new SessionToken(), b("k"), b("v1"), 100);
+    Node peer = new Node(2);
+    peer.replica.put(new SessionToken(), b("p"), b("x"), 200);
+    VersionVector vv = r.vv();
+    long digest = r.digest();
+    long clock = r.clock();
+
+    store.failCommits = true;
+    SessionToken s = new SessionToken();
+    assertThatThrownBy(() -> r.put(s, b("k"), b("v2"), 5_000)).hasMessageContaining("disk");
+    List<DeltaChunk> delta = drain(peer.replica, r.vv(), 1 << 20);
+    assertThatThrownBy(() -> applyAll(r, delta)).hasMessageContaining("disk");
+
+    assertThat(r.vv()).isEqualTo(vv).isEqualTo(store.loadMeta().vv());
+    assertThat(r.digest()).isEqualTo(digest).isEqualTo(store.loadMeta().digest());
+    assertThat(r.clock()).isEqualTo(clock);
+    assertThat(s.deps().size()).isZero(); // the session saw nothing of the failed write
+    store.failCommits = false;
+    Entry next = r.put(new SessionToken(), b("k"), b("v3"), 6_000);
+    assertThat(next.seq()).isEqualTo(2); // the failed write's number was never used
+  }
+
+  @Test
+  void afterAnUncleanStopTheReplicaNumbersItsWritesUnderAFreshIncarnation() {
+    Node a = new Node(1);
+    SessionToken s = new SessionToken();
+    a.replica.put(s, b("x"), b("1"), 100);
+    a.replica.put(s, b("y"), b("2"), 200);
+    long before = a.origin();
+    VersionVector vv = a.replica.vv();
+    long digest = a.replica.digest();
+
+    MemoryStore image = a.store.durableCopy();
+    Replica reopened = Replica.open(image, 1, 4242, false);
+    assertThat(reopened.origin()).isNotEqualTo(before).isEqualTo(Origins.of(1, 4242));
+    assertThat(reopened.vv()).isEqualTo(vv); // exactly what the disk holds, nothing more
+    assertThat(reopened.digest()).isEqualTo(digest);
+    assertThat(image.loadMeta().incarnation()).isEqualTo(4242); // committed before serving
+    Entry next = reopened.put(new SessionToken(), b("z"), b("3"), 300);
+    assertThat(next.origin()).isEqualTo(Origins.of(1, 4242));
+    assertThat(next.seq()).isEqualTo(1);
+    // a clean stop keeps the incarnation
+    assertThat(Replica.open(image.durableCopy(), 1, 777, true).origin())
+        .isEqualTo(Origins.of(1, 4242));
+  }
 }
