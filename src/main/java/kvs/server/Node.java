@@ -73,11 +73,22 @@ public final class Node implements AutoCloseable {
     // With --fsync the fsync thread syncs the log; otherwise commits reach the log file in
     // groups, before anything leaves the server (LogBarrier).
     this.store = RocksDbStore.open(config.dataDir(), false, !config.fsync());
+    // Every storage failure, from any path (a client's command, a peer's delta, a delta being
+    // cut, a background task, the fsync thread), stops the server where it happens: nothing
+    // that depends on the failed operation can be answered or advertised afterwards.
+    store.onFailure(f -> stopOnStorageFailure("storage failure", f));
     Replica r;
     try {
-      r = Replica.open(store, config.id(), new SecureRandom().nextInt());
-      // A new store's first commit (its metadata) must reach the log even if nothing is ever
-      // sent: a database without metadata is refused at the next start.
+      boolean clean = store.lastStopWasClean();
+      boolean fresh = store.loadMeta() == null;
+      r = Replica.open(store, config.id(), freshIncarnation(store), clean);
+      if (fresh) store.persistMemtables(); // see persistMemtables: the identity outlives any cut
+      if (!clean) {
+        log.warn("server {}: the last run did not stop cleanly; continuing as {} so that no"
+            + " write identity is reused (what the log may have lost comes back from peers)",
+            config.id(), kvs.core.Origins.toString(r.origin()));
+      }
+      // A fresh incarnation must reach the log even if nothing is ever sent.
       store.flushWal();
     } catch (RuntimeException e) {
       store.close();
@@ -95,6 +106,17 @@ public final class Node implements AutoCloseable {
           return t;
         })
         : null;
+  }
+
+  /** A random incarnation other than the store's current one. */
+  private static int freshIncarnation(RocksDbStore store) {
+    kvs.core.ReplicaMeta meta = store.loadMeta();
+    SecureRandom random = new SecureRandom();
+    int fresh;
+    do {
+      fresh = random.nextInt();
+    } while (meta != null && fresh == meta.incarnation());
+    return fresh;
   }
 
   /**
@@ -307,7 +329,17 @@ public final class Node implements AutoCloseable {
       if (serverChannel != null) serverChannel.close().syncUninterruptibly();
       group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
     } finally {
-      if (fsyncThread != null) fsyncThread.shutdownNow();
+      if (fsyncThread != null) {
+        // The fsync under way must end before the store closes under it.
+        fsyncThread.shutdown();
+        try {
+          if (!fsyncThread.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            log.warn("server {}: the fsync thread did not finish within 10 s", config.id());
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       store.close();
     }
   }

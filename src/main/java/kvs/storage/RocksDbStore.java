@@ -63,8 +63,20 @@ public final class RocksDbStore implements Store {
   private final boolean groupLogWrites;
   /** A commit is in the log buffer and not yet written to the operating system. */
   private boolean logPending;
+  /**
+   * Present while the store is open; removed by a clean {@link #close}. Found at open, it says
+   * the last run ended without one (SIGKILL, power loss, a storage failure), so the log may have
+   * lost its tail. It lives outside RocksDB and is fsynced, so no torn log can hide it.
+   */
+  static final String RUNNING_MARKER = "KVS-RUNNING";
+  private final Path dir;
+  private boolean cleanStop;
+  /** This instance checked and holds the marker; only then may its close remove it. */
+  private boolean marked;
+  private volatile Consumer<StorageFailure> onFailure = f -> {};
 
   private RocksDbStore(Path dir, boolean syncWrites, boolean groupLogWrites) {
+    this.dir = dir;
     this.groupLogWrites = groupLogWrites;
     // A torn last record (a crash mid-append, never acknowledged) is dropped; corruption
     // anywhere else refuses the open rather than silently losing acknowledged writes.
@@ -133,11 +145,64 @@ public final class RocksDbStore implements Store {
     RocksDbStore store = new RocksDbStore(dir, syncWrites, groupLogWrites);
     try {
       store.validate(dir, existed);
+      store.markRunning();
     } catch (RuntimeException e) {
       store.close();
       throw e;
     }
     return store;
+  }
+
+  /**
+   * Records the run-state marker: whether the last run stopped cleanly, then (durably) that this
+   * one is running.
+   */
+  private void markRunning() {
+    Path marker = dir.resolve(RUNNING_MARKER);
+    cleanStop = !Files.exists(marker);
+    try {
+      if (cleanStop) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(marker,
+            java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+          ch.force(true);
+        }
+        syncDirectory();
+      }
+    } catch (java.io.IOException e) {
+      throw new StoreOpenException("cannot write " + marker + ": " + e, e);
+    }
+    marked = true;
+  }
+
+  private void syncDirectory() throws java.io.IOException {
+    try (java.nio.channels.FileChannel d = java.nio.channels.FileChannel.open(dir,
+        java.nio.file.StandardOpenOption.READ)) {
+      d.force(true);
+    }
+  }
+
+  /**
+   * True when the store's last run ended with a clean {@link #close}, so everything it committed
+   * then is here. False after SIGKILL, power loss or a storage failure: the log may have lost
+   * commits that others saw (see Replica.open).
+   */
+  public boolean lastStopWasClean() {
+    return cleanStop;
+  }
+
+  /**
+   * Who hears of a storage failure, before the exception is thrown: the server stops there, so
+   * that no path (client, replication, a background task) can answer or advertise after it.
+   */
+  public void onFailure(Consumer<StorageFailure> handler) {
+    this.onFailure = handler;
+  }
+
+  /** Tells the failure handler, then returns the failure for the caller to throw. */
+  private StorageFailure fail(String what, Exception cause) {
+    StorageFailure f = new StorageFailure(what + ": " + cause.getMessage(), cause);
+    onFailure.accept(f);
+    return f;
   }
 
   /** Refuses a directory whose metadata is missing while it holds data, or does not decode. */
@@ -178,16 +243,34 @@ public final class RocksDbStore implements Store {
     if (cached != null) return cached;
     byte[] stored = getOrFail(dataCf, null, key);
     if (stored == null) return null;
-    Entry e = EntryCodec.decodeStored(key, stored);
+    Entry e = decode(key, stored);
     cache.put(e);
     return e;
+  }
+
+  /** Decodes a stored entry; one that does not decode is a storage failure like a bad read. */
+  private Entry decode(byte[] key, byte[] stored) {
+    try {
+      return EntryCodec.decodeStored(key, stored);
+    } catch (CorruptDataException e) {
+      throw fail("stored entry does not decode", e);
+    }
+  }
+
+  /** An iterator that stopped early on an error must not pass for the end of the data. */
+  private void checkStatus(RocksIterator it) {
+    try {
+      it.status();
+    } catch (RocksDBException e) {
+      throw fail("read failed", e);
+    }
   }
 
   private byte[] getOrFail(ColumnFamilyHandle cf, ReadOptions ro, byte[] key) {
     try {
       return ro == null ? db.get(cf, key) : db.get(cf, ro, key);
     } catch (RocksDBException e) {
-      throw new StorageFailure("read failed: " + e.getMessage(), e);
+      throw fail("read failed", e);
     }
   }
 
@@ -203,7 +286,7 @@ public final class RocksDbStore implements Store {
       if (m.meta() != null) batch.put(metaCf, META_KEY, m.meta().encode());
       db.write(writeOptions, batch);
     } catch (RocksDBException e) {
-      throw new StorageFailure("write failed: " + e.getMessage(), e);
+      throw fail("write failed", e);
     }
     logPending = groupLogWrites;
     for (Entry e : m.puts()) cache.put(e);
@@ -223,9 +306,22 @@ public final class RocksDbStore implements Store {
     try {
       db.flushWal(false);
     } catch (RocksDBException e) {
-      throw new StorageFailure("write-ahead log write failed: " + e.getMessage(), e);
+      throw fail("write-ahead log write failed", e);
     }
     logPending = false;
+  }
+
+  /**
+   * Writes the memtables to table files and waits: what was committed so far no longer depends
+   * on the write-ahead log. A new store does this once for its identity, so that no cut of the
+   * log can leave a database without its metadata (which a start refuses).
+   */
+  public void persistMemtables() {
+    try (org.rocksdb.FlushOptions options = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+      db.flush(options, List.of(metaCf, dataCf, logCf));
+    } catch (RocksDBException e) {
+      throw fail("flush failed", e);
+    }
   }
 
   /** Forces the write-ahead log to disk: every commit so far survives power loss. */
@@ -233,7 +329,7 @@ public final class RocksDbStore implements Store {
     try {
       db.syncWal();
     } catch (RocksDBException e) {
-      throw new StorageFailure("fsync failed: " + e.getMessage(), e);
+      throw fail("fsync failed", e);
     }
   }
 
@@ -251,7 +347,7 @@ public final class RocksDbStore implements Store {
       @Override
       public Entry get(byte[] key) {
         byte[] stored = getOrFail(dataCf, ro, key);
-        return stored == null ? null : EntryCodec.decodeStored(key, stored);
+        return stored == null ? null : decode(key, stored);
       }
 
       @Override
@@ -264,8 +360,9 @@ public final class RocksDbStore implements Store {
             long seq = k.getLong();
             if (seq > uptoSeq) break;
             last = seq;
-            if (!visitor.visit(seq, it.value())) break;
+            if (!visitor.visit(seq, it.value())) return last;
           }
+          checkStatus(it);
         }
         return last;
       }
@@ -275,7 +372,9 @@ public final class RocksDbStore implements Store {
         if (afterOrigin == Long.MAX_VALUE) return -1;
         try (RocksIterator it = db.newIterator(logCf, ro)) {
           it.seek(logKey(afterOrigin + 1, 0));
-          return it.isValid() ? ByteBuffer.wrap(it.key()).getLong() : -1;
+          if (it.isValid()) return ByteBuffer.wrap(it.key()).getLong();
+          checkStatus(it);
+          return -1;
         }
       }
 
@@ -293,18 +392,27 @@ public final class RocksDbStore implements Store {
   public void forEachLive(Consumer<Entry> visitor) {
     try (RocksIterator it = db.newIterator(dataCf)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
-        Entry e = EntryCodec.decodeStored(it.key(), it.value());
+        Entry e = decode(it.key(), it.value());
         if (!e.isTombstone()) visitor.accept(e);
       }
+      checkStatus(it);
     }
   }
 
+  /**
+   * Closes the store. A clean close writes and fsyncs the log, closes RocksDB and only then
+   * removes the running marker, so the next open knows nothing was lost; a close that fails part
+   * way leaves the marker, and the next open treats the stop as unclean.
+   */
   @Override
   public void close() {
+    boolean clean;
     try {
       flushWal();
-    } catch (StorageFailure e) {
-      // Closing anyway; what was not written was never acknowledged.
+      db.syncWal();
+      clean = true;
+    } catch (StorageFailure | RocksDBException e) {
+      clean = false; // closing anyway; the marker stays, so the next start is careful
     }
     for (AutoCloseable c : closeables) {
       try {
@@ -313,9 +421,21 @@ public final class RocksDbStore implements Store {
         // closing on shutdown: nothing useful to do with a failure here
       }
     }
-    db.close();
+    try {
+      db.closeE();
+    } catch (RocksDBException e) {
+      clean = false;
+    }
     writeOptions.close();
     dbOptions.close();
     cfOptions.close();
+    if (clean && marked) {
+      try {
+        Files.deleteIfExists(dir.resolve(RUNNING_MARKER));
+        syncDirectory();
+      } catch (java.io.IOException e) {
+        // the marker stays: the next start takes a fresh incarnation, which is always safe
+      }
+    }
   }
 }

@@ -443,4 +443,76 @@ class RocksDbStoreTest {
     assertThatThrownBy(() -> RocksDbStore.open(tmp.resolve("both"), true, true))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void aStoreClosedCleanlySaysSoAndOneLeftRunningDoesNot() throws Exception {
+    Path dir = tmp.resolve("marker");
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      Replica.open(s, 1, 1);
+      assertThat(dir.resolve(RocksDbStore.RUNNING_MARKER)).exists();
+    }
+    assertThat(dir.resolve(RocksDbStore.RUNNING_MARKER)).doesNotExist();
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      assertThat(s.lastStopWasClean()).isTrue();
+    }
+    // What a SIGKILL or a power cut leaves: the marker of the run that never closed.
+    Files.createFile(dir.resolve(RocksDbStore.RUNNING_MARKER));
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      assertThat(s.lastStopWasClean()).isFalse();
+      assertThat(Replica.open(s, 1, 2, s.lastStopWasClean()).origin()).isEqualTo(Origins.of(1, 2));
+    }
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      assertThat(s.lastStopWasClean()).isTrue(); // the careful run closed cleanly
+      assertThat(Replica.open(s, 1, 3, true).origin()).isEqualTo(Origins.of(1, 2));
+    }
+  }
+
+  /**
+   * A scan that meets a corrupt block must fail (and tell the failure handler, which stops the
+   * server), not end as if the data ended there: a delta cut from such a scan would close with a
+   * vector claiming writes it never carried.
+   */
+  @Test
+  void aScanThatMeetsCorruptionFailsInsteadOfEndingEarly() throws Exception {
+    Path dir = tmp.resolve("corrupt");
+    int n = 20_000;
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      Replica r = Replica.open(s, 1, 1);
+      for (int i = 0; i < n; i += 1_000) {
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        for (int k = i; k < i + 1_000; k++) {
+          keys.add(b(String.format("key-%06d", k)));
+          values.add(b("value-" + k + "-".repeat(40)));
+        }
+        r.write(new SessionToken(), keys, values, 1_000 + i);
+      }
+      s.persistMemtables();
+    }
+    List<Path> tables;
+    try (Stream<Path> files = Files.list(dir)) {
+      tables = files.filter(f -> f.toString().endsWith(".sst")).toList();
+    }
+    Path biggest = tables.stream().max((x, y) -> Long.compare(x.toFile().length(),
+        y.toFile().length())).orElseThrow();
+    byte[] raw = Files.readAllBytes(biggest);
+    for (int i = raw.length / 4; i < raw.length / 4 + 64; i++) raw[i] ^= 0x5A;
+    Files.write(biggest, raw);
+
+    List<StorageFailure> told = new ArrayList<>();
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      s.onFailure(told::add);
+      int[] seen = {0};
+      assertThatThrownBy(() -> {
+        s.forEachLive(e -> seen[0]++);
+        try (Store.View v = s.snapshot()) {
+          for (long o = v.nextLogOrigin(-1); o >= 0; o = v.nextLogOrigin(o)) {
+            v.scanLog(o, 0, Long.MAX_VALUE, (seq, key) -> seen[0]++ >= 0);
+          }
+        }
+      }).isInstanceOf(StorageFailure.class);
+      assertThat(seen[0]).isLessThan(2 * n);
+      assertThat(told).hasSize(1);
+    }
+  }
 }
