@@ -8,7 +8,7 @@ import kvs.core.Replica;
 import kvs.core.SessionToken;
 
 /**
- * How the simulated servers and clients drive the protocol core, at the six seams where a
+ * How the simulated servers and clients drive the protocol core, at the seams where a
  * server or client could get the protocol wrong. This base class does exactly what the real
  * server ({@code kvs.server}) and client ({@code kvs.client.KvsClient}) do.
  *
@@ -48,6 +48,33 @@ public class Behavior {
    */
   public int incarnationAfterWipe(int previous, int fresh) {
     return fresh;
+  }
+
+  /**
+   * Whether a restart after a crash may keep numbering from what the disk holds, as after a
+   * clean stop. The real server never does (RocksDbStore's running marker tells it the stop was
+   * unclean, and Replica.open then takes a fresh incarnation): a power cut may have torn the tail
+   * off its log, with writes that peers already hold.
+   */
+  public boolean restartsAsAfterCleanStop() {
+    return false;
+  }
+
+  /**
+   * Whether every commit is in the log file before anything reveals it (a reply, a push, an
+   * advert), so that SIGKILL loses nothing anyone saw. The real server's LogBarrier writes the
+   * log before any socket flush.
+   */
+  public boolean writesLogBeforeReplies() {
+    return true;
+  }
+
+  /**
+   * Whether a log scan that fails part way ends as if the log ended there. The real store checks
+   * the iterator's status and fails (RocksDbStore.checkStatus), which stops the server.
+   */
+  public boolean failedScanEndsSilently() {
+    return false;
   }
 
   /**

@@ -25,8 +25,8 @@ import kvs.core.Store;
  *       everything the session wrote or read before, wherever it was accepted.</li>
  *   <li>No acknowledged write is lost and no deleted key comes back: after healing, each key's
  *       value has a version at least that of every write of the key that was not destroyed.
- *       A write is destroyed only when a wiped server was the last one whose store held it or
- *       something that supersedes it ({@link #onWipe}).</li>
+ *       A write is destroyed only when a wiped disk, or one cut short by a power cut, was the
+ *       last whose store held it or something that supersedes it ({@link #onLoss}).</li>
  * </ul>
  *
  * <p>Lookups use hash maps; nothing that decides the course of a run iterates one.
@@ -85,7 +85,7 @@ final class Checker {
     Dot dot = new Dot(e.origin(), e.seq());
     Write before = byDot.get(dot);
     if (before != null) {
-      throw new Violation("dot " + show(dot) + " issued twice: first " + describe(before.entry)
+      throw new Violation(Violation.Rule.DOT_REUSE, "dot " + show(dot) + " issued twice: first " + describe(before.entry)
           + " at step " + before.step + ", again " + describe(e)
           + (before.entry.equals(e) ? "" : " with different content"));
     }
@@ -99,10 +99,10 @@ final class Checker {
   void known(Entry e, String where) {
     Write w = byDot.get(new Dot(e.origin(), e.seq()));
     if (w == null) {
-      throw new Violation(where + ": entry with a dot that was never issued: " + describe(e));
+      throw new Violation(Violation.Rule.NEVER_ISSUED, where + ": entry with a dot that was never issued: " + describe(e));
     }
     if (!w.entry.equals(e)) {
-      throw new Violation(where + ": dot " + Origins.toString(e.origin()) + ":" + e.seq()
+      throw new Violation(Violation.Rule.DOT_REUSE, where + ": dot " + Origins.toString(e.origin()) + ":" + e.seq()
           + " carries " + describe(e) + " but was issued as " + describe(w.entry));
     }
   }
@@ -114,19 +114,19 @@ final class Checker {
     if (got != null) {
       known(got, where);
       if (keyIndex(got.key()) != keyIndex) {
-        throw new Violation(where + ": read of " + keyName(keyIndex) + " returned " + describe(got));
+        throw new Violation(Violation.Rule.REPLY, where + ": read of " + keyName(keyIndex) + " returned " + describe(got));
       }
       boolean tombstone = got.isTombstone();
       if (tombstone != (r.status() == Replica.ReadStatus.NOT_FOUND)) {
-        throw new Violation(where + ": status " + r.status() + " for " + describe(got));
+        throw new Violation(Violation.Rule.REPLY, where + ": status " + r.status() + " for " + describe(got));
       }
     } else if (r.status() != Replica.ReadStatus.NOT_FOUND) {
-      throw new Violation(where + ": status " + r.status() + " without an entry");
+      throw new Violation(Violation.Rule.REPLY, where + ": status " + r.status() + " without an entry");
     }
     Session s = sessions[client];
     Entry floor = s.highestByKey[keyIndex];
     if (floor != null && (got == null || compare(got, floor) < 0)) {
-      throw new Violation(where + ": client " + client + " read " + keyName(keyIndex) + " = "
+      throw new Violation(Violation.Rule.SESSION, where + ": client " + client + " read " + keyName(keyIndex) + " = "
           + (got == null ? "nothing" : describe(got)) + ", older than " + describe(floor)
           + ", which the session had already " + (wroteItself(client, floor) ? "written" : "read")
           + " (" + (wroteItself(client, floor) ? "read your writes" : "monotonic reads") + ")");
@@ -139,7 +139,7 @@ final class Checker {
     Write w = byDot.get(dotOf(e));
     Session s = sessions[client];
     if (e.clock() <= s.highestClock) {
-      throw new Violation(where + ": client " + client + "'s write " + describe(e)
+      throw new Violation(Violation.Rule.SESSION, where + ": client " + client + "'s write " + describe(e)
           + " is stamped at or below clock " + s.highestClock
           + " that the session had already seen, so it may lose to what the session saw before");
     }
@@ -159,16 +159,15 @@ final class Checker {
   }
 
   /**
-   * Server {@code wiped} lost its data. Every write that no other store now holds, neither
-   * itself nor anything superseding it, is destroyed: the fault model allows losing it. Stores
-   * of crashed servers count, since they come back with them.
+   * A disk lost data: wiped, or cut short by a power cut. Every write that no store now holds,
+   * neither itself nor anything superseding it, is destroyed: the fault model allows losing it.
+   * Stores of crashed servers count as they will come back.
    */
-  void onWipe(int wiped, Store[] stores) {
+  void onLoss(Store[] stores) {
     for (Write w : writes) {
       if (w.destroyed) continue;
       boolean held = false;
       for (int i = 0; i < stores.length && !held; i++) {
-        if (i == wiped) continue;
         Entry x = stores[i].get(w.entry.key());
         held = x != null && compare(x, w.entry) >= 0;
       }
@@ -198,7 +197,7 @@ final class Checker {
         String what = w.acknowledged ? "acknowledged" : "unacknowledged but committed";
         String lost = w.entry.isTombstone() && f != null && !f.isTombstone()
             ? "deleted key came back: " : what + " write lost: ";
-        throw new Violation(lost + describe(w.entry) + " (client " + w.client + ", step "
+        throw new Violation(Violation.Rule.LOST_WRITE, lost + describe(w.entry) + " (client " + w.client + ", step "
             + w.step + ") but " + keyName(w.keyIndex) + " ends as "
             + (f == null ? "never written" : describe(f)));
       }
@@ -209,7 +208,7 @@ final class Checker {
     for (int i = 0; i < keys.length; i++) {
       if (Arrays.equals(keys[i], key)) return i;
     }
-    throw new Violation("entry for a key no client wrote: " + Arrays.toString(key));
+    throw new Violation(Violation.Rule.NEVER_ISSUED, "entry for a key no client wrote: " + Arrays.toString(key));
   }
 
   String keyName(int keyIndex) {

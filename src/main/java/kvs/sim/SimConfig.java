@@ -7,7 +7,8 @@ import java.util.SplittableRandom;
  * run gets its own cluster size, key space, chunk size and mix of fault rates, some fault kinds
  * switched off entirely, so that across many seeds both gentle and hostile schedules occur.
  *
- * <p>Rates are per mille per step. Times are simulated milliseconds.
+ * <p>Rates are per mille per step unless named otherwise (storage faults are per commit and per
+ * log scan; power cuts are a percentage of crashes). Times are simulated milliseconds.
  */
 public record SimConfig(
     int servers,
@@ -33,7 +34,11 @@ public record SimConfig(
     int clockJumpPermille,
     int clockJumpMsMax,
     int stallTimeoutMs,
-    int redialMsMax) {
+    int redialMsMax,
+    int commitFailPermille,
+    int scanFailPermille,
+    int powerCutPercent,
+    int writeBackPercent) {
 
   /** Upper bound on heal steps: enough for a stalled link to time out and every delta to flow. */
   static final int HEAL_STEPS_MAX = 600;
@@ -66,7 +71,12 @@ public record SimConfig(
         enabled(r, 30),
         1 + r.nextInt(10_000),
         100 + r.nextInt(900),
-        1 + r.nextInt(200));
+        1 + r.nextInt(200),
+        // Storage faults, drawn last so that the draws above stay those of earlier versions.
+        r.nextInt(3) == 0 ? 0 : r.nextInt(8), // per commit
+        r.nextInt(3) == 0 ? 0 : r.nextInt(20), // per log scan
+        r.nextInt(4) == 0 ? 0 : r.nextInt(101), // crashes that are power cuts
+        1 + r.nextInt(50)); // steps in which the operating system writes back
   }
 
   /** A rate that is switched off in a quarter of the runs, else up to {@code max} per mille. */

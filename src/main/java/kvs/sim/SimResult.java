@@ -3,11 +3,15 @@ package kvs.sim;
 import java.util.List;
 
 /**
- * The outcome of one run. {@code failure} is null when every check passed; {@code fingerprint}
+ * The outcome of one run. {@code failure} is null when every check passed, else {@code rule}
+ * names the property that broke (a {@code Violation.Rule}, or {@link #THREW}); {@code fingerprint}
  * summarizes the final state and the course of the run, so two runs of one seed can be compared.
  */
 public record SimResult(long seed, String behavior, SimConfig config, String failure,
-    int failedAtStep, SimStats stats, long fingerprint, List<String> trace) {
+    String rule, int failedAtStep, SimStats stats, long fingerprint, List<String> trace) {
+  /** The rule of a run that threw instead of breaking a checked property. */
+  public static final String THREW = "THREW";
+
 
   public boolean passed() {
     return failure == null;

@@ -21,7 +21,10 @@ public final class SimStats {
   public long crashes;
   public long wipes;
   public long clockJumps;
-  public long writesDestroyedByWipes;
+  public long storageFaults;
+  public long powerCuts;
+  public long powerCutCommitsLost;
+  public long writesDestroyed;
 
   public void add(SimStats o) {
     runs += o.runs;
@@ -43,7 +46,10 @@ public final class SimStats {
     crashes += o.crashes;
     wipes += o.wipes;
     clockJumps += o.clockJumps;
-    writesDestroyedByWipes += o.writesDestroyedByWipes;
+    storageFaults += o.storageFaults;
+    powerCuts += o.powerCuts;
+    powerCutCommitsLost += o.powerCutCommitsLost;
+    writesDestroyed += o.writesDestroyed;
   }
 
   @Override
@@ -55,6 +61,8 @@ public final class SimStats {
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections
         + " connections (" + connectionDrops + " dropped, " + stallTimeouts + " timed out), "
         + partitions + " partitions, " + crashes + " crashes (" + wipes + " wiped), "
-        + clockJumps + " clock jumps, " + writesDestroyedByWipes + " writes lost to wipes";
+        + clockJumps + " clock jumps, " + storageFaults + " storage faults, " + powerCuts
+        + " power cuts (" + powerCutCommitsLost + " commits lost), " + writesDestroyed
+        + " acknowledged writes lost to wipes and power cuts";
   }
 }

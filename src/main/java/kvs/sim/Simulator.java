@@ -17,11 +17,10 @@ import kvs.core.Replica;
 import kvs.core.SessionToken;
 import kvs.core.Store;
 import kvs.core.VersionVector;
-import kvs.storage.MemoryStore;
 
 /**
  * A deterministic simulation of a whole cluster on one thread (after tigerbeetle's VOPR and
- * FoundationDB's simulator): N {@link Replica}s over {@link MemoryStore}s, a network of
+ * FoundationDB's simulator): N {@link Replica}s over {@link SimDisk}s (in-memory stores with storage faults), a network of
  * connections carrying encoded {@link DeltaChunk}s between {@link LinkState}s, clients with
  * session tokens moving between servers, and a fault injector, all driven by one
  * {@link SplittableRandom} seeded from the run's seed. The same seed replays the same run.
@@ -71,6 +70,7 @@ public final class Simulator {
   private int step;
   private long nextConnId = 1;
   private boolean anyWipe;
+  private boolean anyLoss; // a power cut lost commits
 
   private Simulator(long seed, Behavior behavior, boolean tracing) {
     this.seed = seed;
@@ -91,8 +91,9 @@ public final class Simulator {
       Server s = new Server(i, n, new SimClock(epoch + rnd.nextInt(60_000) - 30_000,
           500 + rnd.nextInt(1001)));
       s.incarnation = freshIncarnation(s);
-      s.store = new MemoryStore();
+      s.store = new SimDisk(i, rnd, cfg, behavior.failedScanEndsSilently());
       s.replica = Replica.open(s.store, i, s.incarnation);
+      s.store.faults(true);
       servers[i] = s;
     }
     this.clients = new Client[cfg.clients()];
@@ -111,13 +112,14 @@ public final class Simulator {
 
   private SimResult run() {
     String failure = null;
+    String rule = null;
     try {
       for (step = 0; step < cfg.faultSteps(); step++) step(true);
       stopFaults();
       int healSteps = 0;
       while (!converged()) {
         if (healSteps == cfg.healStepsMax()) {
-          throw new Violation("no convergence within " + cfg.healStepsMax()
+          throw new Violation(Violation.Rule.CONVERGENCE, "no convergence within " + cfg.healStepsMax()
               + " steps after faults stopped: " + describeCluster());
         }
         step(false);
@@ -128,14 +130,16 @@ public final class Simulator {
       checkConverged();
     } catch (Violation v) {
       failure = v.getMessage();
+      rule = v.rule.name();
     } catch (RuntimeException | AssertionError e) {
       failure = "threw " + e;
+      rule = SimResult.THREW;
       note(() -> stackOf(e));
     }
     stats.runs = 1;
     stats.steps = step;
-    stats.writesDestroyedByWipes = checker.destroyed(true);
-    return new SimResult(seed, behavior.name(), cfg, failure, step, stats, fingerprint(),
+    stats.writesDestroyed = checker.destroyed(true);
+    return new SimResult(seed, behavior.name(), cfg, failure, rule, step, stats, fingerprint(),
         tracing ? List.copyOf(trace) : List.of());
   }
 
@@ -169,8 +173,19 @@ public final class Simulator {
         if (rnd.nextInt(100) < cfg.opPercent()) actions.add(() -> clientRequest(c));
       }
     }
+    if (faults) {
+      for (Server s : servers) {
+        if (rnd.nextInt(100) < cfg.writeBackPercent()) s.store.writeBack();
+      }
+    }
     shuffle(actions);
-    for (Runnable a : actions) a.run();
+    for (Runnable a : actions) {
+      try {
+        a.run();
+      } catch (SimDisk.StorageFault f) {
+        stopOnStorageFault(f);
+      }
+    }
     checkInvariants();
   }
 
@@ -217,7 +232,7 @@ public final class Simulator {
     }
     if (chance(cfg.crashPermille())) {
       Server s = servers[rnd.nextInt(n)];
-      if (s.up) crash(s);
+      if (s.up) crash(s, rnd.nextInt(100) < cfg.powerCutPercent());
     }
     if (chance(cfg.clockJumpPermille())) {
       Server s = servers[rnd.nextInt(n)];
@@ -232,7 +247,22 @@ public final class Simulator {
 
   // ---- servers: crash and restart ----------------------------------------------------------
 
-  private void crash(Server s) {
+  /**
+   * As Node's storage failure handler: the server stops where the disk failed, before it answers
+   * or advertises anything more. The disk keeps what it committed before the failure.
+   */
+  private void stopOnStorageFault(SimDisk.StorageFault f) {
+    Server s = servers[f.serverId];
+    stats.storageFaults++;
+    note(() -> "storage fault: " + f.getMessage() + "; the server stops");
+    if (s.up) {
+      crash(s, false);
+    } else {
+      s.restartAtStep = step + 1 + rnd.nextInt(cfg.downStepsMax()); // failed while restarting
+    }
+  }
+
+  private void crash(Server s, boolean powerCut) {
     for (End e : s.links) {
       if (e != null) closeEnd(e, true);
     }
@@ -244,40 +274,68 @@ public final class Simulator {
     s.digestAtCrash = s.replica.digest();
     s.originAtCrash = s.replica.origin();
     s.replica = null;
-    s.store = s.store.durableCopy(); // every commit is durable: the crash image is all of it
+    // Without the log written before replies, a SIGKILL loses what the log buffer held.
+    int lost = s.store.crash(powerCut || !behavior.writesLogBeforeReplies());
+    s.lostAtCrash = lost > 0;
+    if (lost > 0 && powerCut) { // the fault model allows what a power cut takes, nothing else
+      stats.powerCutCommitsLost += lost;
+      checker.onLoss(storesNow());
+      anyLoss = true;
+    }
     s.restartAtStep = step + 1 + rnd.nextInt(cfg.downStepsMax());
     s.wipeOnRestart = rnd.nextInt(100) < cfg.wipePercent();
     stats.crashes++;
-    note(() -> "crash " + s.id + (s.wipeOnRestart ? " (its disk will be wiped)" : ""));
+    if (powerCut) stats.powerCuts++;
+    note(() -> "crash " + s.id + (powerCut ? " with a power cut that lost its last " + lost
+        + " commits" : "") + (s.wipeOnRestart ? " (its disk will be wiped)" : ""));
+  }
+
+  /** Every server's disk as it is now (a crashed server's as it will come back). */
+  private Store[] storesNow() {
+    Store[] stores = new Store[servers.length];
+    for (Server t : servers) stores[t.id] = t.store;
+    return stores;
   }
 
   private void restartDue(boolean faults) {
     for (Server s : servers) {
-      if (!s.up && (!faults || s.restartAtStep <= step)) restart(s);
+      if (!s.up && (!faults || s.restartAtStep <= step)) {
+        try {
+          restart(s);
+        } catch (SimDisk.StorageFault f) {
+          stopOnStorageFault(f);
+        }
+      }
     }
   }
 
   private void restart(Server s) {
     if (s.wipeOnRestart) {
-      Store[] stores = new Store[servers.length];
-      for (Server t : servers) stores[t.id] = t.store;
-      checker.onWipe(s.id, stores);
+      s.store.wipe();
+      checker.onLoss(storesNow());
       int previous = s.incarnation;
       s.incarnation = behavior.incarnationAfterWipe(previous, freshIncarnation(s));
-      s.store = new MemoryStore();
       s.replica = Replica.open(s.store, s.id, s.incarnation);
+      s.wipeOnRestart = false; // only once the open committed: a failed one wipes again
       anyWipe = true;
       stats.wipes++;
       note(() -> "restart " + s.id + " wiped, as origin " + Origins.toString(s.replica.origin()));
     } else {
-      s.replica = Replica.open(s.store, s.id, freshIncarnation(s)); // ignored: the store has one
-      if (s.replica.origin() != s.originAtCrash || !s.replica.vv().equals(s.vvAtCrash)
-          || s.replica.digest() != s.digestAtCrash) {
-        throw new Violation("server " + s.id + " restarted as " + s.replica.vv() + " digest "
-            + Long.toHexString(s.replica.digest()) + ", but crashed as " + s.vvAtCrash
-            + " digest " + Long.toHexString(s.digestAtCrash));
+      // Every restart follows a crash, so it is unclean: a fresh incarnation, as Node opens it.
+      int fresh = freshIncarnation(s);
+      s.replica = Replica.open(s.store, s.id, fresh, behavior.restartsAsAfterCleanStop());
+      s.incarnation = Origins.incarnation(s.replica.origin());
+      // Without a power cut nothing committed is lost; with one, the disk holds a prefix.
+      boolean same = s.replica.vv().equals(s.vvAtCrash) && s.replica.digest() == s.digestAtCrash;
+      if (!s.lostAtCrash && !same || !s.vvAtCrash.covers(s.replica.vv())) {
+        throw new Violation(Violation.Rule.DURABLE_STATE, "server " + s.id + " restarted as "
+            + s.replica.vv() + " digest " + Long.toHexString(s.replica.digest())
+            + ", but crashed as " + s.vvAtCrash + " digest " + Long.toHexString(s.digestAtCrash)
+            + (s.lostAtCrash ? " after a power cut" : " without losing anything"));
       }
-      note(() -> "restart " + s.id + " from its durable state " + s.replica.vv());
+      checkDigest(s.replica);
+      note(() -> "restart " + s.id + " from its durable state " + s.replica.vv() + " as origin "
+          + Origins.toString(s.replica.origin()));
     }
     s.up = true;
   }
@@ -541,7 +599,7 @@ public final class Simulator {
       Entry e = written.get(i);
       if (!Arrays.equals(e.key(), ks.get(i)) || !Arrays.equals(e.value(), vs.get(i))
           || e.origin() != s.replica.origin()) {
-        throw new Violation("server " + s.id + " wrote " + Checker.describe(e) + " for "
+        throw new Violation(Violation.Rule.REPLY, "server " + s.id + " wrote " + Checker.describe(e) + " for "
             + new String(ks.get(i), StandardCharsets.ISO_8859_1));
       }
       checker.issued(e, c.id, step);
@@ -582,6 +640,7 @@ public final class Simulator {
 
   private void stopFaults() {
     for (boolean[] row : blocked) Arrays.fill(row, false);
+    for (Server s : servers) s.store.faults(false);
     note(() -> "faults stop; every server restarts and every link heals");
   }
 
@@ -608,7 +667,7 @@ public final class Simulator {
       checkDigest(s.replica);
       List<Entry> mine = live(s.replica);
       if (!mine.equals(first)) {
-        throw new Violation("servers 0 and " + s.id + " have equal vectors and digests but hold "
+        throw new Violation(Violation.Rule.CONVERGENCE, "servers 0 and " + s.id + " have equal vectors and digests but hold "
             + first + " and " + mine);
       }
       for (Entry e : mine) checker.known(e, "final store of server " + s.id);
@@ -621,9 +680,11 @@ public final class Simulator {
         SessionToken session = SessionToken.fromText(c.token.toText());
         for (int k = 0; k < keys.length; k++) {
           Replica.ReadResult r = behavior.serveRead(s.replica, session, keys[k]);
-          if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY && !anyWipe) {
-            throw new Violation("after convergence server " + s.id + " (" + s.replica.vv()
-                + ") refuses client " + c.id + "'s session " + c.token);
+          if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY && !anyWipe && !anyLoss) {
+            // Healed replicas that cannot serve a session lack a write it saw: a lost write.
+            throw new Violation(Violation.Rule.LOST_WRITE, "after convergence server " + s.id
+                + " (" + s.replica.vv() + ") refuses client " + c.id + "'s session " + c.token
+                + ": a write the session saw is on no replica");
           }
           checker.read(c.id, k, r, "final get by client " + c.id + " at server " + s.id);
         }
@@ -639,7 +700,7 @@ public final class Simulator {
       if (e != null) sum += e.fingerprint();
     }
     if (sum != r.digest()) {
-      throw new Violation("server " + r.serverId() + " digest " + Long.toHexString(r.digest())
+      throw new Violation(Violation.Rule.DURABLE_STATE, "server " + r.serverId() + " digest " + Long.toHexString(r.digest())
           + " but its entries sum to " + Long.toHexString(sum));
     }
   }
@@ -648,10 +709,19 @@ public final class Simulator {
   private void checkInvariants() {
     for (Server s : servers) {
       if (!s.up) continue;
+      // Memory moves only after the disk said yes: what the replica tells peers and sessions
+      // is exactly what its disk holds.
+      kvs.core.ReplicaMeta onDisk = s.store.loadMeta();
+      if (!onDisk.vv().equals(s.replica.vv()) || onDisk.digest() != s.replica.digest()) {
+        throw new Violation(Violation.Rule.DURABLE_STATE, "server " + s.id + " holds "
+            + s.replica.vv() + " digest " + Long.toHexString(s.replica.digest())
+            + " in memory but " + onDisk.vv() + " digest " + Long.toHexString(onDisk.digest())
+            + " on disk");
+      }
       // A vector may only claim writes that exist.
       for (Map.Entry<Long, Long> e : s.replica.vv().asMap().entrySet()) {
         if (e.getValue() > checker.maxSeqIssued(e.getKey())) {
-          throw new Violation("server " + s.id + "'s vector " + s.replica.vv() + " claims "
+          throw new Violation(Violation.Rule.NEVER_ISSUED, "server " + s.id + "'s vector " + s.replica.vv() + " claims "
               + Origins.toString(e.getKey()) + ":" + e.getValue() + ", never issued");
         }
       }
@@ -747,7 +817,7 @@ public final class Simulator {
     final End[] links; // by peer id: this server's end of its current connection to that peer
     final TreeSet<Integer> incarnationsUsed = new TreeSet<>();
     int incarnation;
-    MemoryStore store;
+    SimDisk store;
     Replica replica;
     boolean up = true;
     int restartAtStep;
@@ -755,6 +825,7 @@ public final class Simulator {
     VersionVector vvAtCrash;
     long digestAtCrash;
     long originAtCrash;
+    boolean lostAtCrash;
 
     Server(int id, int n, SimClock clock) {
       this.id = id;

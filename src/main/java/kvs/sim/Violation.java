@@ -1,8 +1,37 @@
 package kvs.sim;
 
-/** A property the checker demands did not hold. Carries a one-line description. */
+/**
+ * A property the checker demands did not hold. Carries the rule it broke and a one-line
+ * description; tests that prove the checker bites (CheckerBitesTest) assert the rule.
+ */
 final class Violation extends RuntimeException {
-  Violation(String message) {
+  /** The properties of docs/simulation.md, one per way a run can fail. */
+  enum Rule {
+    /** A dot was issued twice, or an entry carries other content than its dot was issued with. */
+    DOT_REUSE,
+    /** An entry or a vector names a write that was never issued. */
+    NEVER_ISSUED,
+    /** Read your writes, monotonic reads, or a session's write stamped below what it saw. */
+    SESSION,
+    /** A write that no fault destroyed is missing after healing, or a deleted key came back. */
+    LOST_WRITE,
+    /** The cluster did not converge after faults stopped, or converged to different data. */
+    CONVERGENCE,
+    /** A replica's memory disagrees with its disk or with its own entries (digest, restart). */
+    DURABLE_STATE,
+    /** A read or a write returned something malformed. */
+    REPLY
+  }
+
+  final Rule rule;
+
+  Violation(Rule rule, String message) {
     super(message, null, false, false);
+    this.rule = rule;
+  }
+
+  @Override
+  public String getMessage() {
+    return "[" + rule + "] " + super.getMessage();
   }
 }

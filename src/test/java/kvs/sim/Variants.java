@@ -6,9 +6,10 @@ import kvs.core.Entry;
 import kvs.core.LinkState;
 import kvs.core.Replica;
 import kvs.core.SessionToken;
+import kvs.core.VersionVector;
 
 /**
- * Behaviours of the simulated servers and clients other than the real one: four deliberately
+ * Behaviours of the simulated servers and clients other than the real one: deliberately
  * broken variants that the checker must catch (CheckerBitesTest), and a diagnostic one that
  * sidesteps the partial-delta defect the simulator found (PartialDeltaTest), to show that the
  * defect is the only cause of the seeds that fail.
@@ -111,8 +112,72 @@ final class Variants {
     }
   };
 
+  /**
+   * (5) After a crash the server numbers on from what its disk holds, as before the running
+   * marker: after a power cut tore its log, it reuses dots that peers and clients already hold.
+   */
+  static final Behavior SAME_INCARNATION_AFTER_CRASH = new Broken("same-incarnation-after-crash") {
+    @Override
+    public boolean restartsAsAfterCleanStop() {
+      return true;
+    }
+  };
+
+  /**
+   * (6) A log scan that fails part way ends as if the log ended there (a RocksDB iterator whose
+   * status nobody checks): the delta closes with a vector that claims what it never carried.
+   */
+  static final Behavior FAILED_SCAN_ENDS_SILENTLY = new Broken("failed-scan-ends-silently") {
+    @Override
+    public boolean failedScanEndsSilently() {
+      return true;
+    }
+  };
+
+  /**
+   * (7) The receiver ignores a delta's closing vector: it holds the data but its vector never
+   * says so, so the cluster cannot be seen to converge.
+   */
+  static final Behavior IGNORES_CLOSING_VECTOR = new Broken("ignores-closing-vector") {
+    @Override
+    public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk,
+        boolean push) {
+      if (!chunk.isLast() || push) return BASE.receiveChunk(link, held, chunk, push);
+      return BASE.receiveChunk(link, held, new DeltaChunk(chunk.entries(), new VersionVector()),
+          push);
+    }
+  };
+
+  /**
+   * (8) The server drops tombstones that arrive from peers (a delete applied only where it was
+   * issued): on every other replica the deleted value survives.
+   */
+  static final Behavior DROPS_REMOTE_DELETES = new Broken("drops-remote-deletes") {
+    @Override
+    public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk,
+        boolean push) {
+      List<Entry> kept = new java.util.ArrayList<>();
+      for (Entry e : chunk.entries()) {
+        if (!e.isTombstone()) kept.add(e);
+      }
+      return BASE.receiveChunk(link, held, new DeltaChunk(kept, chunk.completes()), push);
+    }
+  };
+
+  /**
+   * (9) The server replies before its log is written (no LogBarrier): a SIGKILL then loses
+   * acknowledged writes that no other replica received.
+   */
+  static final Behavior REPLY_BEFORE_LOG_WRITE = new Broken("reply-before-log-write") {
+    @Override
+    public boolean writesLogBeforeReplies() {
+      return false;
+    }
+  };
+
   static final List<Behavior> BROKEN = List.of(NO_SESSION_CHECK, SAME_INCARNATION_AFTER_WIPE,
-      EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK);
+      EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
+      FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES, REPLY_BEFORE_LOG_WRITE);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
@@ -168,6 +233,21 @@ final class Variants {
     public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk,
         boolean push) {
       return BASE.receiveChunk(link, held, chunk, push);
+    }
+
+    @Override
+    public boolean restartsAsAfterCleanStop() {
+      return BASE.restartsAsAfterCleanStop();
+    }
+
+    @Override
+    public boolean failedScanEndsSilently() {
+      return BASE.failedScanEndsSilently();
+    }
+
+    @Override
+    public boolean writesLogBeforeReplies() {
+      return BASE.writesLogBeforeReplies();
     }
   }
 }
