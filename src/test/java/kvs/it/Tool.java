@@ -62,6 +62,19 @@ record Tool(int exitCode, String stdout, String stderr) {
     return false;
   }
 
+  /**
+   * Skips the calling test when {@code present} is false, or fails it under CI ({@code KVS_CI=1},
+   * set by .ci/run, which installs every tool the tests need): there a skip would hide a test
+   * that never ran.
+   */
+  static void require(boolean present, String why) {
+    if (present) return;
+    if ("1".equals(System.getenv("KVS_CI"))) {
+      throw new AssertionError(why + " (KVS_CI=1: a missing tool fails the test, never skips it)");
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(false, why + "; skipped");
+  }
+
   @Override
   public String toString() {
     return "exit " + exitCode + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;

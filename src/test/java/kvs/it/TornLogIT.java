@@ -2,27 +2,16 @@ package kvs.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import redis.clients.jedis.ClientSetInfoConfig;
-import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 
@@ -44,31 +33,26 @@ class TornLogIT {
   private static final long CONVERGE_MS = 60_000;
 
   @TempDir Path tmp;
-  private final String secret = "torn-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
-  private final List<Process> processes = new ArrayList<>();
+  private final Servers servers = new Servers();
 
   @AfterEach
   void stopAll() throws InterruptedException {
-    for (Process p : processes) {
-      p.destroyForcibly();
-      p.waitFor(30, TimeUnit.SECONDS);
-    }
+    servers.close();
   }
 
   @Test
   void aServerWhoseLogLostItsTailConvergesWithItsPeerAndReusesNoDot() throws Exception {
-    Server one = start(1, tmp.resolve("server-1"), null);
-    Server zero = start(0, tmp.resolve("server-0"), one);
+    Servers.Server one = servers.start(1, tmp.resolve("server-1"), null, tmp);
+    Servers.Server zero = servers.start(0, tmp.resolve("server-0"), one, tmp);
     try (Jedis j = zero.client()) {
       Pipeline p = j.pipelined();
       for (int i = 0; i < FIRST_WRITES; i++) p.set("first:" + i, "v" + i);
       p.sync();
     }
-    awaitConverged(zero, one, "the first writes reach server 1");
-    zero.process.destroyForcibly(); // SIGKILL: the log is whole, in the page cache
-    assertThat(zero.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    Servers.awaitConverged(zero, one, "the first writes reach server 1", CONVERGE_MS);
+    zero.kill(); // SIGKILL: the log is whole, in the page cache
     Path image = tmp.resolve("crash-image");
-    copyTree(zero.dataDir, image);
+    copyTree(zero.dataDir(), image);
     Path wal = newestWal(image);
     long walBytes = Files.size(wal);
     assertThat(walBytes).as("the writes are in the log, not yet in table files").isGreaterThan(
@@ -82,14 +66,14 @@ class TornLogIT {
           StandardOpenOption.WRITE)) {
         ch.truncate(cuts[round]);
       }
-      Server restarted = start(0, dir, one);
+      Servers.Server restarted = servers.start(0, dir, one, tmp);
       String tag = "round " + round + " (log cut to " + cuts[round] + " of " + walBytes + " bytes)";
       try (Jedis j = restarted.client()) {
         Pipeline p = j.pipelined();
         for (int i = 0; i < LATER_WRITES; i++) p.set("later:" + round + ":" + i, "w" + i);
         p.sync();
       }
-      awaitConverged(restarted, one, tag);
+      Servers.awaitConverged(restarted, one, tag, CONVERGE_MS);
       long expected = FIRST_WRITES + (long) LATER_WRITES * (round + 1);
       try (Jedis a = restarted.client(); Jedis b = one.client()) {
         assertThat(a.dbSize()).as(tag + ": keys on server 0").isEqualTo(expected);
@@ -97,68 +81,7 @@ class TornLogIT {
         assertThat(b.get("later:" + round + ":" + (LATER_WRITES - 1))).isEqualTo("w499");
         assertThat(a.get("first:" + (FIRST_WRITES - 1))).isEqualTo("v2999");
       }
-      restarted.process.destroyForcibly();
-      assertThat(restarted.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
-  }
-
-  private record Server(int id, Path dataDir, int port, Process process, String secret) {
-    Jedis client() {
-      return new Jedis(new HostAndPort("127.0.0.1", port), DefaultJedisClientConfig.builder()
-          .socketTimeoutMillis(15_000).clientSetInfoConfig(ClientSetInfoConfig.DISABLED).build());
-    }
-
-    String state() {
-      try (Jedis j = client()) {
-        j.sendCommand(ClusterProcess.cmd("KVS.ADMIN"), secret);
-        return new String((byte[]) j.sendCommand(ClusterProcess.cmd("KVS.STATE")),
-            StandardCharsets.UTF_8);
-      }
-    }
-  }
-
-  private Server start(int id, Path dataDir, Server peer) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(MasterRun.REPO.resolve("kvs").toString(), "server",
-        "--id", Integer.toString(id), "--data-dir", dataDir.toString(), "--port", "0"));
-    if (peer != null) cmd.addAll(List.of("--peer", peer.id + "=127.0.0.1:" + peer.port));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(MasterRun.REPO.toFile())
-        .redirectError(ProcessBuilder.Redirect.appendTo(tmp.resolve("server-" + id + ".err")
-            .toFile()));
-    pb.environment().put("KVS_CLUSTER_SECRET", secret);
-    Process p = pb.start();
-    processes.add(p);
-    CompletableFuture<Integer> ready = CompletableFuture.supplyAsync(() -> {
-      try {
-        BufferedReader r = new BufferedReader(
-            new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        for (String line = r.readLine(); line != null; line = r.readLine()) {
-          if (line.startsWith("READY ")) return Integer.parseInt(line.substring(6).trim());
-        }
-        throw new IllegalStateException("server " + id + " ended without READY");
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
-    try {
-      return new Server(id, dataDir, ready.get(180, TimeUnit.SECONDS), p, secret);
-    } catch (Exception e) {
-      throw new AssertionError("server " + id + " did not start: "
-          + Files.readString(tmp.resolve("server-" + id + ".err")), e);
-    }
-  }
-
-  /** Waits until both servers report the same state: digest and version vector. */
-  private static void awaitConverged(Server a, Server b, String what) throws InterruptedException {
-    String[] last = {"", ""};
-    try {
-      ClusterProcess.await(what, CONVERGE_MS, () -> {
-        last[0] = a.state();
-        last[1] = b.state();
-        return last[0].equals(last[1]);
-      });
-    } catch (AssertionError e) {
-      throw new AssertionError(what + ": server 0 is at " + last[0] + ", server 1 at " + last[1],
-          e);
+      restarted.kill();
     }
   }
 
