@@ -266,10 +266,7 @@ public final class Node implements AutoCloseable {
    */
   void onPeerData(List<Entry> newlyCovered) {
     queuePush(newlyCovered);
-    links.forEach(link -> {
-      link.scheduleDeltas();
-      link.scheduleAdvert(false);
-    });
+    links.forEach(PeerLink::replicaChanged);
     watchersDue();
   }
 

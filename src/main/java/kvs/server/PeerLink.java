@@ -5,78 +5,43 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.HashSet;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import kvs.core.CorruptDataException;
-import kvs.core.DeltaChunk;
 import kvs.core.Entry;
-import kvs.core.LinkState;
+import kvs.core.LinkDriver;
 import kvs.core.VersionVector;
 import kvs.net.Resp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One replication link to a peer, after the handshake. Each side streams to the other the delta
- * between its own vector and what it believes the peer holds, chunk by chunk
- * from a snapshot, as fast as the socket drains and no faster (backpressure by channel
- * writability, so a long partition heals without unbounded memory).
- *
- * <p>What the peer holds and what is being streamed is kept by {@link LinkState} in the core;
- * this class only moves its chunks over the socket.
- *
- * <p>Liveness: each side sends an advert at least every {@link #HEARTBEAT_MS}, and closes a link
- * that read nothing for {@link #IDLE_TIMEOUT_MS}, so a half-open connection (peer host gone,
- * packets dropped) is detected and the dialling side redials.
+ * One replication link to a peer, after the handshake: the Netty adapter of a
+ * {@link LinkDriver}, which holds every rule of the link (deltas, pushes, postponing, adverts,
+ * heartbeat, idle timeout) and which the simulator drives too. This class turns channel events
+ * into driver events with the time, writes what the driver sends (flushing once per event),
+ * and wakes the driver when it asks for the time.
  */
-final class PeerLink extends ChannelInboundHandlerAdapter {
+final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.Wire {
   private static final Logger log = LoggerFactory.getLogger(PeerLink.class);
   static final String HELLO = "KVS.PEER";
   static final String DELTA = "KVS.DELTA";
   static final String ADVERT = "KVS.VV";
-  static final int CHUNK_BYTES = 256 * 1024;
-  /**
-   * How long after a change a link cuts a delta for what pushes did not carry. In steady state
-   * pushes carry everything and adverts have told this side so by then, and the delta is empty.
-   */
-  static final long DELTA_DELAY_MS = 20;
-  /** Adverts of this replica's vector go out at most this often per link. */
-  static final long ADVERT_INTERVAL_MS = 5;
-  /**
-   * Heartbeat: when no advert went out for this long, one goes out anyway, unchanged, so that
-   * the peer always hears from a live link at least this often (see {@link #IDLE_TIMEOUT_MS}).
-   */
-  static final long HEARTBEAT_MS = 1_000;
-  /**
-   * A link that reads nothing for this long is taken for dead and closed: the peer's host
-   * crashed, or a partition drops its packets, and TCP alone would keep such a half-open
-   * connection for many minutes. Five missed heartbeats; the dialling side then redials with
-   * backoff ({@link PeerLinks}).
-   */
-  static final long IDLE_TIMEOUT_MS = 5_000;
 
   final Node node;
   final int peerId;
   final long peerOrigin;
   final Channel channel;
   private final boolean dialledByUs;
-  private final LinkState state;
-  private boolean deltaScheduled;
-  private boolean advertScheduled;
-  /** Set when an advert goes out; the heartbeat sends one only when it was not set since. */
-  private boolean advertSentSinceHeartbeat;
-  private VersionVector advertised = new VersionVector();
-  private Set<Long> advertisedLinks = Set.of();
-  /** Origins the peer has live links to, as it last advertised: they push to it themselves. */
-  private Set<Long> peerLinkedOrigins = Set.of();
+  private final LinkDriver driver;
+  /** Something was written since the last flush. */
+  private boolean wrote;
+  private ScheduledFuture<?> wake;
+  private long wakeAt = Long.MAX_VALUE;
 
   PeerLink(Node node, int peerId, long peerOrigin, Channel channel, VersionVector peerHas,
       boolean dialledByUs) {
@@ -84,8 +49,14 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
     this.peerId = peerId;
     this.peerOrigin = peerOrigin;
     this.channel = channel;
-    this.state = new LinkState(node.replica, peerHas);
     this.dialledByUs = dialledByUs;
+    this.driver = new LinkDriver(node.replica, peerOrigin, peerHas, this,
+        node.links.linkedOrigins(), LinkDriver.CHUNK_BYTES, now());
+  }
+
+  /** Link timing runs on the monotonic clock: a wall clock step must not fire or stall it. */
+  private static long now() {
+    return System.nanoTime() / 1_000_000;
   }
 
   /** The handshake message the dialler sends. */
@@ -101,137 +72,99 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
         Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode());
   }
 
-  /** Sends whatever the peer lacks, while the socket accepts more. */
-  void sendDeltas() {
-    deltaScheduled = false;
-    long self = node.replica.origin();
-    if (state.lacksOnlyWritesOf(o -> o != self && peerLinkedOrigins.contains(o))) {
-      // The peer's own links to those origins carry what it lacks (a push, or their deltas);
-      // relaying it too would send each write over every path of a mesh. Check again later:
-      // once the peer's advert shows it has them, or a link of its drops, this sends or stops.
-      scheduleDeltas();
-      return;
-    }
-    boolean wrote = false;
-    while (channel.isActive() && channel.isWritable()) {
-      DeltaChunk chunk = state.nextChunk(CHUNK_BYTES);
-      if (chunk == null) break;
-      channel.write(Resp.command(DELTA, chunk.encode()), channel.voidPromise());
-      wrote = true;
-    }
-    if (wrote) channel.flush();
-  }
+  // ---- LinkDriver.Wire ---------------------------------------------------------------------
 
-  /** Sends a delta after {@link #DELTA_DELAY_MS}, unless one is already due. */
-  void scheduleDeltas() {
-    if (deltaScheduled) return;
-    deltaScheduled = true;
-    node.loop.schedule(this::sendDeltas, DELTA_DELAY_MS, TimeUnit.MILLISECONDS);
-  }
-
-  /**
-   * Pushes new writes on: this server's own, or ones it received (the node batches them, see
-   * Node#queuePush). A received write is not pushed to the peer it came from, nor to a peer
-   * linked to the write's origin, which pushes to it directly: so in a mesh a write crosses each
-   * link once, and in a chain or tree it travels hop by hop without waiting for a delta. What is
-   * not pushed is left to the next delta.
-   */
-  void forward(List<Entry> entries) {
-    if (!channel.isActive()) return;
-    long self = node.replica.origin();
-    DeltaChunk push = state.forward(entries,
-        o -> o != self && (o == peerOrigin || peerLinkedOrigins.contains(o)));
-    if (push == null || push.entries().size() < entries.size()) scheduleDeltas();
-    if (push == null) return;
-    channel.writeAndFlush(Resp.command(DELTA, push.encode()), channel.voidPromise());
-  }
-
-  /**
-   * Tells the peer what this replica holds and which origins it is linked to: at most every
-   * {@link #ADVERT_INTERVAL_MS}, at once when the links changed.
-   */
-  void scheduleAdvert(boolean linksChanged) {
-    if (advertScheduled) return;
-    advertScheduled = true;
-    node.loop.schedule(() -> {
-      advertScheduled = false;
-      VersionVector now = node.replica.vv();
-      Set<Long> links = node.links.linkedOrigins();
-      if ((now.equals(advertised) && links.equals(advertisedLinks)) || !channel.isActive()) return;
-      sendAdvert(now, links);
-    }, linksChanged ? 0 : ADVERT_INTERVAL_MS, TimeUnit.MILLISECONDS);
-  }
-
-  private void sendAdvert(VersionVector now, Set<Long> links) {
-    advertised = now;
-    advertisedLinks = links;
-    advertSentSinceHeartbeat = true;
-    channel.writeAndFlush(Resp.command(ADVERT, encodeAdvert(now, links)), channel.voidPromise());
-  }
-
-  /**
-   * Starts the heartbeat and the idle timeout of this link (called once it is registered).
-   * The idle check sits first in the pipeline, so any bytes read count as a sign of life, even
-   * a large chunk still arriving slowly over a thin link.
-   */
-  void startLiveness() {
-    channel.pipeline().addFirst("idle",
-        new IdleStateHandler(IDLE_TIMEOUT_MS, 0, 0, TimeUnit.MILLISECONDS));
-    io.netty.util.concurrent.ScheduledFuture<?> beat = node.loop.scheduleAtFixedRate(() -> {
-      if (!advertSentSinceHeartbeat && channel.isActive()) {
-        sendAdvert(node.replica.vv(), node.links.linkedOrigins());
-      }
-      advertSentSinceHeartbeat = false;
-    }, HEARTBEAT_MS, HEARTBEAT_MS, TimeUnit.MILLISECONDS);
-    channel.closeFuture().addListener(f -> beat.cancel(false)); // even if closed already
+  @Override
+  public boolean writable() {
+    return channel.isActive() && channel.isWritable();
   }
 
   @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent) {
+  public void send(LinkDriver.Kind kind, byte[] payload) {
+    channel.write(Resp.command(kind == LinkDriver.Kind.DELTA ? DELTA : ADVERT, payload),
+        channel.voidPromise());
+    wrote = true;
+  }
+
+  /** After each driver event: one flush for what it sent, and a wake-up when it asks for one. */
+  private void done() {
+    if (wrote) {
+      wrote = false;
+      channel.flush();
+    }
+    long at = driver.nextWakeAt();
+    if (at >= wakeAt || !channel.isActive()) return;
+    if (wake != null) wake.cancel(false);
+    wakeAt = at;
+    wake = node.loop.schedule(this::tick, Math.max(0, at - now()), TimeUnit.MILLISECONDS);
+  }
+
+  private void tick() {
+    wake = null;
+    wakeAt = Long.MAX_VALUE;
+    if (!channel.isActive()) return;
+    if (!driver.tick(now())) {
       log.warn("server {}: nothing from server {} for {} ms, closing the link", node.config.id(),
-          peerId, IDLE_TIMEOUT_MS);
-      ctx.close();
+          peerId, LinkDriver.IDLE_TIMEOUT_MS);
+      channel.close();
       return;
     }
-    ctx.fireUserEventTriggered(evt);
+    done();
   }
 
-  private static byte[] encodeAdvert(VersionVector vv, Set<Long> links) {
-    ByteBuffer b = ByteBuffer.allocate(vv.encodedSize() + 4 + 8 * links.size());
-    vv.encodeTo(b);
-    b.putInt(links.size());
-    for (long o : links) b.putLong(o);
-    return b.array();
+  // ---- events from the node ----------------------------------------------------------------
+
+  /**
+   * Starts the link once it is registered: what the peer lacks goes out, and every byte read
+   * from now on counts as a sign of life (a handler first in the pipeline, so a large chunk
+   * still arriving slowly over a thin link counts too).
+   */
+  void start() {
+    channel.pipeline().addFirst("heard", new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        driver.heard(now());
+        ctx.fireChannelRead(msg);
+      }
+    });
+    driver.start(now());
+    done();
   }
 
-  private void receiveAdvert(byte[] payload) {
-    ByteBuffer b = ByteBuffer.wrap(payload);
-    VersionVector vv = VersionVector.decodeFrom(b);
-    if (b.remaining() < 4) throw new CorruptDataException("advert: truncated");
-    int n = b.getInt();
-    if (n < 0 || n != b.remaining() / 8 || b.remaining() % 8 != 0) {
-      throw new CorruptDataException("advert: bad link count " + n);
-    }
-    Set<Long> links = new HashSet<>();
-    for (int i = 0; i < n; i++) links.add(b.getLong());
-    state.receiveAdvert(vv);
-    peerLinkedOrigins = links;
+  /** New writes to pass on (see {@link LinkDriver#forward}); the node batches them. */
+  void forward(List<Entry> entries) {
+    if (!channel.isActive()) return;
+    driver.forward(entries, now());
+    done();
   }
+
+  /** The replica changed through data from another link. */
+  void replicaChanged() {
+    if (!channel.isActive()) return;
+    driver.replicaChanged(now());
+    done();
+  }
+
+  /** This server's links changed. */
+  void linksChanged(Set<Long> linkedOrigins) {
+    if (!channel.isActive()) return;
+    driver.linksChanged(linkedOrigins, now());
+    done();
+  }
+
+  // ---- channel events ----------------------------------------------------------------------
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     try {
       byte[][] args = Resp.arguments((RedisMessage) msg);
       String type = args == null || args.length != 2 ? "" : Resp.ascii(args[0]);
-      if (DELTA.equals(type)) {
-        List<Entry> covered = new ArrayList<>();
-        if (state.receive(DeltaChunk.decode(args[1]), covered)) node.onPeerData(covered);
-      } else if (ADVERT.equals(type)) {
-        receiveAdvert(args[1]);
-      } else {
-        throw new CorruptDataException("unexpected message on a peer link");
-      }
+      LinkDriver.Kind kind = DELTA.equals(type) ? LinkDriver.Kind.DELTA
+          : ADVERT.equals(type) ? LinkDriver.Kind.ADVERT : null;
+      if (kind == null) throw new CorruptDataException("unexpected message on a peer link");
+      List<Entry> covered = driver.receive(kind, args[1], now());
+      if (covered != null) node.onPeerData(covered);
+      done();
     } catch (CorruptDataException e) {
       log.warn("server {}: dropping link to server {}: {}", node.config.id(), peerId,
           e.getMessage());
@@ -243,13 +176,17 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable()) sendDeltas();
+    if (ctx.channel().isWritable()) {
+      driver.writable(now());
+      done();
+    }
     ctx.fireChannelWritabilityChanged();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    state.close();
+    if (wake != null) wake.cancel(false);
+    driver.close();
     node.links.onClosed(this, dialledByUs);
   }
 

@@ -92,16 +92,15 @@ final class PeerLinks {
     redialDelayMs.remove(link.peerId);
     if (old != null && old != link) old.channel.close();
     log.info("server {}: linked to server {}", node.config.id(), link.peerId);
-    link.startLiveness(); // heartbeats out, idle timeout in: half-open links get closed
-    link.sendDeltas();
-    forEach(l -> l.scheduleAdvert(true)); // every peer learns this server's new neighbour
+    link.start(); // what the peer lacks goes out; heartbeats out, idle timeout in
+    linksChanged(); // every peer learns this server's new neighbour
   }
 
   void onClosed(PeerLink link, boolean dialledByUs) {
     if (live.get(link.peerId) != link) return; // replaced, or never registered
     live.remove(link.peerId);
     log.info("server {}: link to server {} closed", node.config.id(), link.peerId);
-    forEach(l -> l.scheduleAdvert(true));
+    linksChanged();
     if (dialledByUs) scheduleRedial(link.peerId);
   }
 
@@ -125,7 +124,7 @@ final class PeerLinks {
     PeerLink link = live.remove(peerId);
     Promise<Void> done = node.loop.newPromise();
     if (link == null) return done.setSuccess(null);
-    forEach(l -> l.scheduleAdvert(true));
+    linksChanged();
     link.channel.close().addListener(f -> done.setSuccess(null));
     return done;
   }
@@ -136,6 +135,11 @@ final class PeerLinks {
 
   void forEach(java.util.function.Consumer<PeerLink> action) {
     for (PeerLink link : new ArrayList<>(live.values())) action.accept(link);
+  }
+
+  private void linksChanged() {
+    Set<Long> origins = linkedOrigins();
+    forEach(l -> l.linksChanged(origins));
   }
 
   /** The origins of the peers this server has live links to. */

@@ -1,11 +1,12 @@
 package kvs.sim;
 
 import java.util.List;
-import kvs.core.DeltaChunk;
+import java.util.Set;
 import kvs.core.Entry;
-import kvs.core.LinkState;
+import kvs.core.LinkDriver;
 import kvs.core.Replica;
 import kvs.core.SessionToken;
+import kvs.core.VersionVector;
 
 /**
  * How the simulated servers and clients drive the protocol core, at the seams where a
@@ -78,28 +79,13 @@ public class Behavior {
   }
 
   /**
-   * Cuts at most {@code budget} chunks of at most about {@code maxBytes} each from {@code link}
-   * into {@code out}, in the order they go on the wire; stops early when the peer has everything.
-   * The real server does this while its socket is writable.
+   * The driver of one link whose handshake is done: the real server's {@link LinkDriver} (its
+   * {@code PeerLink} builds the same). Broken variants return a subclass with one rule changed.
    */
-  public void cutChunks(LinkState link, int maxBytes, int budget, List<DeltaChunk> out) {
-    for (int i = 0; i < budget; i++) {
-      DeltaChunk chunk = link.nextChunk(maxBytes);
-      if (chunk == null) return;
-      out.add(chunk);
-    }
-  }
-
-  /**
-   * Hands a chunk that arrived on a link to the core. {@code push} says whether the sender
-   * pushed it ({@link LinkState#forward}) rather than cut it from a delta;
-   * the simulation knows, the real wire does not tell them apart. {@code held} is this link
-   * end's scratch list, empty on a new connection, for behaviours that hold chunks back. Returns
-   * true when the replica changed. The real server applies every chunk as it arrives.
-   */
-  public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk,
-      boolean push) {
-    return link.receive(chunk);
+  public LinkDriver newDriver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
+      LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
+    return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
+        now);
   }
 
   @Override

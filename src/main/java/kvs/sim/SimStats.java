@@ -22,6 +22,7 @@ public final class SimStats {
   public long wipes;
   public long clockJumps;
   public long storageFaults;
+  public long partialTopologies;
   public long powerCuts;
   public long powerCutCommitsLost;
   public long writesDestroyed;
@@ -47,6 +48,7 @@ public final class SimStats {
     wipes += o.wipes;
     clockJumps += o.clockJumps;
     storageFaults += o.storageFaults;
+    partialTopologies += o.partialTopologies;
     powerCuts += o.powerCuts;
     powerCutCommitsLost += o.powerCutCommitsLost;
     writesDestroyed += o.writesDestroyed;
@@ -63,6 +65,7 @@ public final class SimStats {
         + partitions + " partitions, " + crashes + " crashes (" + wipes + " wiped), "
         + clockJumps + " clock jumps, " + storageFaults + " storage faults, " + powerCuts
         + " power cuts (" + powerCutCommitsLost + " commits lost), " + writesDestroyed
-        + " acknowledged writes lost to wipes and power cuts";
+        + " acknowledged writes lost to wipes and power cuts, " + partialTopologies
+        + " runs healed into a partial topology";
   }
 }

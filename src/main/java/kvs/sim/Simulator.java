@@ -7,11 +7,12 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import kvs.core.DeltaChunk;
 import kvs.core.Entry;
-import kvs.core.LinkState;
+import kvs.core.LinkDriver;
 import kvs.core.Origins;
 import kvs.core.Replica;
 import kvs.core.SessionToken;
@@ -47,7 +48,6 @@ public final class Simulator {
   private static final byte HELLO = 1;
   private static final byte WELCOME = 2;
   private static final byte DELTA = 3;
-  private static final byte PUSH = 4;
   private static final byte ADVERT = 5;
   private static final int TRACE_LINES_MAX = 5_000;
 
@@ -164,8 +164,7 @@ public final class Simulator {
     for (Server s : servers) {
       if (!s.up) continue;
       for (End e : s.links) {
-        if (e != null && e.state != null) actions.add(() -> pump(e));
-        if (e != null && e.advertDue) actions.add(() -> advertise(e));
+        if (e != null && e.driver != null) actions.add(() -> drive(e));
       }
     }
     if (faults) {
@@ -410,7 +409,7 @@ public final class Simulator {
     stats.connections++;
     // The dialler's hello announces its vector; each side's LinkState starts from the other's
     // announcement, as PeerLink's handshake does.
-    send(c.end[0], HELLO, servers[dialler].replica.vv().encode());
+    send(c.end[0], HELLO, handshake(servers[dialler]));
     note(() -> "dial #" + c.id + " " + dialler + " -> " + acceptor);
   }
 
@@ -421,12 +420,14 @@ public final class Simulator {
   private void closeEnd(End e, boolean abrupt) {
     if (!e.open) return;
     e.open = false;
-    if (e.state != null) {
-      e.state.close();
-      e.state = null;
-    }
     Server s = servers[e.self];
+    boolean wasLink = e.driver != null && s.links[e.peer] == e;
+    if (e.driver != null) {
+      e.driver.close();
+      e.driver = null;
+    }
     if (s.links[e.peer] == e) s.links[e.peer] = null;
+    if (wasLink && s.up) linksChanged(s); // as PeerLinks.onClosed
     if (abrupt && !e.out.isEmpty()) {
       int keep = rnd.nextInt(e.out.size() + 1);
       while (e.out.size() > keep) e.out.pollLast();
@@ -468,89 +469,107 @@ public final class Simulator {
     stats.messages++;
     switch (m.kind) {
       case HELLO -> {
-        if (to.side != 1 || to.state != null) throw new AssertionError("unexpected hello");
-        to.state = new LinkState(s.replica, VersionVector.decode(m.bytes));
-        send(to, WELCOME, s.replica.vv().encode());
+        if (to.side != 1 || to.driver != null) throw new AssertionError("unexpected hello");
+        send(to, WELCOME, handshake(s)); // as PeerLink.accept: welcome, then register
+        register(s, to, m.bytes);
       }
       case WELCOME -> {
-        if (to.side != 0 || to.state != null) throw new AssertionError("unexpected welcome");
-        to.state = new LinkState(s.replica, VersionVector.decode(m.bytes));
+        if (to.side != 0 || to.driver != null) throw new AssertionError("unexpected welcome");
+        register(s, to, m.bytes);
       }
-      case DELTA, PUSH -> {
-        if (to.state == null) throw new AssertionError("delta before the handshake");
-        DeltaChunk chunk = DeltaChunk.decode(m.bytes);
-        for (Entry e : chunk.entries()) checker.known(e, "delta " + to.peer + " -> " + to.self);
-        stats.chunks++;
-        VersionVector before = s.replica.vv();
-        boolean changed = behavior.receiveChunk(to.state, to.held, chunk, m.kind == PUSH);
-        if (changed) {
-          // As Node.onPeerData: pass newly covered writes on as pushes to the other links that
-          // are ready for them (the server also skips peers linked to the write's origin, an
-          // optimisation of timing only; here every other link gets the chance).
-          VersionVector after = s.replica.vv();
-          List<Entry> newly = new ArrayList<>();
-          for (Entry e : chunk.entries()) {
-            if (e.seq() > before.get(e.origin()) && after.covers(e.origin(), e.seq())) newly.add(e);
-          }
-          for (End e : s.links) {
-            if (e == null || e == to || e.state == null || !e.open || newly.isEmpty()) continue;
-            DeltaChunk forward = e.state.forward(newly, origin -> false);
-            if (forward != null) send(e, PUSH, forward.encode());
-          }
-          // As Node.onReplicaChanged: every link of this server will advertise the new vector.
-          for (End e : s.links) {
-            if (e != null && e.state != null) e.advertDue = true;
-          }
+      case DELTA, ADVERT -> {
+        if (to.driver == null) throw new AssertionError("link traffic before the handshake");
+        DeltaChunk chunk = m.kind == DELTA ? DeltaChunk.decode(m.bytes) : null;
+        if (chunk != null) {
+          for (Entry e : chunk.entries()) checker.known(e, "delta " + to.peer + " -> " + to.self);
+          stats.chunks++;
+          if (chunk.isLast() && to.chunksSinceLast > 0) stats.multiChunkDeltas++;
+          to.chunksSinceLast = chunk.isLast() ? 0 : to.chunksSinceLast + 1;
         }
-        if (tracing && (changed || chunk.isLast())) {
-          note(() -> "apply " + (m.kind == PUSH ? "push " : "") + to.peer + " -> " + to.self
-              + " #" + from.conn.id + ": " + chunk.entries().size() + " entries"
+        List<Entry> covered = to.driver.receive(
+            m.kind == DELTA ? LinkDriver.Kind.DELTA : LinkDriver.Kind.ADVERT, m.bytes, nowMillis);
+        if (covered != null) onPeerData(s, covered); // as PeerLink.channelRead
+        if (tracing && chunk != null && (covered != null || chunk.isLast())) {
+          note(() -> "apply " + to.peer + " -> " + to.self + " #" + from.conn.id + ": "
+              + chunk.entries().size() + " entries"
               + (chunk.isLast() ? ", closing " + chunk.completes() : "") + " => "
               + s.replica.vv());
         }
-      }
-      case ADVERT -> {
-        if (to.state == null) throw new AssertionError("advert before the handshake");
-        to.state.receiveAdvert(VersionVector.decode(m.bytes));
       }
       default -> throw new AssertionError("message kind " + m.kind);
     }
   }
 
-  /** Hands the transport what the link wants to send, while its window has room. */
-  private void pump(End e) {
-    if (!e.open || e.state == null || !servers[e.self].up) return;
-    int room = cfg.windowChunks() - e.out.size();
-    if (room <= 0) return;
-    List<DeltaChunk> chunks = new ArrayList<>();
-    behavior.cutChunks(e.state, cfg.chunkBytesMax(), 1 + rnd.nextInt(room), chunks);
-    for (DeltaChunk chunk : chunks) {
-      send(e, DELTA, chunk.encode());
-      if (chunk.isLast()) {
-        if (e.chunksOfDelta > 0) stats.multiChunkDeltas++;
-        e.chunksOfDelta = 0;
-      } else {
-        e.chunksOfDelta++;
-      }
+  /** A handshake message: the sender's origin and vector, as PeerLink's hello and welcome. */
+  private static byte[] handshake(Server s) {
+    byte[] vv = s.replica.vv().encode();
+    return java.nio.ByteBuffer.allocate(8 + vv.length).putLong(s.replica.origin()).put(vv)
+        .array();
+  }
+
+  /** As PeerLinks.register: the link starts, and every link of the server learns of it. */
+  private void register(Server s, End e, byte[] handshake) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(handshake);
+    e.peerOrigin = b.getLong();
+    byte[] vv = new byte[b.remaining()];
+    b.get(vv);
+    e.driver = behavior.newDriver(s.replica, e.peerOrigin, VersionVector.decode(vv), e.wire,
+        linkedOrigins(s), cfg.chunkBytesMax(), nowMillis);
+    e.driver.start(nowMillis);
+    linksChanged(s);
+  }
+
+  /** The origins of the peers server {@code s} has links to, as PeerLinks.linkedOrigins. */
+  private Set<Long> linkedOrigins(Server s) {
+    Set<Long> origins = new TreeSet<>();
+    for (End e : s.links) {
+      if (e != null && e.driver != null) origins.add(e.peerOrigin);
+    }
+    return origins;
+  }
+
+  private void linksChanged(Server s) {
+    Set<Long> origins = linkedOrigins(s);
+    for (End e : s.links) {
+      if (e != null && e.driver != null) e.driver.linksChanged(origins, nowMillis);
     }
   }
 
-  /** Tells the peer this replica's vector, if it changed since the last advert (PeerLink). */
-  private void advertise(End e) {
-    if (!e.open || e.state == null || !e.advertDue) return;
-    e.advertDue = false;
-    VersionVector vv = servers[e.self].replica.vv();
-    if (vv.equals(e.lastAdvertised)) return;
-    e.lastAdvertised = vv;
-    send(e, ADVERT, vv.encode());
+  /**
+   * As Node.onPeerData: the newly covered writes go to every link (each driver skips what its
+   * peer holds or gets another way), and every link checks for a delta and advertises.
+   */
+  private void onPeerData(Server s, List<Entry> covered) {
+    for (End e : s.links) {
+      if (e != null && e.driver != null && e.open) e.driver.forward(covered, nowMillis);
+    }
+    for (End e : s.links) {
+      if (e != null && e.driver != null && e.open) e.driver.replicaChanged(nowMillis);
+    }
   }
 
-  /** As Node.onOwnWrite: push a client's write to every linked peer that is caught up. */
+  /**
+   * What PeerLink's channel events and timer do for a driver: when the wire has drained since
+   * the driver found it full, the driver hears that it is writable; when its wake-up time has
+   * come, it ticks, and a link it declares dead is closed.
+   */
+  private void drive(End e) {
+    if (!e.open || e.driver == null || !servers[e.self].up) return;
+    if (e.wire.blocked && e.wire.writable()) {
+      e.wire.blocked = false;
+      e.driver.writable(nowMillis);
+    }
+    if (e.driver != null && nowMillis >= e.driver.nextWakeAt() && !e.driver.tick(nowMillis)) {
+      note(() -> "link " + e.self + " -> " + e.peer + " #" + e.conn.id + " heard nothing for "
+          + LinkDriver.IDLE_TIMEOUT_MS + " ms and closes");
+      closeEnd(e, false);
+    }
+  }
+
+  /** As Node.onOwnWrite: a client's write goes to every link. */
   private void pushOwnWrite(Server s, List<Entry> written) {
     for (End e : s.links) {
-      if (e == null || e.state == null) continue;
-      DeltaChunk push = e.state.forward(written, origin -> false);
-      if (push != null) send(e, PUSH, push.encode());
+      if (e != null && e.driver != null && e.open) e.driver.forward(written, nowMillis);
     }
   }
 
@@ -641,7 +660,40 @@ public final class Simulator {
   private void stopFaults() {
     for (boolean[] row : blocked) Arrays.fill(row, false);
     for (Server s : servers) s.store.faults(false);
-    note(() -> "faults stop; every server restarts and every link heals");
+    if (servers.length > 2 && rnd.nextBoolean()) {
+      // Half the runs heal into a partial topology, as an operator's breakConnection leaves
+      // it: a random spanning tree stays linked, each other pair stays cut with even odds. The
+      // servers are still one group, so they must converge, with writes relayed hop by hop.
+      int n = servers.length;
+      int[] order = new int[n];
+      for (int i = 0; i < n; i++) order[i] = i;
+      for (int i = n - 1; i > 0; i--) {
+        int j = rnd.nextInt(i + 1);
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+      boolean[][] tree = new boolean[n][n];
+      for (int k = 1; k < n; k++) {
+        int a = order[k];
+        int b = order[rnd.nextInt(k)];
+        tree[a][b] = true;
+        tree[b][a] = true;
+      }
+      StringBuilder cut = new StringBuilder();
+      for (int a = 0; a < n; a++) {
+        for (int b = a + 1; b < n; b++) {
+          if (tree[a][b] || rnd.nextBoolean()) continue;
+          blocked[a][b] = true;
+          blocked[b][a] = true;
+          cut.append(' ').append(a).append('-').append(b);
+        }
+      }
+      stats.partialTopologies++;
+      note(() -> "faults stop; every server restarts; links stay cut:" + cut);
+    } else {
+      note(() -> "faults stop; every server restarts and every link heals");
+    }
   }
 
   private boolean converged() {
@@ -745,8 +797,8 @@ public final class Simulator {
       for (End e : s.links) {
         if (e == null) continue;
         sb.append("\n    link to ").append(e.peer).append(" #").append(e.conn.id)
-            .append(e.state == null ? " (handshaking)" : " believes peer has "
-                + e.state.peerHas()).append(", ").append(e.out.size()).append(" queued");
+            .append(e.driver == null ? " (handshaking)" : " believes peer has "
+                + e.driver.peerHas()).append(", ").append(e.out.size()).append(" queued");
       }
     }
     for (int i = 0; i < servers.length; i++) {
@@ -847,7 +899,7 @@ public final class Simulator {
     }
   }
 
-  private static final class Conn {
+  private final class Conn {
     final long id;
     final End[] end = new End[2];
     long stalledSinceMillis = -1;
@@ -860,26 +912,51 @@ public final class Simulator {
   }
 
   /** One server's end of a connection, with the queue of what it has sent toward the peer. */
-  private static final class End {
+  private final class End {
     final Conn conn;
     final int side; // 0: dialled, 1: accepted
     final int self;
     final int peer;
     final ArrayDeque<Msg> out = new ArrayDeque<>();
-    LinkState state; // null until the handshake message from the peer arrives
+    final EndWire wire = new EndWire(this);
+    LinkDriver driver; // null until the handshake message from the peer arrives
+    long peerOrigin;
     boolean open = true;
     long closeAtMillis = Long.MAX_VALUE;
     long lastDeliverAtMillis;
-    int chunksOfDelta;
-    boolean advertDue;
-    VersionVector lastAdvertised = new VersionVector();
-    final List<DeltaChunk> held = new ArrayList<>(); // for Behavior.receiveChunk
+    int chunksSinceLast; // chunks received without a closing vector since the last one
 
     End(Conn conn, int side, int self, int peer) {
       this.conn = conn;
       this.side = side;
       this.self = self;
       this.peer = peer;
+    }
+  }
+
+  /**
+   * The transport of one end, as the driver sees it: writable while fewer than the run's window
+   * of messages are in flight (a socket's send buffer), and it remembers when the driver found
+   * it full, as Netty's writability change tells PeerLink.
+   */
+  private final class EndWire implements LinkDriver.Wire {
+    private final End end;
+    boolean blocked;
+
+    EndWire(End end) {
+      this.end = end;
+    }
+
+    @Override
+    public boolean writable() {
+      boolean writable = end.open && end.out.size() < cfg.windowChunks();
+      if (!writable) blocked = true;
+      return writable;
+    }
+
+    @Override
+    public void send(LinkDriver.Kind kind, byte[] payload) {
+      Simulator.this.send(end, kind == LinkDriver.Kind.DELTA ? DELTA : ADVERT, payload);
     }
   }
 

@@ -1,51 +1,25 @@
 package kvs.sim;
 
 import java.util.List;
+import java.util.Set;
 import kvs.core.DeltaChunk;
 import kvs.core.Entry;
-import kvs.core.LinkState;
+import kvs.core.LinkDriver;
 import kvs.core.Replica;
 import kvs.core.SessionToken;
 import kvs.core.VersionVector;
 
 /**
  * Behaviours of the simulated servers and clients other than the real one: deliberately
- * broken variants that the checker must catch (CheckerBitesTest), and a diagnostic one that
- * sidesteps the partial-delta defect the simulator found (PartialDeltaTest), to show that the
- * defect is the only cause of the seeds that fail.
+ * broken variants that the checker must catch (CheckerBitesTest). A link variant subclasses the
+ * real {@link LinkDriver} and changes one rule, so that for every other rule the simulator runs
+ * the server's own code.
  *
  * <p>Each broken variant changes exactly one thing on top of {@link #BASE}, so that when a seed
  * fails under a variant but passes under its base, the variant is what the checker caught.
  */
 final class Variants {
   private Variants() {}
-
-  /**
-   * Holds back every chunk of a delta until its closing chunk arrives, then applies them all at
-   * once, so a replica never holds entries its vector does not cover. This sidesteps (in the
-   * simulation, where nothing can crash between those applications) the defect that
-   * PartialDeltaTest pins down.
-   */
-  static final Behavior WHOLE_DELTAS = new Behavior() {
-    @Override
-    public String name() {
-      return "whole-deltas";
-    }
-
-    @Override
-    public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk,
-        boolean push) {
-      // A push is never sent in the middle of a delta (LinkState.forward refuses while one streams), and
-      // its entries extend the vector one by one, so it is safe to apply at once.
-      if (push && held.isEmpty()) return link.receive(chunk);
-      held.add(chunk);
-      if (!chunk.isLast()) return false;
-      boolean changed = false;
-      for (DeltaChunk c : held) changed |= link.receive(c);
-      held.clear();
-      return changed;
-    }
-  };
 
   /** What the broken variants are built on: the real server's and client's behaviour. */
   static final Behavior BASE = Behavior.CORRECT;
@@ -73,25 +47,32 @@ final class Variants {
 
   /**
    * (3) The sender attaches the closing vector to the first chunk of a multi-chunk delta, so the
-   * receiver raises its vector before the rest has arrived (the network rewrites the chunks).
+   * receiver raises its vector before the rest has arrived.
    */
   static final Behavior EARLY_VECTOR = new Broken("early-vector") {
     @Override
-    public void cutChunks(LinkState link, int maxBytes, int budget, List<DeltaChunk> out) {
-      DeltaChunk first = link.nextChunk(maxBytes);
-      if (first == null) return;
-      if (first.isLast()) {
-        out.add(first);
-        return;
-      }
-      List<DeltaChunk> rest = new java.util.ArrayList<>();
-      DeltaChunk c;
-      do {
-        c = link.nextChunk(maxBytes);
-        rest.add(c);
-      } while (!c.isLast());
-      out.add(new DeltaChunk(first.entries(), c.completes()));
-      out.addAll(rest);
+    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
+        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
+      return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
+          now) {
+        @Override
+        protected void sendDeltas(long at) {
+          DeltaChunk first = state.nextChunk(chunkBytes);
+          if (first == null) return;
+          if (first.isLast()) {
+            wire.send(Kind.DELTA, first.encode());
+            return;
+          }
+          List<DeltaChunk> rest = new java.util.ArrayList<>();
+          DeltaChunk c;
+          do {
+            c = state.nextChunk(chunkBytes);
+            rest.add(c);
+          } while (!c.isLast());
+          wire.send(Kind.DELTA, new DeltaChunk(first.entries(), c.completes()).encode());
+          for (DeltaChunk r : rest) wire.send(Kind.DELTA, r.encode());
+        }
+      };
     }
   };
 
@@ -140,11 +121,16 @@ final class Variants {
    */
   static final Behavior IGNORES_CLOSING_VECTOR = new Broken("ignores-closing-vector") {
     @Override
-    public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk,
-        boolean push) {
-      if (!chunk.isLast() || push) return BASE.receiveChunk(link, held, chunk, push);
-      return BASE.receiveChunk(link, held, new DeltaChunk(chunk.entries(), new VersionVector()),
-          push);
+    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
+        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
+      return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
+          now) {
+        @Override
+        protected List<Entry> receiveChunk(DeltaChunk chunk) {
+          if (!chunk.isLast()) return super.receiveChunk(chunk);
+          return super.receiveChunk(new DeltaChunk(chunk.entries(), new VersionVector()));
+        }
+      };
     }
   };
 
@@ -154,13 +140,19 @@ final class Variants {
    */
   static final Behavior DROPS_REMOTE_DELETES = new Broken("drops-remote-deletes") {
     @Override
-    public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk,
-        boolean push) {
-      List<Entry> kept = new java.util.ArrayList<>();
-      for (Entry e : chunk.entries()) {
-        if (!e.isTombstone()) kept.add(e);
-      }
-      return BASE.receiveChunk(link, held, new DeltaChunk(kept, chunk.completes()), push);
+    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
+        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
+      return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
+          now) {
+        @Override
+        protected List<Entry> receiveChunk(DeltaChunk chunk) {
+          List<Entry> kept = new java.util.ArrayList<>();
+          for (Entry e : chunk.entries()) {
+            if (!e.isTombstone()) kept.add(e);
+          }
+          return super.receiveChunk(new DeltaChunk(kept, chunk.completes()));
+        }
+      };
     }
   };
 
@@ -175,22 +167,62 @@ final class Variants {
     }
   };
 
+  /**
+   * (10) The link postpones every delta, as if the peer were linked to every origin, so relays
+   * never happen: writes that must cross a server in between (a chain, a tree, a mesh with a cut
+   * link) reach the peer only while pushes carry them, and never after a partition.
+   */
+  static final Behavior POSTPONES_FOREVER = new Broken("postpones-forever") {
+    @Override
+    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
+        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
+      return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
+          now) {
+        @Override
+        protected boolean relayedByPeerLink(long origin) {
+          return true;
+        }
+      };
+    }
+  };
+
+  /**
+   * (11) The link remembers every origin the peer ever said it was linked to and leaves that
+   * origin's writes to the peer's link for good: once that link drops, nobody relays them.
+   */
+  static final Behavior SKIPS_ORIGIN_FOR_GOOD = new Broken("skips-origin-for-good") {
+    @Override
+    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
+        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
+      return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
+          now) {
+        private final Set<Long> ever = new java.util.TreeSet<>();
+
+        @Override
+        protected boolean relayedByPeerLink(long origin) {
+          ever.addAll(peerLinkedOrigins);
+          return ever.contains(origin);
+        }
+      };
+    }
+  };
+
   static final List<Behavior> BROKEN = List.of(NO_SESSION_CHECK, SAME_INCARNATION_AFTER_WIPE,
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
-      FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES, REPLY_BEFORE_LOG_WRITE);
+      FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
+      REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
     if (name.equals(Behavior.CORRECT.name())) return Behavior.CORRECT;
-    if (name.equals(WHOLE_DELTAS.name())) return WHOLE_DELTAS;
     for (Behavior b : BROKEN) {
       if (b.name().equals(name)) return b;
     }
     throw new IllegalArgumentException("no simulation variant named '" + name + "'; known: "
-        + Behavior.CORRECT.name() + ", " + WHOLE_DELTAS.name() + ", " + BROKEN);
+        + Behavior.CORRECT.name() + ", " + BROKEN);
   }
 
-  /** A broken variant: {@link #BASE} with one method overridden. */
+  /** A broken variant: {@link #BASE} with one thing changed. */
   private abstract static class Broken extends Behavior {
     private final String name;
 
@@ -224,15 +256,18 @@ final class Variants {
       return BASE.incarnationAfterWipe(previous, fresh);
     }
 
-    @Override
-    public void cutChunks(LinkState link, int maxBytes, int budget, List<DeltaChunk> out) {
-      BASE.cutChunks(link, maxBytes, budget, out);
+    /** The driver of this variant's links: the real one unless the variant changes a rule. */
+    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
+        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
+      return BASE.newDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
+          now);
     }
 
     @Override
-    public boolean receiveChunk(LinkState link, List<DeltaChunk> held, DeltaChunk chunk,
-        boolean push) {
-      return BASE.receiveChunk(link, held, chunk, push);
+    public final LinkDriver newDriver(Replica replica, long peerOrigin,
+        VersionVector peerAnnounced, LinkDriver.Wire wire, Set<Long> linkedOrigins,
+        int chunkBytes, long now) {
+      return driver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes, now);
     }
 
     @Override

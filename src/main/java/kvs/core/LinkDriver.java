@@ -1,0 +1,268 @@
+package kvs.core;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One replication link's protocol, with no socket, thread or clock inside (in the manner of
+ * etcd-io/raft's {@code Ready}): the server's {@code PeerLink} and the simulator both feed it
+ * events (a frame received, bytes heard, the transport became writable, time passed, new writes
+ * to pass on, this server's links changed) with the time as an argument, and it answers by
+ * sending frames through a {@link Wire} and by saying when it next needs the time
+ * ({@link #nextWakeAt}). So every rule of a link, the one the server runs, is the one the
+ * simulator proves under faults:
+ *
+ * <ul>
+ *   <li><b>Deltas.</b> What the peer lacks is cut from a snapshot by {@link LinkState} and sent
+ *       while the wire is writable (backpressure), at once when the link comes up or the wire
+ *       drains, and {@link #DELTA_DELAY_MS} after a change that pushes may not have carried.</li>
+ *   <li><b>Pushes.</b> New writes go out at once to a peer that is caught up; a received write is
+ *       not pushed back to its sender, nor to a peer linked to the write's origin, which pushes
+ *       to it directly: in a mesh each write crosses each link once.</li>
+ *   <li><b>Postponing.</b> A delta whose every missing write comes from an origin the peer is
+ *       linked to waits: those links carry it, and the peer's next advert says so.</li>
+ *   <li><b>Adverts.</b> This replica's vector and linked origins, at most every
+ *       {@link #ADVERT_INTERVAL_MS} after a change, at once when the links change, and as a
+ *       heartbeat every {@link #HEARTBEAT_MS} when nothing else went out.</li>
+ *   <li><b>Liveness.</b> A link that heard nothing for {@link #IDLE_TIMEOUT_MS} is dead
+ *       ({@link #tick} says so): a half-open connection is closed and redialled.</li>
+ * </ul>
+ *
+ * <p>Frames are the payloads of {@code KVS.DELTA} (a {@link DeltaChunk}) and {@code KVS.VV}
+ * (a vector and the sender's linked origins). Not thread-safe: the replica's thread owns it.
+ * Subclasses exist only in tests, as deliberately broken variants the simulator must catch.
+ */
+public class LinkDriver implements AutoCloseable {
+  /** Delta chunks are cut at about this size. */
+  public static final int CHUNK_BYTES = 256 * 1024;
+  /**
+   * How long after a change a link cuts a delta for what pushes did not carry. In steady state
+   * pushes carry everything and adverts have told this side so by then, and the delta is empty.
+   */
+  public static final long DELTA_DELAY_MS = 20;
+  /** Adverts of this replica's vector go out at most this often. */
+  public static final long ADVERT_INTERVAL_MS = 5;
+  /** When no advert went out for this long, one goes out anyway, so the peer hears from us. */
+  public static final long HEARTBEAT_MS = 1_000;
+  /** A link that heard nothing for this long (five missed heartbeats) is taken for dead. */
+  public static final long IDLE_TIMEOUT_MS = 5_000;
+  private static final long NEVER = Long.MAX_VALUE;
+
+  /** The two kinds of frame on a link. */
+  public enum Kind { DELTA, ADVERT }
+
+  /** The transport, as the driver sees it. */
+  public interface Wire {
+    /** True while the transport takes more without queueing beyond its bound. */
+    boolean writable();
+
+    void send(Kind kind, byte[] payload);
+  }
+
+  protected final Replica replica;
+  protected final long peerOrigin;
+  protected final Wire wire;
+  protected final LinkState state;
+  /** Delta chunks are cut at about this many bytes ({@link #CHUNK_BYTES} on a server). */
+  protected final int chunkBytes;
+  /** Origins the peer has live links to, as it last advertised: they push to it themselves. */
+  protected Set<Long> peerLinkedOrigins = Set.of();
+  private Set<Long> linkedOrigins;
+  private VersionVector advertised = new VersionVector();
+  private Set<Long> advertisedLinks = Set.of();
+  private boolean advertSentSinceHeartbeat;
+  private long deltaAt = NEVER;
+  private long advertAt = NEVER;
+  private long heartbeatAt;
+  private long lastHeardAt;
+
+  /**
+   * A link whose handshake is done: the peer announced {@code peerAnnounced}; this server is
+   * linked to {@code linkedOrigins} (this link's peer included). Sends what the peer lacks.
+   */
+  public LinkDriver(Replica replica, long peerOrigin, VersionVector peerAnnounced, Wire wire,
+      Set<Long> linkedOrigins, int chunkBytes, long now) {
+    if (chunkBytes <= 0) throw new IllegalArgumentException("chunkBytes must be positive");
+    this.chunkBytes = chunkBytes;
+    this.replica = replica;
+    this.peerOrigin = peerOrigin;
+    this.wire = wire;
+    this.state = new LinkState(replica, peerAnnounced);
+    this.linkedOrigins = sorted(linkedOrigins);
+    this.lastHeardAt = now;
+    this.heartbeatAt = now + HEARTBEAT_MS;
+  }
+
+  /** Starts the link: sends what the peer lacks, as far as the wire takes it. */
+  public void start(long now) {
+    sendDeltas(now);
+  }
+
+  /** What the peer is believed to hold (a copy). */
+  public VersionVector peerHas() {
+    return state.peerHas();
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  /** Bytes arrived from the peer (any, even part of a frame): the link is alive. */
+  public void heard(long now) {
+    lastHeardAt = Math.max(lastHeardAt, now);
+  }
+
+  /**
+   * A whole frame from the peer. Returns the writes that the frame newly made this replica
+   * cover, in order (the server passes them on to its other links), or null when the replica
+   * did not change.
+   *
+   * @throws CorruptDataException when the frame does not decode; the link must close
+   */
+  public List<Entry> receive(Kind kind, byte[] payload, long now) {
+    heard(now);
+    if (kind == Kind.ADVERT) {
+      receiveAdvert(payload);
+      return null;
+    }
+    return receiveChunk(DeltaChunk.decode(payload));
+  }
+
+  /** The wire drained below its bound: go on with the delta. */
+  public void writable(long now) {
+    sendDeltas(now);
+  }
+
+  /**
+   * This replica changed through another link: check for a delta after
+   * {@link #DELTA_DELAY_MS} and advertise after {@link #ADVERT_INTERVAL_MS}.
+   */
+  public void replicaChanged(long now) {
+    deltaAt = Math.min(deltaAt, now + DELTA_DELAY_MS);
+    advertAt = Math.min(advertAt, now + ADVERT_INTERVAL_MS);
+  }
+
+  /** This server's links changed: the peer learns it at once. */
+  public void linksChanged(Set<Long> linkedOrigins, long now) {
+    this.linkedOrigins = sorted(linkedOrigins);
+    advertAt = Math.min(advertAt, now);
+  }
+
+  /**
+   * Pushes new writes on, in order: this replica's own, or ones it received. What is not pushed
+   * (the peer is not caught up, a delta streams, or another path carries it) is left to a delta.
+   */
+  public void forward(List<Entry> entries, long now) {
+    long self = replica.origin();
+    DeltaChunk push = state.forward(entries, o -> o != self && (o == peerOrigin || relayedByPeerLink(o)));
+    if (push == null || push.entries().size() < entries.size()) {
+      deltaAt = Math.min(deltaAt, now + DELTA_DELAY_MS);
+    }
+    if (push != null) wire.send(Kind.DELTA, push.encode());
+  }
+
+  /**
+   * Time passed: does what is due. Returns false when the link is dead (nothing heard for
+   * {@link #IDLE_TIMEOUT_MS}); the caller then closes it.
+   */
+  public boolean tick(long now) {
+    if (now - lastHeardAt >= IDLE_TIMEOUT_MS) return false;
+    if (now >= deltaAt) {
+      deltaAt = NEVER;
+      sendDeltas(now);
+    }
+    if (now >= advertAt) {
+      advertAt = NEVER;
+      VersionVector vv = advertisedVector();
+      if (!vv.equals(advertised) || !linkedOrigins.equals(advertisedLinks)) sendAdvert(vv);
+    }
+    if (now >= heartbeatAt) {
+      if (!advertSentSinceHeartbeat) sendAdvert(advertisedVector());
+      advertSentSinceHeartbeat = false;
+      heartbeatAt = now + HEARTBEAT_MS;
+    }
+    return true;
+  }
+
+  /** The earliest time {@link #tick} has something to do. */
+  public long nextWakeAt() {
+    return Math.min(Math.min(deltaAt, advertAt), Math.min(heartbeatAt,
+        lastHeardAt + IDLE_TIMEOUT_MS));
+  }
+
+  @Override
+  public void close() {
+    state.close();
+  }
+
+  // ---- the rules, as hooks a broken test variant may override --------------------------------
+
+  /** Sends what the peer lacks while the wire takes it, unless other links carry all of it. */
+  protected void sendDeltas(long now) {
+    long self = replica.origin();
+    if (state.lacksOnlyWritesOf(o -> o != self && relayedByPeerLink(o))) {
+      // The peer's own links to those origins carry what it lacks (a push, or their deltas);
+      // relaying it too would send each write over every path of a mesh. Check again later:
+      // once the peer's advert shows it has them, or a link of its drops, this sends or stops.
+      deltaAt = Math.min(deltaAt, now + DELTA_DELAY_MS);
+      return;
+    }
+    while (wire.writable()) {
+      DeltaChunk chunk = state.nextChunk(chunkBytes);
+      if (chunk == null) break;
+      wire.send(Kind.DELTA, chunk.encode());
+    }
+  }
+
+  /** Applies a chunk; returns what it newly covered, or null when the replica did not change. */
+  protected List<Entry> receiveChunk(DeltaChunk chunk) {
+    List<Entry> covered = new ArrayList<>();
+    return state.receive(chunk, covered) ? covered : null;
+  }
+
+  /** True when the peer is linked to {@code origin}, which then delivers its writes itself. */
+  protected boolean relayedByPeerLink(long origin) {
+    return peerLinkedOrigins.contains(origin);
+  }
+
+  /** The vector an advert carries: what this replica holds on disk. */
+  protected VersionVector advertisedVector() {
+    return replica.vv();
+  }
+
+  /** Takes in the peer's advert: what it holds, and which origins it is linked to. */
+  protected void receiveAdvert(byte[] payload) {
+    ByteBuffer b = ByteBuffer.wrap(payload);
+    VersionVector vv = VersionVector.decodeFrom(b);
+    if (b.remaining() < 4) throw new CorruptDataException("advert: truncated");
+    int n = b.getInt();
+    if (n < 0 || n != b.remaining() / 8 || b.remaining() % 8 != 0) {
+      throw new CorruptDataException("advert: bad link count " + n);
+    }
+    Set<Long> links = new HashSet<>();
+    for (int i = 0; i < n; i++) links.add(b.getLong());
+    state.receiveAdvert(vv);
+    peerLinkedOrigins = links;
+  }
+
+  private void sendAdvert(VersionVector vv) {
+    advertised = vv;
+    advertisedLinks = linkedOrigins;
+    advertSentSinceHeartbeat = true;
+    wire.send(Kind.ADVERT, encodeAdvert(vv, linkedOrigins));
+  }
+
+  /** A copy in a fixed order, so that what goes on the wire does not depend on hashing. */
+  private static Set<Long> sorted(Set<Long> origins) {
+    return java.util.Collections.unmodifiableSet(new java.util.TreeSet<>(origins));
+  }
+
+  static byte[] encodeAdvert(VersionVector vv, Set<Long> links) {
+    ByteBuffer b = ByteBuffer.allocate(vv.encodedSize() + 4 + 8 * links.size());
+    vv.encodeTo(b);
+    b.putInt(links.size());
+    for (long o : links) b.putLong(o);
+    return b.array();
+  }
+}
