@@ -226,7 +226,9 @@ public final class Agent implements AutoCloseable {
       Path logFile = runDir().resolve("server-" + id + ".log");
       ProcessBuilder pb = new ProcessBuilder(javaCommand("server", args))
           .redirectError(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
-      pb.environment().put("KVS_CLUSTER_SECRET", options.secret());
+      pb.environment().put(ChildJvm.CLUSTER_SECRET_ENV, options.secret());
+      // A master's servers take no client password: the master's clients have none to give.
+      pb.environment().remove(ChildJvm.REQUIREPASS_ENV);
       Process p = spawn(id, pb);
       CompletableFuture<String> first =
           ChildJvm.firstLineThenLog(p, logFile, "server-" + id + "-stdout");

@@ -23,7 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "server", mixinStandardHelpOptions = true,
     description = {"Runs one server. Prints 'READY <port>' on standard output once it serves; it"
         + " links to its peers in the background.",
-        "The cluster secret is read from the environment variable KVS_CLUSTER_SECRET."})
+        "The cluster secret is read from the environment variable KVS_CLUSTER_SECRET, the"
+            + " client password (if any) from KVS_REQUIREPASS unless an option gives it."})
 public final class ServerCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -50,8 +51,14 @@ public final class ServerCommand implements Callable<Integer> {
           + " waiting at the same time share one fsync.")
   boolean fsync;
 
-  @Option(names = "--requirepass", description = "Clients must AUTH with this password.")
+  @Option(names = "--requirepass", paramLabel = "PASSWORD",
+      description = "Clients must AUTH with this password. Every user of the machine sees it in"
+          + " ps: prefer --requirepass-file or the environment variable KVS_REQUIREPASS.")
   String requirePass;
+
+  @Option(names = "--requirepass-file", paramLabel = "FILE",
+      description = "Clients must AUTH with the password on the first line of FILE.")
+  Path requirePassFile;
 
   @Option(names = "--exit-on-stdin-eof",
       description = "Exit when standard input closes (used by the master so no server outlives it).")
@@ -98,7 +105,13 @@ public final class ServerCommand implements Callable<Integer> {
       new SecureRandom().nextBytes(random);
       secret = HexFormat.of().formatHex(random); // a lone server: nobody can join it
     }
-    ServerConfig config = new ServerConfig(id, host, port, dataDir, peerMap, secret, requirePass,
+    String pass;
+    try {
+      pass = RequirePass.resolve(requirePass, requirePassFile, System.getenv());
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    ServerConfig config = new ServerConfig(id, host, port, dataDir, peerMap, secret, pass,
         fsync, Limits.DEFAULT);
     Node node;
     try {

@@ -86,11 +86,9 @@ public final class LocalCluster {
         : Files.createDirectories(o.dataDir());
     List<String> serverArgs = new ArrayList<>();
     if (o.fsync()) serverArgs.add("--fsync");
-    if (o.requirePass() != null) {
-      serverArgs.add("--requirepass");
-      serverArgs.add(o.requirePass());
-    }
-    ProcessFleet fleet = new ProcessFleet(root, o.classpath(), secret(), serverArgs);
+    // The password goes to the servers in their environment: a command line is public (ps).
+    ProcessFleet fleet = new ProcessFleet(root, o.classpath(), secret(), serverArgs,
+        o.requirePass());
     AtomicBoolean stopping = new AtomicBoolean();
     Thread teardown = new Thread(() -> {
       stopping.set(true);

@@ -89,7 +89,7 @@ public final class Master {
     try {
       List<String> serverArgs = options.fsync() ? List.of("--fsync") : List.of();
       Fleet fleet = hosts == null
-          ? new ProcessFleet(root, options.classpath(), newSecret(), serverArgs)
+          ? new ProcessFleet(root, options.classpath(), newSecret(), serverArgs, null)
           : new RemoteFleet(hosts, clusterSecret, options.dataDir() == null ? null
               : options.dataDir().toAbsolutePath().getFileName().toString(), serverArgs);
       Cluster cluster = new Cluster(fleet, options.stabilizeTimeoutMs());
