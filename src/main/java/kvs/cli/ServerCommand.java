@@ -120,10 +120,12 @@ public final class ServerCommand implements Callable<Integer> {
       System.err.println("server " + id + ": cannot start: " + e.getMessage());
       return 2;
     } catch (Exception e) {
-      // Netty rethrows a failed bind (port in use, address not local) as an undeclared IOException.
-      if (!(e instanceof java.io.IOException)) throw e;
+      // Netty rethrows a failed bind (port in use, address not local) as an undeclared
+      // IOException; a host name that does not resolve fails the bind unchecked.
+      boolean unresolved = e instanceof java.nio.channels.UnresolvedAddressException;
+      if (!(e instanceof java.io.IOException) && !unresolved) throw e;
       System.err.println("server " + id + ": cannot listen on " + host + ":" + port + ": "
-          + e.getMessage());
+          + (unresolved ? "unknown host" : e.getMessage()));
       return 2;
     }
     // READY as soon as the port serves; the links come up in the background (a peer that is

@@ -14,6 +14,12 @@ import java.nio.file.NotDirectoryException;
 public final class IoMessages {
   private IoMessages() {}
 
+  /** What failed and why: the file, when the exception names one, and the reason. */
+  public static String describe(IOException e) {
+    String file = e instanceof FileSystemException f ? f.getFile() : null;
+    return (file != null ? file + ": " : "") + reason(e);
+  }
+
   /** Why {@code e} happened, without the path, which the caller's message names already. */
   public static String reason(IOException e) {
     if (e instanceof NoSuchFileException) return "no such file or directory";
