@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import kvs.master.ChildJvm;
+import kvs.master.IoMessages;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,10 +76,20 @@ public final class Agent implements AutoCloseable {
 
   /** Binds the listening address; {@link #serve} then accepts connections. */
   public static Agent bind(Options options) throws IOException {
-    Files.createDirectories(options.dataDir().resolve("logs"));
+    try {
+      Files.createDirectories(options.dataDir().resolve("logs"));
+    } catch (IOException e) {
+      throw new IOException("--data-dir " + options.dataDir() + ": " + IoMessages.reason(e), e);
+    }
     ServerSocket s = new ServerSocket();
-    s.setReuseAddress(true);
-    s.bind(options.listen(), 64);
+    try {
+      s.setReuseAddress(true);
+      s.bind(options.listen(), 64);
+    } catch (IOException e) {
+      s.close();
+      throw new IOException("cannot listen on " + options.listen().getHostString() + ":"
+          + options.listen().getPort() + ": " + e.getMessage(), e);
+    }
     return new Agent(options, s);
   }
 
@@ -226,7 +237,9 @@ public final class Agent implements AutoCloseable {
       Path logFile = runDir().resolve("server-" + id + ".log");
       ProcessBuilder pb = new ProcessBuilder(javaCommand("server", args))
           .redirectError(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
-      pb.environment().put("KVS_CLUSTER_SECRET", options.secret());
+      pb.environment().put(ChildJvm.CLUSTER_SECRET_ENV, options.secret());
+      // A master's servers take no client password: the master's clients have none to give.
+      pb.environment().remove(ChildJvm.REQUIREPASS_ENV);
       Process p = spawn(id, pb);
       CompletableFuture<String> first =
           ChildJvm.firstLineThenLog(p, logFile, "server-" + id + "-stdout");

@@ -1,5 +1,6 @@
 package kvs.cli;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -56,8 +57,14 @@ public final class AgentCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "servers need an address others can"
           + " reach: give --server-host when --listen is a wildcard address");
     }
-    Agent agent = Agent.bind(new Agent.Options(new InetSocketAddress(at.getHostString(),
-        at.getPort()), host, dataDir, secret, MasterCommand.childClasspath()));
+    Agent agent;
+    try {
+      agent = Agent.bind(new Agent.Options(new InetSocketAddress(at.getHostString(),
+          at.getPort()), host, dataDir, secret, MasterCommand.childClasspath()));
+    } catch (IOException e) {
+      System.err.println("kvs agent: " + e.getMessage());
+      return 2;
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "agent-shutdown"));
     System.out.println("READY " + agent.port());
     System.out.flush();

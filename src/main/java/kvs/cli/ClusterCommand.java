@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
           + " serves; Ctrl-C or SIGTERM stops them all.",
       "",
       "Talk to them with redis-cli -p P, ./kvs cli -p P, or any Redis client. The cluster secret"
-          + " for admin commands is KVS_CLUSTER_SECRET when set, else random."
+          + " for admin commands is KVS_CLUSTER_SECRET when set, else random. The servers get"
+          + " it and the client password through the environment, never their command line."
     })
 public final class ClusterCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -35,8 +36,14 @@ public final class ClusterCommand implements Callable<Integer> {
   Path dataDir;
 
   @Option(names = "--requirepass", paramLabel = "PASSWORD",
-      description = "Clients must AUTH with this password (as Redis's requirepass).")
+      description = "Clients must AUTH with this password (as Redis's requirepass). Every user"
+          + " of the machine sees it in ps on this command (never on the servers'): prefer"
+          + " --requirepass-file or the environment variable KVS_REQUIREPASS.")
   String requirePass;
+
+  @Option(names = "--requirepass-file", paramLabel = "FILE",
+      description = "Clients must AUTH with the password on the first line of FILE.")
+  Path requirePassFile;
 
   @Option(names = "--fsync",
       description = "Acknowledge writes only once fsynced (survives power loss).")
@@ -48,7 +55,13 @@ public final class ClusterCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    LocalCluster.Options options = new LocalCluster.Options(servers, port, dataDir, requirePass,
+    String pass;
+    try {
+      pass = RequirePass.resolve(requirePass, requirePassFile, System.getenv());
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    LocalCluster.Options options = new LocalCluster.Options(servers, port, dataDir, pass,
         fsync, exitOnStdinEof, MasterCommand.childClasspath());
     String problem = LocalCluster.check(options);
     if (problem != null) throw new ParameterException(spec.commandLine(), problem);

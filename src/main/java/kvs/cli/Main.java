@@ -1,8 +1,11 @@
 package kvs.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import kvs.master.IoMessages;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -52,6 +55,15 @@ public final class Main implements Runnable {
       SUBCOMMANDS.forEach((name, command) -> cl.addSubcommand(name, command.get()));
       cl.addSubcommand("help", new CommandLine.HelpCommand());
     }
+    // A file or socket a command could not use is the user's problem to fix, not a crash: one
+    // line naming it, instead of a stack trace. Anything else is a bug and keeps its trace.
+    cl.setExecutionExceptionHandler((e, command, parsed) -> {
+      IOException io = e instanceof UncheckedIOException u ? u.getCause()
+          : e instanceof IOException i ? i : null;
+      if (io == null) throw e;
+      command.getErr().println("kvs " + command.getCommandName() + ": " + IoMessages.describe(io));
+      return 1;
+    });
     CommandLine cli = cl.getSubcommands().get("cli");
     // `kvs cli -p 7000 SET k -v`: after the command name every word is the command's.
     if (cli != null) cli.setStopAtPositional(true);

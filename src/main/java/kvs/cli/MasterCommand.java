@@ -2,11 +2,13 @@ package kvs.cli;
 
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import kvs.master.IoMessages;
 import kvs.master.Master;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -59,9 +61,24 @@ public final class MasterCommand implements Callable<Integer> {
     }
     Master.Options options = new Master.Options(dataDir, stats, fsync, childClasspath(),
         stabilizeTimeoutMs, hosts);
-    try (InputStream in = script == null ? System.in : Files.newInputStream(script)) {
+    InputStream in;
+    try {
+      in = script == null ? System.in : openScript(script);
+    } catch (IOException e) {
+      // One line, as for every other bad option: the user mistyped a name, nothing crashed.
+      System.err.println("kvs master: cannot read the script " + script + ": "
+          + IoMessages.reason(e));
+      return 2;
+    }
+    try (in) {
       return Master.run(in, new FileOutputStream(FileDescriptor.out), System.err, options);
     }
+  }
+
+  private static InputStream openScript(Path script) throws IOException {
+    // Opening a directory succeeds on Linux; only its first read would fail.
+    if (Files.isDirectory(script)) throw new IOException("is a directory");
+    return Files.newInputStream(script);
   }
 
   /** The jar this class came from, or the whole class path when running from class directories. */

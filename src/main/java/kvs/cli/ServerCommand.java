@@ -23,7 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "server", mixinStandardHelpOptions = true,
     description = {"Runs one server. Prints 'READY <port>' on standard output once it serves; it"
         + " links to its peers in the background.",
-        "The cluster secret is read from the environment variable KVS_CLUSTER_SECRET."})
+        "The cluster secret is read from the environment variable KVS_CLUSTER_SECRET, the"
+            + " client password (if any) from KVS_REQUIREPASS unless an option gives it."})
 public final class ServerCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -50,8 +51,14 @@ public final class ServerCommand implements Callable<Integer> {
           + " waiting at the same time share one fsync.")
   boolean fsync;
 
-  @Option(names = "--requirepass", description = "Clients must AUTH with this password.")
+  @Option(names = "--requirepass", paramLabel = "PASSWORD",
+      description = "Clients must AUTH with this password. Every user of the machine sees it in"
+          + " ps: prefer --requirepass-file or the environment variable KVS_REQUIREPASS.")
   String requirePass;
+
+  @Option(names = "--requirepass-file", paramLabel = "FILE",
+      description = "Clients must AUTH with the password on the first line of FILE.")
+  Path requirePassFile;
 
   @Option(names = "--exit-on-stdin-eof",
       description = "Exit when standard input closes (used by the master so no server outlives it).")
@@ -98,7 +105,13 @@ public final class ServerCommand implements Callable<Integer> {
       new SecureRandom().nextBytes(random);
       secret = HexFormat.of().formatHex(random); // a lone server: nobody can join it
     }
-    ServerConfig config = new ServerConfig(id, host, port, dataDir, peerMap, secret, requirePass,
+    String pass;
+    try {
+      pass = RequirePass.resolve(requirePass, requirePassFile, System.getenv());
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    ServerConfig config = new ServerConfig(id, host, port, dataDir, peerMap, secret, pass,
         fsync, Limits.DEFAULT);
     Node node;
     try {
@@ -107,10 +120,12 @@ public final class ServerCommand implements Callable<Integer> {
       System.err.println("server " + id + ": cannot start: " + e.getMessage());
       return 2;
     } catch (Exception e) {
-      // Netty rethrows a failed bind (port in use, address not local) as an undeclared IOException.
-      if (!(e instanceof java.io.IOException)) throw e;
+      // Netty rethrows a failed bind (port in use, address not local) as an undeclared
+      // IOException; a host name that does not resolve fails the bind unchecked.
+      boolean unresolved = e instanceof java.nio.channels.UnresolvedAddressException;
+      if (!(e instanceof java.io.IOException) && !unresolved) throw e;
       System.err.println("server " + id + ": cannot listen on " + host + ":" + port + ": "
-          + e.getMessage());
+          + (unresolved ? "unknown host" : e.getMessage()));
       return 2;
     }
     // READY as soon as the port serves; the links come up in the background (a peer that is

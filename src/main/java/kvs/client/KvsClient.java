@@ -1,5 +1,6 @@
 package kvs.client;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +17,11 @@ import redis.clients.jedis.exceptions.JedisDataException;
 /**
  * The Java client: one session (read your writes, monotonic reads) over one or more servers.
  *
- * <p>The client keeps its session token itself, updated from every reply, so it can carry the
+ * <p>The client keeps its session token itself, taken from every reply, so it can carry the
  * session to another server even when the old one is unreachable. Connecting to a server hands
- * it the token ({@code KVS.SESSION}). When a server is unreachable, times out, or cannot serve
+ * it the token ({@code KVS.SESSION}). A token is signed by the cluster (SPEC section 6): the
+ * client cannot make or edit one, only carry the latest its servers gave it, which is why each
+ * reply of {@code KVS.PUT}, {@code KVS.DEL} and {@code KVS.GET} carries the session's token. When a server is unreachable, times out, or cannot serve
  * a read because it lacks writes the session has seen ({@code ERR_DEP}), the client tries the
  * next server, up to {@code maxAttempts} tries with exponential backoff, as Azure Cosmos DB's
  * SDK retries {@code ReadSessionNotAvailable}. With one server and one attempt it never retries,
@@ -41,12 +44,14 @@ public final class KvsClient implements AutoCloseable {
   private static final ProtocolCommand DEL = () -> "KVS.DEL".getBytes();
   private static final ProtocolCommand GET = () -> "KVS.GET".getBytes();
   private static final ProtocolCommand SESSION = () -> "KVS.SESSION".getBytes();
+  private static final byte[] RESET = "RESET".getBytes(StandardCharsets.US_ASCII);
 
   private final List<HostAndPort> servers;
   private final DefaultJedisClientConfig jedisConfig;
   private final int maxAttempts;
   private final long backoffMs;
-  private final SessionToken session;
+  /** The latest token a server gave this session; null while the session has seen nothing. */
+  private String session;
   private int current;
   private Jedis connection;
 
@@ -54,7 +59,7 @@ public final class KvsClient implements AutoCloseable {
     this.servers = new ArrayList<>(b.servers);
     this.maxAttempts = b.maxAttempts;
     this.backoffMs = b.backoff.toMillis();
-    this.session = b.session == null ? new SessionToken() : SessionToken.fromText(b.session);
+    this.session = b.session;
     DefaultJedisClientConfig.Builder jc = DefaultJedisClientConfig.builder()
         .connectionTimeoutMillis((int) b.connectTimeout.toMillis())
         .socketTimeoutMillis((int) b.requestTimeout.toMillis())
@@ -85,17 +90,34 @@ public final class KvsClient implements AutoCloseable {
     Objects.requireNonNull(key, "key");
     return execute(true, jedis -> {
       List<?> reply = (List<?>) jedis.sendCommand(GET, key);
-      if (reply.size() == 4) {
-        session.observe((Long) reply.get(1), (Long) reply.get(2), (Long) reply.get(3));
-      }
+      if (reply.size() == 5) session = ascii(reply.get(4)); // [nil] leaves the session as it was
       byte[] value = (byte[]) reply.get(0);
       return value == null ? ReadResult.NOT_FOUND : new ReadResult(ReadResult.Status.FOUND, value);
     });
   }
 
-  /** The session token, to carry this session to another client ({@link Builder#session}). */
+  /**
+   * The session token, to carry this session to another client ({@link Builder#session}); null
+   * while the session has read or written nothing (a new client needs no token then).
+   */
   public String sessionToken() {
-    return session.toText();
+    return session;
+  }
+
+  /**
+   * Starts the session afresh, here and on the connected server ({@code KVS.SESSION RESET}):
+   * the way out when every server answers {@code ERR_DEP}, because the writes the session saw
+   * are lost (the server that took them lost its disk) and no server will ever have them.
+   */
+  public void resetSession() {
+    session = null;
+    if (connection != null) {
+      try {
+        connection.sendCommand(SESSION, RESET);
+      } catch (RuntimeException e) {
+        closeConnection(); // the next connection starts with no token, so afresh as well
+      }
+    }
   }
 
   /**
@@ -120,10 +142,14 @@ public final class KvsClient implements AutoCloseable {
     closeConnection();
   }
 
+  /** Keeps the token of a write's reply {@code [origin, seq, clock, token]}. */
   private Object recordDot(Object reply) {
-    List<?> dot = (List<?>) reply;
-    session.observe((Long) dot.get(0), (Long) dot.get(1), (Long) dot.get(2));
+    session = ascii(((List<?>) reply).get(3));
     return null;
+  }
+
+  private static String ascii(Object bulk) {
+    return new String((byte[]) bulk, StandardCharsets.US_ASCII);
   }
 
   private interface Request<T> {
@@ -178,7 +204,7 @@ public final class KvsClient implements AutoCloseable {
     if (connection == null) {
       Jedis j = new Jedis(servers.get(current), jedisConfig);
       try {
-        j.sendCommand(SESSION, session.toText().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        if (session != null) j.sendCommand(SESSION, session.getBytes(StandardCharsets.US_ASCII));
       } catch (RuntimeException e) {
         j.close();
         throw e;
@@ -247,9 +273,12 @@ public final class KvsClient implements AutoCloseable {
       return this;
     }
 
-    /** Continues a session exported by {@link KvsClient#sessionToken()}. */
+    /**
+     * Continues a session exported by {@link KvsClient#sessionToken()} (null: a new session).
+     * Only its layout is checked here; the servers check its signature.
+     */
     public Builder session(String token) {
-      SessionToken.fromText(token); // rejects a malformed token here, not at first use
+      if (token != null) SessionToken.Text.parse(token); // a malformed one fails here, not later
       this.session = token;
       return this;
     }

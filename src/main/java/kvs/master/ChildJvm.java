@@ -33,6 +33,14 @@ public final class ChildJvm {
 
   private static final int FIRST_LINE_BYTES_MAX = 4096;
 
+  /**
+   * The environment variables that carry a child server its secrets: never its command line,
+   * which every user of the machine can read ({@code ps}); a process's environment only its
+   * owner can.
+   */
+  public static final String CLUSTER_SECRET_ENV = "KVS_CLUSTER_SECRET";
+  public static final String REQUIREPASS_ENV = "KVS_REQUIREPASS";
+
   private ChildJvm() {}
 
   /**

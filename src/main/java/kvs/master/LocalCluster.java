@@ -80,17 +80,31 @@ public final class LocalCluster {
     boolean temporary = o.dataDir() == null;
     // The kvs-master-<pid>- prefix lets `kvs cleanup` remove the directory if this process is
     // SIGKILLed; the servers carry -Dkvs.master.pid=<this pid> for the same reason.
-    Path root = temporary
-        ? Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
-            "kvs-master-" + ProcessHandle.current().pid() + "-cluster-")
-        : Files.createDirectories(o.dataDir());
+    Path root;
+    try {
+      root = temporary
+          ? Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
+              "kvs-master-" + ProcessHandle.current().pid() + "-cluster-")
+          : Files.createDirectories(o.dataDir());
+    } catch (IOException e) {
+      err.println(temporary
+          ? "kvs cluster: cannot create a data directory in " + System.getProperty("java.io.tmpdir")
+              + ": " + IoMessages.reason(e)
+          : "kvs cluster: --data-dir " + o.dataDir() + ": " + IoMessages.reason(e));
+      return 2;
+    }
     List<String> serverArgs = new ArrayList<>();
     if (o.fsync()) serverArgs.add("--fsync");
-    if (o.requirePass() != null) {
-      serverArgs.add("--requirepass");
-      serverArgs.add(o.requirePass());
+    ProcessFleet fleet;
+    try {
+      // The password goes to the servers in their environment: a command line is public (ps).
+      fleet = new ProcessFleet(root, o.classpath(), secret(), serverArgs, o.requirePass());
+    } catch (IOException e) {
+      err.println("kvs cluster: cannot use the data directory " + root + ": "
+          + IoMessages.reason(e));
+      if (temporary) Cleanup.deleteTree(root);
+      return 2;
     }
-    ProcessFleet fleet = new ProcessFleet(root, o.classpath(), secret(), serverArgs);
     AtomicBoolean stopping = new AtomicBoolean();
     Thread teardown = new Thread(() -> {
       stopping.set(true);

@@ -73,25 +73,44 @@ public final class Master {
       try {
         hosts = RemoteFleet.Hosts.parse(options.hosts());
       } catch (IOException e) {
-        stderr.println("cannot use the hosts file: " + e.getMessage());
+        // A parse error names the file and line itself; NIO's exceptions name only the file.
+        stderr.println("cannot use the hosts file: " + (e instanceof java.nio.file.FileSystemException
+            ? IoMessages.describe(e) : e.getMessage()));
         return 2;
       }
     }
     boolean temporary = options.dataDir() == null;
-    Path root = temporary
-        ? Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
-            "kvs-master-" + ProcessHandle.current().pid() + "-")
-        : Files.createDirectories(options.dataDir());
+    Path root;
+    try {
+      root = temporary
+          ? Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
+              "kvs-master-" + ProcessHandle.current().pid() + "-")
+          : Files.createDirectories(options.dataDir());
+    } catch (IOException e) {
+      stderr.println(temporary
+          ? "kvs master: cannot create a data directory in " + System.getProperty("java.io.tmpdir")
+              + ": " + IoMessages.reason(e)
+          : "kvs master: --data-dir " + options.dataDir() + ": " + IoMessages.reason(e));
+      return 2;
+    }
     Teardown teardown = new Teardown(root, temporary);
     Thread hook = new Thread(teardown::run, "kvs-master-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     Stats stats = new Stats(startNanos);
     try {
       List<String> serverArgs = options.fsync() ? List.of("--fsync") : List.of();
-      Fleet fleet = hosts == null
-          ? new ProcessFleet(root, options.classpath(), newSecret(), serverArgs)
-          : new RemoteFleet(hosts, clusterSecret, options.dataDir() == null ? null
-              : options.dataDir().toAbsolutePath().getFileName().toString(), serverArgs);
+      Fleet fleet;
+      try {
+        fleet = hosts == null
+            ? new ProcessFleet(root, options.classpath(), newSecret(), serverArgs, null)
+            : new RemoteFleet(hosts, clusterSecret, options.dataDir() == null ? null
+                : options.dataDir().toAbsolutePath().getFileName().toString(), serverArgs);
+      } catch (IOException e) {
+        // The directory exists but its logs directory cannot be made (read-only, not ours).
+        stderr.println("kvs master: cannot use the data directory " + root + ": "
+            + IoMessages.reason(e));
+        return 2;
+      }
       Cluster cluster = new Cluster(fleet, options.stabilizeTimeoutMs());
       teardown.cluster = cluster;
       OutputStream out = new BufferedOutputStream(stdout, 64 * 1024);

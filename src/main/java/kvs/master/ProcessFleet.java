@@ -44,6 +44,7 @@ final class ProcessFleet implements Fleet {
   private final Path logDir;
   private final String classpath;
   private final String secret;
+  private final String requirePass;
   private final List<String> serverExtraArgs;
   private final long masterPid = ProcessHandle.current().pid();
   private final Set<Process> children = new HashSet<>();
@@ -53,14 +54,18 @@ final class ProcessFleet implements Fleet {
    * @param dataRoot where server data directories ({@code server-<id>}) and logs go
    * @param classpath the class path holding {@code kvs.cli.Main}, normally the shaded jar
    * @param secret the cluster secret, handed to servers through the environment only
-   * @param serverExtraArgs extra server options, e.g. {@code --fsync}
+   * @param serverExtraArgs extra server options, e.g. {@code --fsync}; no secret, since a
+   *     command line is public
+   * @param requirePass the password servers require of clients, handed through the environment
+   *     only; null for none
    */
-  ProcessFleet(Path dataRoot, String classpath, String secret, List<String> serverExtraArgs)
-      throws IOException {
+  ProcessFleet(Path dataRoot, String classpath, String secret, List<String> serverExtraArgs,
+      String requirePass) throws IOException {
     this.dataRoot = dataRoot;
     this.logDir = Files.createDirectories(dataRoot.resolve("logs"));
     this.classpath = classpath;
     this.secret = secret;
+    this.requirePass = requirePass;
     this.serverExtraArgs = List.copyOf(serverExtraArgs);
   }
 
@@ -137,7 +142,14 @@ final class ProcessFleet implements Fleet {
     long logStart = sizeOf(log);
     ProcessBuilder pb = new ProcessBuilder(javaCommand("server", args))
         .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    pb.environment().put("KVS_CLUSTER_SECRET", secret);
+    Map<String, String> env = pb.environment();
+    env.put(ChildJvm.CLUSTER_SECRET_ENV, secret);
+    // Set or removed, never inherited: a password in the user's shell is not this cluster's.
+    if (requirePass != null) {
+      env.put(ChildJvm.REQUIREPASS_ENV, requirePass);
+    } else {
+      env.remove(ChildJvm.REQUIREPASS_ENV);
+    }
     String what = "server " + id;
     Process p = spawn(pb, what);
     CompletableFuture<String> firstLine = ChildJvm.firstLineThenLog(p, log, "server-" + id + "-stdout");

@@ -16,7 +16,6 @@ import kvs.core.Entry;
 import kvs.core.Origins;
 import kvs.core.Replica.ReadResult;
 import kvs.core.Replica.ReadStatus;
-import kvs.core.SessionToken;
 import kvs.core.VersionVector;
 import kvs.net.Resp;
 
@@ -99,13 +98,15 @@ final class Commands {
       meta("CLIENT", "noscript loading stale", 0, 0, 0,
           "CLIENT SETNAME, GETNAME, SETINFO, ID, INFO, LIST."),
       meta("KVS.SESSION", "fast", 0, 0, 0,
-          "Answers this connection's session token, or adopts one (merged into the session)."),
+          "Answers this connection's session token, adopts one (merged into the session), or"
+              + " with RESET starts the session afresh."),
       meta("KVS.PUT", "write denyoom", 1, 1, 1,
-          "SET for the client library: answers the write's [origin, seq, clock]."),
+          "SET for the client library: answers the write's [origin, seq, clock, session token]."),
       meta("KVS.DEL", "write", 1, 1, 1,
-          "DEL of one key for the client library: answers [origin, seq, clock]."),
+          "DEL of one key for the client library: answers [origin, seq, clock, session token]."),
       meta("KVS.GET", "readonly fast", 1, 1, 1,
-          "GET for the client library: answers [value, origin, seq, clock], or ERR_DEP."));
+          "GET for the client library: answers [value, origin, seq, clock, session token], or"
+              + " ERR_DEP."));
 
   private static Map.Entry<String, Meta> meta(String name, String flags, int firstKey,
       int lastKey, int keyStep, String summary) {
@@ -198,9 +199,10 @@ final class Commands {
     }
   }
 
-  private static RedisMessage dotReply(Entry e) {
+  /** {@code [origin, seq, clock, token]}: the token is the session's right after the write. */
+  private static RedisMessage dotReply(ConnectionHandler c, Entry e) {
     return Resp.array(List.of(Resp.integer(e.origin()), Resp.integer(e.seq()),
-        Resp.integer(e.clock())));
+        Resp.integer(e.clock()), Resp.bulk(c.tokens().issue(c.session))));
   }
 
   private static int parseInt(byte[] b, int min, int max) {
@@ -400,28 +402,38 @@ final class Commands {
       }
     });
 
-    // KVS.SESSION [token]: export the session token, or adopt one (merged into this session)
+    // KVS.SESSION [token | RESET]: export the session token, adopt one (merged into this
+    // session), or start the session afresh
     define("KVS.SESSION", -1, Access.AUTHENTICATED, (c, a) -> {
       if (a.length == 1) {
-        c.replies.add(Resp.bulk(c.session.toText()));
+        c.replies.add(Resp.bulk(c.tokens().issue(c.session)));
+      } else if (a.length == 2 && Resp.ascii(a[1]).equalsIgnoreCase("RESET")) {
+        // The way out of a session that depends on writes no reachable server holds (its
+        // server lost them, or is gone for good): every read would be ERR_DEP otherwise.
+        c.session.reset();
+        c.replies.add(Resp.OK);
       } else if (a.length == 2) {
         try {
-          c.session.mergeFrom(SessionToken.fromText(Resp.ascii(a[1])));
+          // Checked whole before the merge, so a refused token changes nothing.
+          c.session.mergeFrom(c.tokens().adopt(Resp.ascii(a[1]), c.node.clock.millis()));
           c.replies.add(Resp.OK);
-        } catch (CorruptDataException e) {
+        } catch (SessionTokens.InvalidTokenException e) {
           c.replies.add(Resp.error("ERR invalid session token: " + e.getMessage()));
         }
       } else {
         c.replies.add(Resp.error("ERR wrong number of arguments for 'kvs.session' command"));
       }
     });
-    // KVS.PUT key value: like SET, replying [origin, seq, clock] for the client's own token
+    // KVS.PUT key value: like SET, replying [origin, seq, clock, token]: the write's dot and
+    // clock, and the session's token after it, so the client can carry the session elsewhere
+    // even when this server is gone by then
     define("KVS.PUT", 3, Access.AUTHENTICATED,
-        (c, a) -> write(c, List.of(a[1]), List.of(a[2]), w -> dotReply(w.get(0))));
-    // KVS.DEL key: writes a tombstone, replying [origin, seq, clock]
+        (c, a) -> write(c, List.of(a[1]), List.of(a[2]), w -> dotReply(c, w.get(0))));
+    // KVS.DEL key: writes a tombstone, replying [origin, seq, clock, token]
     define("KVS.DEL", 2, Access.AUTHENTICATED, (c, a) -> write(c, List.of(a[1]),
-        Collections.singletonList(null), w -> dotReply(w.get(0))));
-    // KVS.GET key: [value or nil, origin, seq, clock], [nil] when never written, or ERR_DEP
+        Collections.singletonList(null), w -> dotReply(c, w.get(0))));
+    // KVS.GET key: [value or nil, origin, seq, clock, token], [nil] when never written (the
+    // session is unchanged then), or ERR_DEP
     define("KVS.GET", 2, Access.AUTHENTICATED, (c, a) -> {
       ReadResult r = c.node.replica.read(c.session, a[1]);
       if (r.status() == ReadStatus.MISSING_DEPENDENCY) {
@@ -431,7 +443,8 @@ final class Commands {
       } else {
         Entry e = r.entry();
         c.replies.add(Resp.array(List.of(Resp.bulk(e.value()), Resp.integer(e.origin()),
-            Resp.integer(e.seq()), Resp.integer(e.clock()))));
+            Resp.integer(e.seq()), Resp.integer(e.clock()),
+            Resp.bulk(c.tokens().issue(c.session)))));
       }
     });
 

@@ -26,10 +26,18 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   String clientName;
   ReplyQueue replies;
   ChannelHandlerContext ctx;
+  /** Signs and checks this connection's session tokens; made on first use. */
+  private SessionTokens tokens;
 
   ConnectionHandler(Node node) {
     this.node = node;
     this.authenticated = node.config.requirePass() == null;
+  }
+
+  /** Per connection, not per node: a {@link javax.crypto.Mac} is used by one thread only. */
+  SessionTokens tokens() {
+    if (tokens == null) tokens = new SessionTokens(node.config.secret());
+    return tokens;
   }
 
   @Override

@@ -85,6 +85,37 @@ class SessionTokenProperties {
     }
   }
 
+  @Property(tries = 500)
+  void signedTextLayoutRoundTrips(@ForAll("tokens") SessionToken t, @ForAll byte seed) {
+    byte[] tag = new byte[SessionToken.TAG_BYTES];
+    java.util.Arrays.fill(tag, seed);
+    String text = new SessionToken.Text(t.encode(), tag).toText();
+    assertThat(text).startsWith("kvs2-").matches("[A-Za-z0-9_-]+");
+    SessionToken.Text back = SessionToken.Text.parse(text);
+    assertThat(back.body()).isEqualTo(t.encode());
+    assertThat(back.tag()).isEqualTo(tag);
+  }
+
+  @Property(tries = 1000)
+  void signedTextGarbageIsRejectedWithCorruptDataOnly(@ForAll("garbageText") String text) {
+    String signed = text.replaceFirst("^kvs1-", "kvs2-");
+    try {
+      SessionToken.Text.parse(signed);
+    } catch (CorruptDataException expected) {
+      assertThat(expected.getMessage()).isNotBlank();
+    }
+  }
+
+  @Property(tries = 200)
+  void resetForgetsEverything(@ForAll("tokens") SessionToken t) {
+    SessionToken before = t.copy();
+    t.reset();
+    assertThat(t).isEqualTo(new SessionToken());
+    assertThat(t.deps().size()).isZero();
+    t.mergeFrom(before); // still usable afterwards
+    assertThat(t).isEqualTo(before);
+  }
+
   @Provide
   static Arbitrary<byte[]> garbage() {
     Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMaxSize(100);

@@ -138,7 +138,7 @@ class KvsCommandsIT {
       assertThat(kvsCli(c, 0, "", "--no-raw", "MGET", "cli:k", "cli:nope").stdout())
           .isEqualTo("1) \"two words\"\n2) (nil)\n");
       assertThat(kvsCli(c, 0, "", "EXISTS", "cli:k").stdout()).isEqualTo("1\n");
-      assertThat(kvsCli(c, 0, "", "KVS.SESSION").stdout()).startsWith("kvs1-");
+      assertThat(kvsCli(c, 0, "", "KVS.SESSION").stdout()).startsWith("kvs2-");
       t = kvsCli(c, 0, "", "NOSUCH", "x");
       assertThat(t.exitCode()).isEqualTo(1);
       assertThat(t.stdout()).startsWith("ERR unknown command 'NOSUCH', with args beginning with: 'x'");

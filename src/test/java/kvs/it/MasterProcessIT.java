@@ -120,6 +120,44 @@ class MasterProcessIT {
     assertThat(err).contains("--id must be >= 0");
   }
 
+  /**
+   * A path that cannot be used (a device where a directory is wanted, a missing script, a host
+   * name that does not resolve) is the user's mistake: one line on standard error naming it,
+   * exit status 2, never a Java stack trace.
+   */
+  @Test
+  void unusablePathsAndHostsAreOneLineErrors(@TempDir Path dir) throws Exception {
+    String kvs = MasterRun.REPO.resolve("kvs").toString();
+    String master = MasterRun.REPO.resolve("master").toString();
+    String missing = dir.resolve("nosuchfile").toString();
+    List<List<String>> cases = List.of(
+        List.of(master, "--data-dir", "/dev/null"),
+        List.of(master, missing),
+        List.of(master, dir.toString()),
+        List.of(master, "--data-dir", "/dev/null/x"),
+        List.of(kvs, "cluster", "--servers", "1", "--port", "7000", "--data-dir", "/dev/null/x"),
+        List.of(kvs, "server", "--id", "0", "--data-dir", dir.resolve("d").toString(),
+            "--host", "nosuchhost.invalid"),
+        List.of(kvs, "server", "--id", "0", "--data-dir", dir.resolve("d").toString(),
+            "--requirepass-file", missing));
+    for (List<String> cmd : cases) {
+      Tool t = Tool.run(cmd, "joinServer 0\n", 60);
+      List<String> lines = t.stderr().lines().toList();
+      assertThat(t.exitCode()).as("%s: %s", cmd, t).isEqualTo(2);
+      assertThat(t.stderr()).as("%s", cmd).doesNotContain("Exception", "\tat ");
+      assertThat(lines).as("%s", cmd).isNotEmpty();
+      assertThat(lines.get(0)).as("%s", cmd)
+          .containsAnyOf("/dev/null", "nosuchfile", dir.toString(), "nosuchhost.invalid");
+      if (!cmd.contains("--requirepass-file")) { // option errors add picocli's usage
+        assertThat(lines).as("%s", cmd).hasSize(1);
+      }
+    }
+    assertThat(Tool.run(master, "--data-dir", "/dev/null").stderr())
+        .isEqualTo("kvs master: --data-dir /dev/null: exists and is not a directory\n");
+    assertThat(Tool.run(master, missing).stderr())
+        .isEqualTo("kvs master: cannot read the script " + missing + ": no such file or directory\n");
+  }
+
   private static Process kvs(String... args) throws IOException {
     List<String> cmd = new java.util.ArrayList<>();
     cmd.add(MasterRun.REPO.resolve("kvs").toString());

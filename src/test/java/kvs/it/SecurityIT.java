@@ -11,6 +11,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import kvs.client.KvsClient;
@@ -147,6 +149,29 @@ class SecurityIT {
     // With the secret, the same commands work.
     try (Jedis admin = cluster.admin(0)) {
       assertThat(admin.sendCommand(cmd("KVS.STATE"))).isInstanceOf(byte[].class);
+    }
+  }
+
+  /**
+   * SPEC section 7: secrets never on a command line that ps shows. The password was typed on
+   * {@code ./kvs cluster}'s own command line here (the user's choice), but its servers get it,
+   * and the cluster secret, through their environment only.
+   */
+  @Test
+  void theServersCommandLinesHoldNeitherThePasswordNorTheClusterSecret() throws Exception {
+    assertThat(Path.of("/proc/self/cmdline")).as("Linux /proc").exists();
+    for (int id = 0; id < cluster.servers; id++) {
+      long pid = cluster.serverProcess(id).pid();
+      byte[] raw = Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline"));
+      // Arguments are NUL-separated; a secret could span two of them (the password has a space).
+      String cmdline = new String(raw, StandardCharsets.UTF_8);
+      String spaced = cmdline.replace('\0', ' ');
+      assertThat(cmdline).as("server %d's command line", id).contains("kvs.cli.Main", "server");
+      for (String secret : List.of(PASSWORD, cluster.secret)) {
+        assertThat(cmdline).as("server %d's command line", id).doesNotContain(secret);
+        assertThat(spaced).as("server %d's command line", id).doesNotContain(secret);
+      }
+      assertThat(spaced).as("server %d's command line", id).doesNotContain("--requirepass");
     }
   }
 
