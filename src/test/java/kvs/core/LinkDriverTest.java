@@ -1,0 +1,217 @@
+package kvs.core;
+
+import static kvs.core.ReplicaHarness.b;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import kvs.core.LinkDriver.Kind;
+import kvs.core.ReplicaHarness.Node;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The link driver's rules, one by one, with a wire that records frames and a clock that is a
+ * number. The simulator runs the same driver under faults; these pin each rule down on its own.
+ */
+class LinkDriverTest {
+  /** A wire that takes {@code budget} frames, then is full until the budget is raised. */
+  static final class TestWire implements LinkDriver.Wire {
+    final List<Kind> kinds = new ArrayList<>();
+    final List<byte[]> payloads = new ArrayList<>();
+    int budget = Integer.MAX_VALUE;
+
+    @Override
+    public boolean writable() {
+      return kinds.size() < budget;
+    }
+
+    @Override
+    public void send(Kind kind, byte[] payload) {
+      kinds.add(kind);
+      payloads.add(payload);
+    }
+
+    List<DeltaChunk> chunks() {
+      List<DeltaChunk> out = new ArrayList<>();
+      for (int i = 0; i < kinds.size(); i++) {
+        if (kinds.get(i) == Kind.DELTA) out.add(DeltaChunk.decode(payloads.get(i)));
+      }
+      return out;
+    }
+
+    int adverts() {
+      return (int) kinds.stream().filter(k -> k == Kind.ADVERT).count();
+    }
+
+    byte[] lastAdvert() {
+      for (int i = kinds.size() - 1; i >= 0; i--) {
+        if (kinds.get(i) == Kind.ADVERT) return payloads.get(i);
+      }
+      throw new AssertionError("no advert sent");
+    }
+
+    void clear() {
+      kinds.clear();
+      payloads.clear();
+    }
+  }
+
+  private static final long T0 = 1_000_000;
+  private final Node self = new Node(1);
+  private final Node peer = new Node(2);
+  private final Node third = new Node(3);
+  private final TestWire wire = new TestWire();
+
+  private LinkDriver driver(VersionVector peerHas, int chunkBytes) {
+    return new LinkDriver(self.replica, peer.origin(), peerHas, wire,
+        Set.of(peer.origin()), chunkBytes, T0);
+  }
+
+  private static byte[] advert(VersionVector vv, long... linkedOrigins) {
+    return LinkDriver.encodeAdvert(vv, new java.util.TreeSet<>(
+        java.util.Arrays.stream(linkedOrigins).boxed().toList()));
+  }
+
+  private Entry write(Node n, String key, String value) {
+    return n.replica.put(new SessionToken(), b(key), b(value), T0);
+  }
+
+  @Test
+  void startSendsWhatThePeerLacksWhileTheWireTakesItAndGoesOnWhenItDrains() {
+    for (int i = 0; i < 20; i++) write(self, "k" + i, "value-" + i);
+    wire.budget = 3;
+    LinkDriver d = driver(new VersionVector(), 40);
+    d.start(T0);
+    assertThat(wire.chunks()).hasSize(3).noneMatch(DeltaChunk::isLast);
+    wire.budget = Integer.MAX_VALUE;
+    d.writable(T0 + 1);
+    List<DeltaChunk> chunks = wire.chunks();
+    assertThat(chunks.get(chunks.size() - 1).isLast()).isTrue();
+    ReplicaHarness.applyAll(peer.replica, chunks);
+    assertThat(peer.replica.covers(self.replica.vv())).isTrue();
+    assertThat(d.peerHas()).isEqualTo(self.replica.vv());
+  }
+
+  @Test
+  void ownWritesArePushedAtOnceToACaughtUpPeerAndNotBackToTheirOrigin() {
+    LinkDriver d = driver(new VersionVector(), LinkDriver.CHUNK_BYTES);
+    d.start(T0);
+    Entry mine = write(self, "a", "1");
+    d.forward(List.of(mine), T0 + 1);
+    assertThat(wire.chunks()).singleElement()
+        .satisfies(c -> assertThat(c.entries()).containsExactly(mine));
+    assertThat(d.nextWakeAt()).as("everything went by push: no delta due")
+        .isGreaterThan(T0 + 1 + LinkDriver.DELTA_DELAY_MS);
+    wire.clear();
+    // a write of the peer itself, received from it: never pushed back
+    Entry peers = write(peer, "b", "2");
+    self.replica.applyDelta(new DeltaChunk(List.of(peers), null));
+    d.forward(List.of(peers), T0 + 2);
+    assertThat(wire.chunks()).isEmpty();
+  }
+
+  @Test
+  void aWriteNotPushedIsLeftToADeltaAfterTheDelay() {
+    LinkDriver d = driver(new VersionVector(), LinkDriver.CHUNK_BYTES);
+    d.start(T0);
+    Entry first = write(self, "a", "1");
+    Entry second = write(self, "b", "2");
+    d.forward(List.of(second), T0); // the peer lacks `first`: `second` cannot follow it yet
+    assertThat(wire.chunks()).isEmpty();
+    assertThat(d.nextWakeAt()).isEqualTo(T0 + LinkDriver.DELTA_DELAY_MS);
+    assertThat(d.tick(T0 + LinkDriver.DELTA_DELAY_MS)).isTrue();
+    assertThat(wire.chunks()).singleElement().satisfies(c -> {
+      assertThat(c.entries()).containsExactly(first, second);
+      assertThat(c.isLast()).isTrue();
+    });
+  }
+
+  /**
+   * {@link LinkState#lacksOnlyWritesOf}: a delta whose every missing write comes from an origin
+   * the peer is linked to waits for that link, and goes out once the peer says the link is gone.
+   */
+  @Test
+  void aDeltaOfWritesThePeersOwnLinkCarriesWaitsUntilThatLinkDrops() {
+    LinkDriver d = driver(new VersionVector(), LinkDriver.CHUNK_BYTES);
+    d.start(T0);
+    d.receive(Kind.ADVERT, advert(new VersionVector(), self.origin(), third.origin()), T0);
+    Entry relayed = write(third, "t", "3");
+    self.replica.applyDelta(new DeltaChunk(List.of(relayed), null));
+    d.forward(List.of(relayed), T0 + 1);
+    assertThat(wire.chunks()).as("not pushed: the peer's link to 3 carries it").isEmpty();
+    d.replicaChanged(T0 + 1);
+    d.tick(T0 + 1 + LinkDriver.DELTA_DELAY_MS);
+    assertThat(wire.chunks()).as("postponed").isEmpty();
+    assertThat(d.nextWakeAt()).as("checked again later")
+        .isLessThanOrEqualTo(T0 + 1 + 2 * LinkDriver.DELTA_DELAY_MS);
+    // the peer's link to server 3 drops: the next check relays
+    d.receive(Kind.ADVERT, advert(new VersionVector(), self.origin()), T0 + 30);
+    d.tick(T0 + 1 + 2 * LinkDriver.DELTA_DELAY_MS);
+    assertThat(wire.chunks()).singleElement()
+        .satisfies(c -> assertThat(c.entries()).containsExactly(relayed));
+  }
+
+  @Test
+  void advertsFollowChangesAtMostEveryIntervalLinkChangesAtOnceAndAHeartbeatOtherwise() {
+    LinkDriver d = driver(new VersionVector(), LinkDriver.CHUNK_BYTES);
+    d.start(T0);
+    write(self, "a", "1");
+    d.replicaChanged(T0);
+    d.replicaChanged(T0 + 1);
+    assertThat(d.nextWakeAt()).isEqualTo(T0 + LinkDriver.ADVERT_INTERVAL_MS);
+    d.tick(T0 + LinkDriver.ADVERT_INTERVAL_MS);
+    assertThat(wire.adverts()).isEqualTo(1);
+    ByteBuffer sent = ByteBuffer.wrap(wire.lastAdvert());
+    assertThat(VersionVector.decodeFrom(sent)).isEqualTo(self.replica.vv());
+    d.replicaChanged(T0 + 10);
+    d.tick(T0 + 10 + LinkDriver.ADVERT_INTERVAL_MS);
+    assertThat(wire.adverts()).as("nothing changed: no second advert").isEqualTo(1);
+
+    d.linksChanged(Set.of(peer.origin(), third.origin()), T0 + 20);
+    assertThat(d.nextWakeAt()).isEqualTo(T0 + 20);
+    d.tick(T0 + 20);
+    assertThat(wire.adverts()).isEqualTo(2);
+    ByteBuffer links = ByteBuffer.wrap(wire.lastAdvert());
+    VersionVector.decodeFrom(links);
+    assertThat(links.getInt()).isEqualTo(2);
+
+    d.heard(T0 + LinkDriver.HEARTBEAT_MS);
+    d.tick(T0 + LinkDriver.HEARTBEAT_MS); // an advert went out since the last beat: none
+    assertThat(wire.adverts()).isEqualTo(2);
+    d.heard(T0 + 2 * LinkDriver.HEARTBEAT_MS);
+    d.tick(T0 + 2 * LinkDriver.HEARTBEAT_MS);
+    assertThat(wire.adverts()).as("heartbeat").isEqualTo(3);
+  }
+
+  @Test
+  void aLinkThatHearsNothingForTheIdleTimeoutIsDead() {
+    LinkDriver d = driver(new VersionVector(), LinkDriver.CHUNK_BYTES);
+    d.start(T0);
+    assertThat(d.tick(T0 + LinkDriver.IDLE_TIMEOUT_MS - 1)).isTrue();
+    d.heard(T0 + LinkDriver.IDLE_TIMEOUT_MS - 1);
+    assertThat(d.tick(T0 + LinkDriver.IDLE_TIMEOUT_MS + 100)).isTrue();
+    assertThat(d.nextWakeAt()).isLessThanOrEqualTo(T0 + 2 * LinkDriver.IDLE_TIMEOUT_MS - 1);
+    assertThat(d.tick(T0 + 2 * LinkDriver.IDLE_TIMEOUT_MS - 1)).isFalse();
+  }
+
+  @Test
+  void receivedFramesApplyAndBadOnesAreRefused() {
+    LinkDriver d = driver(new VersionVector(), LinkDriver.CHUNK_BYTES);
+    d.start(T0);
+    Entry e = write(peer, "p", "9");
+    List<Entry> covered = d.receive(Kind.DELTA,
+        new DeltaChunk(List.of(e), peer.replica.vv()).encode(), T0);
+    assertThat(covered).containsExactly(e);
+    assertThat(self.replica.peek(b("p"))).isEqualTo(e);
+    assertThat(d.receive(Kind.DELTA, new DeltaChunk(List.of(e), null).encode(), T0)).isNull();
+    d.receive(Kind.ADVERT, advert(self.replica.vv()), T0);
+    assertThat(d.peerHas()).isEqualTo(self.replica.vv());
+    assertThatThrownBy(() -> d.receive(Kind.ADVERT, new byte[] {1, 2, 3}, T0))
+        .isInstanceOf(CorruptDataException.class);
+    assertThatThrownBy(() -> d.receive(Kind.DELTA, new byte[] {9}, T0))
+        .isInstanceOf(CorruptDataException.class);
+  }
+}
