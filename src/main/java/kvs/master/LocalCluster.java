@@ -42,9 +42,11 @@ public final class LocalCluster {
    * @param fsync start servers with {@code --fsync}
    * @param exitOnStdinEof stop the cluster when this process's standard input ends
    * @param classpath class path of the server processes (the jar holding {@code kvs.cli.Main})
+   * @param clientLimits server options that limit clients ({@code --maxclients N} and the like),
+   *     given to every server as they are
    */
   public record Options(int servers, int port, Path dataDir, String requirePass, boolean fsync,
-      boolean exitOnStdinEof, String classpath) {}
+      boolean exitOnStdinEof, String classpath, List<String> clientLimits) {}
 
   private LocalCluster() {}
 
@@ -86,6 +88,7 @@ public final class LocalCluster {
         : Files.createDirectories(o.dataDir());
     List<String> serverArgs = new ArrayList<>();
     if (o.fsync()) serverArgs.add("--fsync");
+    serverArgs.addAll(o.clientLimits());
     if (o.requirePass() != null) {
       serverArgs.add("--requirepass");
       serverArgs.add(o.requirePass());
