@@ -101,6 +101,23 @@ class ClientLimitsTest {
     }
   }
 
+  @Test
+  void quitAnswersWhatCameBeforeItAndRunsNothingAfterIt() throws Exception {
+    Node n = start(0, Limits.DEFAULT, null, true, Map.of()); // --fsync: the SET's reply waits
+    try (RespConn c = RespConn.open(n.port())) {
+      c.send(RespConn.encode("SET", "k", "v"));
+      c.send(RespConn.encode("QUIT"));
+      c.send(RespConn.encode("SET", "after", "v"));
+      assertThat(c.reply()).isEqualTo("+OK");
+      assertThat(c.reply()).isEqualTo("+OK");
+      assertThat(c.closedByServer()).isTrue();
+    }
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(text(c.call("GET", "k"))).isEqualTo("v");
+      assertThat(c.call("GET", "after")).isNull();
+    }
+  }
+
   // ---- inline commands ---------------------------------------------------------------------
 
   @Test
