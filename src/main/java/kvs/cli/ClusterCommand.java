@@ -64,27 +64,15 @@ public final class ClusterCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    String limitsProblem = ServerCommand.clientLimitsProblem(clientOutputBufferLimit, maxClients,
+        timeout);
+    if (limitsProblem != null) throw new ParameterException(spec.commandLine(), limitsProblem);
     List<String> clientLimits = new ArrayList<>();
     if (clientOutputBufferLimit != null) {
-      if (clientOutputBufferLimit < 0) {
-        throw new ParameterException(spec.commandLine(), "--client-output-buffer-limit must be"
-            + " >= 0 (0: no limit), got " + clientOutputBufferLimit);
-      }
       clientLimits.addAll(List.of("--client-output-buffer-limit", clientOutputBufferLimit.toString()));
     }
-    if (maxClients != null) {
-      if (maxClients < 1) {
-        throw new ParameterException(spec.commandLine(), "--maxclients must be >= 1, got " + maxClients);
-      }
-      clientLimits.addAll(List.of("--maxclients", maxClients.toString()));
-    }
-    if (timeout != null) {
-      if (timeout < 0) {
-        throw new ParameterException(spec.commandLine(),
-            "--timeout must be >= 0 (0: never), got " + timeout);
-      }
-      clientLimits.addAll(List.of("--timeout", timeout.toString()));
-    }
+    if (maxClients != null) clientLimits.addAll(List.of("--maxclients", maxClients.toString()));
+    if (timeout != null) clientLimits.addAll(List.of("--timeout", timeout.toString()));
     LocalCluster.Options options = new LocalCluster.Options(servers, port, dataDir, requirePass,
         fsync, exitOnStdinEof, MasterCommand.childClasspath(), clientLimits);
     String problem = LocalCluster.check(options);

@@ -110,17 +110,8 @@ public final class ServerCommand implements Callable<Integer> {
     if (port < 0 || port > 65535) {
       throw new ParameterException(spec.commandLine(), "--port must be in 0..65535, got " + port);
     }
-    if (clientOutputBufferLimit < 0) {
-      throw new ParameterException(spec.commandLine(),
-          "--client-output-buffer-limit must be >= 0 (0: no limit), got " + clientOutputBufferLimit);
-    }
-    if (maxClients < 1) {
-      throw new ParameterException(spec.commandLine(), "--maxclients must be >= 1, got " + maxClients);
-    }
-    if (timeout < 0) {
-      throw new ParameterException(spec.commandLine(),
-          "--timeout must be >= 0 (0: never), got " + timeout);
-    }
+    String problem = clientLimitsProblem(clientOutputBufferLimit, maxClients, timeout);
+    if (problem != null) throw new ParameterException(spec.commandLine(), problem);
     Limits limits = Limits.DEFAULT.withClientOutputBufferLimit(clientOutputBufferLimit)
         .withMaxClients(maxClients).withClientTimeoutSeconds(timeout);
     Map<Integer, InetSocketAddress> peerMap = parsePeers();
@@ -161,6 +152,19 @@ public final class ServerCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "shutdown"));
     Thread.currentThread().join();
     return 0;
+  }
+
+  /**
+   * What is wrong with the client-limit options (null for one not given), or null when nothing
+   * is: {@code kvs cluster} checks them too before it starts any server.
+   */
+  static String clientLimitsProblem(Long outputBufferLimit, Integer maxClients, Integer timeout) {
+    if (outputBufferLimit != null && outputBufferLimit < 0) {
+      return "--client-output-buffer-limit must be >= 0 (0: no limit), got " + outputBufferLimit;
+    }
+    if (maxClients != null && maxClients < 1) return "--maxclients must be >= 1, got " + maxClients;
+    if (timeout != null && timeout < 0) return "--timeout must be >= 0 (0: never), got " + timeout;
+    return null;
   }
 
   /** A byte count as Redis writes it in its configuration: 1024, 64kb, 64mb, 1gb (powers of 1024). */
