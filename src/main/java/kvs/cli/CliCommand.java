@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import kvs.master.LineReader;
+import kvs.net.ProtocolException;
+import kvs.net.Resp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -364,75 +366,14 @@ public final class CliCommand implements Callable<Integer> {
   // ---- input --------------------------------------------------------------------------------
 
   /**
-   * Splits a line into arguments as redis-cli does (sdssplitargs): blanks separate; "double
-   * quotes" take \n \r \t \b \a \" \\ and \xHH escapes; 'single quotes' take \'; a closing quote
-   * must end the argument. Returns null for unbalanced quotes.
+   * Splits a line into arguments as redis-cli does (sdssplitargs), the way the server splits an
+   * inline command. Returns null for unbalanced quotes.
    */
   static List<byte[]> splitArgs(byte[] line) {
-    List<byte[]> args = new ArrayList<>();
-    int p = 0;
-    int n = line.length;
-    while (true) {
-      while (p < n && isBlank(line[p])) p++;
-      if (p >= n) return args;
-      ByteArrayOutputStream cur = new ByteArrayOutputStream();
-      boolean inq = false;
-      boolean insq = false;
-      boolean done = false;
-      while (!done) {
-        if (inq) {
-          if (p >= n) return null;
-          if (line[p] == '\\' && p + 3 < n && line[p + 1] == 'x' && isHex(line[p + 2])
-              && isHex(line[p + 3])) {
-            cur.write(Character.digit(line[p + 2], 16) * 16 + Character.digit(line[p + 3], 16));
-            p += 3;
-          } else if (line[p] == '\\' && p + 1 < n) {
-            p++;
-            cur.write(switch (line[p]) {
-              case 'n' -> '\n';
-              case 'r' -> '\r';
-              case 't' -> '\t';
-              case 'b' -> '\b';
-              case 'a' -> 7;
-              default -> line[p];
-            });
-          } else if (line[p] == '"') {
-            if (p + 1 < n && !isBlank(line[p + 1])) return null;
-            done = true;
-          } else {
-            cur.write(line[p]);
-          }
-        } else if (insq) {
-          if (p >= n) return null;
-          if (line[p] == '\\' && p + 1 < n && line[p + 1] == '\'') {
-            p++;
-            cur.write('\'');
-          } else if (line[p] == '\'') {
-            if (p + 1 < n && !isBlank(line[p + 1])) return null;
-            done = true;
-          } else {
-            cur.write(line[p]);
-          }
-        } else if (p >= n || isBlank(line[p])) {
-          done = true;
-        } else if (line[p] == '"') {
-          inq = true;
-        } else if (line[p] == '\'') {
-          insq = true;
-        } else {
-          cur.write(line[p]);
-        }
-        if (p < n) p++;
-      }
-      args.add(cur.toByteArray());
+    try {
+      return List.of(Resp.splitInline(line));
+    } catch (ProtocolException e) {
+      return null;
     }
-  }
-
-  private static boolean isBlank(byte b) {
-    return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == 0;
-  }
-
-  private static boolean isHex(byte b) {
-    return Character.digit(b, 16) >= 0;
   }
 }

@@ -1,6 +1,8 @@
 package kvs.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import kvs.master.LocalCluster;
 import picocli.CommandLine.Command;
@@ -49,6 +51,20 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "Acknowledge writes only once fsynced (survives power loss).")
   boolean fsync;
 
+  @Option(names = "--client-output-buffer-limit", paramLabel = "BYTES",
+      converter = ServerCommand.ByteSize.class,
+      description = "Disconnect a client when more than BYTES of replies wait for it (kvs server"
+          + " --help; default 64mb, 0: no limit).")
+  Long clientOutputBufferLimit;
+
+  @Option(names = "--maxclients", paramLabel = "N",
+      description = "Refuse client connections beyond N on each server (default 10000).")
+  Integer maxClients;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS",
+      description = "Disconnect a client idle for SECONDS (default 0: never).")
+  Integer timeout;
+
   @Option(names = "--exit-on-stdin-eof",
       description = "Also stop when standard input ends (for scripts and tests that hold a pipe).")
   boolean exitOnStdinEof;
@@ -61,8 +77,17 @@ public final class ClusterCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
+    String limitsProblem = ServerCommand.clientLimitsProblem(clientOutputBufferLimit, maxClients,
+        timeout);
+    if (limitsProblem != null) throw new ParameterException(spec.commandLine(), limitsProblem);
+    List<String> clientLimits = new ArrayList<>();
+    if (clientOutputBufferLimit != null) {
+      clientLimits.addAll(List.of("--client-output-buffer-limit", clientOutputBufferLimit.toString()));
+    }
+    if (maxClients != null) clientLimits.addAll(List.of("--maxclients", maxClients.toString()));
+    if (timeout != null) clientLimits.addAll(List.of("--timeout", timeout.toString()));
     LocalCluster.Options options = new LocalCluster.Options(servers, port, dataDir, pass,
-        fsync, exitOnStdinEof, MasterCommand.childClasspath());
+        fsync, exitOnStdinEof, MasterCommand.childClasspath(), clientLimits);
     String problem = LocalCluster.check(options);
     if (problem != null) throw new ParameterException(spec.commandLine(), problem);
     return LocalCluster.run(options, System.in, System.out, System.err);

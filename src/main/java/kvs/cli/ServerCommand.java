@@ -6,17 +6,22 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import kvs.net.Limits;
 import kvs.server.Clock;
 import kvs.server.Node;
 import kvs.server.ServerConfig;
 import kvs.storage.StoreOpenException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code kvs server}: runs one server in the foreground. */
@@ -60,6 +65,24 @@ public final class ServerCommand implements Callable<Integer> {
       description = "Clients must AUTH with the password on the first line of FILE.")
   Path requirePassFile;
 
+  @Option(names = "--client-output-buffer-limit", paramLabel = "BYTES",
+      defaultValue = "64mb", converter = ByteSize.class,
+      description = "Disconnect a client when more than BYTES of replies wait for it (it does not"
+          + " read them), as Redis's client-output-buffer-limit normal; peers and admin"
+          + " connections are exempt. A number with an optional kb, mb or gb; 0: no limit"
+          + " (default: ${DEFAULT-VALUE}).")
+  long clientOutputBufferLimit;
+
+  @Option(names = "--maxclients", paramLabel = "N", defaultValue = "10000",
+      description = "Refuse client connections beyond N, as Redis's maxclients; peers and admin"
+          + " connections are still accepted (default: ${DEFAULT-VALUE}).")
+  int maxClients;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "0",
+      description = "Disconnect a client idle for SECONDS, as Redis's timeout; peers and admin"
+          + " connections are exempt. 0: never (default: ${DEFAULT-VALUE}).")
+  int timeout;
+
   @Option(names = "--exit-on-stdin-eof",
       description = "Exit when standard input closes (used by the master so no server outlives it).")
   boolean exitOnStdinEof;
@@ -94,6 +117,10 @@ public final class ServerCommand implements Callable<Integer> {
     if (port < 0 || port > 65535) {
       throw new ParameterException(spec.commandLine(), "--port must be in 0..65535, got " + port);
     }
+    String problem = clientLimitsProblem(clientOutputBufferLimit, maxClients, timeout);
+    if (problem != null) throw new ParameterException(spec.commandLine(), problem);
+    Limits limits = Limits.DEFAULT.withClientOutputBufferLimit(clientOutputBufferLimit)
+        .withMaxClients(maxClients).withClientTimeoutSeconds(timeout);
     Map<Integer, InetSocketAddress> peerMap = parsePeers();
     String secret = System.getenv("KVS_CLUSTER_SECRET");
     if (secret == null || secret.isEmpty()) {
@@ -112,7 +139,7 @@ public final class ServerCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     ServerConfig config = new ServerConfig(id, host, port, dataDir, peerMap, secret, pass,
-        fsync, Limits.DEFAULT);
+        fsync, limits);
     Node node;
     try {
       node = Node.start(config, Clock.SYSTEM);
@@ -140,6 +167,45 @@ public final class ServerCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "shutdown"));
     Thread.currentThread().join();
     return 0;
+  }
+
+  /**
+   * What is wrong with the client-limit options (null for one not given), or null when nothing
+   * is: {@code kvs cluster} checks them too before it starts any server.
+   */
+  static String clientLimitsProblem(Long outputBufferLimit, Integer maxClients, Integer timeout) {
+    if (outputBufferLimit != null && outputBufferLimit < 0) {
+      return "--client-output-buffer-limit must be >= 0 (0: no limit), got " + outputBufferLimit;
+    }
+    if (maxClients != null && maxClients < 1) return "--maxclients must be >= 1, got " + maxClients;
+    if (timeout != null && timeout < 0) return "--timeout must be >= 0 (0: never), got " + timeout;
+    return null;
+  }
+
+  /** A byte count as Redis writes it in its configuration: 1024, 64kb, 64mb, 1gb (powers of 1024). */
+  static final class ByteSize implements ITypeConverter<Long> {
+    private static final Pattern BYTE_SIZE = Pattern.compile("(-?[0-9]+)(kb|mb|gb)?");
+
+    @Override
+    public Long convert(String value) {
+      Matcher m = BYTE_SIZE.matcher(value.toLowerCase(Locale.ROOT));
+      if (!m.matches()) {
+        throw new TypeConversionException(
+            "'" + value + "' is not a byte count (a number with an optional kb, mb or gb)");
+      }
+      int shift = m.group(2) == null ? 0 : switch (m.group(2)) {
+        case "kb" -> 10;
+        case "mb" -> 20;
+        default -> 30;
+      };
+      try {
+        long n = Long.parseLong(m.group(1));
+        if (Math.abs(n) > (Long.MAX_VALUE >> shift)) throw new NumberFormatException();
+        return n << shift;
+      } catch (NumberFormatException e) {
+        throw new TypeConversionException("'" + value + "' is too large");
+      }
+    }
   }
 
   private Map<Integer, InetSocketAddress> parsePeers() {

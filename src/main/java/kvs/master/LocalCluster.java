@@ -42,9 +42,11 @@ public final class LocalCluster {
    * @param fsync start servers with {@code --fsync}
    * @param exitOnStdinEof stop the cluster when this process's standard input ends
    * @param classpath class path of the server processes (the jar holding {@code kvs.cli.Main})
+   * @param clientLimits server options that limit clients ({@code --maxclients N} and the like),
+   *     given to every server as they are
    */
   public record Options(int servers, int port, Path dataDir, String requirePass, boolean fsync,
-      boolean exitOnStdinEof, String classpath) {}
+      boolean exitOnStdinEof, String classpath, List<String> clientLimits) {}
 
   private LocalCluster() {}
 
@@ -95,6 +97,7 @@ public final class LocalCluster {
     }
     List<String> serverArgs = new ArrayList<>();
     if (o.fsync()) serverArgs.add("--fsync");
+    serverArgs.addAll(o.clientLimits());
     ProcessFleet fleet;
     try {
       // The password goes to the servers in their environment: a command line is public (ps).

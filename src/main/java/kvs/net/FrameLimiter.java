@@ -18,6 +18,10 @@ import io.netty.util.ReferenceCountUtil;
  * gets one error reply and the connection closes, since the rest of the stream can no longer be
  * framed. Nothing is allocated for an announced length: the aggregators behind this handler grow
  * as bytes arrive (Netty's array aggregator reserves at most 32 slots up front).
+ *
+ * <p>Until the connection authenticates (see {@link #requireAuthentication()}), the much smaller
+ * unauthenticated limits apply, as in Redis since CVE-2021-32675: a connection that does not know
+ * the password cannot make the server buffer more than a small command.
  */
 public final class FrameLimiter extends ChannelInboundHandlerAdapter {
   private final Limits limits;
@@ -25,9 +29,20 @@ public final class FrameLimiter extends ChannelInboundHandlerAdapter {
   private long commandBytes; // bulk string bytes announced so far in the current top-level array
   private boolean inBulk;
   private boolean failed;
+  private boolean authenticated = true;
 
   public FrameLimiter(Limits limits) {
     this.limits = limits;
+  }
+
+  /** From now until {@link #authenticated()}, only a small command is accepted. */
+  public void requireAuthentication() {
+    authenticated = false;
+  }
+
+  /** The connection authenticated: the full limits apply from the next frame on. */
+  public void authenticated() {
+    authenticated = true;
   }
 
   @Override
@@ -46,6 +61,10 @@ public final class FrameLimiter extends ChannelInboundHandlerAdapter {
             + " (limit " + limits.arrayLengthMax() + ")");
         return;
       }
+      if (!authenticated && header.length() > limits.unauthArgumentsMax()) {
+        fail(ctx, msg, "Protocol error: unauthenticated multibulk length");
+        return;
+      }
       arrayElementsLeft = Math.max(0, header.length());
       commandBytes = 0;
     } else if (msg instanceof BulkStringHeaderRedisMessage header) {
@@ -61,6 +80,11 @@ public final class FrameLimiter extends ChannelInboundHandlerAdapter {
               + limits.commandBytesMax() + " bytes together");
           return;
         }
+      }
+      long announced = arrayElementsLeft > 0 ? commandBytes : header.bulkStringLength();
+      if (!authenticated && announced > limits.unauthCommandBytesMax()) {
+        fail(ctx, msg, "Protocol error: unauthenticated bulk length");
+        return;
       }
       inBulk = header.bulkStringLength() > 0;
       if (!inBulk) elementDone();

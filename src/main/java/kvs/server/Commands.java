@@ -229,8 +229,7 @@ final class Commands {
     // QUIT
     define("QUIT", -1, Access.ANYONE, (c, a) -> {
       c.replies.add(Resp.OK);
-      c.replies.flush();
-      c.ctx.close();
+      c.replies.closeWhenSent(); // after the replies before it, deferred ones too, as Redis
     });
     // SELECT index: one keyspace, numbered 0
     define("SELECT", 2, Access.AUTHENTICATED, (c, a) -> c.replies.add(

@@ -52,6 +52,8 @@ public final class Node implements AutoCloseable {
   final Replica replica;
   final PeerLinks links;
   final StateWatchers watchers;
+  /** The client connections, for --maxclients and INFO (ConnectionHandler). */
+  final Clients clients = new Clients();
   private final ExecutorService fsyncThread;
   private List<Runnable> awaitingSync = new ArrayList<>();
   private boolean syncRunning;

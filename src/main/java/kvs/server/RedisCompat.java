@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import kvs.net.Limits;
 import kvs.net.Resp;
 
 /**
@@ -35,8 +36,14 @@ final class RedisCompat {
         + "redis_mode:standalone\r\nos:" + System.getProperty("os.name") + "\r\n"
         + "process_id:" + ProcessHandle.current().pid() + "\r\n"
         + "tcp_port:" + node.port() + "\r\nkvs_server_id:" + node.config.id() + "\r\n");
+    Limits limits = node.config.limits();
+    sections.put("clients", "connected_clients:" + node.clients.connected + "\r\n"
+        + "maxclients:" + limits.maxClients() + "\r\n");
     sections.put("persistence", "loading:0\r\nkvs_storage:rocksdb\r\nkvs_fsync:"
         + (node.config.fsync() ? 1 : 0) + "\r\n");
+    sections.put("stats", "rejected_connections:" + node.clients.rejected + "\r\n"
+        + "client_output_buffer_limit_disconnections:"
+        + node.clients.outputBufferLimitDisconnections + "\r\n");
     sections.put("replication", "role:master\r\nconnected_slaves:0\r\n"
         + "kvs_linked_peers:" + node.links.linkedPeers().size() + "\r\n"
         + "kvs_version_vector:" + node.replica.vv() + "\r\n");
@@ -63,11 +70,15 @@ final class RedisCompat {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("appendonly", "no"); // durability comes from RocksDB's write-ahead log instead
     params.put("bind", c.node.config.host());
+    params.put("client-output-buffer-limit", "normal "
+        + c.node.config.limits().clientOutputBufferLimit() + " 0 0");
     params.put("databases", "1");
+    params.put("maxclients", Integer.toString(c.node.config.limits().maxClients()));
     params.put("maxmemory", "0");
     params.put("port", Integer.toString(c.node.port()));
     params.put("proto-max-bulk-len", Integer.toString(c.node.config.limits().bulkBytesMax()));
     params.put("save", "");
+    params.put("timeout", Integer.toString(c.node.config.limits().clientTimeoutSeconds()));
     Set<String> names = new LinkedHashSet<>();
     for (int i = 2; i < a.length; i++) {
       byte[] pattern = Resp.ascii(a[i]).toLowerCase(Locale.ROOT).getBytes(StandardCharsets.ISO_8859_1);

@@ -1,6 +1,8 @@
 package kvs.server;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.redis.RedisMessage;
 import java.util.ArrayDeque;
 
@@ -12,6 +14,8 @@ final class ReplyQueue {
   private final Channel channel;
   private final ArrayDeque<Slot> slots = new ArrayDeque<>();
   private boolean wroteSinceFlush;
+  private boolean closeWhenSent;
+  private boolean closing;
 
   ReplyQueue(Channel channel) {
     this.channel = channel;
@@ -54,6 +58,21 @@ final class ReplyQueue {
     return slots.isEmpty();
   }
 
+  /**
+   * Closes the connection once every reply queued so far, deferred ones included, is written to
+   * the socket (Redis's close-after-reply): for a client that half-closed, or one that gets a last
+   * error. The write-ahead log is written first, as for every flush (LogBarrier).
+   */
+  void closeWhenSent() {
+    closeWhenSent = true;
+    flush();
+  }
+
+  /** Whether the connection is to close after its replies: it takes no more commands. */
+  boolean isClosing() {
+    return closeWhenSent;
+  }
+
   private void drain() {
     while (!slots.isEmpty() && slots.peek().reply != null) {
       channel.write(slots.poll().reply, channel.voidPromise());
@@ -65,6 +84,11 @@ final class ReplyQueue {
     if (wroteSinceFlush) {
       wroteSinceFlush = false;
       channel.flush();
+    }
+    if (closeWhenSent && slots.isEmpty() && !closing) {
+      closing = true;
+      // Written after every reply before it, so its completion means they all reached the socket.
+      channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
   }
 }

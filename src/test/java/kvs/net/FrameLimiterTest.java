@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * on the wire.
  */
 class FrameLimiterTest {
-  private static final Limits SMALL = new Limits(16, 32, 64, 4, 128, 100);
+  /** Before AUTH: at most 3 elements and 20 bytes of bulk strings. */
+  private static final Limits SMALL = new Limits(16, 32, 64, 4, 128, 100, 3, 20, 0, 1, 0);
 
   private static EmbeddedChannel pipeline(Limits limits) {
     EmbeddedChannel ch = new EmbeddedChannel();
@@ -124,5 +125,43 @@ class FrameLimiterTest {
     }
     assertThat(again.isOpen()).isTrue();
     again.finishAndReleaseAll();
+  }
+
+  @Test
+  void beforeAuthenticationOnlyASmallCommandIsTaken() {
+    EmbeddedChannel ch = pipeline(SMALL);
+    ch.pipeline().get(FrameLimiter.class).requireAuthentication();
+    ch.writeInbound(bytes("*2\r\n$4\r\nAUTH\r\n$16\r\n0123456789abcdef\r\n"));
+    ArrayRedisMessage auth = ch.readInbound();
+    assertThat(Resp.arguments(auth)[1]).isEqualTo("0123456789abcdef".getBytes());
+    ReferenceCountUtil.release(auth);
+    // 4 + 17 bytes: within the full limits, beyond the unauthenticated ones; refused at the header.
+    ch.writeInbound(bytes("*2\r\n$4\r\nAUTH\r\n$17\r\n"));
+    assertThat(written(ch)).isEqualTo("-ERR Protocol error: unauthenticated bulk length\r\n");
+    assertThat(ch.isOpen()).isFalse();
+    ch.finishAndReleaseAll();
+
+    EmbeddedChannel many = pipeline(SMALL);
+    many.pipeline().get(FrameLimiter.class).requireAuthentication();
+    many.writeInbound(bytes("*4\r\n"));
+    assertThat(written(many)).isEqualTo("-ERR Protocol error: unauthenticated multibulk length\r\n");
+    assertThat(many.isOpen()).isFalse();
+    many.finishAndReleaseAll();
+  }
+
+  @Test
+  void onceAuthenticatedTheFullLimitsApply() {
+    EmbeddedChannel ch = pipeline(SMALL);
+    FrameLimiter limiter = ch.pipeline().get(FrameLimiter.class);
+    limiter.requireAuthentication();
+    limiter.authenticated();
+    String value = "x".repeat(60);
+    ch.writeInbound(bytes("*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n$" + value.length()
+        + "\r\n" + value + "\r\n"));
+    ArrayRedisMessage m = ch.readInbound();
+    assertThat(m.children()).hasSize(4);
+    ReferenceCountUtil.release(m);
+    assertThat(ch.isOpen()).isTrue();
+    ch.finishAndReleaseAll();
   }
 }

@@ -1,0 +1,261 @@
+package kvs.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import kvs.net.Limits;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What one client connection can make a server hold or do, on in-process servers over real
+ * sockets: the output-buffer limit, the small request before AUTH, --maxclients, --timeout,
+ * replies to a half-closed client, and inline commands with unbalanced quotes. Peers' links and
+ * admin connections are held to none of the client limits.
+ */
+class ClientLimitsTest {
+  private static final String SECRET = "test-secret";
+  @TempDir Path dir;
+  private final List<Node> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    nodes.forEach(Node::close);
+  }
+
+  private Node start(int id, Limits limits, String requirePass, boolean fsync,
+      Map<Integer, InetSocketAddress> peers) throws Exception {
+    Node n = Node.start(new ServerConfig(id, "127.0.0.1", 0, dir.resolve("server-" + id), peers,
+        SECRET, requirePass, fsync, limits), Clock.SYSTEM);
+    nodes.add(n);
+    return n;
+  }
+
+  private Node start(Limits limits) throws Exception {
+    return start(0, limits, null, false, Map.of());
+  }
+
+  /** A second server that dials {@code target}, as a peer; returns once linked. */
+  private Node peerOf(Node target, int id) throws Exception {
+    Node peer = start(id, Limits.DEFAULT, null, false,
+        Map.of(target.config.id(), InetSocketAddress.createUnresolved("127.0.0.1", target.port())));
+    peer.dialConfiguredPeers().get(10, TimeUnit.SECONDS);
+    await("server " + id + " linked", 10_000,
+        () -> onLoop(peer, () -> peer.links.isLinked(target.config.id())));
+    return peer;
+  }
+
+  private static <T> T onLoop(Node n, Callable<T> c) {
+    try {
+      return n.loop.submit(c).get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static void await(String what, long ms, BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + ms + " ms: " + what);
+      Thread.sleep(5); // polling interval of a bounded wait
+    }
+  }
+
+  private static RespConn admin(Node n) throws IOException {
+    RespConn a = RespConn.open(n.port());
+    assertThat(a.call("KVS.ADMIN", SECRET)).isEqualTo("+OK");
+    return a;
+  }
+
+  private static String text(Object bulk) {
+    return new String((byte[]) bulk, StandardCharsets.UTF_8);
+  }
+
+  // ---- half-close --------------------------------------------------------------------------
+
+  @ParameterizedTest(name = "fsync {0}")
+  @ValueSource(booleans = {false, true})
+  void aClientThatHalfClosesGetsTheRepliesToWhatItSent(boolean fsync) throws Exception {
+    Node n = start(0, Limits.DEFAULT, null, fsync, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      c.send(RespConn.encode("SET", "k", "v"));
+      c.send(RespConn.encode("GET", "k"));
+      c.socket.shutdownOutput();
+      assertThat(c.reply()).isEqualTo("+OK");
+      assertThat(text(c.reply())).isEqualTo("v");
+      assertThat(c.closedByServer()).as("closed once the replies are out").isTrue();
+    }
+  }
+
+  @Test
+  void quitAnswersWhatCameBeforeItAndRunsNothingAfterIt() throws Exception {
+    Node n = start(0, Limits.DEFAULT, null, true, Map.of()); // --fsync: the SET's reply waits
+    try (RespConn c = RespConn.open(n.port())) {
+      c.send(RespConn.encode("SET", "k", "v"));
+      c.send(RespConn.encode("QUIT"));
+      c.send(RespConn.encode("SET", "after", "v"));
+      assertThat(c.reply()).isEqualTo("+OK");
+      assertThat(c.reply()).isEqualTo("+OK");
+      assertThat(c.closedByServer()).isTrue();
+    }
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(text(c.call("GET", "k"))).isEqualTo("v");
+      assertThat(c.call("GET", "after")).isNull();
+    }
+  }
+
+  // ---- inline commands ---------------------------------------------------------------------
+
+  @Test
+  void anInlineCommandWithUnbalancedQuotesIsAProtocolErrorAndChangesNothing() throws Exception {
+    Node n = start(Limits.DEFAULT);
+    for (String line : List.of("SET \"k v\r\n", "SET 'k v\r\n", "SET \"k\"v x\r\n")) {
+      try (RespConn c = RespConn.open(n.port())) {
+        c.sendText(line + "SET after v\r\n");
+        assertThat(c.reply()).as(line).isEqualTo("-ERR Protocol error: unbalanced quotes in request");
+        assertThat(c.closedByServer()).as("closed after the error, as Redis").isTrue();
+      }
+    }
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("DBSIZE")).isEqualTo(0L);
+      // Quotes that balance group words and take escapes, as in Redis.
+      c.sendText("SET \"a b\" 'it\\'s' \r\nSET x \"\\x41\\n\"\r\n");
+      assertThat(c.reply()).isEqualTo("+OK");
+      assertThat(c.reply()).isEqualTo("+OK");
+      assertThat(text(c.call("GET", "a b"))).isEqualTo("it's");
+      assertThat(text(c.call("GET", "x"))).isEqualTo("A\n");
+    }
+  }
+
+  // ---- before AUTH -------------------------------------------------------------------------
+
+  @Test
+  void beforeAuthOnlyASmallCommandIsTakenWhileAfterItTheFullLimitsApply() throws Exception {
+    Node n = start(0, Limits.DEFAULT, "pw", false, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      // A 30 MiB AUTH argument is refused at its header, before any of it is buffered.
+      c.sendText("*2\r\n$4\r\nAUTH\r\n$31457280\r\nxxxx");
+      assertThat(c.reply()).isEqualTo("-ERR Protocol error: unauthenticated bulk length");
+      assertThat(c.closedByServer()).isTrue();
+    }
+    try (RespConn c = RespConn.open(n.port())) {
+      c.sendText("*11\r\n");
+      assertThat(c.reply()).isEqualTo("-ERR Protocol error: unauthenticated multibulk length");
+      assertThat(c.closedByServer()).isTrue();
+    }
+    byte[] big = new byte[1 << 20];
+    Arrays.fill(big, (byte) 'b');
+    try (RespConn c = RespConn.open(n.port())) {
+      // AUTH and a large SET in one write: the SET is read after AUTH took effect.
+      c.send(RespConn.encode("AUTH", "pw"));
+      c.send(RespConn.encode("SET".getBytes(), "big".getBytes(), big));
+      assertThat(c.reply()).isEqualTo("+OK");
+      assertThat(c.reply()).isEqualTo("+OK");
+      assertThat((byte[]) c.call("GET", "big")).isEqualTo(big);
+    }
+    // A peer's handshake and an admin connection need the cluster secret, not the password.
+    Node peer = peerOf(n, 1);
+    await("the value replicated to the peer", 10_000, () -> onLoop(peer,
+        () -> peer.replica.peek("big".getBytes()) != null));
+  }
+
+  // ---- maxclients --------------------------------------------------------------------------
+
+  @Test
+  void beyondMaxClientsAClientIsRefusedWhilePeersAndAdminsAreStillTaken() throws Exception {
+    Node n = start(Limits.DEFAULT.withMaxClients(2));
+    RespConn c1 = RespConn.open(n.port());
+    RespConn c2 = RespConn.open(n.port());
+    assertThat(c1.call("PING")).isEqualTo("+PONG");
+    assertThat(c2.call("PING")).isEqualTo("+PONG");
+    try (RespConn c3 = RespConn.open(n.port())) {
+      assertThat(c3.call("PING")).isEqualTo("-ERR max number of clients reached");
+      assertThat(c3.closedByServer()).isTrue();
+    }
+    try (RespConn silent = RespConn.open(n.port())) {
+      // One that sends nothing is told after the probation for peers and admins.
+      assertThat(silent.reply()).isEqualTo("-ERR max number of clients reached");
+      assertThat(silent.closedByServer()).isTrue();
+    }
+    try (RespConn a = admin(n)) {
+      assertThat(a.call("PING")).isEqualTo("+PONG");
+    }
+    Node peer = peerOf(n, 1);
+    assertThat(onLoop(n, () -> n.links.isLinked(1))).isTrue();
+    c1.close();
+    await("the closed client's place freed", 10_000, () -> onLoop(n, () -> n.clients.connected) == 1);
+    try (RespConn c4 = RespConn.open(n.port())) {
+      assertThat(c4.call("PING")).isEqualTo("+PONG");
+      assertThat(text(c4.call("INFO", "clients"))).contains("connected_clients:2", "maxclients:2");
+    }
+    assertThat(onLoop(peer, () -> peer.links.isLinked(0))).as("the link held").isTrue();
+    c2.close();
+  }
+
+  // ---- timeout -----------------------------------------------------------------------------
+
+  @Test
+  void anIdleClientIsDisconnectedAfterTheTimeoutButAnIdleAdminIsNot() throws Exception {
+    Node n = start(Limits.DEFAULT.withClientTimeoutSeconds(1));
+    try (RespConn a = admin(n); RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("PING")).isEqualTo("+PONG");
+      long sent = System.nanoTime();
+      assertThat(c.closedByServer()).as("the idle client is closed").isTrue();
+      assertThat(System.nanoTime() - sent).as("not before the timeout")
+          .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(900));
+      // The admin connection has been idle longer still.
+      assertThat(a.call("PING")).isEqualTo("+PONG");
+    }
+  }
+
+  // ---- output-buffer limit -----------------------------------------------------------------
+
+  @Test
+  void aClientThatDoesNotReadItsRepliesIsDisconnectedPastTheOutputLimit() throws Exception {
+    Node n = start(Limits.DEFAULT.withClientOutputBufferLimit(1 << 20));
+    Node peer = peerOf(n, 1); // dials n: n's end of the link is an accepted connection
+    byte[] value = new byte[256 * 1024];
+    Arrays.fill(value, (byte) 'v');
+    try (RespConn c = RespConn.open(n.port())) {
+      for (int i = 0; i < 5; i++) {
+        c.send(RespConn.encode("SET".getBytes(), ("k" + i).getBytes(), value));
+        assertThat(c.reply()).isEqualTo("+OK");
+      }
+    }
+    try (RespConn hog = RespConn.open(n.port(), 4096); RespConn other = RespConn.open(n.port())) {
+      byte[] get = RespConn.encode("GET", "k0");
+      for (int i = 0; i < 200; i++) hog.send(get); // 50 MiB of replies, none read
+      long start = System.nanoTime();
+      assertThat(other.call("PING")).isEqualTo("+PONG");
+      assertThat(System.nanoTime() - start).as("another client is served meanwhile")
+          .isLessThan(TimeUnit.SECONDS.toNanos(2));
+      await("the hog disconnected", 10_000,
+          () -> onLoop(n, () -> n.clients.outputBufferLimitDisconnections) == 1);
+      assertThat(hog.closedByServer()).isTrue();
+      assertThat(text(other.call("INFO", "stats")))
+          .contains("client_output_buffer_limit_disconnections:1");
+    }
+    // 1.25 MiB in one reply to an admin connection, and over the peer's link: neither is cut.
+    try (RespConn a = admin(n)) {
+      assertThat((List<?>) a.call("KVS.DUMP")).hasSize(10);
+    }
+    await("the values replicated", 10_000, () -> onLoop(peer,
+        () -> peer.replica.peek("k4".getBytes()) != null));
+    assertThat(onLoop(n, () -> n.clients.outputBufferLimitDisconnections)).isEqualTo(1);
+    assertThat(onLoop(peer, () -> peer.links.isLinked(0))).isTrue();
+  }
+}
