@@ -18,6 +18,32 @@ public record DeltaChunk(List<Entry> entries, VersionVector completes) {
     return completes != null;
   }
 
+  /**
+   * This chunk as consecutive chunks of at most about {@code maxBytes} of entries each (an entry
+   * larger than that travels alone), in the same order, the closing vector (if any) on the last.
+   * Applying them in order does what applying this chunk does: the receiver extends its coverage
+   * entry by entry and raises its vector to a closing one only on the last. A push of one big
+   * write batch is sent this way, so that no message is larger than a peer's frame limit
+   * ({@code Limits.bulkBytesMax}) and each holds the peer's event loop only briefly.
+   */
+  public List<DeltaChunk> split(int maxBytes) {
+    if (maxBytes <= 0) throw new IllegalArgumentException("maxBytes must be positive");
+    List<DeltaChunk> out = new ArrayList<>();
+    int from = 0;
+    int bytes = 0;
+    for (int i = 0; i < entries.size(); i++) {
+      int size = EntryCodec.wireSize(entries.get(i));
+      if (i > from && bytes + size > maxBytes) {
+        out.add(new DeltaChunk(List.copyOf(entries.subList(from, i)), null));
+        from = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    out.add(new DeltaChunk(List.copyOf(entries.subList(from, entries.size())), completes));
+    return out;
+  }
+
   public byte[] encode() {
     int size = 4 + 1 + (completes == null ? 0 : completes.encodedSize());
     for (Entry e : entries) size += EntryCodec.wireSize(e);

@@ -143,7 +143,12 @@ final class PeerLink extends ChannelInboundHandlerAdapter {
         o -> o != self && (o == peerOrigin || peerLinkedOrigins.contains(o)));
     if (push == null || push.entries().size() < entries.size()) scheduleDeltas();
     if (push == null) return;
-    channel.writeAndFlush(Resp.command(DELTA, push.encode()), channel.voidPromise());
+    // Cut by size, as deltas are: one write batch (a 100,000-key MSET) would otherwise be one
+    // message beyond the peer's frame limit, and would hold the peer's loop in one piece.
+    for (DeltaChunk c : push.split(CHUNK_BYTES)) {
+      channel.write(Resp.command(DELTA, c.encode()), channel.voidPromise());
+    }
+    channel.flush();
   }
 
   /**
