@@ -12,10 +12,51 @@ import java.util.List;
  * and any number of times) but raises its own vector only on the closing chunk: a half-received
  * delta must not claim coverage of writes it skipped because they were superseded.
  */
-public record DeltaChunk(List<Entry> entries, VersionVector completes) {
+public record DeltaChunk(List<Entry> entries, VersionVector completes, boolean push) {
+
+  /** A chunk of a delta; the last one carries {@code completes}. */
+  public DeltaChunk(List<Entry> entries, VersionVector completes) {
+    this(entries, completes, false);
+  }
+
+  /**
+   * A push ({@link LinkState#forward}): entries the sender's vector covers, each directly
+   * following what the receiver is believed to hold of its origin, so the receiver may count
+   * them as held by the sender. A delta's entries may come from beyond the sender's vector
+   * (see Replica.DeltaStream), so only its closing vector says what the sender holds.
+   */
+  public static DeltaChunk push(List<Entry> entries) {
+    return new DeltaChunk(entries, null, true);
+  }
 
   public boolean isLast() {
     return completes != null;
+  }
+
+  /**
+   * This chunk as consecutive chunks of at most about {@code maxBytes} of entries each (an entry
+   * larger than that travels alone), in the same order, the closing vector (if any) on the last.
+   * Applying them in order does what applying this chunk does: the receiver extends its coverage
+   * entry by entry and raises its vector to a closing one only on the last. A push of one big
+   * write batch is sent this way, so that no message is larger than a peer's frame limit
+   * ({@code Limits.bulkBytesMax}) and each holds the peer's event loop only briefly.
+   */
+  public List<DeltaChunk> split(int maxBytes) {
+    if (maxBytes <= 0) throw new IllegalArgumentException("maxBytes must be positive");
+    List<DeltaChunk> out = new ArrayList<>();
+    int from = 0;
+    int bytes = 0;
+    for (int i = 0; i < entries.size(); i++) {
+      int size = EntryCodec.wireSize(entries.get(i));
+      if (i > from && bytes + size > maxBytes) {
+        out.add(new DeltaChunk(List.copyOf(entries.subList(from, i)), null, push));
+        from = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    out.add(new DeltaChunk(List.copyOf(entries.subList(from, entries.size())), completes, push));
+    return out;
   }
 
   public byte[] encode() {
@@ -25,7 +66,7 @@ public record DeltaChunk(List<Entry> entries, VersionVector completes) {
     b.putInt(entries.size());
     for (Entry e : entries) EntryCodec.putWire(b, e);
     if (completes == null) {
-      b.put((byte) 0);
+      b.put(push ? (byte) 2 : (byte) 0);
     } else {
       b.put((byte) 1);
       completes.encodeTo(b);
@@ -45,10 +86,10 @@ public record DeltaChunk(List<Entry> entries, VersionVector completes) {
     VersionVector vv = null;
     if (last == 1) {
       vv = VersionVector.decodeFrom(b);
-    } else if (last != 0) {
+    } else if (last != 0 && last != 2) {
       throw new CorruptDataException("delta: bad trailer flag");
     }
     if (b.hasRemaining()) throw new CorruptDataException("delta: trailing bytes");
-    return new DeltaChunk(entries, vv);
+    return new DeltaChunk(entries, vv, last == 2);
   }
 }

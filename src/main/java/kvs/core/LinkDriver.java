@@ -159,7 +159,10 @@ public class LinkDriver implements AutoCloseable {
     if (push == null || push.entries().size() < entries.size()) {
       deltaAt = Math.min(deltaAt, now + DELTA_DELAY_MS);
     }
-    if (push != null) wire.send(Kind.DELTA, push.encode());
+    if (push == null) return;
+    // Cut by size, as deltas are: one write batch (a 100,000-key MSET) would otherwise be one
+    // message beyond the peer's frame limit, and would hold the peer's loop in one piece.
+    for (DeltaChunk piece : push.split(chunkBytes)) wire.send(Kind.DELTA, piece.encode());
   }
 
   /**

@@ -388,6 +388,27 @@ public final class RocksDbStore implements Store {
     };
   }
 
+  /**
+   * Visits entries, tombstones included, from the first key at or after {@code from} (null: the
+   * first key) in ascending order while {@code visitor} returns true: one seek, then only the
+   * entries visited, so the cost is that of what is visited (SCAN's pages).
+   */
+  public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
+    try (RocksIterator it = db.newIterator(dataCf)) {
+      if (from == null) {
+        it.seekToFirst();
+      } else {
+        it.seek(from);
+      }
+      for (; it.isValid(); it.next()) {
+        if (!visitor.test(EntryCodec.decodeStored(it.key(), it.value()))) return;
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw new StorageFailure("scan failed: " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public void forEachLive(Consumer<Entry> visitor) {
     try (RocksIterator it = db.newIterator(dataCf)) {

@@ -207,7 +207,7 @@ class CodecProperties {
           .isInstanceOf(CorruptDataException.class);
     }
     byte[] hugeCount = ByteBuffer.allocate(5).putInt(Integer.MAX_VALUE).put((byte) 0).array();
-    byte[] badFlag = ByteBuffer.allocate(5).putInt(0).put((byte) 2).array();
+    byte[] badFlag = ByteBuffer.allocate(5).putInt(0).put((byte) 3).array();
     for (byte[] b : List.of(hugeCount, badFlag)) {
       assertThatThrownBy(() -> DeltaChunk.decode(b)).isInstanceOf(CorruptDataException.class);
     }

@@ -1,7 +1,6 @@
 package kvs.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -149,7 +148,8 @@ class KvsCommandsIT {
       assertThat(t.stdout()).isEqualTo("OK\na\tbA\nInvalid argument(s)\n2\n");
 
       // On a terminal: a prompt and redis-cli's formatting.
-      assumeTrue(Tool.onPath("script"), "script (util-linux) is not installed; skipping the pty part");
+      Tool.require(Tool.onPath("script"), "script (bsdutils/util-linux) is not installed, for"
+          + " the pseudo-terminal part");
       String prompt = "127.0.0.1:" + c.port(0) + "> ";
       try (PtySession tty = new PtySession(KVS + " cli -p " + c.port(0))) {
         tty.expectPrompt(prompt).type("GET cli:k").expect("\"two words\"").expectPrompt(prompt);

@@ -1,7 +1,6 @@
 package kvs.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -39,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * guarantees across the partition, SIGKILL of a server while the others take writes, rejoin,
  * convergence.
  *
- * <p>Needs root, ip netns, iptables and tc; skips otherwise. Namespaces are named
+ * <p>Needs root, ip netns, ss, tc, iptables and kill; skips otherwise, or fails under KVS_CI=1
+ * (see {@link Tool#require}). Namespaces are named
  * {@code kvsit-*} and removed afterwards, and at the start in case a crashed run left some.
  */
 class NetworkFaultsIT {
@@ -72,11 +72,13 @@ class NetworkFaultsIT {
 
   @BeforeEach
   void setUp() throws Exception {
-    assumeTrue("root".equals(System.getProperty("user.name")) || uid() == 0,
-        "NetworkFaultsIT needs root (network namespaces, iptables, tc); skipped");
-    assumeTrue(ok("ip", "netns", "list"), "NetworkFaultsIT needs 'ip netns' (iproute2); skipped");
-    assumeTrue(ok("iptables", "--version"), "NetworkFaultsIT needs iptables; skipped");
-    assumeTrue(ok("tc", "-V"), "NetworkFaultsIT needs tc (iproute2); skipped");
+    Tool.require("root".equals(System.getProperty("user.name")) || uid() == 0,
+        "NetworkFaultsIT needs root (network namespaces, iptables, tc)");
+    Tool.require(ok("ip", "netns", "list"), "NetworkFaultsIT needs 'ip netns' (iproute2)");
+    Tool.require(ok("ss", "-V"), "NetworkFaultsIT needs ss (iproute2)");
+    Tool.require(ok("tc", "-V"), "NetworkFaultsIT needs tc (iproute2)");
+    Tool.require(ok("iptables", "--version"), "NetworkFaultsIT needs iptables");
+    Tool.requireOnPath("kill"); // procps: ends what a crashed run left in a namespace
     // One run at a time on a machine (the names are fixed): a lock, held until tearDown. Under
     // it, any kvsit-* namespace is a leftover of a run that crashed.
     lockChannel = java.nio.channels.FileChannel.open(Path.of(System.getProperty("java.io.tmpdir"),

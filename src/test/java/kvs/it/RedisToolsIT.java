@@ -1,7 +1,6 @@
 package kvs.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,16 +11,14 @@ import org.junit.jupiter.api.Test;
 /**
  * redis-cli (one-shot, piped and interactive on a pseudo-terminal) and redis-benchmark against a
  * real {@code ./kvs cluster}. Skipped, with a message, where redis-tools is not installed; CI
- * installs it (.ci/run).
+ * installs it and fails instead of skipping (.ci/run, {@link Tool#require}).
  */
 class RedisToolsIT {
   private static ClusterProcess cluster;
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(Tool.onPath("redis-cli") && Tool.onPath("redis-benchmark"),
-        "redis-cli or redis-benchmark is not installed (apt-get install redis-tools);"
-            + " skipping the redis-tools tests");
+    Tool.requireOnPath("redis-cli", "redis-benchmark"); // apt-get install redis-tools
     cluster = ClusterProcess.start(2);
   }
 
@@ -74,7 +71,8 @@ class RedisToolsIT {
 
   @Test
   void interactiveOnAPseudoTerminal() throws Exception {
-    assumeTrue(Tool.onPath("script"), "script (util-linux) is not installed; skipping the pty test");
+    Tool.require(Tool.onPath("script"), "script (bsdutils/util-linux) is not installed, for"
+        + " the pseudo-terminal test");
     String prompt = "127.0.0.1:" + cluster.port(0) + "> ";
     // On a terminal redis-cli starts interactive: it sends COMMAND DOCS for its help and hints,
     // shows a prompt, and formats replies with quotes and types.

@@ -54,25 +54,51 @@ record Tool(int exitCode, String stdout, String stderr) {
     return f;
   }
 
+  /**
+   * Whether a missing tool must fail a test rather than skip it: set in CI ({@code .ci/run}
+   * exports {@code KVS_CI=1}; {@code -Dkvs.ci=true} does the same), where a test that skips is a
+   * test that silently stopped running.
+   */
+  static boolean strict() {
+    return "1".equals(System.getenv("KVS_CI")) || Boolean.getBoolean("kvs.ci");
+  }
+
+  /**
+   * What a test needs from the machine (a program, root, a kernel feature): when
+   * {@code present} is false the test is skipped with {@code what} as the reason, or, under
+   * {@link #strict()}, fails with it. The one way tests here skip for a missing tool.
+   */
+  static void require(boolean present, String what) {
+    if (!available(present, what)) {
+      org.junit.jupiter.api.Assumptions.abort(what
+          + "; skipped (with KVS_CI=1, as in .ci/run, this fails instead)");
+    }
+  }
+
+  /** {@link #require} for programs on the PATH. */
+  static void requireOnPath(String... programs) {
+    for (String p : programs) {
+      require(onPath(p), p + " is not installed (.ci/run installs it)");
+    }
+  }
+
+  /**
+   * For an optional part of a test: returns {@code present}, except that under {@link #strict()}
+   * an absent tool fails the test with {@code what}, so the part never silently goes unchecked.
+   */
+  static boolean available(boolean present, String what) {
+    if (!present && strict()) {
+      throw new AssertionError("missing on this machine, and KVS_CI=1 forbids skipping: " + what);
+    }
+    return present;
+  }
+
   /** Whether {@code program} is an executable on the PATH. */
   static boolean onPath(String program) {
     for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
       if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return true;
     }
     return false;
-  }
-
-  /**
-   * Skips the calling test when {@code present} is false, or fails it under CI ({@code KVS_CI=1},
-   * set by .ci/run, which installs every tool the tests need): there a skip would hide a test
-   * that never ran.
-   */
-  static void require(boolean present, String why) {
-    if (present) return;
-    if ("1".equals(System.getenv("KVS_CI"))) {
-      throw new AssertionError(why + " (KVS_CI=1: a missing tool fails the test, never skips it)");
-    }
-    org.junit.jupiter.api.Assumptions.assumeTrue(false, why + "; skipped");
   }
 
   @Override

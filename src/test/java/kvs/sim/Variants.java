@@ -150,7 +150,7 @@ final class Variants {
           for (Entry e : chunk.entries()) {
             if (!e.isTombstone()) kept.add(e);
           }
-          return super.receiveChunk(new DeltaChunk(kept, chunk.completes()));
+          return super.receiveChunk(new DeltaChunk(kept, chunk.completes(), chunk.push()));
         }
       };
     }
