@@ -80,20 +80,26 @@ public class LinkDriver implements AutoCloseable {
   private long lastHeardAt;
 
   /**
-   * A link whose handshake is done: the peer announced {@code peerAnnounced}; this server is
-   * linked to {@code linkedOrigins} (this link's peer included). Sends what the peer lacks.
+   * What a driver starts from, once the handshake is done: this replica; the peer's origin and
+   * the vector it announced; the wire; the origins this server is linked to (this link's peer
+   * included); the chunk size ({@link #CHUNK_BYTES} on a server); and the time.
    */
-  public LinkDriver(Replica replica, long peerOrigin, VersionVector peerAnnounced, Wire wire,
+  public record Setup(Replica replica, long peerOrigin, VersionVector peerAnnounced, Wire wire,
       Set<Long> linkedOrigins, int chunkBytes, long now) {
-    if (chunkBytes <= 0) throw new IllegalArgumentException("chunkBytes must be positive");
-    this.chunkBytes = chunkBytes;
-    this.replica = replica;
-    this.peerOrigin = peerOrigin;
-    this.wire = wire;
-    this.state = new LinkState(replica, peerAnnounced);
-    this.linkedOrigins = sorted(linkedOrigins);
-    this.lastHeardAt = now;
-    this.heartbeatAt = now + HEARTBEAT_MS;
+    public Setup {
+      if (chunkBytes <= 0) throw new IllegalArgumentException("chunkBytes must be positive");
+    }
+  }
+
+  public LinkDriver(Setup setup) {
+    this.replica = setup.replica();
+    this.peerOrigin = setup.peerOrigin();
+    this.wire = setup.wire();
+    this.chunkBytes = setup.chunkBytes();
+    this.state = new LinkState(replica, setup.peerAnnounced());
+    this.linkedOrigins = sorted(setup.linkedOrigins());
+    this.lastHeardAt = setup.now();
+    this.heartbeatAt = setup.now() + HEARTBEAT_MS;
   }
 
   /** Starts the link: sends what the peer lacks, as far as the wire takes it. */

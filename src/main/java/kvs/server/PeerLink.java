@@ -50,8 +50,8 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
     this.peerOrigin = peerOrigin;
     this.channel = channel;
     this.dialledByUs = dialledByUs;
-    this.driver = new LinkDriver(node.replica, peerOrigin, peerHas, this,
-        node.links.linkedOrigins(), LinkDriver.CHUNK_BYTES, now());
+    this.driver = new LinkDriver(new LinkDriver.Setup(node.replica, peerOrigin, peerHas, this,
+        node.links.linkedOrigins(), LinkDriver.CHUNK_BYTES, now()));
   }
 
   /** Link timing runs on the monotonic clock: a wall clock step must not fire or stall it. */

@@ -1,12 +1,10 @@
 package kvs.sim;
 
 import java.util.List;
-import java.util.Set;
 import kvs.core.Entry;
 import kvs.core.LinkDriver;
 import kvs.core.Replica;
 import kvs.core.SessionToken;
-import kvs.core.VersionVector;
 
 /**
  * How the simulated servers and clients drive the protocol core, at the seams where a
@@ -82,10 +80,8 @@ public class Behavior {
    * The driver of one link whose handshake is done: the real server's {@link LinkDriver} (its
    * {@code PeerLink} builds the same). Broken variants return a subclass with one rule changed.
    */
-  public LinkDriver newDriver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
-      LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
-    return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
-        now);
+  public LinkDriver newDriver(LinkDriver.Setup setup) {
+    return new LinkDriver(setup);
   }
 
   @Override

@@ -513,8 +513,8 @@ public final class Simulator {
     e.peerOrigin = b.getLong();
     byte[] vv = new byte[b.remaining()];
     b.get(vv);
-    e.driver = behavior.newDriver(s.replica, e.peerOrigin, VersionVector.decode(vv), e.wire,
-        linkedOrigins(s), cfg.chunkBytesMax(), nowMillis);
+    e.driver = behavior.newDriver(new LinkDriver.Setup(s.replica, e.peerOrigin,
+        VersionVector.decode(vv), e.wire, linkedOrigins(s), cfg.chunkBytesMax(), nowMillis));
     e.driver.start(nowMillis);
     linksChanged(s);
   }

@@ -66,8 +66,8 @@ class LinkDriverTest {
   private final TestWire wire = new TestWire();
 
   private LinkDriver driver(VersionVector peerHas, int chunkBytes) {
-    return new LinkDriver(self.replica, peer.origin(), peerHas, wire,
-        Set.of(peer.origin()), chunkBytes, T0);
+    return new LinkDriver(new LinkDriver.Setup(self.replica, peer.origin(), peerHas, wire,
+        Set.of(peer.origin()), chunkBytes, T0));
   }
 
   private static byte[] advert(VersionVector vv, long... linkedOrigins) {

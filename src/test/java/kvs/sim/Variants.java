@@ -51,10 +51,8 @@ final class Variants {
    */
   static final Behavior EARLY_VECTOR = new Broken("early-vector") {
     @Override
-    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
-        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
-      return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
-          now) {
+    LinkDriver driver(LinkDriver.Setup setup) {
+      return new LinkDriver(setup) {
         @Override
         protected void sendDeltas(long at) {
           DeltaChunk first = state.nextChunk(chunkBytes);
@@ -121,10 +119,8 @@ final class Variants {
    */
   static final Behavior IGNORES_CLOSING_VECTOR = new Broken("ignores-closing-vector") {
     @Override
-    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
-        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
-      return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
-          now) {
+    LinkDriver driver(LinkDriver.Setup setup) {
+      return new LinkDriver(setup) {
         @Override
         protected List<Entry> receiveChunk(DeltaChunk chunk) {
           if (!chunk.isLast()) return super.receiveChunk(chunk);
@@ -140,10 +136,8 @@ final class Variants {
    */
   static final Behavior DROPS_REMOTE_DELETES = new Broken("drops-remote-deletes") {
     @Override
-    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
-        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
-      return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
-          now) {
+    LinkDriver driver(LinkDriver.Setup setup) {
+      return new LinkDriver(setup) {
         @Override
         protected List<Entry> receiveChunk(DeltaChunk chunk) {
           List<Entry> kept = new java.util.ArrayList<>();
@@ -174,10 +168,8 @@ final class Variants {
    */
   static final Behavior POSTPONES_FOREVER = new Broken("postpones-forever") {
     @Override
-    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
-        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
-      return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
-          now) {
+    LinkDriver driver(LinkDriver.Setup setup) {
+      return new LinkDriver(setup) {
         @Override
         protected boolean relayedByPeerLink(long origin) {
           return true;
@@ -192,10 +184,8 @@ final class Variants {
    */
   static final Behavior SKIPS_ORIGIN_FOR_GOOD = new Broken("skips-origin-for-good") {
     @Override
-    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
-        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
-      return new LinkDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
-          now) {
+    LinkDriver driver(LinkDriver.Setup setup) {
+      return new LinkDriver(setup) {
         private final Set<Long> ever = new java.util.TreeSet<>();
 
         @Override
@@ -257,17 +247,13 @@ final class Variants {
     }
 
     /** The driver of this variant's links: the real one unless the variant changes a rule. */
-    LinkDriver driver(Replica replica, long peerOrigin, VersionVector peerAnnounced,
-        LinkDriver.Wire wire, Set<Long> linkedOrigins, int chunkBytes, long now) {
-      return BASE.newDriver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes,
-          now);
+    LinkDriver driver(LinkDriver.Setup setup) {
+      return BASE.newDriver(setup);
     }
 
     @Override
-    public final LinkDriver newDriver(Replica replica, long peerOrigin,
-        VersionVector peerAnnounced, LinkDriver.Wire wire, Set<Long> linkedOrigins,
-        int chunkBytes, long now) {
-      return driver(replica, peerOrigin, peerAnnounced, wire, linkedOrigins, chunkBytes, now);
+    public final LinkDriver newDriver(LinkDriver.Setup setup) {
+      return driver(setup);
     }
 
     @Override
