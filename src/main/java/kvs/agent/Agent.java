@@ -22,8 +22,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import kvs.master.ChildJvm;
-import kvs.master.IoMessages;
+import kvs.process.ChildJvm;
+import kvs.process.IoMessages;
+import kvs.process.Trees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -350,7 +351,7 @@ public final class Agent implements AutoCloseable {
         Child c = children.get(id);
         if (c != null) reap(id, c.process());
       }
-      if (runDir != null && !keepRunDir) deleteTree(runDir);
+      if (runDir != null && !keepRunDir) Trees.delete(runDir);
     }
   }
 
@@ -404,35 +405,5 @@ public final class Agent implements AutoCloseable {
     if (c < 0 && b.size() == 0) return null;
     String s = b.toString(StandardCharsets.ISO_8859_1);
     return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
-  }
-
-  private static void deleteTree(Path root) {
-    try (var walk = Files.walk(root)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> {
-        try {
-          Files.deleteIfExists(f);
-        } catch (IOException ignored) {
-          // best effort
-        }
-      });
-    } catch (IOException ignored) {
-      // best effort
-    }
-  }
-
-  /** Parses {@code HOST:PORT} (an IPv6 host in brackets). */
-  public static InetSocketAddress parseAddress(String s) {
-    int colon = s.lastIndexOf(':');
-    if (colon <= 0) throw new IllegalArgumentException("expected HOST:PORT, got '" + s + "'");
-    String host = s.substring(0, colon);
-    if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
-    int port;
-    try {
-      port = Integer.parseInt(s.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("bad port in '" + s + "'");
-    }
-    if (port < 0 || port > 65535) throw new IllegalArgumentException("bad port in '" + s + "'");
-    return InetSocketAddress.createUnresolved(host, port);
   }
 }

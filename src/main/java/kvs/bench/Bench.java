@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import kvs.process.Trees;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -98,7 +99,7 @@ public final class Bench {
       }
     } finally {
       if (!options.keepWork()) {
-        deleteTree(work);
+        Trees.delete(work);
       } else {
         log.println("bench: work files kept in " + work);
       }
@@ -594,12 +595,5 @@ public final class Bench {
     s.sort(Comparator.naturalOrder());
     int n = s.size();
     return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) return;
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 }

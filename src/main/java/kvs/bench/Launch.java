@@ -3,7 +3,7 @@ package kvs.bench;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import kvs.master.ChildJvm;
+import kvs.process.ChildJvm;
 
 /**
  * How the bench starts the project's own programs: {@code java <flags> -cp <jar> kvs.cli.Main

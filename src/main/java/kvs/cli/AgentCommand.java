@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import kvs.agent.Agent;
+import kvs.process.HostPort;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -43,7 +44,7 @@ public final class AgentCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     InetSocketAddress at;
     try {
-      at = Agent.parseAddress(listen);
+      at = HostPort.parse(listen);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--listen: " + e.getMessage());
     }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import kvs.client.KvsClient;
 import kvs.master.Master;
+import kvs.process.Trees;
 import kvs.net.Limits;
 import kvs.server.Clock;
 import kvs.server.Node;
@@ -50,7 +51,7 @@ public final class CdsTrainingCommand implements Callable<Integer> {
     } finally {
       if (b != null) b.close();
       if (a != null) a.close();
-      deleteTree(dir);
+      Trees.delete(dir);
     }
     return 0;
   }
@@ -73,11 +74,5 @@ public final class CdsTrainingCommand implements Callable<Integer> {
   private static ServerConfig config(int id, Path dir, Map<Integer, InetSocketAddress> peers) {
     return new ServerConfig(id, "127.0.0.1", 0, dir, peers, "cds-training", null, false,
         Limits.DEFAULT);
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 }

@@ -1,7 +1,7 @@
 package kvs.cli;
 
 import java.util.concurrent.Callable;
-import kvs.master.Cleanup;
+import kvs.process.Cleanup;
 import picocli.CommandLine.Command;
 
 @Command(

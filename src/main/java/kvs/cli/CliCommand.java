@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import kvs.master.LineReader;
+import kvs.process.LineReader;
 import kvs.net.ProtocolException;
 import kvs.net.Resp;
 import picocli.CommandLine.Command;

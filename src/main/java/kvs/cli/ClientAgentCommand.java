@@ -8,7 +8,7 @@ import java.util.concurrent.Callable;
 import kvs.client.KvsClient;
 import kvs.client.KvsException;
 import kvs.client.ReadResult;
-import kvs.master.LineReader;
+import kvs.process.LineReader;
 import kvs.master.Master;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

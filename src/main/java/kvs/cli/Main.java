@@ -5,7 +5,7 @@ import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
-import kvs.master.IoMessages;
+import kvs.process.IoMessages;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

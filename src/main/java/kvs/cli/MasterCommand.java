@@ -8,7 +8,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import kvs.master.IoMessages;
+import kvs.process.IoMessages;
 import kvs.master.Master;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

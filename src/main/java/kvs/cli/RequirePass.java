@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import kvs.master.ChildJvm;
-import kvs.master.IoMessages;
+import kvs.process.ChildJvm;
+import kvs.process.IoMessages;
 
 /**
  * Where the client password of {@code kvs server} and {@code kvs cluster} comes from. A command

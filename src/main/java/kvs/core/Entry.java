@@ -70,8 +70,15 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq)
 
   @Override
   public String toString() {
-    return "Entry[" + new String(key, java.nio.charset.StandardCharsets.ISO_8859_1)
+    return "Entry[" + latin1(key)
         + (value == null ? " tombstone" : " " + value.length + "B")
         + " @" + clock + " " + Origins.toString(origin) + ":" + seq + "]";
+  }
+
+  /** The bytes as ISO-8859-1 text, one char per byte (core uses no charsets: README). */
+  private static String latin1(byte[] bytes) {
+    char[] chars = new char[bytes.length];
+    for (int i = 0; i < bytes.length; i++) chars[i] = (char) (bytes[i] & 0xff);
+    return new String(chars);
   }
 }

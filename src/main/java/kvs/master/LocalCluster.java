@@ -15,6 +15,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import kvs.process.IoMessages;
+import kvs.process.Trees;
 
 /**
  * {@code kvs cluster}: N fully connected servers on client ports P..P+N-1 of 127.0.0.1, in the
@@ -105,14 +107,14 @@ public final class LocalCluster {
     } catch (IOException e) {
       err.println("kvs cluster: cannot use the data directory " + root + ": "
           + IoMessages.reason(e));
-      if (temporary) Cleanup.deleteTree(root);
+      if (temporary) Trees.delete(root);
       return 2;
     }
     AtomicBoolean stopping = new AtomicBoolean();
     Thread teardown = new Thread(() -> {
       stopping.set(true);
       fleet.close();
-      if (temporary) Cleanup.deleteTree(root);
+      if (temporary) Trees.delete(root);
     }, "kvs-cluster-shutdown");
     Runtime.getRuntime().addShutdownHook(teardown);
 

@@ -10,6 +10,9 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import kvs.process.IoMessages;
+import kvs.process.LineReader;
+import kvs.process.Trees;
 
 /**
  * The master of SPEC sections 2 and 3: reads a command script, runs each line against real server
@@ -202,7 +205,7 @@ public final class Master {
         c.close();
       }
       if (temporary) {
-        Cleanup.deleteTree(root);
+        Trees.delete(root);
       }
     }
   }

@@ -17,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import kvs.process.ChildJvm;
+import kvs.process.LineReader;
 
 /**
  * The real {@link Fleet}: servers and client agents as child Java processes of this master.

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import kvs.process.HostPort;
 
 /**
  * A {@link Fleet} spread over hosts: each server and client id runs on the host the hosts file
@@ -61,7 +62,7 @@ final class RemoteFleet implements Fleet {
         if (w.length != 2) throw new IOException(where + "expected 'ID HOST:PORT' or '* HOST:PORT'");
         InetSocketAddress a;
         try {
-          a = kvs.agent.Agent.parseAddress(w[1]);
+          a = HostPort.parse(w[1]);
         } catch (IllegalArgumentException e) {
           throw new IOException(where + e.getMessage());
         }
@@ -125,7 +126,7 @@ final class RemoteFleet implements Fleet {
     for (Map.Entry<Integer, Integer> p : peerPorts.entrySet()) {
       RemoteServer peer = servers.get(p.getKey());
       if (peer == null) throw new ScriptError("no address known for server " + p.getKey());
-      req.append(' ').append(p.getKey()).append('=').append(hostPort(peer.host, p.getValue()));
+      req.append(' ').append(p.getKey()).append('=').append(HostPort.format(peer.host, p.getValue()));
     }
     String reply = agent.request(req.toString());
     String[] w = reply.split(" ");
@@ -149,10 +150,6 @@ final class RemoteFleet implements Fleet {
       servers.put(id, s);
     }
     return s;
-  }
-
-  private static String hostPort(String host, int port) {
-    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
   }
 
   private static String strip(String reply) {

@@ -6,15 +6,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import kvs.core.Entry;
 import kvs.core.Origins;
 import kvs.core.ReplicaMeta;
 import kvs.core.Store;
 import kvs.core.TestMutations;
 import kvs.core.VersionVector;
+import kvs.process.Trees;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -88,7 +87,7 @@ class StoreConformanceProperties {
         assertThat(e).hasMessageContaining("no replica metadata");
       }
     } finally {
-      deleteRecursively(dir);
+      assertThat(Trees.delete(dir)).as("deleted " + dir).isTrue();
     }
   }
 
@@ -128,11 +127,5 @@ class StoreConformanceProperties {
     });
     out.add("last=" + last);
     return out;
-  }
-
-  static void deleteRecursively(Path dir) throws IOException {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-    }
   }
 }

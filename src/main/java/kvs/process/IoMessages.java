@@ -1,4 +1,4 @@
-package kvs.master;
+package kvs.process;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;

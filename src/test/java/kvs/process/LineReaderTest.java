@@ -1,4 +1,4 @@
-package kvs.master;
+package kvs.process;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;

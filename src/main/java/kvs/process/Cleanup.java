@@ -1,14 +1,11 @@
-package kvs.master;
+package kvs.process;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,7 +75,7 @@ public final class Cleanup {
           continue;
         }
         actions++;
-        if (deleteTree(dir)) {
+        if (Trees.delete(dir)) {
           out.println("removed " + dir);
         } else {
           failures++;
@@ -125,45 +122,5 @@ public final class Cleanup {
       // Not Linux, or the process is gone or not ours: fall back to what the JDK knows.
     }
     return p.info().commandLine();
-  }
-
-  /** Deletes {@code root} and everything under it; returns false if something could not go. */
-  static boolean deleteTree(Path root) {
-    if (!Files.exists(root)) {
-      return true;
-    }
-    boolean[] ok = {true};
-    try {
-      Files.walkFileTree(root, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-          delete(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult visitFileFailed(Path file, IOException e) {
-          ok[0] = false;
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path dir, IOException e) {
-          delete(dir);
-          return FileVisitResult.CONTINUE;
-        }
-
-        private void delete(Path p) {
-          try {
-            Files.deleteIfExists(p);
-          } catch (IOException e) {
-            ok[0] = false;
-          }
-        }
-      });
-    } catch (IOException e) {
-      return false;
-    }
-    return ok[0];
   }
 }
