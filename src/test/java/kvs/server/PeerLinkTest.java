@@ -2,7 +2,6 @@ package kvs.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -192,13 +191,12 @@ class PeerLinkTest {
 
   /** Creates and registers a link on the node's loop; its outbound starts empty. */
   private Link link(int peerId, VersionVector peerHas, WriteBufferWaterMark waterMark) {
-    Link l = onLoop(() -> {
+    return onLoop(() -> {
       Link n = new Link(peerId, waterMark);
       links.add(n);
       n.register(peerHas);
       return n;
     });
-    return l;
   }
 
   /**
