@@ -54,9 +54,13 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
         node.links.linkedOrigins(), LinkDriver.CHUNK_BYTES, now()));
   }
 
-  /** Link timing runs on the monotonic clock: a wall clock step must not fire or stall it. */
-  private static long now() {
-    return System.nanoTime() / 1_000_000;
+  /**
+   * Link timing runs on the monotonic clock of the channel's event loop, the clock its timers
+   * run on too (the system's nanoTime; in tests, an EmbeddedChannel's, which the test moves):
+   * a wall clock step must not fire or stall it.
+   */
+  private long now() {
+    return channel.eventLoop().ticker().nanoTime() / 1_000_000;
   }
 
   /** The handshake message the dialler sends. */
@@ -96,7 +100,10 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
     if (at >= wakeAt || !channel.isActive()) return;
     if (wake != null) wake.cancel(false);
     wakeAt = at;
-    wake = node.loop.schedule(this::tick, Math.max(0, at - now()), TimeUnit.MILLISECONDS);
+    // The channel's loop is the node's: the server and its dials register every channel on
+    // the node's one loop (Node.bind, PeerLinks.connect).
+    wake = channel.eventLoop().schedule(this::tick, Math.max(0, at - now()),
+        TimeUnit.MILLISECONDS);
   }
 
   private void tick() {
