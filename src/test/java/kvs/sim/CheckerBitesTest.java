@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import kvs.sim.Violation.Rule;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -34,6 +35,12 @@ class CheckerBitesTest {
       Map.entry("postpones-forever", Set.of(Rule.CONVERGENCE)),
       Map.entry("skips-origin-for-good", Set.of(Rule.CONVERGENCE)));
 
+  /** docs/simulation.md holds the table of what caught each variant between these lines. */
+  static final String TABLE_BEGIN = "<!-- CheckerBitesTest: variants table -->";
+  static final String TABLE_END = "<!-- end of CheckerBitesTest's table -->";
+  /** The row of each variant caught in this run, by name. */
+  private static final Map<String, String> ROWS = new java.util.concurrent.ConcurrentHashMap<>();
+
   static Stream<Behavior> brokenVariants() {
     return Variants.BROKEN.stream();
   }
@@ -56,9 +63,40 @@ class CheckerBitesTest {
       if (!expected.stream().map(Rule::name).toList().contains(r.rule())) {
         fail(broken + " was caught by " + r.rule() + ", not by " + expected + ": " + r.failure());
       }
+      ROWS.put(broken.name(), "| `" + broken.name() + "` | " + ((Variants.Broken) broken).breaks
+          + " | " + r.rule() + ", seed " + seed + " |");
       return;
     }
     fail(broken + " was not caught within " + SEEDS_MAX + " seeds (" + confounded
         + " seeds failed without the variant too)");
+  }
+
+  /**
+   * The table in docs/simulation.md is this run's, not kept by hand: when every variant was
+   * caught, the doc must hold exactly the rows this run produced. {@code -Dsim.updateDocs=true}
+   * rewrites them (after a change that moves the seeds), else a stale table fails the build.
+   */
+  @AfterAll
+  static void docsHoldThisRunsTable() throws java.io.IOException {
+    if (ROWS.size() != Variants.BROKEN.size()) return; // a subset ran, or a variant failed
+    StringBuilder table = new StringBuilder("| variant (`-Dsim.variant=`) | what it breaks |"
+        + " caught by |\n|---|---|---|\n");
+    for (Behavior b : Variants.BROKEN) table.append(ROWS.get(b.name())).append('\n');
+    java.nio.file.Path doc = java.nio.file.Path.of("docs", "simulation.md");
+    String text = java.nio.file.Files.readString(doc);
+    int from = text.indexOf(TABLE_BEGIN);
+    int to = text.indexOf(TABLE_END);
+    if (from < 0 || to < from) fail(doc + " lacks the markers of the variants table");
+    String current = text.substring(from + TABLE_BEGIN.length() + 1, to);
+    if (current.equals(table.toString())) return;
+    if (Boolean.getBoolean("sim.updateDocs")) {
+      java.nio.file.Files.writeString(doc, text.substring(0, from + TABLE_BEGIN.length() + 1)
+          + table + text.substring(to));
+      return;
+    }
+    org.assertj.core.api.Assertions.assertThat(current)
+        .as(doc + "'s variants table is not this run's; regenerate it with"
+            + " mvn -q -o test -Dtest=CheckerBitesTest -Dsim.updateDocs=true")
+        .isEqualTo(table.toString());
   }
 }

@@ -25,7 +25,8 @@ final class Variants {
   static final Behavior BASE = Behavior.CORRECT;
 
   /** (1) Serves reads even when the server lacks writes the session has seen. */
-  static final Behavior NO_SESSION_CHECK = new Broken("no-session-check") {
+  static final Behavior NO_SESSION_CHECK = new Broken("no-session-check",
+      "serves `Replica.peek` when the vector does not cover the session") {
     @Override
     public Replica.ReadResult serveRead(Replica replica, SessionToken session, byte[] key) {
       if (replica.covers(session.deps())) return BASE.serveRead(replica, session, key);
@@ -38,7 +39,8 @@ final class Variants {
   };
 
   /** (2) A wiped server comes back under its old incarnation, counting from 1 again. */
-  static final Behavior SAME_INCARNATION_AFTER_WIPE = new Broken("same-incarnation-after-wipe") {
+  static final Behavior SAME_INCARNATION_AFTER_WIPE = new Broken("same-incarnation-after-wipe",
+      "a wiped server restarts under its old incarnation, counting from 1 again") {
     @Override
     public int incarnationAfterWipe(int previous, int fresh) {
       return previous;
@@ -49,7 +51,8 @@ final class Variants {
    * (3) The sender attaches the closing vector to the first chunk of a multi-chunk delta, so the
    * receiver raises its vector before the rest has arrived.
    */
-  static final Behavior EARLY_VECTOR = new Broken("early-vector") {
+  static final Behavior EARLY_VECTOR = new Broken("early-vector",
+      "the sender attaches the closing vector to the first chunk of a multi-chunk delta") {
     @Override
     LinkDriver driver(LinkDriver.Setup setup) {
       return new LinkDriver(setup) {
@@ -78,7 +81,8 @@ final class Variants {
    * (4) The server stamps a write without the client's session (so without its clock), and the
    * client records only the dot of the reply, not its clock.
    */
-  static final Behavior WRITE_WITHOUT_CLIENT_CLOCK = new Broken("write-without-client-clock") {
+  static final Behavior WRITE_WITHOUT_CLIENT_CLOCK = new Broken("write-without-client-clock",
+      "the server stamps with a fresh session; the client records only the dot") {
     @Override
     public List<Entry> serveWrite(Replica replica, SessionToken session, List<byte[]> keys,
         List<byte[]> values, long wallMillis) {
@@ -95,7 +99,8 @@ final class Variants {
    * (5) After a crash the server numbers on from what its disk holds, as before the running
    * marker: after a power cut tore its log, it reuses dots that peers and clients already hold.
    */
-  static final Behavior SAME_INCARNATION_AFTER_CRASH = new Broken("same-incarnation-after-crash") {
+  static final Behavior SAME_INCARNATION_AFTER_CRASH = new Broken("same-incarnation-after-crash",
+      "a restart numbers on from what the disk holds (the behaviour before the running marker): after a power cut it reuses dots") {
     @Override
     public boolean restartsAsAfterCleanStop() {
       return true;
@@ -106,7 +111,8 @@ final class Variants {
    * (6) A log scan that fails part way ends as if the log ended there (a RocksDB iterator whose
    * status nobody checks): the delta closes with a vector that claims what it never carried.
    */
-  static final Behavior FAILED_SCAN_ENDS_SILENTLY = new Broken("failed-scan-ends-silently") {
+  static final Behavior FAILED_SCAN_ENDS_SILENTLY = new Broken("failed-scan-ends-silently",
+      "a log scan that fails ends as if the log ended (an unchecked RocksDB iterator)") {
     @Override
     public boolean failedScanEndsSilently() {
       return true;
@@ -117,7 +123,8 @@ final class Variants {
    * (7) The receiver ignores a delta's closing vector: it holds the data but its vector never
    * says so, so the cluster cannot be seen to converge.
    */
-  static final Behavior IGNORES_CLOSING_VECTOR = new Broken("ignores-closing-vector") {
+  static final Behavior IGNORES_CLOSING_VECTOR = new Broken("ignores-closing-vector",
+      "the receiver never merges a delta's closing vector") {
     @Override
     LinkDriver driver(LinkDriver.Setup setup) {
       return new LinkDriver(setup) {
@@ -134,7 +141,8 @@ final class Variants {
    * (8) The server drops tombstones that arrive from peers (a delete applied only where it was
    * issued): on every other replica the deleted value survives.
    */
-  static final Behavior DROPS_REMOTE_DELETES = new Broken("drops-remote-deletes") {
+  static final Behavior DROPS_REMOTE_DELETES = new Broken("drops-remote-deletes",
+      "tombstones from peers are not applied") {
     @Override
     LinkDriver driver(LinkDriver.Setup setup) {
       return new LinkDriver(setup) {
@@ -154,7 +162,8 @@ final class Variants {
    * (9) The server replies before its log is written (no LogBarrier): a SIGKILL then loses
    * acknowledged writes that no other replica received.
    */
-  static final Behavior REPLY_BEFORE_LOG_WRITE = new Broken("reply-before-log-write") {
+  static final Behavior REPLY_BEFORE_LOG_WRITE = new Broken("reply-before-log-write",
+      "replies before the log is written (no `LogBarrier`): a SIGKILL loses acknowledged writes") {
     @Override
     public boolean writesLogBeforeReplies() {
       return false;
@@ -166,7 +175,8 @@ final class Variants {
    * never happen: writes that must cross a server in between (a chain, a tree, a mesh with a cut
    * link) reach the peer only while pushes carry them, and never after a partition.
    */
-  static final Behavior POSTPONES_FOREVER = new Broken("postpones-forever") {
+  static final Behavior POSTPONES_FOREVER = new Broken("postpones-forever",
+      "a `LinkDriver` that takes every origin for relayed by the peer's own links, so it never relays") {
     @Override
     LinkDriver driver(LinkDriver.Setup setup) {
       return new LinkDriver(setup) {
@@ -182,7 +192,8 @@ final class Variants {
    * (11) The link remembers every origin the peer ever said it was linked to and leaves that
    * origin's writes to the peer's link for good: once that link drops, nobody relays them.
    */
-  static final Behavior SKIPS_ORIGIN_FOR_GOOD = new Broken("skips-origin-for-good") {
+  static final Behavior SKIPS_ORIGIN_FOR_GOOD = new Broken("skips-origin-for-good",
+      "a `LinkDriver` that keeps skipping an origin the peer was once linked to") {
     @Override
     LinkDriver driver(LinkDriver.Setup setup) {
       return new LinkDriver(setup) {
@@ -213,11 +224,14 @@ final class Variants {
   }
 
   /** A broken variant: {@link #BASE} with one thing changed. */
-  private abstract static class Broken extends Behavior {
+  abstract static class Broken extends Behavior {
     private final String name;
+    /** What the variant breaks, for docs/simulation.md's table (CheckerBitesTest writes it). */
+    final String breaks;
 
-    Broken(String name) {
+    Broken(String name, String breaks) {
       this.name = name;
+      this.breaks = breaks;
     }
 
     @Override
