@@ -1,12 +1,18 @@
 package kvs.cli;
 
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.redis.ArrayRedisMessage;
+import io.netty.handler.codec.redis.ErrorRedisMessage;
+import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
+import io.netty.handler.codec.redis.IntegerRedisMessage;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.netty.handler.codec.redis.SimpleStringRedisMessage;
+import io.netty.util.ReferenceCountUtil;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -18,6 +24,7 @@ import java.util.concurrent.Callable;
 import kvs.process.LineReader;
 import kvs.net.ProtocolException;
 import kvs.net.Resp;
+import kvs.net.RespStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -29,8 +36,9 @@ import picocli.CommandLine.Parameters;
  * line are split as redis-cli splits them: spaces separate, and "double quotes" (with \n, \xHH,
  * ... escapes) or 'single quotes' keep spaces in one argument.
  *
- * <p>It speaks RESP2 over a plain socket and knows no command: whatever the server accepts works,
- * including the session commands ({@code KVS.SESSION}).
+ * <p>It speaks RESP2 over a plain socket, through netty-codec-redis as the server does
+ * ({@link RespStream}), and knows no command: whatever the server accepts works, including the
+ * session commands ({@code KVS.SESSION}).
  */
 @Command(name = "cli",
     description = {
@@ -41,10 +49,6 @@ import picocli.CommandLine.Parameters;
           + " except in interactive use."
     })
 public final class CliCommand implements Callable<Integer> {
-  /** Deepest reply nesting accepted; kvs replies nest two levels. */
-  private static final int REPLY_DEPTH_MAX = 64;
-  /** Longest bulk string accepted in a reply, as the server's own bulk limit. */
-  private static final int REPLY_BULK_MAX = 512 * 1024 * 1024;
   private static final int CONNECT_TIMEOUT_MS = 5_000;
 
   @Option(names = "-h", paramLabel = "HOST", defaultValue = "127.0.0.1",
@@ -76,8 +80,7 @@ public final class CliCommand implements Callable<Integer> {
   List<String> command = new ArrayList<>();
 
   private Socket socket;
-  private InputStream in;
-  private OutputStream out;
+  private RespStream resp;
 
   @Override
   public Integer call() throws IOException {
@@ -143,22 +146,25 @@ public final class CliCommand implements Callable<Integer> {
   /** Sends one command and prints its reply; false when it failed. */
   private boolean execute(List<byte[]> args, boolean formatted, PrintStream stdout) {
     if (socket == null && !tryConnect(stdout)) return false;
-    Reply reply;
+    RedisMessage reply;
     try {
-      writeCommand(out, args);
-      out.flush();
-      reply = readReply(in, 0);
+      resp.write(args);
+      reply = resp.read();
     } catch (IOException e) {
       disconnect();
       stdout.println("Error: " + (e instanceof EOFException ? "Server closed the connection"
           : e.getMessage()));
       return false;
     }
-    byte[] text = formatted ? formatTty(reply, "").getBytes(StandardCharsets.ISO_8859_1)
-        : formatRaw(reply);
-    stdout.write(text, 0, text.length);
-    if (!formatted) stdout.println();
-    return reply.type != '-';
+    try {
+      byte[] text = formatted ? formatTty(reply, "").getBytes(StandardCharsets.ISO_8859_1)
+          : formatRaw(reply);
+      stdout.write(text, 0, text.length);
+      if (!formatted) stdout.println();
+      return !(reply instanceof ErrorRedisMessage);
+    } finally {
+      ReferenceCountUtil.release(reply);
+    }
   }
 
   /** Connects and authenticates; on failure reports to {@code report} (when not null). */
@@ -168,19 +174,17 @@ public final class CliCommand implements Callable<Integer> {
       s.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
       s.setTcpNoDelay(true);
       socket = s;
-      in = new BufferedInputStream(s.getInputStream(), 1 << 16);
-      out = new BufferedOutputStream(s.getOutputStream(), 1 << 16);
+      resp = new RespStream(new BufferedInputStream(s.getInputStream(), 1 << 16),
+          new BufferedOutputStream(s.getOutputStream(), 1 << 16));
       if (password != null) {
         List<byte[]> auth = new ArrayList<>();
         auth.add("AUTH".getBytes(StandardCharsets.US_ASCII));
         if (user != null) auth.add(user.getBytes(StandardCharsets.UTF_8));
         auth.add(password.getBytes(StandardCharsets.UTF_8));
-        writeCommand(out, auth);
-        out.flush();
-        Reply r = readReply(in, 0);
-        if (r.type == '-') {
-          System.err.println("AUTH failed: " + new String(r.text, StandardCharsets.ISO_8859_1));
-        }
+        resp.write(auth);
+        RedisMessage r = resp.read();
+        if (r instanceof ErrorRedisMessage e) System.err.println("AUTH failed: " + e.content());
+        ReferenceCountUtil.release(r);
       }
       return true;
     } catch (IOException e) {
@@ -193,6 +197,10 @@ public final class CliCommand implements Callable<Integer> {
   }
 
   private void disconnect() {
+    if (resp != null) {
+      resp.close();
+      resp = null;
+    }
     if (socket != null) {
       try {
         socket.close();
@@ -203,135 +211,61 @@ public final class CliCommand implements Callable<Integer> {
     }
   }
 
-  // ---- RESP ---------------------------------------------------------------------------------
-
-  /**
-   * One RESP2 reply: {@code type} is '+', '-', ':', '$' or '*'; {@code text} holds a status,
-   * error or bulk string (null for a nil bulk), {@code items} an array's elements (null for a nil
-   * array).
-   */
-  record Reply(char type, byte[] text, long integer, List<Reply> items) {
-    boolean isNil() {
-      return (type == '$' && text == null) || (type == '*' && items == null);
-    }
-  }
-
-  static void writeCommand(OutputStream out, List<byte[]> args) throws IOException {
-    out.write(('*' + Integer.toString(args.size()) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-    for (byte[] a : args) {
-      out.write(('$' + Integer.toString(a.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-      out.write(a);
-      out.write('\r');
-      out.write('\n');
-    }
-  }
-
-  static Reply readReply(InputStream in, int depth) throws IOException {
-    if (depth > REPLY_DEPTH_MAX) throw new IOException("reply nested deeper than " + REPLY_DEPTH_MAX);
-    int type = in.read();
-    if (type < 0) throw new EOFException();
-    byte[] line = readCrLf(in);
-    switch (type) {
-      case '+', '-' -> {
-        return new Reply((char) type, line, 0, null);
-      }
-      case ':' -> {
-        return new Reply(':', null, parseLong(line), null);
-      }
-      case '$' -> {
-        long len = parseLong(line);
-        if (len < 0) return new Reply('$', null, 0, null);
-        if (len > REPLY_BULK_MAX) throw new IOException("reply string of " + len + " bytes");
-        byte[] b = in.readNBytes((int) len);
-        if (b.length < len || in.read() != '\r' || in.read() != '\n') throw new EOFException();
-        return new Reply('$', b, 0, null);
-      }
-      case '*' -> {
-        long n = parseLong(line);
-        if (n < 0) return new Reply('*', null, 0, null);
-        List<Reply> items = new ArrayList<>((int) Math.min(n, 1024));
-        for (long i = 0; i < n; i++) items.add(readReply(in, depth + 1));
-        return new Reply('*', null, 0, items);
-      }
-      default -> throw new IOException("not a RESP2 reply (starts with byte " + type + ")");
-    }
-  }
-
-  private static byte[] readCrLf(InputStream in) throws IOException {
-    ByteArrayOutputStream b = new ByteArrayOutputStream(32);
-    int c;
-    while ((c = in.read()) != '\n') {
-      if (c < 0) throw new EOFException();
-      if (b.size() > REPLY_BULK_MAX) throw new IOException("reply line too long");
-      b.write(c);
-    }
-    byte[] line = b.toByteArray();
-    int n = line.length > 0 && line[line.length - 1] == '\r' ? line.length - 1 : line.length;
-    return java.util.Arrays.copyOf(line, n);
-  }
-
-  private static long parseLong(byte[] b) throws IOException {
-    try {
-      return Long.parseLong(new String(b, StandardCharsets.US_ASCII));
-    } catch (NumberFormatException e) {
-      throw new IOException("bad number in reply: " + new String(b, StandardCharsets.ISO_8859_1));
-    }
-  }
-
   // ---- formatting, as redis-cli does it -----------------------------------------------------
 
   /** redis-cli's terminal format: quoted strings, (integer), (nil), numbered nested arrays. */
-  static String formatTty(Reply r, String prefix) {
-    switch (r.type) {
-      case '+' -> {
-        return latin1(r.text) + "\n";
-      }
-      case '-' -> {
-        return "(error) " + latin1(r.text) + "\n";
-      }
-      case ':' -> {
-        return "(integer) " + r.integer + "\n";
-      }
-      case '$' -> {
-        return r.text == null ? "(nil)\n" : quote(r.text) + "\n";
-      }
-      default -> {
-        if (r.items == null) return "(nil)\n";
-        if (r.items.isEmpty()) return "(empty array)\n";
-        int width = Integer.toString(r.items.size()).length();
-        String inner = prefix + " ".repeat(width + 2);
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < r.items.size(); i++) {
-          // The first element follows its parent's index on the same line.
-          sb.append(i == 0 ? "" : prefix).append(String.format("%" + width + "d) ", i + 1));
-          sb.append(formatTty(r.items.get(i), inner));
-        }
-        return sb.toString();
-      }
+  static String formatTty(RedisMessage r, String prefix) {
+    if (r instanceof SimpleStringRedisMessage s) return latin1(utf8(s.content())) + "\n";
+    if (r instanceof ErrorRedisMessage e) return "(error) " + latin1(utf8(e.content())) + "\n";
+    if (r instanceof IntegerRedisMessage i) return "(integer) " + i.value() + "\n";
+    if (r instanceof FullBulkStringRedisMessage b) {
+      return b.isNull() ? "(nil)\n" : quote(ByteBufUtil.getBytes(b.content())) + "\n";
     }
+    List<RedisMessage> items = ((ArrayRedisMessage) r).children();
+    if (((ArrayRedisMessage) r).isNull()) return "(nil)\n";
+    if (items.isEmpty()) return "(empty array)\n";
+    int width = Integer.toString(items.size()).length();
+    String inner = prefix + " ".repeat(width + 2);
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < items.size(); i++) {
+      // The first element follows its parent's index on the same line.
+      sb.append(i == 0 ? "" : prefix).append(String.format("%" + width + "d) ", i + 1));
+      sb.append(formatTty(items.get(i), inner));
+    }
+    return sb.toString();
   }
 
   /** redis-cli's raw format: bytes as they are, array elements one a line, nil as nothing. */
-  static byte[] formatRaw(Reply r) {
+  static byte[] formatRaw(RedisMessage r) {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     appendRaw(b, r);
     return b.toByteArray();
   }
 
-  private static void appendRaw(ByteArrayOutputStream b, Reply r) {
-    switch (r.type) {
-      case '+', '-', '$' -> {
-        if (r.text != null) b.writeBytes(r.text);
-      }
-      case ':' -> b.writeBytes(Long.toString(r.integer).getBytes(StandardCharsets.US_ASCII));
-      default -> {
-        if (r.items == null) return;
-        for (int i = 0; i < r.items.size(); i++) {
-          if (i > 0) b.write('\n');
-          appendRaw(b, r.items.get(i));
-        }
+  private static void appendRaw(ByteArrayOutputStream b, RedisMessage r) {
+    if (r instanceof SimpleStringRedisMessage s) {
+      b.writeBytes(utf8(s.content()));
+    } else if (r instanceof ErrorRedisMessage e) {
+      b.writeBytes(utf8(e.content()));
+    } else if (r instanceof IntegerRedisMessage i) {
+      b.writeBytes(Long.toString(i.value()).getBytes(StandardCharsets.US_ASCII));
+    } else if (r instanceof FullBulkStringRedisMessage s) {
+      if (!s.isNull()) b.writeBytes(ByteBufUtil.getBytes(s.content()));
+    } else {
+      List<RedisMessage> items = ((ArrayRedisMessage) r).children();
+      for (int i = 0; i < items.size(); i++) {
+        if (i > 0) b.write('\n');
+        appendRaw(b, items.get(i));
       }
     }
+  }
+
+  /**
+   * The bytes of a status or error line: netty-codec-redis hands it over decoded as UTF-8 (the
+   * server encodes it so), and encoding it back gives the bytes sent.
+   */
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   /** A string in double quotes with redis-cli's escapes (sdscatrepr). */

@@ -96,9 +96,12 @@ final class RedisCompat {
 
   // ---- COMMAND ------------------------------------------------------------------------------
 
-  /** COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] | HELP]. */
+  /**
+   * COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] | HELP], from the same declarations
+   * that dispatch uses ({@link Commands#table()}).
+   */
   static RedisMessage command(byte[][] a) {
-    Map<String, Commands.Spec> table = Commands.table();
+    Map<String, CommandSpec> table = Commands.table();
     String sub = a.length == 1 ? "INFO" : Resp.ascii(a[1]).toUpperCase(Locale.ROOT);
     List<String> names = new ArrayList<>();
     for (int i = 2; i < a.length; i++) names.add(Resp.ascii(a[i]).toUpperCase(Locale.ROOT));
@@ -114,17 +117,17 @@ final class RedisCompat {
       }
       case "INFO" -> {
         for (String name : names) {
-          Commands.Spec spec = table.get(name);
+          CommandSpec spec = table.get(name);
           out.add(spec == null ? Resp.NIL : info(spec));
         }
       }
       case "DOCS" -> {
         for (String name : names) {
-          Commands.Spec spec = table.get(name);
+          CommandSpec spec = table.get(name);
           if (spec == null) continue;
           out.add(Resp.bulk(name.toLowerCase(Locale.ROOT)));
           out.add(Resp.array(List.of(
-              Resp.bulk("summary"), Resp.bulk(Commands.meta(name).summary()),
+              Resp.bulk("summary"), Resp.bulk(spec.summary()),
               Resp.bulk("since"), Resp.bulk("0.1.0"),
               Resp.bulk("group"), Resp.bulk(name.startsWith("KVS.") ? "kvs" : "generic"))));
         }
@@ -133,24 +136,24 @@ final class RedisCompat {
         out.add(Resp.simple("COMMAND [COUNT | LIST | INFO [<name> ...] | DOCS [<name> ...]]"));
       }
       default -> {
-        return Resp.error("ERR unknown subcommand '" + printable(a[1]) + "'. Try COMMAND HELP.");
+        return Resp.error("ERR unknown subcommand '" + CommandSupport.printable(a[1])
+            + "'. Try COMMAND HELP.");
       }
     }
     return Resp.array(out);
   }
 
   /** One entry of COMMAND INFO, Redis 7's ten fields. */
-  private static RedisMessage info(Commands.Spec spec) {
-    Commands.Meta meta = Commands.meta(spec.name());
+  private static RedisMessage info(CommandSpec spec) {
     List<RedisMessage> flags = new ArrayList<>();
-    for (String f : meta.flags()) flags.add(Resp.simple(f));
+    for (CommandSpec.Flag f : spec.flags()) flags.add(Resp.simple(f.text));
     return Resp.array(List.of(
         Resp.bulk(spec.name().toLowerCase(Locale.ROOT)),
         Resp.integer(spec.arity()),
         Resp.array(flags),
-        Resp.integer(meta.firstKey()),
-        Resp.integer(meta.lastKey()),
-        Resp.integer(meta.keyStep()),
+        Resp.integer(spec.keys().first()),
+        Resp.integer(spec.keys().last()),
+        Resp.integer(spec.keys().step()),
         Resp.array(List.of()),
         Resp.array(List.of()),
         Resp.array(List.of()),
@@ -183,10 +186,5 @@ final class RedisCompat {
       return i.getAddress().getHostAddress() + ":" + i.getPort();
     }
     return String.valueOf(a);
-  }
-
-  private static String printable(byte[] b) {
-    String s = new String(b, 0, Math.min(b.length, 128), StandardCharsets.ISO_8859_1);
-    return s.replaceAll("[^\\x20-\\x7e]", "?");
   }
 }

@@ -1,0 +1,139 @@
+package kvs.server;
+
+import static kvs.server.CommandSpec.command;
+
+import io.netty.handler.codec.redis.RedisMessage;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import kvs.core.CorruptDataException;
+import kvs.core.Origins;
+import kvs.core.VersionVector;
+import kvs.net.Resp;
+import kvs.server.CommandSpec.Access;
+import kvs.server.CommandSpec.Flag;
+
+/**
+ * The cluster's own commands, for its members (docs/internal-protocol.md): KVS.ADMIN and KVS.PEER
+ * present the cluster secret; the others need an admin connection.
+ */
+final class AdminCommands {
+  private static final String SUMMARY = "Cluster-internal; needs the cluster secret.";
+
+  private AdminCommands() {}
+
+  /** A cluster-internal command: flagged admin and noscript, no keys. */
+  private static CommandSpec.Builder internal(String name, int arity, Access access) {
+    return command(name, arity, access).flags(Flag.ADMIN, Flag.NOSCRIPT).summary(SUMMARY);
+  }
+
+  static List<CommandSpec> declarations() {
+    return List.of(
+        // KVS.ADMIN secret: makes this an admin connection of the cluster's master or operator
+        internal("KVS.ADMIN", 2, Access.ANYONE).handler(AdminCommands::admin),
+        // KVS.PEER secret serverId origin vv: a peer dialling in (see PeerLink)
+        internal("KVS.PEER", 5, Access.ANYONE).handler(AdminCommands::peer),
+        // KVS.LINK.BLOCK peerId
+        internal("KVS.LINK.BLOCK", 2, Access.ADMIN).handler(AdminCommands::linkBlock),
+        // KVS.LINK.UNBLOCK peerId
+        internal("KVS.LINK.UNBLOCK", 2, Access.ADMIN).handler(AdminCommands::linkUnblock),
+        // KVS.LINK.CONNECT peerId host port
+        internal("KVS.LINK.CONNECT", 4, Access.ADMIN).handler(AdminCommands::linkConnect),
+        // KVS.STATE
+        internal("KVS.STATE", 1, Access.ADMIN)
+            .handler((c, a) -> c.replies.add(Resp.bulk(c.node.stateText()))),
+        // KVS.AWAIT state timeoutMs
+        internal("KVS.AWAIT", 3, Access.ADMIN).handler(AdminCommands::await),
+        // KVS.DUMP
+        internal("KVS.DUMP", 1, Access.ADMIN).handler(AdminCommands::dump));
+  }
+
+  private static void admin(ConnectionHandler c, byte[][] a) {
+    if (CommandSupport.secretMatches(a[1], c.node.config.secret())) {
+      c.admin = true;
+      c.authenticated = true;
+      c.replies.add(Resp.OK);
+    } else {
+      c.replies.add(Resp.error("ERR wrong cluster secret"));
+    }
+  }
+
+  private static void peer(ConnectionHandler c, byte[][] a) {
+    if (!CommandSupport.secretMatches(a[1], c.node.config.secret())) {
+      c.replies.add(Resp.error("ERR wrong cluster secret"));
+      c.replies.flush();
+      c.ctx.close();
+      return;
+    }
+    int peerId = CommandSupport.parseInt(a[2], 0, Integer.MAX_VALUE);
+    long peerOrigin = -1;
+    VersionVector peerHas = null;
+    try {
+      peerOrigin = Long.parseLong(Resp.ascii(a[3]));
+      peerHas = VersionVector.decode(a[4]);
+    } catch (CorruptDataException | NumberFormatException e) {
+      peerId = Integer.MIN_VALUE;
+    }
+    if (peerOrigin < 0 || Origins.serverId(peerOrigin) != peerId) peerId = Integer.MIN_VALUE;
+    if (peerId == Integer.MIN_VALUE || peerId == c.node.config.id()) {
+      c.replies.add(Resp.error("ERR bad peer handshake"));
+    } else if (c.node.links.isBlocked(peerId)) {
+      c.replies.add(Resp.error("ERR link to server " + peerId + " is blocked"));
+    } else {
+      c.replies.flush();
+      PeerLink.accept(c.node, c.ctx, peerId, peerOrigin, peerHas);
+    }
+  }
+
+  private static void linkBlock(ConnectionHandler c, byte[][] a) {
+    int peer = CommandSupport.parseInt(a[1], 0, Integer.MAX_VALUE);
+    if (peer < 0) {
+      c.replies.add(Resp.error("ERR bad server id"));
+      return;
+    }
+    ReplyQueue.Slot slot = c.replies.defer();
+    c.node.links.block(peer).addListener(f -> slot.complete(Resp.OK));
+  }
+
+  private static void linkUnblock(ConnectionHandler c, byte[][] a) {
+    int peer = CommandSupport.parseInt(a[1], 0, Integer.MAX_VALUE);
+    if (peer < 0) {
+      c.replies.add(Resp.error("ERR bad server id"));
+      return;
+    }
+    c.node.links.unblock(peer);
+    c.replies.add(Resp.OK);
+  }
+
+  private static void linkConnect(ConnectionHandler c, byte[][] a) {
+    int peer = CommandSupport.parseInt(a[1], 0, Integer.MAX_VALUE);
+    int port = CommandSupport.parseInt(a[3], 1, 65535);
+    if (peer < 0 || port < 0) {
+      c.replies.add(Resp.error("ERR bad server id or port"));
+      return;
+    }
+    ReplyQueue.Slot slot = c.replies.defer();
+    c.node.links.connect(peer, InetSocketAddress.createUnresolved(Resp.ascii(a[2]), port))
+        .addListener(f -> slot.complete(f.isSuccess() ? Resp.OK
+            : Resp.error("ERR cannot link to server " + peer + ": "
+                + (f.cause() == null ? "unknown" : f.cause().getMessage()))));
+  }
+
+  private static void await(ConnectionHandler c, byte[][] a) {
+    int timeout = CommandSupport.parseInt(a[2], 0, 600_000);
+    if (timeout < 0) {
+      c.replies.add(Resp.error("ERR bad timeout"));
+      return;
+    }
+    c.node.watchers.await(c.replies.defer(), Resp.ascii(a[1]), timeout);
+  }
+
+  private static void dump(ConnectionHandler c, byte[][] a) {
+    List<RedisMessage> out = new ArrayList<>();
+    c.node.replica.forEachLive(e -> {
+      out.add(Resp.bulk(e.key()));
+      out.add(Resp.bulk(e.value()));
+    });
+    c.replies.add(Resp.array(out));
+  }
+}

@@ -1,0 +1,91 @@
+package kvs.server;
+
+import io.netty.handler.codec.redis.RedisMessage;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import kvs.core.ClockAheadException;
+import kvs.core.Entry;
+import kvs.net.Resp;
+
+/** What handlers of several families share: limits on keys and values, the write path, parsing. */
+final class CommandSupport {
+  static final String ERR_DEP = "ERR_DEP this server lacks writes the session has already seen;"
+      + " retry later or on another server";
+
+  private CommandSupport() {}
+
+  /** Redis's arity error; {@code name} as the client would write it, e.g. "config|get". */
+  static String wrongArity(String name) {
+    return "ERR wrong number of arguments for '" + name.toLowerCase(Locale.ROOT) + "' command";
+  }
+
+  /** An argument for an error text: at most 128 bytes, anything unprintable as '?'. */
+  static String printable(byte[] b) {
+    String s = new String(b, 0, Math.min(b.length, 128), StandardCharsets.ISO_8859_1);
+    return s.replaceAll("[^\\x20-\\x7e]", "?");
+  }
+
+  /** The integer in {@code b} if it is within [min, max], else {@link Integer#MIN_VALUE}. */
+  static int parseInt(byte[] b, int min, int max) {
+    try {
+      int v = Integer.parseInt(Resp.ascii(b));
+      if (v < min || v > max) throw new NumberFormatException();
+      return v;
+    } catch (NumberFormatException e) {
+      return Integer.MIN_VALUE;
+    }
+  }
+
+  /** Compares in constant time; false when no secret is set. */
+  static boolean secretMatches(byte[] given, String expected) {
+    return expected != null
+        && MessageDigest.isEqual(given, expected.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static boolean checkKey(ConnectionHandler c, byte[] key) {
+    if (key.length > c.node.config.limits().keyBytesMax()) {
+      c.replies.add(Resp.error("ERR key is " + key.length + " bytes; the limit is "
+          + c.node.config.limits().keyBytesMax()));
+      return false;
+    }
+    return true;
+  }
+
+  private static boolean checkValue(ConnectionHandler c, byte[] value) {
+    if (value.length > c.node.config.limits().valueBytesMax()) {
+      c.replies.add(Resp.error("ERR value is " + value.length + " bytes; the limit is "
+          + c.node.config.limits().valueBytesMax()));
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Writes (a null value is a tombstone) in this connection's session and replies once the write
+   * is durable; {@code reply} is built from the entries written.
+   */
+  static void write(ConnectionHandler c, List<byte[]> keys, List<byte[]> values,
+      Function<List<Entry>, RedisMessage> reply) {
+    for (byte[] k : keys) if (!checkKey(c, k)) return;
+    for (byte[] v : values) if (v != null && !checkValue(c, v)) return;
+    Node node = c.node;
+    List<Entry> written;
+    try {
+      written = node.replica.write(c.session, keys, values, node.clock.millis());
+    } catch (ClockAheadException e) {
+      c.replies.add(Resp.error("ERR " + e.getMessage()));
+      return;
+    }
+    node.onOwnWrite(written);
+    RedisMessage answer = reply.apply(written);
+    if (c.replies.isEmpty() && !node.config.fsync()) {
+      c.replies.add(answer);
+    } else {
+      ReplyQueue.Slot slot = c.replies.defer();
+      node.whenDurable(() -> slot.complete(answer));
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package kvs.server;
+
+import static kvs.server.CommandSpec.command;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import kvs.core.Entry;
+import kvs.core.Replica.ReadResult;
+import kvs.core.Replica.ReadStatus;
+import kvs.net.Resp;
+import kvs.server.CommandSpec.Access;
+import kvs.server.CommandSpec.Flag;
+import kvs.server.CommandSpec.Keys;
+
+/** The commands on keys whatever their values: DEL, EXISTS, TYPE, DBSIZE, SCAN. */
+final class KeyCommands {
+  private KeyCommands() {}
+
+  static List<CommandSpec> declarations() {
+    return List.of(
+        command("DEL", -2, Access.AUTHENTICATED).flags(Flag.WRITE).keys(Keys.ALL)
+            .summary("Deletes keys: a replicated tombstone each.")
+            .handler(KeyCommands::del),
+        command("EXISTS", -2, Access.AUTHENTICATED).flags(Flag.READONLY, Flag.FAST)
+            .keys(Keys.ALL)
+            .summary("Counts the keys that have a value as this session sees them, or ERR_DEP.")
+            .handler(KeyCommands::exists),
+        command("TYPE", 2, Access.AUTHENTICATED).flags(Flag.READONLY, Flag.FAST).keys(Keys.ONE)
+            .summary("Answers string or none, as this session sees it.")
+            .handler(KeyCommands::type),
+        command("DBSIZE", 1, Access.AUTHENTICATED).flags(Flag.READONLY, Flag.FAST)
+            .summary("Counts the keys that have a value on this server.")
+            .handler(KeyCommands::dbsize),
+        // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+        command("SCAN", -2, Access.AUTHENTICATED).flags(Flag.READONLY)
+            .summary("Iterates over this server's keys, with MATCH and COUNT.")
+            .handler(Scan::run));
+  }
+
+  /** DEL key [key ...]: writes a tombstone for each key; replies how many were present here. */
+  private static void del(ConnectionHandler c, byte[][] a) {
+    List<byte[]> keys = new ArrayList<>();
+    long present = 0;
+    for (int i = 1; i < a.length; i++) {
+      Entry e = c.node.replica.peek(a[i]);
+      if (e != null && !e.isTombstone()) present++;
+      keys.add(a[i]);
+    }
+    long n = present;
+    CommandSupport.write(c, keys, Collections.nCopies(keys.size(), null), w -> Resp.integer(n));
+  }
+
+  /** EXISTS key [key ...]. */
+  private static void exists(ConnectionHandler c, byte[][] a) {
+    long n = 0;
+    for (int i = 1; i < a.length; i++) {
+      ReadResult r = c.node.replica.read(c.session, a[i]);
+      if (r.status() == ReadStatus.MISSING_DEPENDENCY) {
+        c.replies.add(Resp.error(CommandSupport.ERR_DEP));
+        return;
+      }
+      if (r.status() == ReadStatus.FOUND) n++;
+    }
+    c.replies.add(Resp.integer(n));
+  }
+
+  /** TYPE key: every value is a string. */
+  private static void type(ConnectionHandler c, byte[][] a) {
+    ReadResult r = c.node.replica.read(c.session, a[1]);
+    c.replies.add(switch (r.status()) {
+      case FOUND -> Resp.simple("string");
+      case NOT_FOUND -> Resp.simple("none");
+      case MISSING_DEPENDENCY -> Resp.error(CommandSupport.ERR_DEP);
+    });
+  }
+
+  /** DBSIZE. */
+  private static void dbsize(ConnectionHandler c, byte[][] a) {
+    long[] n = {0};
+    c.node.replica.forEachLive(e -> n[0]++);
+    c.replies.add(Resp.integer(n[0]));
+  }
+}
