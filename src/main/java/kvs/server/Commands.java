@@ -30,7 +30,10 @@ final class Commands {
       StringCommands.declarations(),
       KeyCommands.declarations(),
       SessionCommands.declarations(),
-      AdminCommands.declarations());
+      AdminCommands.declarations(),
+      StringEditCommands.declarations(),
+      KeyspaceCommands.declarations(),
+      ServerInfoCommands.declarations());
 
   /** Every declaration, family by family, in declaration order. */
   private static final List<CommandSpec> DECLARED;
@@ -89,7 +92,9 @@ final class Commands {
       c.replies.add(Resp.error("NOPERM this command is for cluster members; use KVS.ADMIN"));
       return;
     }
+    long start = System.nanoTime();
     spec.handler().run(c, args);
+    c.node.stats.commandDone(c, spec.name(), args, start);
   }
 
   private static String unknownCommand(byte[][] args) {

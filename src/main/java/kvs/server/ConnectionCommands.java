@@ -52,8 +52,8 @@ final class ConnectionCommands {
             .handler(ConnectionCommands::auth),
         command("CLIENT", -2, Access.AUTHENTICATED)
             .flags(Flag.NOSCRIPT, Flag.LOADING, Flag.STALE)
-            .summary("CLIENT SETNAME, GETNAME, SETINFO, ID, INFO, LIST.")
-            .handler(ConnectionCommands::client));
+            .summary("CLIENT SETNAME, GETNAME, SETINFO, ID, INFO, LIST, KILL.")
+            .handler(ClientCommands::client));
   }
 
   /** PING [message]. */
@@ -188,56 +188,5 @@ final class ConnectionCommands {
         Resp.bulk("mode"), Resp.bulk("standalone"),
         Resp.bulk("role"), Resp.bulk("master"),
         Resp.bulk("modules"), Resp.array(List.of()))));
-  }
-
-  /** CLIENT SETNAME name | GETNAME | SETINFO LIB-NAME|LIB-VER value | ID | INFO | LIST | HELP. */
-  private static void client(ConnectionHandler c, byte[][] a) {
-    String sub = Resp.ascii(a[1]).toUpperCase(Locale.ROOT);
-    int arity = switch (sub) {
-      case "SETNAME" -> 3;
-      case "SETINFO" -> 4;
-      case "GETNAME", "ID", "INFO", "HELP" -> 2;
-      case "LIST" -> -2;
-      default -> 0;
-    };
-    if (arity == 0) {
-      c.replies.add(Resp.error("ERR unknown subcommand '" + CommandSupport.printable(a[1])
-          + "'. Try CLIENT HELP."));
-      return;
-    }
-    if (arity > 0 ? a.length != arity : a.length < -arity) {
-      c.replies.add(Resp.error(CommandSupport.wrongArity("client|" + sub)));
-      return;
-    }
-    switch (sub) {
-      case "SETNAME" -> {
-        if (!RedisCompat.isClientName(a[2])) {
-          c.replies.add(Resp.error("ERR Client names cannot contain spaces, newlines or"
-              + " special characters."));
-        } else {
-          c.clientName = a[2].length == 0 ? null : Resp.ascii(a[2]);
-          c.replies.add(Resp.OK);
-        }
-      }
-      case "GETNAME" -> c.replies.add(c.clientName == null ? Resp.NIL : Resp.bulk(c.clientName));
-      case "SETINFO" -> {
-        String attr = Resp.ascii(a[2]).toLowerCase(Locale.ROOT);
-        if (!attr.equals("lib-name") && !attr.equals("lib-ver")) {
-          c.replies.add(Resp.error("ERR Unrecognized option '" + CommandSupport.printable(a[2])
-              + "'"));
-        } else if (!RedisCompat.isClientName(a[3])) {
-          c.replies.add(Resp.error("ERR " + attr + " cannot contain spaces, newlines or"
-              + " special characters."));
-        } else {
-          c.replies.add(Resp.OK); // accepted and not kept: nothing here reports it
-        }
-      }
-      case "ID" -> c.replies.add(Resp.integer(RedisCompat.clientId(c)));
-      case "INFO", "LIST" -> c.replies.add(Resp.bulk(RedisCompat.clientLine(c)));
-      default -> c.replies.add(Resp.array(List.of(
-          Resp.simple("CLIENT <subcommand> [<arg> ...]. Subcommands are:"),
-          Resp.simple("GETNAME, SETNAME <name>, SETINFO LIB-NAME|LIB-VER <value>,"
-              + " ID, INFO, LIST (this connection only), HELP"))));
-    }
   }
 }

@@ -54,6 +54,8 @@ public final class Node implements AutoCloseable {
   final StateWatchers watchers;
   /** The client connections, for --maxclients and INFO (ConnectionHandler). */
   final Clients clients = new Clients();
+  /** Commands, connections, the command rate and the slow log, for INFO, CLIENT, SLOWLOG. */
+  final ServerStats stats = new ServerStats();
   private final ExecutorService fsyncThread;
   private List<Runnable> awaitingSync = new ArrayList<>();
   private boolean syncRunning;
@@ -148,10 +150,14 @@ public final class Node implements AutoCloseable {
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast("log-barrier", logBarrier);
             RespPipeline.install(ch.pipeline(), config.limits());
-            ch.pipeline().addLast("connection", new ConnectionHandler(Node.this));
+            ConnectionHandler handler = new ConnectionHandler(Node.this);
+            ch.pipeline().addLast("connection", handler);
+            stats.accepted(ch, handler);
           }
         });
     serverChannel = b.bind(config.host(), config.port()).sync().channel();
+    loop.scheduleAtFixedRate(stats::sample, ServerStats.SAMPLE_INTERVAL_MS,
+        ServerStats.SAMPLE_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   public int port() {

@@ -90,6 +90,11 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
     wrote = true;
   }
 
+  /** What the peer is believed to hold, for INFO's per-link lag. */
+  kvs.core.VersionVector peerHas() {
+    return driver.peerHas();
+  }
+
   /** After each driver event: one flush for what it sent, and a wake-up when it asks for one. */
   private void done() {
     if (wrote) {

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import kvs.net.Limits;
 import kvs.net.Resp;
 
 /**
@@ -24,40 +23,9 @@ final class RedisCompat {
 
   // ---- INFO ---------------------------------------------------------------------------------
 
-  /** INFO [section ...]: no section, "default", "all" or "everything" give every section. */
+  /** INFO [section ...]: see {@link ServerInfo}. */
   static String info(ConnectionHandler c, byte[][] a) {
-    Set<String> wanted = new LinkedHashSet<>();
-    for (int i = 1; i < a.length; i++) wanted.add(Resp.ascii(a[i]).toLowerCase(Locale.ROOT));
-    boolean all = wanted.isEmpty() || wanted.contains("default") || wanted.contains("all")
-        || wanted.contains("everything");
-    Node node = c.node;
-    Map<String, String> sections = new LinkedHashMap<>();
-    sections.put("server", "redis_version:" + VERSION + "\r\nkvs_version:0.1.0\r\n"
-        + "redis_mode:standalone\r\nos:" + System.getProperty("os.name") + "\r\n"
-        + "process_id:" + ProcessHandle.current().pid() + "\r\n"
-        + "tcp_port:" + node.port() + "\r\nkvs_server_id:" + node.config.id() + "\r\n");
-    Limits limits = node.config.limits();
-    sections.put("clients", "connected_clients:" + node.clients.connected + "\r\n"
-        + "maxclients:" + limits.maxClients() + "\r\n");
-    sections.put("persistence", "loading:0\r\nkvs_storage:rocksdb\r\nkvs_fsync:"
-        + (node.config.fsync() ? 1 : 0) + "\r\n");
-    sections.put("stats", "rejected_connections:" + node.clients.rejected + "\r\n"
-        + "client_output_buffer_limit_disconnections:"
-        + node.clients.outputBufferLimitDisconnections + "\r\n");
-    sections.put("replication", "role:master\r\nconnected_slaves:0\r\n"
-        + "kvs_linked_peers:" + node.links.linkedPeers().size() + "\r\n"
-        + "kvs_version_vector:" + node.replica.vv() + "\r\n");
-    long[] keys = {0};
-    if (all || wanted.contains("keyspace")) node.replica.forEachLive(e -> keys[0]++);
-    sections.put("keyspace", keys[0] > 0 ? "db0:keys=" + keys[0] + ",expires=0,avg_ttl=0\r\n" : "");
-    StringBuilder sb = new StringBuilder();
-    sections.forEach((name, body) -> {
-      if (!all && !wanted.contains(name)) return;
-      if (sb.length() > 0) sb.append("\r\n");
-      sb.append("# ").append(Character.toUpperCase(name.charAt(0))).append(name.substring(1))
-          .append("\r\n").append(body);
-    });
-    return sb.toString();
+    return ServerInfo.info(c, a);
   }
 
   // ---- CONFIG GET ---------------------------------------------------------------------------
@@ -76,8 +44,12 @@ final class RedisCompat {
     params.put("maxclients", Integer.toString(c.node.config.limits().maxClients()));
     params.put("maxmemory", "0");
     params.put("port", Integer.toString(c.node.port()));
-    params.put("proto-max-bulk-len", Integer.toString(c.node.config.limits().bulkBytesMax()));
+    // The largest value a client can store: a larger one is refused (the frame limit is larger,
+    // for replication's chunks, but no client value of that size is taken).
+    params.put("proto-max-bulk-len", Integer.toString(c.node.config.limits().valueBytesMax()));
     params.put("save", "");
+    params.put("slowlog-log-slower-than", Long.toString(ServerStats.SLOWLOG_SLOWER_THAN_MICROS));
+    params.put("slowlog-max-len", Integer.toString(ServerStats.SLOWLOG_MAX_LEN));
     params.put("timeout", Integer.toString(c.node.config.limits().clientTimeoutSeconds()));
     Set<String> names = new LinkedHashSet<>();
     for (int i = 2; i < a.length; i++) {
@@ -129,7 +101,7 @@ final class RedisCompat {
           out.add(Resp.array(List.of(
               Resp.bulk("summary"), Resp.bulk(spec.summary()),
               Resp.bulk("since"), Resp.bulk("0.1.0"),
-              Resp.bulk("group"), Resp.bulk(name.startsWith("KVS.") ? "kvs" : "generic"))));
+              Resp.bulk("group"), Resp.bulk(ClientCommands.group(name)))));
         }
       }
       case "HELP" -> {
@@ -171,17 +143,16 @@ final class RedisCompat {
   }
 
   static long clientId(ConnectionHandler c) {
-    return c.ctx.channel().id().hashCode() & 0x7fffffffL;
+    ServerStats.Client client = ServerStats.client(c);
+    return client == null ? 0 : client.id;
   }
 
-  /** CLIENT INFO's line for this connection (CLIENT LIST shows only this one, too). */
+  /** CLIENT INFO's line for this connection, as CLIENT LIST shows each. */
   static String clientLine(ConnectionHandler c) {
-    return "id=" + clientId(c) + " addr=" + address(c.ctx.channel().remoteAddress())
-        + " laddr=" + address(c.ctx.channel().localAddress())
-        + " name=" + (c.clientName == null ? "" : c.clientName) + " db=0 resp=2\n";
+    return ClientCommands.line(c) + "\n";
   }
 
-  private static String address(java.net.SocketAddress a) {
+  static String address(java.net.SocketAddress a) {
     if (a instanceof java.net.InetSocketAddress i) {
       return i.getAddress().getHostAddress() + ":" + i.getPort();
     }
