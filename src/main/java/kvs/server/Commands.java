@@ -92,9 +92,9 @@ final class Commands {
       c.replies.add(Resp.error("NOPERM this command is for cluster members; use KVS.ADMIN"));
       return;
     }
-    long start = System.nanoTime();
+    long start = c.node.stats.commandStarting(c, spec.name(), args);
     spec.handler().run(c, args);
-    c.node.stats.commandDone(c, spec.name(), args, start);
+    c.node.stats.commandDone(c, args, start);
   }
 
   private static String unknownCommand(byte[][] args) {

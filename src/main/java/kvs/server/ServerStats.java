@@ -71,16 +71,30 @@ final class ServerStats {
     return c.ctx == null ? null : c.ctx.channel().attr(CLIENT).get();
   }
 
-  /** After each command: counts it, remembers it for CLIENT LIST, logs it when slow. */
-  void commandDone(ConnectionHandler c, String name, byte[][] args, long startNanos) {
-    commandsProcessed++;
+  /** Commands CLIENT LIST shows with their subcommand, as Redis: client|list. */
+  private static final java.util.Set<String> CONTAINERS =
+      java.util.Set.of("CLIENT", "CONFIG", "COMMAND", "SLOWLOG", "MEMORY");
+
+  /**
+   * Before each command: remembers it for CLIENT LIST (cmd, idle); returns the start time for
+   * {@link #commandDone}.
+   */
+  long commandStarting(ConnectionHandler c, String name, byte[][] args) {
     long now = System.nanoTime();
     Client client = client(c);
     if (client != null) {
-      client.lastCommand = name;
+      client.lastCommand = CONTAINERS.contains(name) && args.length > 1
+          ? (name + "|" + kvs.net.Resp.ascii(args[1])).toLowerCase(java.util.Locale.ROOT)
+          : name.toLowerCase(java.util.Locale.ROOT);
       client.lastCommandNanos = now;
     }
-    long micros = (now - startNanos) / 1_000;
+    return now;
+  }
+
+  /** After each command: counts it, logs it when slow. */
+  void commandDone(ConnectionHandler c, byte[][] args, long startNanos) {
+    commandsProcessed++;
+    long micros = (System.nanoTime() - startNanos) / 1_000;
     if (micros >= SLOWLOG_SLOWER_THAN_MICROS) slow(c, args, micros);
   }
 
