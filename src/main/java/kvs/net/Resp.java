@@ -18,6 +18,7 @@ import java.util.List;
 /** Small helpers to turn RESP messages into arguments and replies into RESP messages. */
 public final class Resp {
   public static final SimpleStringRedisMessage OK = new SimpleStringRedisMessage("OK");
+  /** The null reply: {@code $-1} in RESP2, {@code _} in RESP3 (see {@link RespEncoder}). */
   public static final FullBulkStringRedisMessage NIL = FullBulkStringRedisMessage.NULL_INSTANCE;
 
   private Resp() {}
@@ -166,6 +167,29 @@ public final class Resp {
     items.add(bulk(bytes(name)));
     for (byte[] a : args) items.add(bulk(a));
     return new ArrayRedisMessage(items);
+  }
+
+  /** A map (Resp3): keys and values alternating; a flat array in RESP2. */
+  public static Resp3.MapMessage map(List<RedisMessage> keysAndValues) {
+    return new Resp3.MapMessage(keysAndValues);
+  }
+
+  /** A set (Resp3); an array in RESP2. */
+  public static Resp3.SetMessage set(List<RedisMessage> members) {
+    return new Resp3.SetMessage(members);
+  }
+
+  /** Text for people, as INFO gives it (Resp3): verbatim "txt" in RESP3, bulk in RESP2. */
+  public static Resp3.VerbatimMessage verbatim(String text) {
+    return new Resp3.VerbatimMessage("txt", text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  public static Resp3.DoubleMessage dbl(double d) {
+    return new Resp3.DoubleMessage(d);
+  }
+
+  public static Resp3.BooleanMessage bool(boolean b) {
+    return b ? Resp3.BooleanMessage.TRUE : Resp3.BooleanMessage.FALSE;
   }
 
   public static ByteBuf wrap(byte[] b) {

@@ -6,7 +6,7 @@ import io.netty.handler.codec.redis.RedisBulkStringAggregator;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
 
-/** Installs RESP framing with limits: decoder, limit checks, aggregators, encoder. */
+/** Installs RESP framing with limits: decoder, limit checks, aggregators, encoders. */
 public final class RespPipeline {
   private RespPipeline() {}
 
@@ -17,5 +17,7 @@ public final class RespPipeline {
     p.addLast("resp-bulk", new RedisBulkStringAggregator());
     p.addLast("resp-array", new RedisArrayAggregator());
     p.addLast("resp-encoder", new RedisEncoder());
+    // Before RedisEncoder on the way out: RESP3 replies and the RESP3 types (Resp3).
+    p.addLast("resp3-encoder", new RespEncoder());
   }
 }

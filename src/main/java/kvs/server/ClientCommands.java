@@ -44,7 +44,7 @@ final class ClientCommands {
         + " fd=-1 name=" + (c.clientName == null ? "" : c.clientName)
         + " age=" + age + " idle=" + idle + " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1"
         + " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" + omem
-        + " tot-mem=" + omem + " events=r cmd=" + cmd + " user=default redir=-1 resp=2";
+        + " tot-mem=" + omem + " events=r cmd=" + cmd + " user=default redir=-1 resp=" + c.replies.protocol();
   }
 
   /** CLIENT subcommand [arg ...]. */
@@ -91,7 +91,7 @@ final class ClientCommands {
         }
       }
       case "ID" -> c.replies.add(Resp.integer(RedisCompat.clientId(c)));
-      case "INFO" -> c.replies.add(Resp.bulk(line(c) + "\n"));
+      case "INFO" -> c.replies.add(Resp.verbatim(line(c) + "\n"));
       case "LIST" -> list(c, a);
       case "KILL" -> kill(c, a);
       default -> c.replies.add(Resp.array(List.of(
@@ -138,7 +138,7 @@ final class ClientCommands {
         if (ids == null || ids.contains(cl.id)) sb.append(line(cl.handler)).append('\n');
       }
     }
-    c.replies.add(Resp.bulk(sb.toString()));
+    c.replies.add(Resp.verbatim(sb.toString()));
   }
 
   /**

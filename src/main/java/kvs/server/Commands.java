@@ -17,8 +17,8 @@ import kvs.net.Resp;
  * <p>What the Redis tools send was checked against this table (redis-cli 7.0 one-shot and
  * interactive, redis-benchmark {@code -t set,get,mset}, Jedis 5, Lettuce 7): redis-cli's start-up
  * {@code COMMAND DOCS}, redis-benchmark's {@code CONFIG GET save} and {@code CONFIG GET
- * appendonly}, Jedis's and Lettuce's {@code CLIENT SETINFO}, Lettuce's {@code HELLO 3} (answered
- * {@code NOPROTO}, upon which Lettuce falls back to RESP2 and {@code AUTH}). Any other command gets
+ * appendonly}, Jedis's and Lettuce's {@code CLIENT SETINFO}, Lettuce's, node-redis's and
+ * ioredis's {@code HELLO 3} (which switches the connection to RESP3). Any other command gets
  * Redis's own {@code ERR unknown command} reply.
  */
 final class Commands {

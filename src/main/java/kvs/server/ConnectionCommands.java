@@ -11,6 +11,8 @@ import kvs.server.CommandSpec.Flag;
 /**
  * The connection and server commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, CLIENT, and INFO,
  * CONFIG and COMMAND, whose replies {@link RedisCompat} builds in the shapes Redis 7 gives them.
+ * Replies are protocol-neutral ({@link kvs.net.Resp3}): a map is written as a RESP3 map after
+ * HELLO 3 and as a flat array in RESP2, INFO's text as a verbatim string or a bulk string.
  */
 final class ConnectionCommands {
   private static final String WRONGPASS =
@@ -34,7 +36,7 @@ final class ConnectionCommands {
             .handler(ConnectionCommands::select),
         command("INFO", -1, Access.AUTHENTICATED).flags(Flag.LOADING, Flag.STALE)
             .summary("Describes the server, by section.")
-            .handler((c, a) -> c.replies.add(Resp.bulk(RedisCompat.info(c, a)))),
+            .handler((c, a) -> c.replies.add(Resp.verbatim(RedisCompat.info(c, a)))),
         command("CONFIG", -2, Access.AUTHENTICATED).flags(Flag.ADMIN, Flag.LOADING, Flag.STALE)
             .summary("CONFIG GET answers the parameters tools probe; nothing can be set.")
             .handler(ConnectionCommands::config),
@@ -44,7 +46,7 @@ final class ConnectionCommands {
             .handler((c, a) -> c.replies.add(RedisCompat.command(a))),
         command("HELLO", -1, Access.ANYONE)
             .flags(Flag.NOSCRIPT, Flag.LOADING, Flag.STALE, Flag.FAST, Flag.NO_AUTH)
-            .summary("Handshake: RESP2 only (HELLO 3 answers NOPROTO), with AUTH and SETNAME.")
+            .summary("Handshake: HELLO 3 switches to RESP3, HELLO 2 to RESP2; AUTH, SETNAME.")
             .handler(ConnectionCommands::hello),
         command("AUTH", -2, Access.ANYONE)
             .flags(Flag.NOSCRIPT, Flag.LOADING, Flag.STALE, Flag.FAST, Flag.NO_AUTH)
@@ -123,67 +125,74 @@ final class ConnectionCommands {
   }
 
   /**
-   * HELLO [protover [AUTH username password] [SETNAME clientname]]. Only RESP2 is spoken: HELLO 3
-   * answers NOPROTO, as a Redis 5 would, and clients (Lettuce) fall back to RESP2 and AUTH. Like
-   * Redis, nothing changes unless every option is valid.
+   * HELLO [protover [AUTH username password] [SETNAME clientname]], as Redis 7: protover 3
+   * switches the connection to RESP3 (this reply is the first in it), 2 back to RESP2, none keeps
+   * it; AUTH authenticates as AUTH does; the reply is a map (a flat array in RESP2). Nothing
+   * changes unless every option is valid and the connection is (or gets) authenticated.
    */
   private static void hello(ConnectionHandler c, byte[][] a) {
-    int i = 1;
+    int ver = 0;
     if (a.length > 1) {
-      long ver;
+      String v = Resp.ascii(a[1]);
+      long parsed;
       try {
-        ver = Long.parseLong(Resp.ascii(a[1]));
+        parsed = v.startsWith("+") ? Long.MIN_VALUE : Long.parseLong(v);
       } catch (NumberFormatException e) {
-        ver = -1;
+        parsed = Long.MIN_VALUE;
       }
-      if (ver < 2 || ver > 3) {
-        c.replies.add(Resp.error(ver < 0 ? "ERR Protocol version is not an integer or out of range"
-            : "NOPROTO unsupported protocol version"));
+      if (parsed == Long.MIN_VALUE) {
+        c.replies.add(Resp.error("ERR Protocol version is not an integer or out of range"));
         return;
       }
-      if (ver == 3) {
-        c.replies.add(Resp.error("NOPROTO unsupported protocol version; this server speaks RESP2"));
+      if (parsed < 2 || parsed > 3) {
+        c.replies.add(Resp.error("NOPROTO unsupported protocol version"));
         return;
       }
-      i = 2;
+      ver = (int) parsed;
     }
-    boolean authenticate = false;
-    String name = c.clientName;
-    for (; i < a.length; i++) {
+    byte[] user = null;
+    byte[] password = null;
+    byte[] name = null;
+    for (int i = ver == 0 ? 1 : 2; i < a.length; i++) {
+      int more = a.length - 1 - i;
       String opt = Resp.ascii(a[i]).toUpperCase(Locale.ROOT);
-      if ("AUTH".equals(opt) && i + 2 < a.length) {
-        if (!passwordMatches(c, a[i + 1], a[i + 2])) {
-          c.replies.add(Resp.error(WRONGPASS));
-          return;
-        }
-        authenticate = true;
+      if ("AUTH".equals(opt) && more >= 2) {
+        user = a[i + 1];
+        password = a[i + 2];
         i += 2;
-      } else if ("SETNAME".equals(opt) && i + 1 < a.length) {
+      } else if ("SETNAME".equals(opt) && more >= 1) {
         if (!RedisCompat.isClientName(a[i + 1])) {
           c.replies.add(Resp.error("ERR Client names cannot contain spaces, newlines or"
               + " special characters."));
           return;
         }
-        name = a[i + 1].length == 0 ? null : Resp.ascii(a[i + 1]);
+        name = a[i + 1];
         i++;
       } else {
-        c.replies.add(Resp.error("ERR syntax error in HELLO option '"
+        c.replies.add(Resp.error("ERR Syntax error in HELLO option '"
             + CommandSupport.printable(a[i]) + "'"));
         return;
       }
     }
-    if (!c.authenticated && !authenticate) {
+    if (user != null) {
+      if (!passwordMatches(c, user, password)) {
+        c.replies.add(Resp.error(WRONGPASS));
+        return;
+      }
+      c.authenticated = true;
+    }
+    if (!c.authenticated) {
       c.replies.add(Resp.error("NOAUTH HELLO must be called with the client already authenticated,"
           + " otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate"
           + " the client and select the RESP protocol version at the same time"));
       return;
     }
-    c.authenticated = true;
-    c.clientName = name;
-    c.replies.add(Resp.array(List.of(
+    if (name != null) c.clientName = name.length == 0 ? null : Resp.ascii(name);
+    if (ver != 0) c.replies.protocol(ver);
+    c.replies.add(Resp.map(List.of(
         Resp.bulk("server"), Resp.bulk("kvs"),
         Resp.bulk("version"), Resp.bulk(RedisCompat.VERSION),
-        Resp.bulk("proto"), Resp.integer(2),
+        Resp.bulk("proto"), Resp.integer(c.replies.protocol()),
         Resp.bulk("id"), Resp.integer(RedisCompat.clientId(c)),
         Resp.bulk("mode"), Resp.bulk("standalone"),
         Resp.bulk("role"), Resp.bulk("master"),

@@ -63,7 +63,7 @@ final class RedisCompat {
       out.add(Resp.bulk(name));
       out.add(Resp.bulk(params.get(name)));
     }
-    return Resp.array(out);
+    return Resp.map(out); // a map in RESP3, as Redis 7
   }
 
   // ---- COMMAND ------------------------------------------------------------------------------
@@ -98,11 +98,12 @@ final class RedisCompat {
           CommandSpec spec = table.get(name);
           if (spec == null) continue;
           out.add(Resp.bulk(name.toLowerCase(Locale.ROOT)));
-          out.add(Resp.array(List.of(
+          out.add(Resp.map(List.of(
               Resp.bulk("summary"), Resp.bulk(spec.summary()),
               Resp.bulk("since"), Resp.bulk("0.1.0"),
               Resp.bulk("group"), Resp.bulk(ClientCommands.group(name)))));
         }
+        return Resp.map(out); // name, docs, ...: a map of maps in RESP3, as Redis 7
       }
       case "HELP" -> {
         out.add(Resp.simple("COMMAND [COUNT | LIST | INFO [<name> ...] | DOCS [<name> ...]]"));
@@ -122,12 +123,12 @@ final class RedisCompat {
     return Resp.array(List.of(
         Resp.bulk(spec.name().toLowerCase(Locale.ROOT)),
         Resp.integer(spec.arity()),
-        Resp.array(flags),
+        Resp.set(flags), // flags, ACL categories and tips are sets in RESP3, as Redis 7
         Resp.integer(spec.keys().first()),
         Resp.integer(spec.keys().last()),
         Resp.integer(spec.keys().step()),
-        Resp.array(List.of()),
-        Resp.array(List.of()),
+        Resp.set(List.of()),
+        Resp.set(List.of()),
         Resp.array(List.of()),
         Resp.array(List.of())));
   }

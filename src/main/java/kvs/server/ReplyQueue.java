@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.redis.RedisMessage;
 import java.util.ArrayDeque;
+import kvs.net.RespEncoder;
 
 /**
  * Keeps a connection's replies in request order when some of them wait (for an fsync, for a
@@ -16,28 +17,43 @@ final class ReplyQueue {
   private boolean wroteSinceFlush;
   private boolean closeWhenSent;
   private boolean closing;
+  /** The RESP version this connection speaks: 2, or 3 after HELLO 3. */
+  private int protocol = 2;
 
   ReplyQueue(Channel channel) {
     this.channel = channel;
   }
 
+  int protocol() {
+    return protocol;
+  }
+
+  /** From the next reply on (HELLO's own included), replies are in this RESP version. */
+  void protocol(int protocol) {
+    this.protocol = protocol;
+  }
+
   static final class Slot {
     RedisMessage reply;
     private final ReplyQueue queue;
+    /** The protocol when the command ran, whatever a later HELLO switches to. */
+    private final int protocol;
 
     Slot(ReplyQueue queue) {
       this.queue = queue;
+      this.protocol = queue.protocol;
     }
 
     /** Fills this slot; writes it and the ready replies behind it if it is first in line. */
     void complete(RedisMessage reply) {
-      this.reply = reply;
+      this.reply = RespEncoder.forProtocol(reply, protocol);
       queue.drain();
       queue.flush();
     }
   }
 
   void add(RedisMessage reply) {
+    reply = RespEncoder.forProtocol(reply, protocol);
     if (slots.isEmpty()) {
       channel.write(reply, channel.voidPromise());
       wroteSinceFlush = true;

@@ -116,7 +116,7 @@ class JavaClientsIT {
   }
 
   @Test
-  void lettuceFallsBackToResp2AndRunsTheBasicCommands() throws Exception {
+  void lettuceRunsTheBasicCommands() throws Exception {
     RedisClient client = RedisClient.create(RedisURI.builder().withHost(ClusterProcess.HOST)
         .withPort(cluster.port(1)).withTimeout(Duration.ofSeconds(10)).build());
     try (StatefulRedisConnection<String, String> conn = client.connect()) {

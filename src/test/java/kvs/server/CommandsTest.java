@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import kvs.net.Resp3;
 import kvs.server.CommandSpec.Access;
 import kvs.server.CommandSpec.Flag;
 import kvs.server.CommandSpec.Keys;
@@ -50,7 +51,10 @@ class CommandsTest {
     return ((IntegerRedisMessage) m).value();
   }
 
+  /** An array's items, a set's members, a map's keys and values (as RESP2 has them). */
   private static List<RedisMessage> items(RedisMessage m) {
+    if (m instanceof Resp3.SetMessage set) return set.members();
+    if (m instanceof Resp3.MapMessage map) return map.flat();
     return ((ArrayRedisMessage) m).children();
   }
 

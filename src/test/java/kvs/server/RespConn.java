@@ -103,6 +103,43 @@ final class RespConn implements AutoCloseable {
     };
   }
 
+  /** Sends a command and reads its reply, RESP2 or RESP3, as the bytes sent (ISO-8859-1). */
+  String callRaw(String... args) throws IOException {
+    send(encode(args));
+    return rawReply();
+  }
+
+  /** One reply, RESP2 or RESP3, as the bytes the server sent (ISO-8859-1). */
+  String rawReply() throws IOException {
+    StringBuilder sb = new StringBuilder();
+    rawReply(sb);
+    return sb.toString();
+  }
+
+  private void rawReply(StringBuilder sb) throws IOException {
+    int type = in.read();
+    if (type < 0) throw new EOFException("the server closed the connection");
+    String line = line();
+    sb.append((char) type).append(line).append("\r\n");
+    switch (type) {
+      case '$', '=', '!' -> {
+        int n = Integer.parseInt(line);
+        if (n >= 0) {
+          byte[] b = new byte[n + 2];
+          in.readFully(b);
+          sb.append(new String(b, StandardCharsets.ISO_8859_1));
+        }
+      }
+      case '*', '~', '>' -> {
+        for (int i = Integer.parseInt(line); i > 0; i--) rawReply(sb);
+      }
+      case '%', '|' -> {
+        for (int i = 2 * Integer.parseInt(line); i > 0; i--) rawReply(sb);
+      }
+      default -> { } // + - : _ , # ( are one line
+    }
+  }
+
   private String line() throws IOException {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     int c;

@@ -1,0 +1,117 @@
+// node-redis and ioredis, each with its default settings, against one kvs server: the commands a
+// web application runs. Usage: node clients.js node-redis|ioredis <port> [password]
+// Exits 0 when every check held; prints what it saw (JSON) and the first failed check otherwise.
+'use strict';
+const assert = require('node:assert/strict');
+
+const [which, portText, password] = process.argv.slice(2);
+const port = Number(portText);
+const prefix = `${which}:${process.pid}:`;
+
+async function withNodeRedis(run) {
+  const { createClient } = require('redis');
+  const options = { socket: { host: '127.0.0.1', port, reconnectStrategy: false } };
+  if (password) options.password = password;
+  const client = createClient(options);
+  client.on('error', () => {}); // the failed command reports it
+  await client.connect();
+  try {
+    const send = (...args) => client.sendCommand(args);
+    return await run({
+      set: (k, v) => client.set(k, v),
+      get: (k) => client.get(k),
+      mget: (keys) => client.mGet(keys),
+      del: (keys) => client.del(keys),
+      scan: async (match) => {
+        const seen = [];
+        let cursor = '0';
+        do {
+          const r = await client.scan(cursor, { MATCH: match, COUNT: 3 });
+          cursor = String(r.cursor);
+          seen.push(...r.keys);
+        } while (cursor !== '0');
+        return seen;
+      },
+      info: (section) => client.info(section),
+      configGet: (p) => client.configGet(p),
+      hello: () => send('HELLO'),
+      clientInfo: () => send('CLIENT', 'INFO'),
+      session: (...args) => send('KVS.SESSION', ...args),
+    });
+  } finally {
+    if (typeof client.close === 'function') await client.close(); else await client.quit();
+  }
+}
+
+async function withIoredis(run) {
+  const { Redis } = require('ioredis');
+  const options = { host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => null };
+  if (password) options.password = password;
+  const client = new Redis(options);
+  client.on('error', () => {});
+  try {
+    return await run({
+      set: (k, v) => client.set(k, v),
+      get: (k) => client.get(k),
+      mget: (keys) => client.mget(keys),
+      del: (keys) => client.del(keys),
+      scan: async (match) => {
+        const seen = [];
+        let cursor = '0';
+        do {
+          const [next, keys] = await client.scan(cursor, 'MATCH', match, 'COUNT', 3);
+          cursor = next;
+          seen.push(...keys);
+        } while (cursor !== '0');
+        return seen;
+      },
+      info: (section) => client.info(section),
+      configGet: (p) => client.config('GET', p),
+      hello: () => client.call('HELLO'),
+      clientInfo: () => client.call('CLIENT', 'INFO'),
+      session: (...args) => client.call('KVS.SESSION', ...args),
+    });
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function checks(c) {
+  const seen = {};
+  assert.equal(await c.set(prefix + 'a', 'one'), 'OK');
+  assert.equal(await c.set(prefix + 'b', 'two'), 'OK');
+  assert.equal(await c.get(prefix + 'a'), 'one');
+  assert.equal(await c.get(prefix + 'absent'), null);
+  assert.deepEqual(await c.mget([prefix + 'a', prefix + 'absent', prefix + 'b']),
+    ['one', null, 'two']);
+  const scanned = await c.scan(prefix + '*');
+  assert.deepEqual([...new Set(scanned)].sort(), [prefix + 'a', prefix + 'b']);
+  assert.equal(await c.del([prefix + 'b', prefix + 'absent']), 1);
+  assert.equal(await c.get(prefix + 'b'), null);
+  const info = String(await c.info('server'));
+  assert.match(info, /^# Server\r\nredis_version:7/);
+  const config = await c.configGet('save');
+  seen.config = config;
+  // node-redis: an object; ioredis: [name, value]
+  assert.deepEqual(Array.isArray(config) ? config : Object.entries(config), Array.isArray(config)
+    ? ['save', ''] : [['save', '']]);
+  const hello = await c.hello();
+  seen.hello = hello;
+  const clientInfo = String(await c.clientInfo());
+  seen.clientInfo = clientInfo;
+  const resp = /resp=(\d)/.exec(clientInfo)[1];
+  seen.resp = resp;
+  // The session command: its token, adopted again.
+  const token = String(await c.session());
+  assert.ok(token.length > 10, `a session token: ${token}`);
+  assert.equal(String(await c.session(token)), 'OK');
+  assert.equal(await c.get(prefix + 'a'), 'one');
+  return seen;
+}
+
+(which === 'node-redis' ? withNodeRedis : withIoredis)(checks).then((seen) => {
+  console.log(JSON.stringify({ ok: true, client: which, resp: seen.resp, seen }));
+}, (e) => {
+  console.log(JSON.stringify({ ok: false, client: which, error: String(e && e.stack || e) }));
+  process.exitCode = 1;
+});
