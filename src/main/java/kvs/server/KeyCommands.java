@@ -39,7 +39,7 @@ final class KeyCommands {
   }
 
   /** DEL key [key ...]: writes a tombstone for each key; replies how many were present here. */
-  private static void del(ConnectionHandler c, byte[][] a) {
+  static void del(ConnectionHandler c, byte[][] a) {
     List<byte[]> keys = new ArrayList<>();
     long present = 0;
     for (int i = 1; i < a.length; i++) {

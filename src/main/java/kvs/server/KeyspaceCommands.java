@@ -44,7 +44,7 @@ final class KeyspaceCommands {
             .handler(KeyspaceCommands::randomkey),
         command("UNLINK", -2, Access.AUTHENTICATED).flags(Flag.WRITE, Flag.FAST).keys(Keys.ALL)
             .summary("Deletes keys, as DEL: a replicated tombstone each.")
-            .handler(KeyspaceCommands::unlink),
+            .handler(KeyCommands::del), // nothing is freed in the background here
         command("TOUCH", -2, Access.AUTHENTICATED).flags(Flag.READONLY, Flag.FAST)
             .keys(Keys.ALL)
             .summary("Counts the keys that exist, as this session sees them.")
@@ -99,19 +99,6 @@ final class KeyspaceCommands {
       });
     }
     c.replies.add(found[0] == null ? Resp.NIL : Resp.bulk(found[0]));
-  }
-
-  /** UNLINK key [key ...]: as DEL (nothing is freed in the background here). */
-  private static void unlink(ConnectionHandler c, byte[][] a) {
-    List<byte[]> keys = new ArrayList<>();
-    long present = 0;
-    for (int i = 1; i < a.length; i++) {
-      Entry e = c.node.replica.peek(a[i]);
-      if (e != null && !e.isTombstone()) present++;
-      keys.add(a[i]);
-    }
-    long n = present;
-    CommandSupport.write(c, keys, Collections.nCopies(keys.size(), null), w -> Resp.integer(n));
   }
 
   /** TOUCH key [key ...]: there is no access time to update; counts the keys that exist. */

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import kvs.net.Limits;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,57 +28,31 @@ import org.junit.jupiter.params.provider.ValueSource;
  * admin connections are held to none of the client limits.
  */
 class ClientLimitsTest {
-  private static final String SECRET = "test-secret";
   @TempDir Path dir;
-  private final List<Node> nodes = new ArrayList<>();
+  private InProcessNodes nodes;
+
+  @BeforeEach
+  void nodes() {
+    nodes = new InProcessNodes(dir);
+  }
 
   @AfterEach
   void stop() {
-    nodes.forEach(Node::close);
+    nodes.close();
   }
 
   private Node start(int id, Limits limits, String requirePass, boolean fsync,
       Map<Integer, InetSocketAddress> peers) throws Exception {
-    Node n = Node.start(new ServerConfig(id, "127.0.0.1", 0, dir.resolve("server-" + id), peers,
-        SECRET, requirePass, fsync, limits), Clock.SYSTEM);
-    nodes.add(n);
-    return n;
+    return nodes.start(id, limits, requirePass, fsync, peers);
   }
 
   private Node start(Limits limits) throws Exception {
     return start(0, limits, null, false, Map.of());
   }
 
-  /** A second server that dials {@code target}, as a peer; returns once linked. */
-  private Node peerOf(Node target, int id) throws Exception {
-    Node peer = start(id, Limits.DEFAULT, null, false,
-        Map.of(target.config.id(), InetSocketAddress.createUnresolved("127.0.0.1", target.port())));
-    peer.dialConfiguredPeers().get(10, TimeUnit.SECONDS);
-    await("server " + id + " linked", 10_000,
-        () -> onLoop(peer, () -> peer.links.isLinked(target.config.id())));
-    return peer;
-  }
-
-  private static <T> T onLoop(Node n, Callable<T> c) {
-    try {
-      return n.loop.submit(c).get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static void await(String what, long ms, BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + ms + " ms: " + what);
-      Thread.sleep(5); // polling interval of a bounded wait
-    }
-  }
-
   private static RespConn admin(Node n) throws IOException {
     RespConn a = RespConn.open(n.port());
-    assertThat(a.call("KVS.ADMIN", SECRET)).isEqualTo("+OK");
+    assertThat(a.call("KVS.ADMIN", InProcessNodes.SECRET)).isEqualTo("+OK");
     return a;
   }
 
@@ -168,8 +143,8 @@ class ClientLimitsTest {
       assertThat((byte[]) c.call("GET", "big")).isEqualTo(big);
     }
     // A peer's handshake and an admin connection need the cluster secret, not the password.
-    Node peer = peerOf(n, 1);
-    await("the value replicated to the peer", 10_000, () -> onLoop(peer,
+    Node peer = nodes.peerOf(n, 1);
+    InProcessNodes.await("the value replicated to the peer", 10_000, () -> InProcessNodes.onLoop(peer,
         () -> peer.replica.peek("big".getBytes()) != null));
   }
 
@@ -194,15 +169,15 @@ class ClientLimitsTest {
     try (RespConn a = admin(n)) {
       assertThat(a.call("PING")).isEqualTo("+PONG");
     }
-    Node peer = peerOf(n, 1);
-    assertThat(onLoop(n, () -> n.links.isLinked(1))).isTrue();
+    Node peer = nodes.peerOf(n, 1);
+    assertThat(InProcessNodes.onLoop(n, () -> n.links.isLinked(1))).isTrue();
     c1.close();
-    await("the closed client's place freed", 10_000, () -> onLoop(n, () -> n.clients.connected) == 1);
+    InProcessNodes.await("the closed client's place freed", 10_000, () -> InProcessNodes.onLoop(n, () -> n.clients.connected) == 1);
     try (RespConn c4 = RespConn.open(n.port())) {
       assertThat(c4.call("PING")).isEqualTo("+PONG");
       assertThat(text(c4.call("INFO", "clients"))).contains("connected_clients:2", "maxclients:2");
     }
-    assertThat(onLoop(peer, () -> peer.links.isLinked(0))).as("the link held").isTrue();
+    assertThat(InProcessNodes.onLoop(peer, () -> peer.links.isLinked(0))).as("the link held").isTrue();
     c2.close();
   }
 
@@ -227,7 +202,7 @@ class ClientLimitsTest {
   @Test
   void aClientThatDoesNotReadItsRepliesIsDisconnectedPastTheOutputLimit() throws Exception {
     Node n = start(Limits.DEFAULT.withClientOutputBufferLimit(1 << 20));
-    Node peer = peerOf(n, 1); // dials n: n's end of the link is an accepted connection
+    Node peer = nodes.peerOf(n, 1); // dials n: n's end of the link is an accepted connection
     byte[] value = new byte[256 * 1024];
     Arrays.fill(value, (byte) 'v');
     try (RespConn c = RespConn.open(n.port())) {
@@ -243,8 +218,8 @@ class ClientLimitsTest {
       assertThat(other.call("PING")).isEqualTo("+PONG");
       assertThat(System.nanoTime() - start).as("another client is served meanwhile")
           .isLessThan(TimeUnit.SECONDS.toNanos(2));
-      await("the hog disconnected", 10_000,
-          () -> onLoop(n, () -> n.clients.outputBufferLimitDisconnections) == 1);
+      InProcessNodes.await("the hog disconnected", 10_000,
+          () -> InProcessNodes.onLoop(n, () -> n.clients.outputBufferLimitDisconnections) == 1);
       assertThat(hog.closedByServer()).isTrue();
       assertThat(text(other.call("INFO", "stats")))
           .contains("client_output_buffer_limit_disconnections:1");
@@ -253,9 +228,9 @@ class ClientLimitsTest {
     try (RespConn a = admin(n)) {
       assertThat((List<?>) a.call("KVS.DUMP")).hasSize(10);
     }
-    await("the values replicated", 10_000, () -> onLoop(peer,
+    InProcessNodes.await("the values replicated", 10_000, () -> InProcessNodes.onLoop(peer,
         () -> peer.replica.peek("k4".getBytes()) != null));
-    assertThat(onLoop(n, () -> n.clients.outputBufferLimitDisconnections)).isEqualTo(1);
-    assertThat(onLoop(peer, () -> peer.links.isLinked(0))).isTrue();
+    assertThat(InProcessNodes.onLoop(n, () -> n.clients.outputBufferLimitDisconnections)).isEqualTo(1);
+    assertThat(InProcessNodes.onLoop(peer, () -> peer.links.isLinked(0))).isTrue();
   }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import kvs.net.Limits;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,48 +23,21 @@ import org.junit.jupiter.api.io.TempDir;
  * errors, and replication of FLUSHALL, RENAME and COPY to a peer.
  */
 class StringKeyCommandsTest {
-  private static final String SECRET = "test-secret";
   @TempDir Path dir;
-  private final List<Node> nodes = new ArrayList<>();
+  private InProcessNodes nodes;
+
+  @BeforeEach
+  void nodes() {
+    nodes = new InProcessNodes(dir);
+  }
 
   @AfterEach
   void stop() {
-    nodes.forEach(Node::close);
-  }
-
-  private Node start(int id, Map<Integer, InetSocketAddress> peers) throws Exception {
-    Node n = Node.start(new ServerConfig(id, "127.0.0.1", 0, dir.resolve("server-" + id), peers,
-        SECRET, null, false, Limits.DEFAULT), Clock.SYSTEM);
-    nodes.add(n);
-    return n;
+    nodes.close();
   }
 
   private Node start() throws Exception {
-    return start(0, Map.of());
-  }
-
-  private Node peerOf(Node target, int id) throws Exception {
-    Node peer = start(id, Map.of(target.config.id(),
-        InetSocketAddress.createUnresolved("127.0.0.1", target.port())));
-    peer.dialConfiguredPeers().get(10, TimeUnit.SECONDS);
-    await("server " + id + " linked", () -> onLoop(peer, () -> peer.links.isLinked(target.config.id())));
-    return peer;
-  }
-
-  private static <T> T onLoop(Node n, Callable<T> c) {
-    try {
-      return n.loop.submit(c).get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out: " + what);
-      Thread.sleep(5); // polling interval of a bounded wait
-    }
+    return nodes.start(0, Map.of());
   }
 
   private static String text(Object bulk) {
@@ -154,13 +128,13 @@ class StringKeyCommandsTest {
 
   @Test
   void flushallRenameAndCopyReplicateToAPeer() throws Exception {
-    Node a = start(0, Map.of());
-    Node b = peerOf(a, 1);
+    Node a = nodes.start(0, Map.of());
+    Node b = nodes.peerOf(a, 1);
     try (RespConn ca = RespConn.open(a.port()); RespConn cb = RespConn.open(b.port())) {
       assertThat(ca.call("MSET", "r1", "one", "r2", "two", "r3", "three")).isEqualTo("+OK");
       assertThat(ca.call("RENAME", "r1", "renamed")).isEqualTo("+OK");
       assertThat(ca.call("COPY", "r2", "copied")).isEqualTo(1L);
-      await("rename and copy reached the peer", () -> onLoop(b,
+      InProcessNodes.await("rename and copy reached the peer", 10_000, () -> InProcessNodes.onLoop(b,
           () -> b.replica.peek("copied".getBytes()) != null
               && b.replica.peek("renamed".getBytes()) != null));
       assertThat(text(cb.call("GET", "renamed"))).isEqualTo("one");
@@ -168,14 +142,14 @@ class StringKeyCommandsTest {
       assertThat(text(cb.call("GET", "copied"))).isEqualTo("two");
       assertThat(cb.call("DBSIZE")).isEqualTo(4L);
       assertThat(ca.call("FLUSHALL")).isEqualTo("+OK");
-      await("the flush reached the peer", () -> onLoop(b, () -> {
+      InProcessNodes.await("the flush reached the peer", 10_000, () -> InProcessNodes.onLoop(b, () -> {
         long[] n = {0};
         b.replica.forEachLive(e -> n[0]++);
         return n[0] == 0;
       }));
       // A key written after the flush, on the peer, is not touched by it.
       assertThat(cb.call("SET", "after", "v")).isEqualTo("+OK");
-      await("converged", () -> onLoop(a, a::stateText).equals(onLoop(b, b::stateText)));
+      InProcessNodes.await("converged", 10_000, () -> InProcessNodes.onLoop(a, a::stateText).equals(InProcessNodes.onLoop(b, b::stateText)));
       assertThat(text(ca.call("GET", "after"))).isEqualTo("v");
     }
   }
