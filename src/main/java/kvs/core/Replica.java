@@ -41,6 +41,12 @@ public final class Replica {
   private VersionVector vv;
   private long digest;
   private long beyondVectorGeneration;
+  /**
+   * The highest wall clock this replica has been told since it opened ({@link #now}): expiry is
+   * decided against it, so a wall clock stepped back never makes an expired key readable again
+   * while the server runs.
+   */
+  private long wallSeen;
 
   private Replica(Store store, ReplicaMeta meta) {
     this.store = store;
@@ -137,6 +143,32 @@ public final class Replica {
     return hlc.current();
   }
 
+  // ---- time and expiry ---------------------------------------------------------------------
+
+  /**
+   * This server's time for expiry, given its wall clock now: the highest of {@code wallMillis},
+   * every wall clock it was given before (since it opened), and the physical part of its hybrid
+   * clock (which is above the clock of every write it has issued or seen). So it never goes
+   * back while the server runs, and a server whose wall clock lags still counts time from what
+   * the cluster has shown it: an entry expires on a replica no later than the cluster's hybrid
+   * clock says (docs/design.md, Expiry).
+   */
+  public long now(long wallMillis) {
+    if (wallMillis > wallSeen) wallSeen = wallMillis;
+    return now();
+  }
+
+  /** As {@link #now(long)}, from the time this replica was last given. */
+  public long now() {
+    return Math.max(wallSeen, Hlc.physicalMillis(hlc.current()));
+  }
+
+  /** The entry stored under {@code key} if it has a value that has not expired by {@link #now()}. */
+  public Entry liveEntry(byte[] key) {
+    Entry e = store.get(key);
+    return e != null && e.liveAt(now()) ? e : null;
+  }
+
   // ---- client operations -------------------------------------------------------------------
 
   /** The outcome of a read. */
@@ -149,12 +181,22 @@ public final class Replica {
    * lacks a write the session has already seen, since any answer might then be older than what
    * the session has read or written. Otherwise the session takes in what it read.
    */
+  public ReadResult read(SessionToken session, byte[] key, long wallMillis) {
+    now(wallMillis);
+    return read(session, key);
+  }
+
+  /**
+   * As {@link #read(SessionToken, byte[], long)} at the time last given ({@link #now()}). A value
+   * that has expired reads as NOT_FOUND, with its entry, like a tombstone: the session takes in
+   * its version, so no older write of the key can be served to it afterwards.
+   */
   public ReadResult read(SessionToken session, byte[] key) {
     if (!vv.covers(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
     Entry e = store.get(key);
     if (e == null) return new ReadResult(ReadStatus.NOT_FOUND, null);
     session.observe(e);
-    return new ReadResult(e.isTombstone() ? ReadStatus.NOT_FOUND : ReadStatus.FOUND, e);
+    return new ReadResult(e.liveAt(now()) ? ReadStatus.FOUND : ReadStatus.NOT_FOUND, e);
   }
 
   /**
@@ -164,7 +206,21 @@ public final class Replica {
    */
   public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
       long wallMillis) {
+    return write(session, keys, values, null, wallMillis);
+  }
+
+  /**
+   * As {@link #write(SessionToken, List, List, long)}, each value expiring at
+   * {@code expiries[i]} (absolute Unix ms as {@link #now}, 0 for never; null for none at all).
+   * A delete (null value) carries no expiry.
+   */
+  public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
+      long[] expiries, long wallMillis) {
     if (keys.size() != values.size()) throw new IllegalArgumentException("keys and values differ");
+    if (expiries != null && expiries.length != keys.size()) {
+      throw new IllegalArgumentException("keys and expiries differ");
+    }
+    now(wallMillis);
     if (Hlc.physicalMillis(session.clock()) > wallMillis + CLOCK_AHEAD_MAX_MS) {
       throw new ClockAheadException("the session's clock is more than "
           + CLOCK_AHEAD_MAX_MS / 3_600_000 + " h ahead of this server's clock");
@@ -178,8 +234,9 @@ public final class Replica {
       long clock = c.hlc.tick(wallMillis, floor);
       long seq = c.vv.get(origin) + 1;
       byte[] value = values.get(i);
+      long expiry = expiries == null || value == null ? 0 : expiries[i];
       Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
-          : Entry.write(key, value, clock, origin, seq);
+          : Entry.write(key, value, clock, origin, seq, expiry);
       if (current != null) c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
       c.replace(current, e);
       c.vv.raise(origin, seq);
@@ -298,7 +355,16 @@ public final class Replica {
 
   // ---- inspection --------------------------------------------------------------------------
 
+  /** Every entry with a value that has not expired by {@link #now()}, in key order. */
   public void forEachLive(Consumer<Entry> visitor) {
+    long now = now();
+    store.forEachLive(e -> {
+      if (!e.expiredAt(now)) visitor.accept(e);
+    });
+  }
+
+  /** Every entry with a value, expired or not, in key order: what the store holds. */
+  public void forEachStored(Consumer<Entry> visitor) {
     store.forEachLive(visitor);
   }
 
