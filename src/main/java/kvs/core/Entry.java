@@ -54,6 +54,20 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
     return expiry != 0 && expiry <= nowMillis;
   }
 
+  /**
+   * True for the remnant of an expired write: its key, version, dot and expiry without the value
+   * (Replica.sweepExpired). It reads as absent, like a tombstone, on every replica.
+   */
+  public boolean isRemnant() {
+    return value == null && expiry != 0;
+  }
+
+  /** This expiring write without its value (see {@link #isRemnant}). */
+  public Entry remnant() {
+    if (expiry == 0) throw new IllegalStateException("only an expiring entry has a remnant");
+    return new Entry(key, null, clock, origin, seq, expiry);
+  }
+
   /** A value that has not expired at {@code nowMillis}: what reads see as present. */
   public boolean liveAt(long nowMillis) {
     return value != null && !expiredAt(nowMillis);

@@ -47,6 +47,9 @@ public final class Replica {
    * while the server runs.
    */
   private long wallSeen;
+  /** Keys that reads found expired, for the next sweep to remove first (lazy removal). */
+  private final java.util.ArrayDeque<byte[]> expiredSeen = new java.util.ArrayDeque<>();
+  private static final int EXPIRED_SEEN_MAX = 1024;
 
   private Replica(Store store, ReplicaMeta meta) {
     this.store = store;
@@ -196,7 +199,53 @@ public final class Replica {
     Entry e = store.get(key);
     if (e == null) return new ReadResult(ReadStatus.NOT_FOUND, null);
     session.observe(e);
-    return new ReadResult(e.liveAt(now()) ? ReadStatus.FOUND : ReadStatus.NOT_FOUND, e);
+    if (e.liveAt(now())) return new ReadResult(ReadStatus.FOUND, e);
+    if (!e.isTombstone() && expiredSeen.size() < EXPIRED_SEEN_MAX) expiredSeen.add(key);
+    return new ReadResult(ReadStatus.NOT_FOUND, e);
+  }
+
+  /**
+   * Removes expired values: every key a read found expired since the last sweep, then the
+   * entries from {@code from} on, at most {@code maxExamined} of them, each expired value
+   * replaced by its remnant (same key, version, dot and expiry, no value; see
+   * {@link Entry#isRemnant}) in one commit. A remnant changes neither the digest (an expiring
+   * entry's fingerprint does not hash its value), nor the vector, nor the log, so replicas that
+   * have swept different keys still hold equal state, and it reads as absent everywhere. The
+   * hybrid clock observes each removed expiry, so the time for expiry of this replica, and of
+   * every replica the remnant reaches, is past it for good (a restart included).
+   *
+   * @return the key to continue from, or null when the scan reached the end of the store
+   */
+  public byte[] sweepExpired(byte[] from, int maxExamined, long wallMillis) {
+    long now = now(wallMillis);
+    Change c = new Change();
+    for (byte[] key; (key = expiredSeen.poll()) != null; ) {
+      Entry e = c.current(key);
+      if (e != null && !e.isTombstone() && e.expiredAt(now)) removeExpired(c, e);
+    }
+    byte[][] next = {null};
+    int[] examined = {0};
+    List<Entry> expired = new ArrayList<>();
+    store.forEachFrom(from, e -> {
+      if (examined[0] == maxExamined) {
+        next[0] = e.key();
+        return false;
+      }
+      examined[0]++;
+      if (!e.isTombstone() && e.expiredAt(now)) expired.add(e);
+      return true;
+    });
+    for (Entry e : expired) {
+      Entry current = c.current(e.key());
+      if (current.equals(e)) removeExpired(c, e);
+    }
+    if (!c.m.isEmpty()) commit(c);
+    return next[0];
+  }
+
+  private static void removeExpired(Change c, Entry e) {
+    c.replace(e, e.remnant()); // same dot: its log record stays as it is
+    if (e.expiry() < 1L << 47) c.hlc.observe(e.expiry() << Hlc.LOGICAL_BITS);
   }
 
   /**
@@ -298,6 +347,8 @@ public final class Replica {
     List<Entry> displaced = new ArrayList<>(); // replaced here, or not applied as older
     for (Entry e : chunk.entries()) {
       c.hlc.observe(e.clock());
+      // A remnant says its expiry has passed on the server that removed it (sweepExpired).
+      if (e.isRemnant() && e.expiry() < 1L << 47) c.hlc.observe(e.expiry() << Hlc.LOGICAL_BITS);
       long have = c.vv.get(e.origin());
       if (e.seq() <= have) continue; // have it, or what superseded it
       Entry current = c.current(e.key());

@@ -26,7 +26,35 @@ import kvs.server.CommandSpec.Keys;
 final class ExpiryCommands {
   private ExpiryCommands() {}
 
+  /** The sweep of expired values runs this often on the event loop... */
+  static final long SWEEP_INTERVAL_MS = 100;
+  /** ...and examines at most this many entries each time, so it never holds the loop long. */
+  static final int SWEEP_SLICE = 1_000;
+
   static final String ERR_SYNTAX = "ERR syntax error";
+
+  /**
+   * Starts the background removal of expired values on the node's loop: every
+   * {@link #SWEEP_INTERVAL_MS} ms, the keys reads found expired and the next
+   * {@link #SWEEP_SLICE} entries of the store, from where the previous slice stopped, round and
+   * round ({@code Replica.sweepExpired}: each expired value becomes a remnant, one commit per
+   * slice, digest and vector unchanged). A storage failure stops the server as on every path.
+   */
+  static void startSweep(Node node) {
+    byte[][] from = {null};
+    node.loop.scheduleWithFixedDelay(() -> {
+      if (node.isClosed()) return;
+      try {
+        from[0] = node.replica.sweepExpired(from[0], SWEEP_SLICE, node.clock.millis());
+      } catch (RuntimeException e) {
+        // A storage failure has stopped the server already (its handler runs before the
+        // throw); anything else must not end the sweep for good: the next slice starts over.
+        from[0] = null;
+        org.slf4j.LoggerFactory.getLogger(ExpiryCommands.class)
+            .warn("server {}: sweep of expired values failed: {}", node.config.id(), e.toString());
+      }
+    }, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
   static final String ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
 
   static List<CommandSpec> declarations() {

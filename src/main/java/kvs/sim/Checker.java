@@ -104,16 +104,19 @@ final class Checker {
     if (w == null) {
       throw new Violation(Violation.Rule.NEVER_ISSUED, where + ": entry with a dot that was never issued: " + describe(e));
     }
-    if (!w.entry.equals(e) && w.entry.expiry() != e.expiry()
-        && w.entry.equals(new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(),
-            w.entry.expiry()))) {
+    Entry issued = w.entry;
+    if (issued.equals(e) || e.isRemnant() && issued.hasExpiry() && issued.remnant().equals(e)) {
+      return; // the write, or what a sweep leaves of it once expired
+    }
+    Entry withIssuedExpiry = new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(),
+        issued.expiry());
+    if (e.expiry() != issued.expiry() && (issued.equals(withIssuedExpiry)
+        || issued.hasExpiry() && e.isTombstone() && issued.remnant().equals(withIssuedExpiry))) {
       throw new Violation(Violation.Rule.EXPIRY, where + ": " + describe(e)
-          + " is the write issued as " + describe(w.entry) + " with another expiry");
+          + " is the write issued as " + describe(issued) + " with another expiry");
     }
-    if (!w.entry.equals(e)) {
-      throw new Violation(Violation.Rule.DOT_REUSE, where + ": dot " + Origins.toString(e.origin()) + ":" + e.seq()
-          + " carries " + describe(e) + " but was issued as " + describe(w.entry));
-    }
+    throw new Violation(Violation.Rule.DOT_REUSE, where + ": dot " + Origins.toString(e.origin()) + ":" + e.seq()
+        + " carries " + describe(e) + " but was issued as " + describe(w.entry));
   }
 
   /**
@@ -136,6 +139,11 @@ final class Checker {
       boolean found = r.status() == Replica.ReadStatus.FOUND;
       if (got.isTombstone() && found) {
         throw new Violation(Violation.Rule.REPLY, where + ": status " + r.status() + " for " + describe(got));
+      }
+      if (got.isRemnant() && !got.expiredAt(expiryNow)) {
+        throw new Violation(Violation.Rule.EXPIRY, where + ": the expired value of "
+            + describe(got) + " was removed on a server, but this one's time for expiry is "
+            + expiryNow + ", before the expiry");
       }
       if (!got.isTombstone() && found && got.expiredAt(expiryNow)) {
         throw new Violation(Violation.Rule.EXPIRY, where + ": served " + describe(got)
@@ -255,7 +263,7 @@ final class Checker {
 
   static String describe(Entry e) {
     String key = new String(e.key(), java.nio.charset.StandardCharsets.ISO_8859_1);
-    String value = e.isTombstone() ? "<deleted>"
+    String value = e.isRemnant() ? "<expired, removed>" : e.isTombstone() ? "<deleted>"
         : new String(e.value(), java.nio.charset.StandardCharsets.ISO_8859_1);
     if (value.length() > 24) value = value.substring(0, 24) + "...";
     return key + "=" + value + " @" + e.clock() + " dot " + Origins.toString(e.origin()) + ":"

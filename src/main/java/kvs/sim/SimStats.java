@@ -10,6 +10,7 @@ public final class SimStats {
   public long writes;
   public long expiringWrites;
   public long readsExpired;
+  public long sweeps;
   public long repliesLost;
   public long clientMoves;
   public long messages;
@@ -38,6 +39,7 @@ public final class SimStats {
     writes += o.writes;
     expiringWrites += o.expiringWrites;
     readsExpired += o.readsExpired;
+    sweeps += o.sweeps;
     repliesLost += o.repliesLost;
     clientMoves += o.clientMoves;
     messages += o.messages;
@@ -63,7 +65,7 @@ public final class SimStats {
     return runs + " runs, " + steps + " steps (" + healSteps + " of them healing), "
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
         + " with an expiry), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
-        + " of an expired value), " + clientMoves + " client moves, " + messages
+        + " of an expired value), " + sweeps + " sweep slices, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections
         + " connections (" + connectionDrops + " dropped, " + stallTimeouts + " timed out), "

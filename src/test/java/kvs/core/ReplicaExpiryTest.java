@@ -111,4 +111,61 @@ class ReplicaExpiryTest {
     assertThat(a.replica.peek(b("k"))).isEqualTo(e);
     assertThat(a.replica.digest()).isEqualTo(digest);
   }
+
+  @Test
+  void theSweepLeavesARemnantThatChangesNoDigestAndNeverRevivesAnything() {
+    Node a = new Node(1);
+    Node b = new Node(2);
+    Node c = new Node(3);
+    SessionToken s = new SessionToken();
+    a.replica.put(s, b("k"), b("old"), 1_000);
+    sync(a.replica, c.replica); // c holds only the old, non-expiring write
+    Entry e = putExpiring(a.replica, s, "k", "v", 2_000, 1_001);
+    putExpiring(a.replica, s, "x", "w", 9_000, 1_001);
+    sync(a.replica, b.replica); // b holds the expiring write whole
+    long digest = a.replica.digest();
+    VersionVector vv = a.replica.vv();
+
+    assertThat(a.replica.sweepExpired(null, 100, 1_999)).isNull(); // nothing expired yet
+    assertThat(a.replica.peek(b("k"))).isEqualTo(e);
+    assertThat(a.replica.sweepExpired(null, 1, 2_000)).isEqualTo(b("x")); // a slice of one
+    Entry remnant = a.replica.peek(b("k"));
+    assertThat(remnant.isRemnant()).isTrue();
+    assertThat(remnant).isEqualTo(e.remnant());
+    assertThat(remnant.fingerprint()).isEqualTo(e.fingerprint());
+    assertThat(a.replica.digest()).isEqualTo(digest);
+    assertThat(a.replica.vv()).isEqualTo(vv);
+    assertThat(a.replica.peek(b("x")).isRemnant()).isFalse(); // not expired
+
+    // b holds the write whole: the remnant's dot is covered, nothing changes, digests agree
+    assertThat(sync(a.replica, b.replica)).isFalse();
+    assertThat(b.replica.digest()).isEqualTo(a.replica.digest());
+    // c lacks it: it gets the remnant, which reads as absent, and c's time for expiry is past it
+    sync(a.replica, c.replica);
+    assertThat(c.replica.peek(b("k"))).isEqualTo(remnant);
+    assertThat(c.replica.now(0)).isGreaterThanOrEqualTo(2_000);
+    ReadResult r = c.replica.read(new SessionToken(), b("k"), 0);
+    assertThat(r.status()).isEqualTo(ReadStatus.NOT_FOUND);
+    assertThat(c.replica.digest()).isEqualTo(a.replica.digest());
+    assertThat(sync(c.replica, a.replica)).isFalse();
+
+    // a restart keeps the remnant and a time for expiry past it, whatever the wall clock says
+    a.restart();
+    assertThat(a.replica.now(0)).isGreaterThanOrEqualTo(2_000);
+    assertThat(a.replica.read(new SessionToken(), b("k"), 0).status())
+        .isEqualTo(ReadStatus.NOT_FOUND);
+    assertThat(a.replica.digest()).isEqualTo(digest);
+  }
+
+  @Test
+  void aReadThatFindsAnExpiredValueHasTheNextSweepRemoveItFirst() {
+    Node a = new Node(1);
+    SessionToken s = new SessionToken();
+    for (int i = 0; i < 10; i++) putExpiring(a.replica, s, "k" + i, "v", 2_000, 1_000);
+    assertThat(a.replica.read(s, b("k7"), 2_000).status()).isEqualTo(ReadStatus.NOT_FOUND);
+    a.replica.sweepExpired(null, 1, 2_000); // a slice of one from the first key, plus k7
+    assertThat(a.replica.peek(b("k0")).isRemnant()).isTrue();
+    assertThat(a.replica.peek(b("k7")).isRemnant()).isTrue();
+    assertThat(a.replica.peek(b("k1")).isRemnant()).isFalse();
+  }
 }

@@ -82,6 +82,21 @@ class ExpiryCommandsTest {
   }
 
   @Test
+  void theBackgroundSweepRemovesExpiredValues() throws Exception {
+    call("SET", "k", "v", "PX", "50");
+    call("SET", "p", "v");
+    long digest = onLoop(node, () -> node.replica.digest());
+    advance(50);
+    await("the sweep removed the value",
+        () -> onLoop(node, () -> node.replica.peek("k".getBytes(StandardCharsets.UTF_8)))
+            .isRemnant());
+    assertThat(onLoop(node, () -> node.replica.digest())).isEqualTo(digest);
+    assertThat(call("GET", "k")).isNull();
+    assertThat(str(call("GET", "p"))).isEqualTo("v");
+    assertThat(call("DBSIZE")).isEqualTo(1L);
+  }
+
+  @Test
   void ttlRoundsAndReportsMissingAndPersistentKeys() throws Exception {
     assertThat(call("TTL", "nope")).isEqualTo(-2L);
     assertThat(call("EXPIRETIME", "nope")).isEqualTo(-2L);
