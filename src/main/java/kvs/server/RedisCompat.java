@@ -47,9 +47,15 @@ final class RedisCompat {
     sections.put("replication", "role:master\r\nconnected_slaves:0\r\n"
         + "kvs_linked_peers:" + node.links.linkedPeers().size() + "\r\n"
         + "kvs_version_vector:" + node.replica.vv() + "\r\n");
-    long[] keys = {0};
-    if (all || wanted.contains("keyspace")) node.replica.forEachLive(e -> keys[0]++);
-    sections.put("keyspace", keys[0] > 0 ? "db0:keys=" + keys[0] + ",expires=0,avg_ttl=0\r\n" : "");
+    long[] keys = {0, 0}; // live keys, of which with an expiry
+    if (all || wanted.contains("keyspace")) {
+      node.replica.forEachLive(e -> {
+        keys[0]++;
+        if (e.hasExpiry()) keys[1]++;
+      });
+    }
+    sections.put("keyspace", keys[0] > 0
+        ? "db0:keys=" + keys[0] + ",expires=" + keys[1] + ",avg_ttl=0\r\n" : "");
     StringBuilder sb = new StringBuilder();
     sections.forEach((name, body) -> {
       if (!all && !wanted.contains(name)) return;

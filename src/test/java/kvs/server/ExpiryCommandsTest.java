@@ -94,6 +94,8 @@ class ExpiryCommandsTest {
     assertThat(call("GET", "k")).isNull();
     assertThat(str(call("GET", "p"))).isEqualTo("v");
     assertThat(call("DBSIZE")).isEqualTo(1L);
+    call("SET", "e", "v", "EX", "100");
+    assertThat(str(call("INFO", "keyspace"))).contains("db0:keys=2,expires=1,");
   }
 
   @Test
