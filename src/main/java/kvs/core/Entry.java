@@ -9,11 +9,32 @@ import java.util.Arrays;
  * <p>The dot {@code (origin, seq)} identifies the write; the version {@code (clock, origin)}
  * orders writes of the same key. Last writer wins by version. Two distinct writes never share a
  * version, because an origin's clock is strictly increasing.
+ *
+ * <p>{@code expiry} is the absolute time (Unix milliseconds, on the scale of the hybrid clock's
+ * physical part) at or after which the value reads as absent, or 0 for none. It belongs to the
+ * write: set by it, replicated with it, and never changed afterwards; EXPIRE and PERSIST write a
+ * new version of the key. Whether an entry has expired depends on the reading server's time
+ * ({@link #expiredAt}), never on anything stored.
  */
-public record Entry(byte[] key, byte[] value, long clock, long origin, long seq) {
+public record Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry) {
+
+  public Entry {
+    if (expiry < 0) throw new IllegalArgumentException("negative expiry " + expiry);
+  }
+
+  /** An entry without expiry. */
+  public Entry(byte[] key, byte[] value, long clock, long origin, long seq) {
+    this(key, value, clock, origin, seq, 0);
+  }
 
   public static Entry write(byte[] key, byte[] value, long clock, long origin, long seq) {
-    return new Entry(key, value, clock, origin, seq);
+    return new Entry(key, value, clock, origin, seq, 0);
+  }
+
+  /** A write whose value expires at {@code expiry} (Unix ms; 0 for never). */
+  public static Entry write(byte[] key, byte[] value, long clock, long origin, long seq,
+      long expiry) {
+    return new Entry(key, value, clock, origin, seq, expiry);
   }
 
   public static Entry tombstone(byte[] key, long clock, long origin, long seq) {
@@ -22,6 +43,34 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq)
 
   public boolean isTombstone() {
     return value == null;
+  }
+
+  public boolean hasExpiry() {
+    return expiry != 0;
+  }
+
+  /** True when this entry has an expiry at or before {@code nowMillis}. */
+  public boolean expiredAt(long nowMillis) {
+    return expiry != 0 && expiry <= nowMillis;
+  }
+
+  /**
+   * True for the remnant of an expired write: its key, version, dot and expiry without the value
+   * (Replica.sweepExpired). It reads as absent, like a tombstone, on every replica.
+   */
+  public boolean isRemnant() {
+    return value == null && expiry != 0;
+  }
+
+  /** This expiring write without its value (see {@link #isRemnant}). */
+  public Entry remnant() {
+    if (expiry == 0) throw new IllegalStateException("only an expiring entry has a remnant");
+    return new Entry(key, null, clock, origin, seq, expiry);
+  }
+
+  /** A value that has not expired at {@code nowMillis}: what reads see as present. */
+  public boolean liveAt(long nowMillis) {
+    return value != null && !expiredAt(nowMillis);
   }
 
   /** Last-writer-wins order: by hybrid clock, then by origin. */
@@ -38,7 +87,12 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq)
     return other != null && origin == other.origin && seq == other.seq;
   }
 
-  /** A 64-bit fingerprint of key and version, summed into the store digest. */
+  /**
+   * A 64-bit fingerprint summed into the store digest: key, version, dot, and the value, or
+   * for an expiring entry the expiry instead of the value. An entry without expiry hashes
+   * exactly as before expiry existed (format 1), so digests recorded by older builds still
+   * match their data.
+   */
   public long fingerprint() {
     long h = 0x9E3779B97F4A7C15L;
     h = mix(h ^ Arrays.hashCode(key));
@@ -46,7 +100,13 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq)
     h = mix(h ^ clock);
     h = mix(h ^ origin);
     h = mix(h ^ seq);
-    h = mix(h ^ (value == null ? -1 : Arrays.hashCode(value)));
+    if (expiry == 0) {
+      h = mix(h ^ (value == null ? -1 : Arrays.hashCode(value)));
+    } else {
+      // Not the value: the dot names it already, and a later removal of expired values that
+      // keeps key, version, dot and expiry (docs/design.md, Expiry) then leaves the digest as is.
+      h = mix(h ^ 0x45585049L ^ expiry); // "EXPI"
+    }
     return h;
   }
 
@@ -59,7 +119,7 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq)
   @Override
   public boolean equals(Object o) {
     return o instanceof Entry e
-        && clock == e.clock && origin == e.origin && seq == e.seq
+        && clock == e.clock && origin == e.origin && seq == e.seq && expiry == e.expiry
         && Arrays.equals(key, e.key) && Arrays.equals(value, e.value);
   }
 
@@ -72,7 +132,8 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq)
   public String toString() {
     return "Entry[" + latin1(key)
         + (value == null ? " tombstone" : " " + value.length + "B")
-        + " @" + clock + " " + Origins.toString(origin) + ":" + seq + "]";
+        + " @" + clock + " " + Origins.toString(origin) + ":" + seq
+        + (expiry == 0 ? "" : " expires " + expiry) + "]";
   }
 
   /** The bytes as ISO-8859-1 text, one char per byte (core uses no charsets: README). */

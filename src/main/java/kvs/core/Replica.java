@@ -41,6 +41,15 @@ public final class Replica {
   private VersionVector vv;
   private long digest;
   private long beyondVectorGeneration;
+  /**
+   * The highest wall clock this replica has been told since it opened ({@link #now}): expiry is
+   * decided against it, so a wall clock stepped back never makes an expired key readable again
+   * while the server runs.
+   */
+  private long wallSeen;
+  /** Keys that reads found expired, for the next sweep to remove first (lazy removal). */
+  private final java.util.ArrayDeque<byte[]> expiredSeen = new java.util.ArrayDeque<>();
+  private static final int EXPIRED_SEEN_MAX = 1024;
 
   private Replica(Store store, ReplicaMeta meta) {
     this.store = store;
@@ -137,6 +146,32 @@ public final class Replica {
     return hlc.current();
   }
 
+  // ---- time and expiry ---------------------------------------------------------------------
+
+  /**
+   * This server's time for expiry, given its wall clock now: the highest of {@code wallMillis},
+   * every wall clock it was given before (since it opened), and the physical part of its hybrid
+   * clock (which is above the clock of every write it has issued or seen). So it never goes
+   * back while the server runs, and a server whose wall clock lags still counts time from what
+   * the cluster has shown it: an entry expires on a replica no later than the cluster's hybrid
+   * clock says (docs/design.md, Expiry).
+   */
+  public long now(long wallMillis) {
+    if (wallMillis > wallSeen) wallSeen = wallMillis;
+    return now();
+  }
+
+  /** As {@link #now(long)}, from the time this replica was last given. */
+  public long now() {
+    return Math.max(wallSeen, Hlc.physicalMillis(hlc.current()));
+  }
+
+  /** The entry stored under {@code key} if it has a value that has not expired by {@link #now()}. */
+  public Entry liveEntry(byte[] key) {
+    Entry e = store.get(key);
+    return e != null && e.liveAt(now()) ? e : null;
+  }
+
   // ---- client operations -------------------------------------------------------------------
 
   /** The outcome of a read. */
@@ -149,12 +184,68 @@ public final class Replica {
    * lacks a write the session has already seen, since any answer might then be older than what
    * the session has read or written. Otherwise the session takes in what it read.
    */
+  public ReadResult read(SessionToken session, byte[] key, long wallMillis) {
+    now(wallMillis);
+    return read(session, key);
+  }
+
+  /**
+   * As {@link #read(SessionToken, byte[], long)} at the time last given ({@link #now()}). A value
+   * that has expired reads as NOT_FOUND, with its entry, like a tombstone: the session takes in
+   * its version, so no older write of the key can be served to it afterwards.
+   */
   public ReadResult read(SessionToken session, byte[] key) {
     if (!vv.covers(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
     Entry e = store.get(key);
     if (e == null) return new ReadResult(ReadStatus.NOT_FOUND, null);
     session.observe(e);
-    return new ReadResult(e.isTombstone() ? ReadStatus.NOT_FOUND : ReadStatus.FOUND, e);
+    if (e.liveAt(now())) return new ReadResult(ReadStatus.FOUND, e);
+    if (!e.isTombstone() && expiredSeen.size() < EXPIRED_SEEN_MAX) expiredSeen.add(key);
+    return new ReadResult(ReadStatus.NOT_FOUND, e);
+  }
+
+  /**
+   * Removes expired values: every key a read found expired since the last sweep, then the
+   * entries from {@code from} on, at most {@code maxExamined} of them, each expired value
+   * replaced by its remnant (same key, version, dot and expiry, no value; see
+   * {@link Entry#isRemnant}) in one commit. A remnant changes neither the digest (an expiring
+   * entry's fingerprint does not hash its value), nor the vector, nor the log, so replicas that
+   * have swept different keys still hold equal state, and it reads as absent everywhere. The
+   * hybrid clock observes each removed expiry, so the time for expiry of this replica, and of
+   * every replica the remnant reaches, is past it for good (a restart included).
+   *
+   * @return the key to continue from, or null when the scan reached the end of the store
+   */
+  public byte[] sweepExpired(byte[] from, int maxExamined, long wallMillis) {
+    long now = now(wallMillis);
+    Change c = new Change();
+    for (byte[] key; (key = expiredSeen.poll()) != null; ) {
+      Entry e = c.current(key);
+      if (e != null && !e.isTombstone() && e.expiredAt(now)) removeExpired(c, e);
+    }
+    byte[][] next = {null};
+    int[] examined = {0};
+    List<Entry> expired = new ArrayList<>();
+    store.forEachFrom(from, e -> {
+      if (examined[0] == maxExamined) {
+        next[0] = e.key();
+        return false;
+      }
+      examined[0]++;
+      if (!e.isTombstone() && e.expiredAt(now)) expired.add(e);
+      return true;
+    });
+    for (Entry e : expired) {
+      Entry current = c.current(e.key());
+      if (current.equals(e)) removeExpired(c, e);
+    }
+    if (!c.m.isEmpty()) commit(c);
+    return next[0];
+  }
+
+  private static void removeExpired(Change c, Entry e) {
+    c.replace(e, e.remnant()); // same dot: its log record stays as it is
+    if (e.expiry() < 1L << 47) c.hlc.observe(e.expiry() << Hlc.LOGICAL_BITS);
   }
 
   /**
@@ -164,7 +255,21 @@ public final class Replica {
    */
   public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
       long wallMillis) {
+    return write(session, keys, values, null, wallMillis);
+  }
+
+  /**
+   * As {@link #write(SessionToken, List, List, long)}, each value expiring at
+   * {@code expiries[i]} (absolute Unix ms as {@link #now}, 0 for never; null for none at all).
+   * A delete (null value) carries no expiry.
+   */
+  public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
+      long[] expiries, long wallMillis) {
     if (keys.size() != values.size()) throw new IllegalArgumentException("keys and values differ");
+    if (expiries != null && expiries.length != keys.size()) {
+      throw new IllegalArgumentException("keys and expiries differ");
+    }
+    now(wallMillis);
     if (Hlc.physicalMillis(session.clock()) > wallMillis + CLOCK_AHEAD_MAX_MS) {
       throw new ClockAheadException("the session's clock is more than "
           + CLOCK_AHEAD_MAX_MS / 3_600_000 + " h ahead of this server's clock");
@@ -178,8 +283,9 @@ public final class Replica {
       long clock = c.hlc.tick(wallMillis, floor);
       long seq = c.vv.get(origin) + 1;
       byte[] value = values.get(i);
+      long expiry = expiries == null || value == null ? 0 : expiries[i];
       Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
-          : Entry.write(key, value, clock, origin, seq);
+          : Entry.write(key, value, clock, origin, seq, expiry);
       if (current != null) c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
       c.replace(current, e);
       c.vv.raise(origin, seq);
@@ -241,6 +347,8 @@ public final class Replica {
     List<Entry> displaced = new ArrayList<>(); // replaced here, or not applied as older
     for (Entry e : chunk.entries()) {
       c.hlc.observe(e.clock());
+      // A remnant says its expiry has passed on the server that removed it (sweepExpired).
+      if (e.isRemnant() && e.expiry() < 1L << 47) c.hlc.observe(e.expiry() << Hlc.LOGICAL_BITS);
       long have = c.vv.get(e.origin());
       if (e.seq() <= have) continue; // have it, or what superseded it
       Entry current = c.current(e.key());
@@ -298,7 +406,16 @@ public final class Replica {
 
   // ---- inspection --------------------------------------------------------------------------
 
+  /** Every entry with a value that has not expired by {@link #now()}, in key order. */
   public void forEachLive(Consumer<Entry> visitor) {
+    long now = now();
+    store.forEachLive(e -> {
+      if (!e.expiredAt(now)) visitor.accept(e);
+    });
+  }
+
+  /** Every entry with a value, expired or not, in key order: what the store holds. */
+  public void forEachStored(Consumer<Entry> visitor) {
     store.forEachLive(visitor);
   }
 

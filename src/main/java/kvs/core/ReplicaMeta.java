@@ -7,8 +7,15 @@ import java.nio.ByteBuffer;
  * origin, the highest clock it has issued or seen, and the digest of its data.
  */
 public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long clock, long digest) {
-  /** Bumped on any incompatible change of the on-disk layout. */
-  public static final int FORMAT_VERSION = 1;
+  /**
+   * Bumped on any incompatible change of the on-disk layout. 2: entries may carry an expiry
+   * (EntryCodec's expiry flag). A format-1 directory reads unchanged (its entries have no expiry
+   * flag) and becomes format 2 at its next commit; a format-1 build refuses a format-2 directory
+   * with "data format version 2, this build reads version 1".
+   */
+  public static final int FORMAT_VERSION = 2;
+  /** The oldest format this build still reads. */
+  public static final int FORMAT_VERSION_OLDEST = 1;
   private static final int MAGIC = 0x4B565331; // "KVS1"
 
   public long origin() {
@@ -29,9 +36,9 @@ public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long 
       throw new CorruptDataException("metadata: not a kvs data directory");
     }
     int format = b.getInt();
-    if (format != FORMAT_VERSION) {
+    if (format < FORMAT_VERSION_OLDEST || format > FORMAT_VERSION) {
       throw new CorruptDataException("metadata: data format version " + format
-          + ", this build reads version " + FORMAT_VERSION);
+          + ", this build reads versions " + FORMAT_VERSION_OLDEST + " to " + FORMAT_VERSION);
     }
     int serverId = b.getInt();
     int incarnation = b.getInt();

@@ -27,6 +27,14 @@ public interface Store extends AutoCloseable {
   /** Every entry that is not a tombstone, in ascending unsigned byte order of keys. */
   void forEachLive(Consumer<Entry> visitor);
 
+  /**
+   * Every entry, tombstones included, from {@code from} (inclusive; null for the first key) in
+   * ascending unsigned byte order of keys, while the visitor returns true.
+   */
+  default void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
+    throw new UnsupportedOperationException("forEachFrom");
+  }
+
   @Override
   void close();
 

@@ -69,12 +69,21 @@ final class CommandSupport {
    */
   static void write(ConnectionHandler c, List<byte[]> keys, List<byte[]> values,
       Function<List<Entry>, RedisMessage> reply) {
+    write(c, keys, values, null, reply);
+  }
+
+  /**
+   * As {@link #write(ConnectionHandler, List, List, Function)}, each value expiring at
+   * {@code expiries[i]} (absolute Unix ms, 0 for never; null for no expiry at all).
+   */
+  static void write(ConnectionHandler c, List<byte[]> keys, List<byte[]> values, long[] expiries,
+      Function<List<Entry>, RedisMessage> reply) {
     for (byte[] k : keys) if (!checkKey(c, k)) return;
     for (byte[] v : values) if (v != null && !checkValue(c, v)) return;
     Node node = c.node;
     List<Entry> written;
     try {
-      written = node.replica.write(c.session, keys, values, node.clock.millis());
+      written = node.replica.write(c.session, keys, values, expiries, node.clock.millis());
     } catch (ClockAheadException e) {
       c.replies.add(Resp.error("ERR " + e.getMessage()));
       return;

@@ -29,6 +29,7 @@ final class Commands {
       ConnectionCommands.declarations(),
       StringCommands.declarations(),
       KeyCommands.declarations(),
+      ExpiryCommands.declarations(),
       SessionCommands.declarations(),
       AdminCommands.declarations(),
       StringEditCommands.declarations(),
@@ -92,6 +93,7 @@ final class Commands {
       c.replies.add(Resp.error("NOPERM this command is for cluster members; use KVS.ADMIN"));
       return;
     }
+    c.node.replica.now(c.node.clock.millis()); // the time expiry is read against (Replica.now)
     long start = c.node.stats.commandStarting(c, spec.name(), args);
     spec.handler().run(c, args);
     c.node.stats.commandDone(c, args, start);

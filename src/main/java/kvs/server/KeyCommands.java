@@ -5,7 +5,6 @@ import static kvs.server.CommandSpec.command;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import kvs.core.Entry;
 import kvs.core.Replica.ReadResult;
 import kvs.core.Replica.ReadStatus;
 import kvs.net.Resp;
@@ -43,8 +42,7 @@ final class KeyCommands {
     List<byte[]> keys = new ArrayList<>();
     long present = 0;
     for (int i = 1; i < a.length; i++) {
-      Entry e = c.node.replica.peek(a[i]);
-      if (e != null && !e.isTombstone()) present++;
+      if (c.node.replica.liveEntry(a[i]) != null) present++;
       keys.add(a[i]);
     }
     long n = present;

@@ -88,13 +88,14 @@ final class KeyspaceCommands {
     byte[] from = new byte[1 + ThreadLocalRandom.current().nextInt(4)];
     ThreadLocalRandom.current().nextBytes(from);
     byte[][] found = {null};
+    long now = c.node.replica.now();
     c.node.store.forEachFrom(from, e -> {
-      if (!e.isTombstone()) found[0] = e.key();
+      if (e.liveAt(now)) found[0] = e.key();
       return found[0] == null;
     });
     if (found[0] == null) {
       c.node.store.forEachFrom(null, e -> {
-        if (!e.isTombstone()) found[0] = e.key();
+        if (e.liveAt(now)) found[0] = e.key();
         return found[0] == null;
       });
     }
@@ -132,8 +133,9 @@ final class KeyspaceCommands {
         return;
       }
     }
+    // As in Redis, the new name keeps the key's time to live.
     CommandSupport.write(c, List.of(a[1], a[2]), Arrays.asList(null, src.entry().value()),
-        w -> nx ? Resp.integer(1) : Resp.OK);
+        new long[] {0, src.entry().expiry()}, w -> nx ? Resp.integer(1) : Resp.OK);
   }
 
   /** COPY source destination [DB destination-db] [REPLACE]. */
@@ -176,7 +178,8 @@ final class KeyspaceCommands {
         return;
       }
     }
-    CommandSupport.write(c, List.of(a[2]), List.of(src.entry().value()), w -> Resp.integer(1));
+    CommandSupport.write(c, List.of(a[2]), List.of(src.entry().value()),
+        new long[] {src.entry().expiry()}, w -> Resp.integer(1));
   }
 
   /** FLUSHALL [ASYNC | SYNC] and FLUSHDB [ASYNC | SYNC]: a tombstone for every live key. */

@@ -131,6 +131,7 @@ public final class Node implements AutoCloseable {
     Node node = new Node(config, clock);
     try {
       node.bind();
+      ExpiryCommands.startSweep(node); // removes expired values in slices (docs/design.md)
     } catch (RuntimeException | InterruptedException e) {
       node.close();
       throw e;

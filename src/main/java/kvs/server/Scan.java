@@ -79,6 +79,7 @@ final class Scan {
     List<RedisMessage> keys = new ArrayList<>();
     long[] seen = {0, 0}; // entries skipped, entries examined
     byte[][] next = {null};
+    long now = c.node.replica.now();
     c.node.store.forEachFrom(from, e -> {
       if (seen[0] < skip) {
         seen[0]++;
@@ -89,7 +90,7 @@ final class Scan {
         return false;
       }
       seen[1]++;
-      if (!e.isTombstone() && stringsOnly && (p == null || Glob.matches(p, e.key()))) {
+      if (e.liveAt(now) && stringsOnly && (p == null || Glob.matches(p, e.key()))) {
         keys.add(Resp.bulk(e.key()));
       }
       return true;

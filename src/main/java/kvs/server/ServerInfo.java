@@ -142,8 +142,15 @@ final class ServerInfo {
     sections.put("cpu", String.format(Locale.ROOT, "used_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\n"
         + "used_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n", cpu[1], cpu[0]));
     long[] keys = {0};
-    if (all || wanted.contains("keyspace")) node.replica.forEachLive(e -> keys[0]++);
-    sections.put("keyspace", keys[0] > 0 ? "db0:keys=" + keys[0] + ",expires=0,avg_ttl=0\r\n" : "");
+    long[] expiring = {0};
+    if (all || wanted.contains("keyspace")) {
+      node.replica.forEachLive(e -> {
+        keys[0]++;
+        if (e.hasExpiry()) expiring[0]++;
+      });
+    }
+    sections.put("keyspace", keys[0] > 0
+        ? "db0:keys=" + keys[0] + ",expires=" + expiring[0] + ",avg_ttl=0\r\n" : "");
     StringBuilder sb = new StringBuilder();
     sections.forEach((name, body) -> {
       if (!all && !wanted.contains(name)) return;

@@ -19,7 +19,8 @@ final class StringCommands {
   static List<CommandSpec> declarations() {
     return List.of(
         command("SET", -3, Access.AUTHENTICATED).flags(Flag.WRITE, Flag.DENYOOM).keys(Keys.ONE)
-            .summary("Sets a key to a value, in this session.")
+            .summary("Sets a key to a value, in this session, with NX, XX, GET, EX, PX, EXAT,"
+                + " PXAT and KEEPTTL.")
             .handler(StringCommands::set),
         command("GET", 2, Access.AUTHENTICATED).flags(Flag.READONLY, Flag.FAST).keys(Keys.ONE)
             .summary("Gets a key's value, at least as new as this session has seen, or ERR_DEP.")
@@ -34,13 +35,13 @@ final class StringCommands {
             .handler(StringCommands::mset));
   }
 
-  /** SET key value. */
+  /** SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT time|KEEPTTL]: see ExpiryCommands.set. */
   private static void set(ConnectionHandler c, byte[][] a) {
-    if (a.length != 3) {
-      c.replies.add(Resp.error("ERR SET options (EX, PX, NX, XX, GET, KEEPTTL) are not supported"));
+    if (a.length == 3) {
+      CommandSupport.write(c, List.of(a[1]), List.of(a[2]), w -> Resp.OK);
       return;
     }
-    CommandSupport.write(c, List.of(a[1]), List.of(a[2]), w -> Resp.OK);
+    ExpiryCommands.set(c, a);
   }
 
   /** GET key. */

@@ -98,6 +98,11 @@ final class StringEditCommands {
     CommandSupport.write(c, List.of(a[1]), Collections.singletonList(null), w -> Resp.bulk(old));
   }
 
+  /** The expiry of the key a read found (0 when none, or when the key is absent). */
+  static long expiryOf(ReadResult r) {
+    return r.status() == ReadStatus.FOUND ? r.entry().expiry() : 0;
+  }
+
   /** APPEND key value: answers the new length. */
   private static void append(ConnectionHandler c, byte[][] a) {
     ReadResult r = read(c, a[1]);
@@ -110,7 +115,9 @@ final class StringEditCommands {
     }
     byte[] next = Arrays.copyOf(old, old.length + a[2].length);
     System.arraycopy(a[2], 0, next, old.length, a[2].length);
-    CommandSupport.write(c, List.of(a[1]), List.of(next), w -> Resp.integer(next.length));
+    // As in Redis, the key keeps its time to live.
+    CommandSupport.write(c, List.of(a[1]), List.of(next), new long[] {expiryOf(r)},
+        w -> Resp.integer(next.length));
   }
 
   /** STRLEN key. */
@@ -187,7 +194,8 @@ final class StringEditCommands {
     byte[] next = new byte[Math.max(oldLen, off + part.length)];
     if (old != null) System.arraycopy(old, 0, next, 0, oldLen);
     System.arraycopy(part, 0, next, off, part.length);
-    CommandSupport.write(c, List.of(a[1]), List.of(next), w -> Resp.integer(next.length));
+    CommandSupport.write(c, List.of(a[1]), List.of(next), new long[] {expiryOf(r)},
+        w -> Resp.integer(next.length));
   }
 
   /** MSETNX key value [key value ...]: 1 when all were set, 0 (nothing written) otherwise. */

@@ -25,15 +25,23 @@ public class Behavior {
     return "correct";
   }
 
-  /** Serves {@code GET key} for a connection whose session is {@code session}. */
-  public Replica.ReadResult serveRead(Replica replica, SessionToken session, byte[] key) {
-    return replica.read(session, key);
+  /**
+   * Serves {@code GET key} for a connection whose session is {@code session}, on a server whose
+   * wall clock reads {@code wallMillis} (the real server passes its clock to the replica before
+   * each command: Commands.dispatch).
+   */
+  public Replica.ReadResult serveRead(Replica replica, SessionToken session, byte[] key,
+      long wallMillis) {
+    return replica.read(session, key, wallMillis);
   }
 
-  /** Serves a write ({@code PUT}, {@code DEL} or a batch; a null value deletes). */
+  /**
+   * Serves a write ({@code SET}, {@code DEL}, {@code EXPIRE}, {@code PERSIST} or a batch; a null
+   * value deletes; {@code expiries[i]} is the absolute expiry of value i, 0 for none).
+   */
   public List<Entry> serveWrite(Replica replica, SessionToken session, List<byte[]> keys,
-      List<byte[]> values, long wallMillis) {
-    return replica.write(session, keys, values, wallMillis);
+      List<byte[]> values, long[] expiries, long wallMillis) {
+    return replica.write(session, keys, values, expiries, wallMillis);
   }
 
   /** What the client records from a write's reply {@code [origin, seq, clock]}. */

@@ -23,6 +23,9 @@ import kvs.core.Store;
  *       has written or read before.</li>
  *   <li>A session's write is stamped above every clock the session has seen, so it beats
  *       everything the session wrote or read before, wherever it was accepted.</li>
+ *   <li>Expiry: a value is served only before its expiry on the reading server's time for
+ *       expiry (its wall clock, never going back while it runs, and never below its hybrid
+ *       clock), and reads as absent from then on; an expired write never hides an older one.</li>
  *   <li>No acknowledged write is lost and no deleted key comes back: after healing, each key's
  *       value has a version at least that of every write of the key that was not destroyed.
  *       A write is destroyed only when a wiped disk, or one cut short by a power cut, was the
@@ -101,14 +104,31 @@ final class Checker {
     if (w == null) {
       throw new Violation(Violation.Rule.NEVER_ISSUED, where + ": entry with a dot that was never issued: " + describe(e));
     }
-    if (!w.entry.equals(e)) {
-      throw new Violation(Violation.Rule.DOT_REUSE, where + ": dot " + Origins.toString(e.origin()) + ":" + e.seq()
-          + " carries " + describe(e) + " but was issued as " + describe(w.entry));
+    Entry issued = w.entry;
+    if (issued.equals(e) || e.isRemnant() && issued.hasExpiry() && issued.remnant().equals(e)) {
+      return; // the write, or what a sweep leaves of it once expired
     }
+    Entry withIssuedExpiry = new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(),
+        issued.expiry());
+    if (e.expiry() != issued.expiry() && (issued.equals(withIssuedExpiry)
+        || issued.hasExpiry() && e.isTombstone() && issued.remnant().equals(withIssuedExpiry))) {
+      throw new Violation(Violation.Rule.EXPIRY, where + ": " + describe(e)
+          + " is the write issued as " + describe(issued) + " with another expiry");
+    }
+    throw new Violation(Violation.Rule.DOT_REUSE, where + ": dot " + Origins.toString(e.origin()) + ":" + e.seq()
+        + " carries " + describe(e) + " but was issued as " + describe(w.entry));
   }
 
-  /** Checks a read served to {@code client} against its session, then records what it saw. */
-  void read(int client, int keyIndex, Replica.ReadResult r, String where) {
+  /**
+   * Checks a read served to {@code client} against its session, then records what it saw.
+   * {@code wallMillis} is the reading server's wall clock at the read and {@code expiryNow} its
+   * time for expiry: the highest wall clock it was given since it (re)started, and at least the
+   * physical part of its hybrid clock. A value with an expiry at or before {@code expiryNow}
+   * (so at or before {@code wallMillis} too) must read as absent, and any other value as
+   * present (rule 7 of docs/simulation.md).
+   */
+  void read(int client, int keyIndex, Replica.ReadResult r, String where, long wallMillis,
+      long expiryNow) {
     if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) return; // always allowed
     Entry got = r.entry();
     if (got != null) {
@@ -116,9 +136,23 @@ final class Checker {
       if (keyIndex(got.key()) != keyIndex) {
         throw new Violation(Violation.Rule.REPLY, where + ": read of " + keyName(keyIndex) + " returned " + describe(got));
       }
-      boolean tombstone = got.isTombstone();
-      if (tombstone != (r.status() == Replica.ReadStatus.NOT_FOUND)) {
+      boolean found = r.status() == Replica.ReadStatus.FOUND;
+      if (got.isTombstone() && found) {
         throw new Violation(Violation.Rule.REPLY, where + ": status " + r.status() + " for " + describe(got));
+      }
+      if (got.isRemnant() && !got.expiredAt(expiryNow)) {
+        throw new Violation(Violation.Rule.EXPIRY, where + ": the expired value of "
+            + describe(got) + " was removed on a server, but this one's time for expiry is "
+            + expiryNow + ", before the expiry");
+      }
+      if (!got.isTombstone() && found && got.expiredAt(expiryNow)) {
+        throw new Violation(Violation.Rule.EXPIRY, where + ": served " + describe(got)
+            + " although it expired: the server's wall clock reads " + wallMillis
+            + " and its time for expiry " + expiryNow);
+      }
+      if (!got.isTombstone() && !found && !got.expiredAt(expiryNow)) {
+        throw new Violation(Violation.Rule.EXPIRY, where + ": " + describe(got)
+            + " read as absent before its expiry (time for expiry " + expiryNow + ")");
       }
     } else if (r.status() != Replica.ReadStatus.NOT_FOUND) {
       throw new Violation(Violation.Rule.REPLY, where + ": status " + r.status() + " without an entry");
@@ -229,10 +263,10 @@ final class Checker {
 
   static String describe(Entry e) {
     String key = new String(e.key(), java.nio.charset.StandardCharsets.ISO_8859_1);
-    String value = e.isTombstone() ? "<deleted>"
+    String value = e.isRemnant() ? "<expired, removed>" : e.isTombstone() ? "<deleted>"
         : new String(e.value(), java.nio.charset.StandardCharsets.ISO_8859_1);
     if (value.length() > 24) value = value.substring(0, 24) + "...";
     return key + "=" + value + " @" + e.clock() + " dot " + Origins.toString(e.origin()) + ":"
-        + e.seq();
+        + e.seq() + (e.hasExpiry() ? " expires " + e.expiry() : "");
   }
 }

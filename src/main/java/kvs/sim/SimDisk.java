@@ -169,5 +169,10 @@ final class SimDisk implements Store {
   }
 
   @Override
+  public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
+    live.forEachFrom(from, visitor);
+  }
+
+  @Override
   public void close() {}
 }

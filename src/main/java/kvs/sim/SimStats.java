@@ -8,6 +8,9 @@ public final class SimStats {
   public long reads;
   public long readsRefused;
   public long writes;
+  public long expiringWrites;
+  public long readsExpired;
+  public long sweeps;
   public long repliesLost;
   public long clientMoves;
   public long messages;
@@ -34,6 +37,9 @@ public final class SimStats {
     reads += o.reads;
     readsRefused += o.readsRefused;
     writes += o.writes;
+    expiringWrites += o.expiringWrites;
+    readsExpired += o.readsExpired;
+    sweeps += o.sweeps;
     repliesLost += o.repliesLost;
     clientMoves += o.clientMoves;
     messages += o.messages;
@@ -57,8 +63,9 @@ public final class SimStats {
   @Override
   public String toString() {
     return runs + " runs, " + steps + " steps (" + healSteps + " of them healing), "
-        + writes + " writes (" + repliesLost + " replies lost), " + reads + " reads ("
-        + readsRefused + " ERR_DEP), " + clientMoves + " client moves, " + messages
+        + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
+        + " with an expiry), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
+        + " of an expired value), " + sweeps + " sweep slices, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections
         + " connections (" + connectionDrops + " dropped, " + stallTimeouts + " timed out), "

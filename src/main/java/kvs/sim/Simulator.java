@@ -177,6 +177,9 @@ public final class Simulator {
         if (rnd.nextInt(100) < cfg.writeBackPercent()) s.store.writeBack();
       }
     }
+    for (Server s : servers) { // the background sweep of expired values, healing included
+      if (s.up && rnd.nextInt(100) < 30) actions.add(() -> sweep(s));
+    }
     shuffle(actions);
     for (Runnable a : actions) {
       try {
@@ -309,6 +312,8 @@ public final class Simulator {
   }
 
   private void restart(Server s) {
+    s.maxWall = 0; // a new process: its replica knows no wall clock yet
+    s.sweepFrom = null;
     if (s.wipeOnRestart) {
       s.store.wipe();
       checker.onLoss(storesNow());
@@ -588,41 +593,52 @@ public final class Simulator {
       c.connection.mergeFrom(SessionToken.fromText(c.token.toText()));
     }
     int roll = rnd.nextInt(100);
+    long wall = wall(s);
     if (roll < 45) {
       int k = rnd.nextInt(keys.length);
-      Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, keys[k]);
-      stats.reads++;
-      if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
-        stats.readsRefused++;
-        note(() -> "client " + c.id + " get " + checker.keyName(k) + " at " + s.id + ": ERR_DEP");
-        return;
-      }
-      checker.read(c.id, k, r, "client " + c.id + " get at server " + s.id + " step " + step);
-      if (r.entry() != null) c.token.observe(r.entry().origin(), r.entry().seq(),
-          r.entry().clock());
-      note(() -> "client " + c.id + " get " + checker.keyName(k) + " at " + s.id + ": "
-          + (r.entry() == null ? "nil" : Checker.describe(r.entry())));
+      read(c, s, k, wall, "get");
       return;
     }
     int n = roll < 95 ? 1 : 2 + rnd.nextInt(2); // a few batches (MSET-like), keys may repeat
     List<byte[]> ks = new ArrayList<>(n);
     List<byte[]> vs = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      ks.add(keys[rnd.nextInt(keys.length)]);
-      vs.add(roll < 85 || n > 1 && rnd.nextBoolean() ? value(c) : null);
+    long[] expiries = new long[n];
+    String what = "wrote";
+    int kind = rnd.nextInt(100);
+    if (n == 1 && roll < 85 && kind < 15) {
+      // EXPIRE key ttl (a quarter of them PERSIST key), as ExpiryCommands runs them: a read in
+      // the session, then, when the key has a value, a write of that value with the new expiry.
+      boolean persist = kind < 4;
+      int k = rnd.nextInt(keys.length);
+      long ttl = ttl();
+      Replica.ReadResult r = read(c, s, k, wall, persist ? "persist" : "expire");
+      if (r == null || r.status() != Replica.ReadStatus.FOUND) return; // ERR_DEP, or 0
+      if (persist && !r.entry().hasExpiry()) return; // 0
+      ks.add(keys[k]);
+      vs.add(r.entry().value());
+      expiries[0] = persist ? 0 : s.replica.now(wall) + ttl;
+      what = persist ? "persisted" : "expired in " + ttl + " ms";
+    } else {
+      for (int i = 0; i < n; i++) {
+        ks.add(keys[rnd.nextInt(keys.length)]);
+        vs.add(roll < 85 || n > 1 && rnd.nextBoolean() ? value(c) : null);
+        // SET key value PX ttl: relative to the server's time for expiry, as the server does
+        if (vs.get(i) != null && rnd.nextInt(100) < 25) expiries[i] = s.replica.now(wall) + ttl();
+      }
     }
-    List<Entry> written = behavior.serveWrite(s.replica, c.connection, ks, vs,
-        s.clock.read(nowMillis));
+    List<Entry> written = behavior.serveWrite(s.replica, c.connection, ks, vs, expiries, wall);
     if (written.size() != n) throw new AssertionError("write returned " + written.size());
     for (int i = 0; i < n; i++) {
       Entry e = written.get(i);
       if (!Arrays.equals(e.key(), ks.get(i)) || !Arrays.equals(e.value(), vs.get(i))
-          || e.origin() != s.replica.origin()) {
+          || e.origin() != s.replica.origin()
+          || e.expiry() != (vs.get(i) == null ? 0 : expiries[i])) {
         throw new Violation(Violation.Rule.REPLY, "server " + s.id + " wrote " + Checker.describe(e) + " for "
             + new String(ks.get(i), StandardCharsets.ISO_8859_1));
       }
       checker.issued(e, c.id, step);
       stats.writes++;
+      if (e.hasExpiry()) stats.expiringWrites++;
     }
     pushOwnWrite(s, written);
     if (rnd.nextInt(100) < cfg.replyLossPercent()) {
@@ -638,7 +654,68 @@ public final class Simulator {
           + step);
       behavior.recordWriteReply(c.token, e);
     }
-    note(() -> "client " + c.id + " wrote at " + s.id + ": " + describeAll(written));
+    String did = what;
+    note(() -> "client " + c.id + " " + did + " at " + s.id + ": " + describeAll(written));
+  }
+
+  /** One slice of the server's sweep of expired values (Node's, a few entries at a time). */
+  private void sweep(Server s) {
+    if (!s.up) return;
+    long before = s.replica.digest();
+    byte[] from = s.sweepFrom;
+    s.sweepFrom = s.replica.sweepExpired(from, 1 + rnd.nextInt(3), wall(s));
+    stats.sweeps++;
+    if (s.replica.digest() != before) {
+      throw new Violation(Violation.Rule.DURABLE_STATE, "server " + s.id
+          + "'s sweep of expired values changed its digest");
+    }
+  }
+
+  /** A time to live: often shorter than a run's steps, sometimes as long as the whole run. */
+  private long ttl() {
+    return 1 + rnd.nextInt(rnd.nextBoolean() ? 50 : 3_000);
+  }
+
+  /** The wall clock of server {@code s} now, which the server passes to its replica. */
+  private long wall(Server s) {
+    long w = s.clock.read(nowMillis);
+    s.maxWall = Math.max(s.maxWall, w);
+    return w;
+  }
+
+  /**
+   * The server's time for expiry as the checker derives it, not asking the replica: the highest
+   * wall clock it was given since it started, and at least the physical part of its clock.
+   */
+  private long expiryNow(Server s) {
+    return Math.max(s.maxWall, kvs.core.Hlc.physicalMillis(s.replica.clock()));
+  }
+
+  /**
+   * A read of key {@code k} by client {@code c} at server {@code s} (GET, or the read EXPIRE
+   * and PERSIST make), checked; the client takes in what it read. Null when refused (ERR_DEP).
+   */
+  private Replica.ReadResult read(Client c, Server s, int k, long wall, String command) {
+    Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, keys[k], wall);
+    stats.reads++;
+    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
+      stats.readsRefused++;
+      note(() -> "client " + c.id + " " + command + " " + checker.keyName(k) + " at " + s.id
+          + ": ERR_DEP");
+      return null;
+    }
+    checker.read(c.id, k, r, "client " + c.id + " " + command + " at server " + s.id + " step "
+        + step, wall, expiryNow(s));
+    if (r.entry() != null) {
+      c.token.observe(r.entry().origin(), r.entry().seq(), r.entry().clock());
+      if (!r.entry().isTombstone() && r.status() == Replica.ReadStatus.NOT_FOUND) {
+        stats.readsExpired++;
+      }
+    }
+    note(() -> "client " + c.id + " " + command + " " + checker.keyName(k) + " at " + s.id
+        + " (wall " + wall + "): " + (r.entry() == null ? "nil" : Checker.describe(r.entry()))
+        + (r.status() == Replica.ReadStatus.FOUND ? "" : " (absent)"));
+    return r;
   }
 
   private void moveClient(Client c, int server) {
@@ -731,14 +808,16 @@ public final class Simulator {
       for (Server s : servers) {
         SessionToken session = SessionToken.fromText(c.token.toText());
         for (int k = 0; k < keys.length; k++) {
-          Replica.ReadResult r = behavior.serveRead(s.replica, session, keys[k]);
+          long wall = wall(s);
+          Replica.ReadResult r = behavior.serveRead(s.replica, session, keys[k], wall);
           if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY && !anyWipe && !anyLoss) {
             // Healed replicas that cannot serve a session lack a write it saw: a lost write.
             throw new Violation(Violation.Rule.LOST_WRITE, "after convergence server " + s.id
                 + " (" + s.replica.vv() + ") refuses client " + c.id + "'s session " + c.token
                 + ": a write the session saw is on no replica");
           }
-          checker.read(c.id, k, r, "final get by client " + c.id + " at server " + s.id);
+          checker.read(c.id, k, r, "final get by client " + c.id + " at server " + s.id, wall,
+              expiryNow(s));
         }
       }
     }
@@ -809,9 +888,19 @@ public final class Simulator {
     return sb.toString();
   }
 
-  private static List<Entry> live(Replica r) {
+  /**
+   * What the replica holds, tombstones included, an expiring entry as its remnant: converged
+   * replicas hold the same, expiries included, whatever their clocks say has expired and
+   * whichever expired values their sweeps have removed.
+   */
+  private List<Entry> live(Replica r) {
     List<Entry> out = new ArrayList<>();
-    r.forEachLive(out::add);
+    for (byte[] key : keys) {
+      // An expired value may be swept on one server and not yet on another: compare what the
+      // digest covers, the remnant (the value of every entry is checked against its dot).
+      Entry e = r.peek(key);
+      if (e != null) out.add(e.hasExpiry() ? e.remnant() : e);
+    }
     return out;
   }
 
@@ -878,6 +967,10 @@ public final class Simulator {
     long digestAtCrash;
     long originAtCrash;
     boolean lostAtCrash;
+    /** The highest wall clock passed to the replica since the server (re)started. */
+    long maxWall;
+    /** Where the sweep of expired values goes on (null: from the first key). */
+    byte[] sweepFrom;
 
     Server(int id, int n, SimClock clock) {
       this.id = id;

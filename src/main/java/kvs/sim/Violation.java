@@ -19,6 +19,12 @@ final class Violation extends RuntimeException {
     CONVERGENCE,
     /** A replica's memory disagrees with its disk or with its own entries (digest, restart). */
     DURABLE_STATE,
+    /**
+     * A value served at or after its expiry on the reading server's clock, a value reported
+     * absent before its expiry on that server's time for expiry, or an expired value served
+     * again by the same server (docs/simulation.md, rule 7).
+     */
+    EXPIRY,
     /** A read or a write returned something malformed. */
     REPLY
   }

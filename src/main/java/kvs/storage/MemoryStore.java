@@ -108,5 +108,12 @@ public final class MemoryStore implements Store {
   }
 
   @Override
+  public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
+    for (Entry e : (from == null ? data : data.tailMap(from, true)).values()) {
+      if (!visitor.test(e)) return;
+    }
+  }
+
+  @Override
   public void close() {}
 }

@@ -393,6 +393,7 @@ public final class RocksDbStore implements Store {
    * first key) in ascending order while {@code visitor} returns true: one seek, then only the
    * entries visited, so the cost is that of what is visited (SCAN's pages).
    */
+  @Override
   public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
     try (RocksIterator it = db.newIterator(dataCf)) {
       if (from == null) {
@@ -401,11 +402,9 @@ public final class RocksDbStore implements Store {
         it.seek(from);
       }
       for (; it.isValid(); it.next()) {
-        if (!visitor.test(EntryCodec.decodeStored(it.key(), it.value()))) return;
+        if (!visitor.test(decode(it.key(), it.value()))) return;
       }
-      it.status();
-    } catch (RocksDBException e) {
-      throw new StorageFailure("scan failed: " + e.getMessage(), e);
+      checkStatus(it);
     }
   }
 

@@ -33,7 +33,9 @@ class CodecProperties {
         Arbitraries.longs().between(0, Long.MAX_VALUE));
     Arbitrary<Long> seq = Arbitraries.oneOf(Arbitraries.longs().between(1, 10),
         Arbitraries.longs().between(1, Long.MAX_VALUE));
-    return Combinators.combine(key, value, clock, origin, seq).as(Entry::new);
+    Arbitrary<Long> expiry = Arbitraries.oneOf(Arbitraries.just(0L),
+        Arbitraries.longs().between(1, Long.MAX_VALUE));
+    return Combinators.combine(key, value, clock, origin, seq, expiry).as(Entry::new);
   }
 
   @Provide
@@ -67,6 +69,30 @@ class CodecProperties {
     wire.put((byte) 7).put((byte) 7).flip();
     assertThat(EntryCodec.getWire(wire)).isEqualTo(e);
     assertThat(wire.remaining()).isEqualTo(2);
+  }
+
+  /**
+   * Data format 1 (before expiry) still reads: an entry as a format-1 build wrote it decodes
+   * with no expiry and fingerprints as it did, and format-1 metadata decodes; an entry with an
+   * expiry is the only one whose bytes changed.
+   */
+  @Example
+  void formatOneDataStillReads() {
+    byte[] v1 = ByteBuffer.allocate(25 + 4 + 2).putLong(7).putLong(8).putLong(9).put((byte) 0)
+        .putInt(2).put((byte) 'h').put((byte) 'i').array();
+    Entry e = EntryCodec.decodeStored(new byte[] {'k'}, v1);
+    assertThat(e).isEqualTo(Entry.write(new byte[] {'k'}, new byte[] {'h', 'i'}, 7, 8, 9));
+    assertThat(e.hasExpiry()).isFalse();
+    assertThat(EntryCodec.encodeStored(e)).isEqualTo(v1);
+    Entry expiring = Entry.write(new byte[] {'k'}, new byte[] {'h', 'i'}, 7, 8, 9, 1234);
+    assertThat(EntryCodec.storedSize(expiring)).isEqualTo(v1.length + 8);
+    assertThat(expiring.fingerprint()).isNotEqualTo(e.fingerprint());
+    assertThat(expiring).isNotEqualTo(e);
+
+    byte[] meta = new ReplicaMeta(1, 1, new VersionVector(), 5, 6).encode();
+    assertThat(meta[7]).isEqualTo((byte) ReplicaMeta.FORMAT_VERSION);
+    meta[7] = 1;
+    assertThat(ReplicaMeta.decode(meta)).isEqualTo(new ReplicaMeta(1, 1, new VersionVector(), 5, 6));
   }
 
   @Example
@@ -198,11 +224,16 @@ class CodecProperties {
     byte[] negativeClock = ByteBuffer.allocate(25).putLong(-1).putLong(1).putLong(1).put((byte) 1)
         .array();
     byte[] zeroSeq = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(0).put((byte) 1).array();
-    byte[] unknownFlag = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 2)
+    byte[] unknownFlag = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 4)
         .array();
+    byte[] truncatedExpiry = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1)
+        .put((byte) 3).putInt(1).array();
+    byte[] zeroExpiry = ByteBuffer.allocate(33).putLong(1).putLong(1).putLong(1).put((byte) 3)
+        .putLong(0).array();
     byte[] hugeValue = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1).put((byte) 0)
         .putInt(Integer.MAX_VALUE).array();
-    for (byte[] b : List.of(negativeClock, zeroSeq, unknownFlag, hugeValue)) {
+    for (byte[] b : List.of(negativeClock, zeroSeq, unknownFlag, truncatedExpiry, zeroExpiry,
+        hugeValue)) {
       assertThatThrownBy(() -> EntryCodec.decodeStored(new byte[0], b))
           .isInstanceOf(CorruptDataException.class);
     }
@@ -212,9 +243,9 @@ class CodecProperties {
       assertThatThrownBy(() -> DeltaChunk.decode(b)).isInstanceOf(CorruptDataException.class);
     }
     byte[] futureFormat = new ReplicaMeta(1, 1, new VersionVector(), 0, 0).encode();
-    futureFormat[7] = 2;
+    futureFormat[7] = 3;
     assertThatThrownBy(() -> ReplicaMeta.decode(futureFormat))
-        .isInstanceOf(CorruptDataException.class).hasMessageContaining("version 2");
+        .isInstanceOf(CorruptDataException.class).hasMessageContaining("version 3");
     byte[] notOurs = new ReplicaMeta(1, 1, new VersionVector(), 0, 0).encode();
     notOurs[0] = 0;
     assertThatThrownBy(() -> ReplicaMeta.decode(notOurs))

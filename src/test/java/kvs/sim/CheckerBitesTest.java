@@ -33,7 +33,9 @@ class CheckerBitesTest {
       Map.entry("drops-remote-deletes", Set.of(Rule.SESSION, Rule.CONVERGENCE, Rule.LOST_WRITE)),
       Map.entry("reply-before-log-write", Set.of(Rule.LOST_WRITE)),
       Map.entry("postpones-forever", Set.of(Rule.CONVERGENCE)),
-      Map.entry("skips-origin-for-good", Set.of(Rule.CONVERGENCE)));
+      Map.entry("skips-origin-for-good", Set.of(Rule.CONVERGENCE)),
+      Map.entry("ignores-remote-expiry", Set.of(Rule.EXPIRY)),
+      Map.entry("drops-expiry-on-wire", Set.of(Rule.EXPIRY)));
 
   /** docs/simulation.md holds the table of what caught each variant between these lines. */
   static final String TABLE_BEGIN = "<!-- CheckerBitesTest: variants table -->";

@@ -28,13 +28,14 @@ final class Variants {
   static final Behavior NO_SESSION_CHECK = new Broken("no-session-check",
       "serves `Replica.peek` when the vector does not cover the session") {
     @Override
-    public Replica.ReadResult serveRead(Replica replica, SessionToken session, byte[] key) {
-      if (replica.covers(session.deps())) return BASE.serveRead(replica, session, key);
+    public Replica.ReadResult serveRead(Replica replica, SessionToken session, byte[] key,
+        long wallMillis) {
+      if (replica.covers(session.deps())) return BASE.serveRead(replica, session, key, wallMillis);
       Entry e = replica.peek(key);
       if (e == null) return new Replica.ReadResult(Replica.ReadStatus.NOT_FOUND, null);
       session.observe(e);
-      return new Replica.ReadResult(
-          e.isTombstone() ? Replica.ReadStatus.NOT_FOUND : Replica.ReadStatus.FOUND, e);
+      return new Replica.ReadResult(e.liveAt(replica.now(wallMillis))
+          ? Replica.ReadStatus.FOUND : Replica.ReadStatus.NOT_FOUND, e);
     }
   };
 
@@ -85,8 +86,8 @@ final class Variants {
       "the server stamps with a fresh session; the client records only the dot") {
     @Override
     public List<Entry> serveWrite(Replica replica, SessionToken session, List<byte[]> keys,
-        List<byte[]> values, long wallMillis) {
-      return BASE.serveWrite(replica, new SessionToken(), keys, values, wallMillis);
+        List<byte[]> values, long[] expiries, long wallMillis) {
+      return BASE.serveWrite(replica, new SessionToken(), keys, values, expiries, wallMillis);
     }
 
     @Override
@@ -208,10 +209,51 @@ final class Variants {
     }
   };
 
+  /**
+   * (12) The server checks expiry only for its own writes: an entry that came from a peer is
+   * served as long as it has a value, its expiry ignored (a read path that forgot the field).
+   */
+  static final Behavior IGNORES_REMOTE_EXPIRY = new Broken("ignores-remote-expiry",
+      "reads ignore the expiry of entries written by another server") {
+    @Override
+    public Replica.ReadResult serveRead(Replica replica, SessionToken session, byte[] key,
+        long wallMillis) {
+      Replica.ReadResult r = BASE.serveRead(replica, session, key, wallMillis);
+      Entry e = r.entry();
+      if (r.status() == Replica.ReadStatus.NOT_FOUND && e != null && !e.isTombstone()
+          && e.origin() != replica.origin()) {
+        return new Replica.ReadResult(Replica.ReadStatus.FOUND, e);
+      }
+      return r;
+    }
+  };
+
+  /**
+   * (13) The wire drops the expiry field: a peer receives the write without its expiry (an
+   * encoder of the old format), so the key never expires there.
+   */
+  static final Behavior DROPS_EXPIRY_ON_WIRE = new Broken("drops-expiry-on-wire",
+      "replication carries writes without their expiry") {
+    @Override
+    LinkDriver driver(LinkDriver.Setup setup) {
+      return new LinkDriver(setup) {
+        @Override
+        protected List<Entry> receiveChunk(DeltaChunk chunk) {
+          List<Entry> kept = new java.util.ArrayList<>();
+          for (Entry e : chunk.entries()) {
+            kept.add(new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(), 0));
+          }
+          return super.receiveChunk(new DeltaChunk(kept, chunk.completes(), chunk.push()));
+        }
+      };
+    }
+  };
+
   static final List<Behavior> BROKEN = List.of(NO_SESSION_CHECK, SAME_INCARNATION_AFTER_WIPE,
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
-      REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD);
+      REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
+      DROPS_EXPIRY_ON_WIRE);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
@@ -240,14 +282,15 @@ final class Variants {
     }
 
     @Override
-    public Replica.ReadResult serveRead(Replica replica, SessionToken session, byte[] key) {
-      return BASE.serveRead(replica, session, key);
+    public Replica.ReadResult serveRead(Replica replica, SessionToken session, byte[] key,
+        long wallMillis) {
+      return BASE.serveRead(replica, session, key, wallMillis);
     }
 
     @Override
     public List<Entry> serveWrite(Replica replica, SessionToken session, List<byte[]> keys,
-        List<byte[]> values, long wallMillis) {
-      return BASE.serveWrite(replica, session, keys, values, wallMillis);
+        List<byte[]> values, long[] expiries, long wallMillis) {
+      return BASE.serveWrite(replica, session, keys, values, expiries, wallMillis);
     }
 
     @Override
