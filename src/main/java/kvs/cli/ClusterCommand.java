@@ -65,6 +65,9 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "Disconnect a client idle for SECONDS (default 0: never).")
   Integer timeout;
 
+  @picocli.CommandLine.ArgGroup(exclusive = false)
+  ServerCommand.TlsOptions tls;
+
   @Option(names = "--exit-on-stdin-eof",
       description = "Also stop when standard input ends (for scripts and tests that hold a pipe).")
   boolean exitOnStdinEof;
@@ -86,6 +89,16 @@ public final class ClusterCommand implements Callable<Integer> {
     }
     if (maxClients != null) clientLimits.addAll(List.of("--maxclients", maxClients.toString()));
     if (timeout != null) clientLimits.addAll(List.of("--timeout", timeout.toString()));
+    if (tls != null) {
+      try {
+        tls.load(); // the servers would refuse the files too; say so once, before starting any
+        // The cluster's own admin connections present the servers' certificate.
+        kvs.master.AdminTls.use(kvs.net.Tls.socketFactory(tls.ca, tls.cert, tls.key));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+      clientLimits.addAll(tls.serverArgs());
+    }
     LocalCluster.Options options = new LocalCluster.Options(servers, port, dataDir, pass,
         fsync, exitOnStdinEof, MasterCommand.childClasspath(), clientLimits);
     String problem = LocalCluster.check(options);

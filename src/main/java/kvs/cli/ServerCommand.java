@@ -83,6 +83,42 @@ public final class ServerCommand implements Callable<Integer> {
           + " connections are exempt. 0: never (default: ${DEFAULT-VALUE}).")
   int timeout;
 
+  @picocli.CommandLine.ArgGroup(exclusive = false)
+  TlsOptions tls;
+
+  /** --tls-cert, --tls-key, --tls-ca and --tls-auth-clients: all three files or none. */
+  static final class TlsOptions {
+    @Option(names = "--tls-cert", required = true, paramLabel = "FILE",
+        description = "Serve clients, admin connections and peers over TLS with this PEM"
+            + " certificate (chain); peer links dialled present it too.")
+    Path cert;
+
+    @Option(names = "--tls-key", required = true, paramLabel = "FILE",
+        description = "The certificate's private key: PEM, PKCS#8, unencrypted (openssl genpkey).")
+    Path key;
+
+    @Option(names = "--tls-ca", required = true, paramLabel = "FILE",
+        description = "PEM certificates to trust: peers' certificates, client certificates.")
+    Path ca;
+
+    @Option(names = "--tls-auth-clients", paramLabel = "yes|no|optional", defaultValue = "yes",
+        description = "Whether connections must present a certificate signed by --tls-ca, as"
+            + " Redis's tls-auth-clients: yes (default), optional (one presented must be"
+            + " valid) or no.")
+    String authClients;
+
+    /** The same options for a {@code kvs server} command line. */
+    List<String> serverArgs() {
+      return List.of("--tls-cert", cert.toAbsolutePath().toString(), "--tls-key",
+          key.toAbsolutePath().toString(), "--tls-ca", ca.toAbsolutePath().toString(),
+          "--tls-auth-clients", authClients);
+    }
+
+    kvs.net.Tls load() {
+      return kvs.net.Tls.load(cert, key, ca, kvs.net.Tls.AuthClients.parse(authClients));
+    }
+  }
+
   @Option(names = "--exit-on-stdin-eof",
       description = "Exit when standard input closes (used by the master so no server outlives it).")
   boolean exitOnStdinEof;
@@ -138,8 +174,14 @@ public final class ServerCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
+    kvs.net.Tls tlsContexts;
+    try {
+      tlsContexts = tls == null ? null : tls.load();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     ServerConfig config = new ServerConfig(id, host, port, dataDir, peerMap, secret, pass,
-        fsync, limits);
+        fsync, limits, tlsContexts);
     Node node;
     try {
       node = Node.start(config, Clock.SYSTEM);

@@ -65,6 +65,7 @@ public final class KvsClient implements AutoCloseable {
         .socketTimeoutMillis((int) b.requestTimeout.toMillis())
         .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
     if (b.password != null) jc.password(b.password);
+    if (b.tls != null) jc.ssl(true).sslSocketFactory(b.tls);
     this.jedisConfig = jc.build();
   }
 
@@ -234,8 +235,19 @@ public final class KvsClient implements AutoCloseable {
     private Duration backoff = Duration.ofMillis(20);
     private String password;
     private String session;
+    private javax.net.ssl.SSLSocketFactory tls;
 
     private Builder() {}
+
+    /**
+     * Connects over TLS through {@code factory}: one from an {@code SSLContext} whose trust
+     * manager trusts the servers' CA, with a key manager when the servers require client
+     * certificates (null: plain connections).
+     */
+    public Builder tls(javax.net.ssl.SSLSocketFactory factory) {
+      this.tls = factory;
+      return this;
+    }
 
     /** Adds a server; requests go to the first and fail over in the order added. */
     public Builder server(String host, int port) {

@@ -174,11 +174,12 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
       if (jedis != null) {
         return;
       }
-      Jedis j = new Jedis(new HostAndPort(host, port), DefaultJedisClientConfig.builder()
+      DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
           .connectionTimeoutMillis(CONNECT_TIMEOUT_MS)
           .socketTimeoutMillis(socketTimeoutMs)
-          .clientSetInfoConfig(ClientSetInfoConfig.DISABLED)
-          .build());
+          .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
+      if (AdminTls.factory() != null) config.ssl(true).sslSocketFactory(AdminTls.factory());
+      Jedis j = new Jedis(new HostAndPort(host, port), config.build());
       try {
         j.sendCommand(Admin.ADMIN, Bytes.ascii(secret));
       } catch (JedisException e) {

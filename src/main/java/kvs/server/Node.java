@@ -149,6 +149,9 @@ public final class Node implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            if (config.tls() != null) {
+              ch.pipeline().addLast("tls", config.tls().serverHandler(ch.alloc()));
+            }
             ch.pipeline().addLast("log-barrier", logBarrier);
             RespPipeline.install(ch.pipeline(), config.limits());
             ConnectionHandler handler = new ConnectionHandler(Node.this);

@@ -68,6 +68,10 @@ final class PeerLinks {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            if (node.config.tls() != null) {
+              ch.pipeline().addLast("tls", node.config.tls().clientHandler(ch.alloc(),
+                  address.getHostString(), address.getPort()));
+            }
             ch.pipeline().addLast("log-barrier", node.logBarrier);
             RespPipeline.install(ch.pipeline(), node.config.limits());
             ch.pipeline().addLast("dial", new PeerLink.Dialer(node, peerId, done));

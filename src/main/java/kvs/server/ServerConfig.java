@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Map;
 import kvs.net.Limits;
+import kvs.net.Tls;
 
 /**
  * Everything a server is started with.
@@ -12,10 +13,18 @@ import kvs.net.Limits;
  * @param requirePass when not null, clients must AUTH with it first (as Redis's requirepass)
  * @param fsync when true a write is acknowledged only after its write-ahead log is fsynced
  *     (group commit); otherwise after it is in the log in the page cache, which survives SIGKILL
+ * @param tls when not null, every connection accepted and every peer link dialled uses TLS
  */
 public record ServerConfig(int id, String host, int port, Path dataDir,
     Map<Integer, InetSocketAddress> peers, String secret, String requirePass, boolean fsync,
-    Limits limits) {
+    Limits limits, Tls tls) {
+
+  /** A server without TLS. */
+  public ServerConfig(int id, String host, int port, Path dataDir,
+      Map<Integer, InetSocketAddress> peers, String secret, String requirePass, boolean fsync,
+      Limits limits) {
+    this(id, host, port, dataDir, peers, secret, requirePass, fsync, limits, null);
+  }
 
   public ServerConfig {
     if (id < 0) throw new IllegalArgumentException("server id must be >= 0, got " + id);
