@@ -346,6 +346,7 @@ public final class Node implements AutoCloseable {
           Thread.currentThread().interrupt();
         }
       }
+      BackupCommands.awaitNone(this, 60_000); // a checkpoint must not outlive the store
       store.close();
     }
   }

@@ -324,6 +324,55 @@ public final class RocksDbStore implements Store {
     }
   }
 
+  /**
+   * Writes a RocksDB checkpoint of the store into {@code target}, which must not exist (its parent
+   * must): table files hard-linked where the file system allows, copied otherwise, and the log
+   * that the memtables still need copied. RocksDB flushes the memtables first and makes the
+   * checkpoint one consistent point in the sequence of commits, while commits go on; so it may
+   * run on any thread. Commits still in the log buffer ({@link #flushWal}) are not in it: the
+   * caller writes the buffer first, on the thread that commits. A failure here is the backup's,
+   * not the server's: it is thrown, not reported to the failure handler.
+   */
+  public void checkpoint(Path target) throws RocksDBException {
+    try (org.rocksdb.Checkpoint cp = org.rocksdb.Checkpoint.create(db)) {
+      cp.createCheckpoint(target.toString());
+    }
+  }
+
+  /**
+   * The replica metadata of the database in {@code dir}, opened read-only (nothing in it
+   * changes, no marker is written): how a backup's manifest and a restore learn and check whose
+   * data it holds.
+   *
+   * @throws StoreOpenException when it does not open or its metadata is missing or corrupt
+   */
+  public static ReplicaMeta readMeta(Path dir) {
+    try (DBOptions options = new DBOptions().setParanoidChecks(true);
+        ColumnFamilyOptions cf = new ColumnFamilyOptions()) {
+      List<ColumnFamilyDescriptor> descriptors = List.of(
+          new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cf),
+          new ColumnFamilyDescriptor("data".getBytes(), cf),
+          new ColumnFamilyDescriptor("log".getBytes(), cf));
+      List<ColumnFamilyHandle> handles = new ArrayList<>();
+      try (RocksDB ro = RocksDB.openReadOnly(options, dir.toString(), descriptors, handles)) {
+        try {
+          byte[] bytes = ro.get(handles.get(0), META_KEY);
+          if (bytes == null) {
+            throw new StoreOpenException("database in " + dir + " holds no replica metadata", null);
+          }
+          return ReplicaMeta.decode(bytes);
+        } finally {
+          handles.forEach(ColumnFamilyHandle::close);
+        }
+      }
+    } catch (RocksDBException e) {
+      throw new StoreOpenException("cannot open the database in " + dir + ": " + e.getMessage(), e);
+    } catch (CorruptDataException e) {
+      throw new StoreOpenException("the replica metadata in " + dir + " is corrupt or from"
+          + " another version: " + e.getMessage(), e);
+    }
+  }
+
   /** Forces the write-ahead log to disk: every commit so far survives power loss. */
   public void syncWal() {
     try {
