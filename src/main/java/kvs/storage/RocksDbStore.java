@@ -71,6 +71,7 @@ public final class RocksDbStore implements Store {
   static final String RUNNING_MARKER = "KVS-RUNNING";
   private final Path dir;
   private boolean cleanStop;
+  private String markerNote = "";
   /** This instance checked and holds the marker; only then may its close remove it. */
   private boolean marked;
   private volatile Consumer<StorageFailure> onFailure = f -> {};
@@ -160,6 +161,15 @@ public final class RocksDbStore implements Store {
   private void markRunning() {
     Path marker = dir.resolve(RUNNING_MARKER);
     cleanStop = !Files.exists(marker);
+    if (!cleanStop) {
+      try {
+        byte[] b = Files.readAllBytes(marker); // empty, or the note of a restore (Backup)
+        markerNote = new String(b, 0, Math.min(b.length, 4096),
+            java.nio.charset.StandardCharsets.UTF_8).trim();
+      } catch (java.io.IOException e) {
+        markerNote = "";
+      }
+    }
     try {
       if (cleanStop) {
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(marker,
@@ -188,6 +198,14 @@ public final class RocksDbStore implements Store {
    */
   public boolean lastStopWasClean() {
     return cleanStop;
+  }
+
+  /**
+   * What the running marker found at open says: empty after an unclean stop, the restore's note
+   * ({@link Backup}) on the first start of a restored directory, empty too after a clean stop.
+   */
+  public String lastStopNote() {
+    return markerNote;
   }
 
   /**
