@@ -115,6 +115,12 @@ public final class Backup {
     if (t.startsWith(data) || data.startsWith(t)) {
       return "the backup directory " + t + " must be outside the data directory " + data;
     }
+    for (Path up = t.getParent(); up != null; up = up.getParent()) {
+      if (Files.exists(up)) {
+        if (!Files.isDirectory(up)) return up + " is not a directory";
+        break;
+      }
+    }
     if (Files.exists(t) || Files.isSymbolicLink(t)) {
       if (!Files.isDirectory(t)) return t + " exists and is not a directory";
       try (Stream<Path> entries = Files.list(t)) {
