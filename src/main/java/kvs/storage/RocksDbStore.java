@@ -166,6 +166,14 @@ public final class RocksDbStore implements Store {
         byte[] b = Files.readAllBytes(marker); // empty, or the note of a restore (Backup)
         markerNote = new String(b, 0, Math.min(b.length, 4096),
             java.nio.charset.StandardCharsets.UTF_8).trim();
+        if (b.length > 0) {
+          // Said once: the marker stays (this run is marked), its note goes.
+          try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(marker,
+              java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(0);
+            ch.force(true);
+          }
+        }
       } catch (java.io.IOException e) {
         markerNote = "";
       }
