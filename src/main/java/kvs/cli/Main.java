@@ -41,6 +41,8 @@ public final class Main implements Runnable {
     m.put("sim", SimCommand::new);
     m.put("cds-training", CdsTrainingCommand::new);
     m.put("bench", BenchCommand::new);
+    m.put("backup", BackupCommand::new);
+    m.put("restore", RestoreCommand::new);
     return m;
   }
 

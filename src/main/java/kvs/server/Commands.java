@@ -32,6 +32,7 @@ final class Commands {
       ExpiryCommands.declarations(),
       SessionCommands.declarations(),
       AdminCommands.declarations(),
+      BackupCommands.declarations(),
       StringEditCommands.declarations(),
       KeyspaceCommands.declarations(),
       ServerInfoCommands.declarations());

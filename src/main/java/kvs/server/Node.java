@@ -87,7 +87,12 @@ public final class Node implements AutoCloseable {
       boolean fresh = store.loadMeta() == null;
       r = Replica.open(store, config.id(), freshIncarnation(store), clean);
       if (fresh) store.persistMemtables(); // see persistMemtables: the identity outlives any cut
-      if (!clean) {
+      if (!clean && store.lastStopNote().startsWith("restored from")) {
+        log.warn("server {}: first start on a data directory {}; continuing as {}, a new"
+            + " incarnation, so that no write identity is reused (what the backup lacks comes"
+            + " back from peers)", config.id(), store.lastStopNote(),
+            kvs.core.Origins.toString(r.origin()));
+      } else if (!clean) {
         log.warn("server {}: the last run did not stop cleanly; continuing as {} so that no"
             + " write identity is reused (what the log may have lost comes back from peers)",
             config.id(), kvs.core.Origins.toString(r.origin()));
@@ -349,6 +354,7 @@ public final class Node implements AutoCloseable {
           Thread.currentThread().interrupt();
         }
       }
+      BackupCommands.awaitNone(this, 60_000); // a checkpoint must not outlive the store
       store.close();
     }
   }

@@ -71,6 +71,7 @@ public final class RocksDbStore implements Store {
   static final String RUNNING_MARKER = "KVS-RUNNING";
   private final Path dir;
   private boolean cleanStop;
+  private String markerNote = "";
   /** This instance checked and holds the marker; only then may its close remove it. */
   private boolean marked;
   private volatile Consumer<StorageFailure> onFailure = f -> {};
@@ -160,6 +161,23 @@ public final class RocksDbStore implements Store {
   private void markRunning() {
     Path marker = dir.resolve(RUNNING_MARKER);
     cleanStop = !Files.exists(marker);
+    if (!cleanStop) {
+      try {
+        byte[] b = Files.readAllBytes(marker); // empty, or the note of a restore (Backup)
+        markerNote = new String(b, 0, Math.min(b.length, 4096),
+            java.nio.charset.StandardCharsets.UTF_8).trim();
+        if (b.length > 0) {
+          // Said once: the marker stays (this run is marked), its note goes.
+          try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(marker,
+              java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(0);
+            ch.force(true);
+          }
+        }
+      } catch (java.io.IOException e) {
+        markerNote = "";
+      }
+    }
     try {
       if (cleanStop) {
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(marker,
@@ -188,6 +206,14 @@ public final class RocksDbStore implements Store {
    */
   public boolean lastStopWasClean() {
     return cleanStop;
+  }
+
+  /**
+   * What the running marker found at open says: empty after an unclean stop, the restore's note
+   * ({@link Backup}) on the first start of a restored directory, empty too after a clean stop.
+   */
+  public String lastStopNote() {
+    return markerNote;
   }
 
   /**
@@ -321,6 +347,55 @@ public final class RocksDbStore implements Store {
       db.flush(options, List.of(metaCf, dataCf, logCf));
     } catch (RocksDBException e) {
       throw fail("flush failed", e);
+    }
+  }
+
+  /**
+   * Writes a RocksDB checkpoint of the store into {@code target}, which must not exist (its parent
+   * must): table files hard-linked where the file system allows, copied otherwise, and the log
+   * that the memtables still need copied. RocksDB flushes the memtables first and makes the
+   * checkpoint one consistent point in the sequence of commits, while commits go on; so it may
+   * run on any thread. Commits still in the log buffer ({@link #flushWal}) are not in it: the
+   * caller writes the buffer first, on the thread that commits. A failure here is the backup's,
+   * not the server's: it is thrown, not reported to the failure handler.
+   */
+  public void checkpoint(Path target) throws RocksDBException {
+    try (org.rocksdb.Checkpoint cp = org.rocksdb.Checkpoint.create(db)) {
+      cp.createCheckpoint(target.toString());
+    }
+  }
+
+  /**
+   * The replica metadata of the database in {@code dir}, opened read-only (nothing in it
+   * changes, no marker is written): how a backup's manifest and a restore learn and check whose
+   * data it holds.
+   *
+   * @throws StoreOpenException when it does not open or its metadata is missing or corrupt
+   */
+  public static ReplicaMeta readMeta(Path dir) {
+    try (DBOptions options = new DBOptions().setParanoidChecks(true);
+        ColumnFamilyOptions cf = new ColumnFamilyOptions()) {
+      List<ColumnFamilyDescriptor> descriptors = List.of(
+          new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cf),
+          new ColumnFamilyDescriptor("data".getBytes(), cf),
+          new ColumnFamilyDescriptor("log".getBytes(), cf));
+      List<ColumnFamilyHandle> handles = new ArrayList<>();
+      try (RocksDB ro = RocksDB.openReadOnly(options, dir.toString(), descriptors, handles)) {
+        try {
+          byte[] bytes = ro.get(handles.get(0), META_KEY);
+          if (bytes == null) {
+            throw new StoreOpenException("database in " + dir + " holds no replica metadata", null);
+          }
+          return ReplicaMeta.decode(bytes);
+        } finally {
+          handles.forEach(ColumnFamilyHandle::close);
+        }
+      }
+    } catch (RocksDBException e) {
+      throw new StoreOpenException("cannot open the database in " + dir + ": " + e.getMessage(), e);
+    } catch (CorruptDataException e) {
+      throw new StoreOpenException("the replica metadata in " + dir + " is corrupt or from"
+          + " another version: " + e.getMessage(), e);
     }
   }
 
