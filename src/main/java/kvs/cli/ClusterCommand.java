@@ -65,6 +65,11 @@ public final class ClusterCommand implements Callable<Integer> {
       description = "Disconnect a client idle for SECONDS (default 0: never).")
   Integer timeout;
 
+  @Option(names = "--metrics-port", paramLabel = "BASE",
+      description = "Serve each server's Prometheus metrics over HTTP: server i on port BASE+i,"
+          + " path /metrics (docs/deployment.md). Off when not given.")
+  Integer metricsPort;
+
   @Option(names = "--exit-on-stdin-eof",
       description = "Also stop when standard input ends (for scripts and tests that hold a pipe).")
   boolean exitOnStdinEof;
@@ -86,6 +91,13 @@ public final class ClusterCommand implements Callable<Integer> {
     }
     if (maxClients != null) clientLimits.addAll(List.of("--maxclients", maxClients.toString()));
     if (timeout != null) clientLimits.addAll(List.of("--timeout", timeout.toString()));
+    if (metricsPort != null) {
+      if (metricsPort < 1 || metricsPort + servers - 1 > 65535) {
+        throw new ParameterException(spec.commandLine(), "--metrics-port needs ports "
+            + metricsPort + ".." + (metricsPort + servers - 1) + " within 1..65535");
+      }
+      clientLimits.addAll(List.of("--metrics-port-base", metricsPort.toString()));
+    }
     LocalCluster.Options options = new LocalCluster.Options(servers, port, dataDir, pass,
         fsync, exitOnStdinEof, MasterCommand.childClasspath(), clientLimits);
     String problem = LocalCluster.check(options);
