@@ -116,12 +116,14 @@ final class ServerMetrics {
         .callback(cb -> {
           for (LinkSnapshot l : snapshot().links()) cb.call(l.writesBehind(), peerLabel(l.peer()));
         }).register(registry);
-    GaugeWithCallback.builder().name("kvs_link_lag_milliseconds")
+    GaugeWithCallback.builder().name("kvs_link_lag_seconds")
         .help("How long ago this replica last held only what the peer is known to hold (0 when"
-            + " caught up; sampled every 100 ms, at most 60 s)")
+            + " caught up; sampled every 100 ms, at most about 60 s)")
         .labelNames("peer")
         .callback(cb -> {
-          for (LinkSnapshot l : snapshot().links()) cb.call(l.millisBehind(), peerLabel(l.peer()));
+          for (LinkSnapshot l : snapshot().links()) {
+            cb.call(l.millisBehind() / 1000.0, peerLabel(l.peer()));
+          }
         }).register(registry);
     GaugeWithCallback.builder().name("kvs_links").help("Peer links up")
         .callback(cb -> cb.call(snapshot().links().size())).register(registry);
