@@ -202,7 +202,7 @@ final class ServerMetrics {
     return linkMessagesReceived.labelValues(peerLabel(peer), delta ? "delta" : "advert");
   }
 
-  private Snapshot takeSnapshot() {
+  Snapshot takeSnapshot() {
     long now = System.nanoTime();
     if (now - keysCountedNanos >= KEYS_EVERY_NANOS) {
       long[] k = {0, 0};
