@@ -61,11 +61,8 @@ final class ServerMetrics {
   private final Counter linkMessagesSent;
   private final Counter linkMessagesReceived;
   private final Counter linkSessions;
-  /** Per command name, the label values' data points (loop only: no lookup per command). */
-  private final Map<String, CounterDataPoint> commandPoints = new HashMap<>();
-  private final Map<String, CounterDataPoint> errorPoints = new HashMap<>();
-  private final Map<String, io.prometheus.metrics.core.datapoints.DistributionDataPoint>
-      latencyPoints = new HashMap<>();
+  /** Per command name (as declared, upper case), its data points: no label lookup per command. */
+  private final Map<String, CommandPoints> commandPoints = new HashMap<>();
   /** (millis, vector) samples of this replica's vector, newest last (loop only). */
   private final Deque<VvSample> vvSamples = new ArrayDeque<>();
   private volatile Snapshot snapshot = new Snapshot(0, 0, 0, 0, 0, 0, List.of());
@@ -77,6 +74,9 @@ final class ServerMetrics {
   private ExecutorService httpThreads;
 
   private record VvSample(long millis, VersionVector vv) {}
+
+  private record CommandPoints(CounterDataPoint count, CounterDataPoint errors,
+      io.prometheus.metrics.core.datapoints.DistributionDataPoint latency) {}
 
   /** One link as a scrape sees it. */
   record LinkSnapshot(int peer, long writesBehind, long millisBehind) {}
@@ -158,19 +158,28 @@ final class ServerMetrics {
 
   // ---- on the event loop ----------------------------------------------------------------------
 
-  /** After each command (Commands.dispatch). */
+  /** After each command (Commands.dispatch); {@code name} as declared (CommandSpec.name). */
   void commandDone(String name, long startNanos, boolean error) {
-    String label = name.toLowerCase(Locale.ROOT);
-    commandPoints.computeIfAbsent(label, commands::labelValues).inc();
-    if (error) errorPoints.computeIfAbsent(label, errors::labelValues).inc();
-    latencyPoints.computeIfAbsent(label, latency::labelValues)
-        .observe((System.nanoTime() - startNanos) / 1e9);
+    CommandPoints p = points(name);
+    p.count().inc();
+    if (error) p.errors().inc();
+    p.latency().observe((System.nanoTime() - startNanos) / 1e9);
   }
 
-  /** A command refused before it ran (unknown, wrong arity, not allowed). */
+  /** A command refused before it ran (unknown: null; wrong arity, not allowed). */
   void commandRefused(String name) {
-    String label = name == null ? "unknown" : name.toLowerCase(Locale.ROOT);
-    errorPoints.computeIfAbsent(label, errors::labelValues).inc();
+    points(name == null ? "UNKNOWN" : name).errors().inc();
+  }
+
+  private CommandPoints points(String name) {
+    CommandPoints p = commandPoints.get(name);
+    if (p == null) {
+      String label = name.toLowerCase(Locale.ROOT);
+      p = new CommandPoints(commands.labelValues(label), errors.labelValues(label),
+          latency.labelValues(label));
+      commandPoints.put(name, p);
+    }
+    return p;
   }
 
   /** Starts the sampling the milliseconds-behind of each link are read against. */
