@@ -68,6 +68,11 @@ public final class ClusterCommand implements Callable<Integer> {
   @picocli.CommandLine.ArgGroup(exclusive = false)
   ServerCommand.TlsOptions tls;
 
+  @Option(names = "--metrics-port", paramLabel = "BASE",
+      description = "Serve each server's Prometheus metrics over HTTP: server i on port BASE+i,"
+          + " path /metrics (docs/deployment.md). Off when not given.")
+  Integer metricsPort;
+
   @Option(names = "--exit-on-stdin-eof",
       description = "Also stop when standard input ends (for scripts and tests that hold a pipe).")
   boolean exitOnStdinEof;
@@ -98,6 +103,13 @@ public final class ClusterCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), e.getMessage());
       }
       clientLimits.addAll(tls.serverArgs());
+    }
+    if (metricsPort != null) {
+      if (metricsPort < 1 || metricsPort + servers - 1 > 65535) {
+        throw new ParameterException(spec.commandLine(), "--metrics-port needs ports "
+            + metricsPort + ".." + (metricsPort + servers - 1) + " within 1..65535");
+      }
+      clientLimits.addAll(List.of("--metrics-port-base", metricsPort.toString()));
     }
     LocalCluster.Options options = new LocalCluster.Options(servers, port, dataDir, pass,
         fsync, exitOnStdinEof, MasterCommand.childClasspath(), clientLimits);

@@ -119,6 +119,15 @@ public final class ServerCommand implements Callable<Integer> {
     }
   }
 
+  @Option(names = "--metrics-port", paramLabel = "PORT",
+      description = "Serve Prometheus metrics over HTTP on PORT, path /metrics, on the --host"
+          + " address (docs/deployment.md); 0 picks a free one. Off when not given.")
+  Integer metricsPort;
+
+  /** kvs cluster's --metrics-port: server i serves its metrics on BASE+i (its id is i). */
+  @Option(names = "--metrics-port-base", paramLabel = "BASE", hidden = true)
+  Integer metricsPortBase;
+
   @Option(names = "--exit-on-stdin-eof",
       description = "Exit when standard input closes (used by the master so no server outlives it).")
   boolean exitOnStdinEof;
@@ -155,6 +164,12 @@ public final class ServerCommand implements Callable<Integer> {
     }
     String problem = clientLimitsProblem(clientOutputBufferLimit, maxClients, timeout);
     if (problem != null) throw new ParameterException(spec.commandLine(), problem);
+    Integer metrics = metricsPort != null ? metricsPort
+        : metricsPortBase != null ? Integer.valueOf(metricsPortBase + id) : null;
+    if (metrics != null && (metrics < 0 || metrics > 65535)) {
+      throw new ParameterException(spec.commandLine(),
+          "--metrics-port must be in 0..65535, got " + metrics);
+    }
     Limits limits = Limits.DEFAULT.withClientOutputBufferLimit(clientOutputBufferLimit)
         .withMaxClients(maxClients).withClientTimeoutSeconds(timeout);
     Map<Integer, InetSocketAddress> peerMap = parsePeers();
@@ -196,6 +211,18 @@ public final class ServerCommand implements Callable<Integer> {
       System.err.println("server " + id + ": cannot listen on " + host + ":" + port + ": "
           + (unresolved ? "unknown host" : e.getMessage()));
       return 2;
+    }
+    if (metrics != null) {
+      try {
+        int bound = node.startMetrics(host, metrics);
+        System.err.println("server " + id + ": metrics on http://" + host + ":" + bound
+            + "/metrics");
+      } catch (java.io.IOException e) {
+        System.err.println("server " + id + ": cannot serve metrics on " + host + ":" + metrics
+            + ": " + e.getMessage());
+        node.close();
+        return 2;
+      }
     }
     // READY as soon as the port serves; the links come up in the background (a peer that is
     // down or cut off is redialled with backoff instead of holding up the start).

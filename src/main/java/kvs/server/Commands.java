@@ -79,25 +79,31 @@ final class Commands {
     String name = Resp.ascii(args[0]).toUpperCase(Locale.ROOT);
     CommandSpec spec = TABLE.get(name);
     if (spec == null) {
+      c.node.metrics.commandRefused(null);
       c.replies.add(Resp.error(unknownCommand(args)));
       return;
     }
     if (!spec.arityAllows(args.length)) {
+      c.node.metrics.commandRefused(spec.name());
       c.replies.add(Resp.error(CommandSupport.wrongArity(name)));
       return;
     }
     if (spec.access() != CommandSpec.Access.ANYONE && !c.authenticated) {
+      c.node.metrics.commandRefused(spec.name());
       c.replies.add(Resp.error("NOAUTH Authentication required."));
       return;
     }
     if (spec.access() == CommandSpec.Access.ADMIN && !c.admin) {
+      c.node.metrics.commandRefused(spec.name());
       c.replies.add(Resp.error("NOPERM this command is for cluster members; use KVS.ADMIN"));
       return;
     }
     c.node.replica.now(c.node.clock.millis()); // the time expiry is read against (Replica.now)
     long start = c.node.stats.commandStarting(c, spec.name(), args);
+    long errorsBefore = c.replies.errors;
     spec.handler().run(c, args);
     c.node.stats.commandDone(c, args, start);
+    c.node.metrics.commandDone(spec.name(), start, c.replies.errors != errorsBefore);
   }
 
   private static String unknownCommand(byte[][] args) {

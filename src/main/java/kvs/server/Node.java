@@ -56,6 +56,8 @@ public final class Node implements AutoCloseable {
   final Clients clients = new Clients();
   /** Commands, connections, the command rate and the slow log, for INFO, CLIENT, SLOWLOG. */
   final ServerStats stats = new ServerStats();
+  /** The Prometheus metrics; served only with --metrics-port (startMetrics). */
+  final ServerMetrics metrics = new ServerMetrics(this);
   private final ExecutorService fsyncThread;
   private List<Runnable> awaitingSync = new ArrayList<>();
   private boolean syncRunning;
@@ -167,6 +169,16 @@ public final class Node implements AutoCloseable {
     serverChannel = b.bind(config.host(), config.port()).sync().channel();
     loop.scheduleAtFixedRate(stats::sample, ServerStats.SAMPLE_INTERVAL_MS,
         ServerStats.SAMPLE_INTERVAL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    metrics.startSampling();
+  }
+
+  /**
+   * Serves the Prometheus metrics on {@code host:port} under /metrics, from threads of their
+   * own (never the event loop); returns the port (0 picks a free one).
+   */
+  public int startMetrics(String host, int port) throws java.io.IOException {
+    metrics.serve(host, port);
+    return metrics.port();
   }
 
   public int port() {
@@ -340,6 +352,7 @@ public final class Node implements AutoCloseable {
     if (closed) return;
     closed = true;
     try {
+      metrics.close();
       if (serverChannel != null) serverChannel.close().syncUninterruptibly();
       group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
     } finally {

@@ -42,6 +42,11 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
   private boolean wrote;
   private ScheduledFuture<?> wake;
   private long wakeAt = Long.MAX_VALUE;
+  /** The metrics' message counters of this link (ServerMetrics). */
+  private final io.prometheus.metrics.core.datapoints.CounterDataPoint deltasSent;
+  private final io.prometheus.metrics.core.datapoints.CounterDataPoint advertsSent;
+  private final io.prometheus.metrics.core.datapoints.CounterDataPoint deltasReceived;
+  private final io.prometheus.metrics.core.datapoints.CounterDataPoint advertsReceived;
 
   PeerLink(Node node, int peerId, long peerOrigin, Channel channel, VersionVector peerHas,
       boolean dialledByUs) {
@@ -52,6 +57,11 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
     this.dialledByUs = dialledByUs;
     this.driver = new LinkDriver(new LinkDriver.Setup(node.replica, peerOrigin, peerHas, this,
         node.links.linkedOrigins(), LinkDriver.CHUNK_BYTES, now()));
+    this.deltasSent = node.metrics.linkMessagesSent(peerId, true);
+    this.advertsSent = node.metrics.linkMessagesSent(peerId, false);
+    this.deltasReceived = node.metrics.linkMessagesReceived(peerId, true);
+    this.advertsReceived = node.metrics.linkMessagesReceived(peerId, false);
+    node.metrics.linkUp(this);
   }
 
   /**
@@ -87,6 +97,7 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
   public void send(LinkDriver.Kind kind, byte[] payload) {
     channel.write(Resp.command(kind == LinkDriver.Kind.DELTA ? DELTA : ADVERT, payload),
         channel.voidPromise());
+    (kind == LinkDriver.Kind.DELTA ? deltasSent : advertsSent).inc();
     wrote = true;
   }
 
@@ -174,6 +185,7 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
       LinkDriver.Kind kind = DELTA.equals(type) ? LinkDriver.Kind.DELTA
           : ADVERT.equals(type) ? LinkDriver.Kind.ADVERT : null;
       if (kind == null) throw new CorruptDataException("unexpected message on a peer link");
+      (kind == LinkDriver.Kind.DELTA ? deltasReceived : advertsReceived).inc();
       List<Entry> covered = driver.receive(kind, args[1], now());
       if (covered != null) node.onPeerData(covered);
       done();

@@ -52,7 +52,11 @@ final class ReplyQueue {
     }
   }
 
+  /** Error replies added so far, for the metrics' errors by command (Commands.dispatch). */
+  long errors;
+
   void add(RedisMessage reply) {
+    if (reply instanceof io.netty.handler.codec.redis.ErrorRedisMessage) errors++;
     reply = RespEncoder.forProtocol(reply, protocol);
     if (slots.isEmpty()) {
       channel.write(reply, channel.voidPromise());
