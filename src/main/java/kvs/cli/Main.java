@@ -41,6 +41,7 @@ public final class Main implements Runnable {
     m.put("sim", SimCommand::new);
     m.put("cds-training", CdsTrainingCommand::new);
     m.put("bench", BenchCommand::new);
+    m.put("status", StatusCommand::new);
     return m;
   }
 
