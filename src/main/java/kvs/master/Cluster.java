@@ -72,6 +72,9 @@ final class Cluster implements AutoCloseable {
    */
   java.io.PrintStream progress = System.err;
   static final long PROGRESS_EVERY_MS = 1_000;
+  /** When the running stabilize started, and when it may report its progress next. */
+  private long stabilizeStart;
+  private long nextReport;
   private final Map<Integer, Role> roles = new HashMap<>();
   private final TreeMap<Integer, Server> running = new TreeMap<>();
   private final Map<Integer, Client> clients = new HashMap<>();
@@ -316,7 +319,8 @@ final class Cluster implements AutoCloseable {
   private void stabilize() throws ScriptError {
     long start = System.nanoTime();
     long deadline = start + TimeUnit.MILLISECONDS.toNanos(stabilizeTimeoutMs);
-    long nextReport = start + TimeUnit.MILLISECONDS.toNanos(PROGRESS_EVERY_MS);
+    stabilizeStart = start;
+    nextReport = start + TimeUnit.MILLISECONDS.toNanos(PROGRESS_EVERY_MS);
     while (true) {
       long seen;
       synchronized (wake) {
@@ -472,7 +476,7 @@ final class Cluster implements AutoCloseable {
     ScriptError failure = null;
     for (Map.Entry<Integer, Future<String>> e : pending.entrySet()) {
       try {
-        states.put(e.getKey(), e.getValue().get());
+        states.put(e.getKey(), stateOf(e.getValue(), pending));
       } catch (ExecutionException ex) {
         if (failure == null) {
           failure = ex.getCause() instanceof ScriptError se ? se
@@ -487,6 +491,36 @@ final class Cluster implements AutoCloseable {
       throw failure;
     }
     return states;
+  }
+
+  /**
+   * The state a read will give, reporting the servers that have not answered yet about once a
+   * second once the stabilize has taken more than a second.
+   */
+  private String stateOf(Future<String> read, Map<Integer, Future<String>> all)
+      throws ExecutionException, InterruptedException {
+    while (true) {
+      long waitNs = nextReport - System.nanoTime();
+      if (waitNs > 0) {
+        try {
+          return read.get(waitNs, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          // time for a report
+        }
+      }
+      java.util.SortedSet<Integer> silent = new java.util.TreeSet<>();
+      all.forEach((id, f) -> {
+        if (!f.isDone()) silent.add(id);
+      });
+      long now = System.nanoTime();
+      if (!silent.isEmpty()) {
+        progress.println(String.format(java.util.Locale.ROOT,
+            "stabilize: waiting %.1f s for servers %s to report their state (not answering)",
+            (now - stabilizeStart) / 1e9, silent));
+        progress.flush();
+      }
+      nextReport = now + TimeUnit.MILLISECONDS.toNanos(PROGRESS_EVERY_MS);
+    }
   }
 
   /** Readies the server's await connection on a pool thread, holding it as an await would. */
