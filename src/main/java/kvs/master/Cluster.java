@@ -72,6 +72,8 @@ final class Cluster implements AutoCloseable {
    */
   java.io.PrintStream progress = System.err;
   static final long PROGRESS_EVERY_MS = 1_000;
+  /** How long a state read may take before a progress report names its server as silent. */
+  private static final long SILENT_AFTER_MS = 200;
   /** When the running stabilize started, and when it may report its progress next. */
   private long stabilizeStart;
   private long nextReport;
@@ -500,13 +502,13 @@ final class Cluster implements AutoCloseable {
   private String stateOf(Future<String> read, Map<Integer, Future<String>> all)
       throws ExecutionException, InterruptedException {
     while (true) {
-      long waitNs = nextReport - System.nanoTime();
-      if (waitNs > 0) {
-        try {
-          return read.get(waitNs, TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-          // time for a report
-        }
+      // A read gets a moment even when a report is due: only a slow one counts as silent.
+      long waitNs = Math.max(nextReport - System.nanoTime(),
+          TimeUnit.MILLISECONDS.toNanos(SILENT_AFTER_MS));
+      try {
+        return read.get(waitNs, TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        // time for a report
       }
       java.util.SortedSet<Integer> silent = new java.util.TreeSet<>();
       all.forEach((id, f) -> {
