@@ -23,7 +23,8 @@ class StabilizeProgressIT {
         + "stabilize\njoinClient 5 1\nget 5 a\n").getBytes(StandardCharsets.US_ASCII));
     assertThat(run.exitCode).as(run.toString()).isZero();
     assertThat(run.stdoutLines()).containsExactly("a:1");
-    assertThat(run.stderr).isEmpty();
+    // Only the launcher's note, if this run had to build the jar (mvn verify builds it first).
+    assertThat(run.stderr.lines().filter(l -> !l.startsWith("kvs: building "))).isEmpty();
   }
 
   @Test
@@ -64,7 +65,7 @@ class StabilizeProgressIT {
       assertThat(master.waitFor(60, TimeUnit.SECONDS)).isTrue();
       String stderr = err.get(10, TimeUnit.SECONDS);
       assertThat(master.exitValue()).as(stderr).isZero();
-      List<String> lines = stderr.lines().toList();
+      List<String> lines = stderr.lines().filter(l -> !l.startsWith("kvs: building ")).toList();
       assertThat(lines).as(stderr).hasSizeBetween(1, 4)
           .allMatch(l -> l.startsWith("stabilize: waiting "));
       assertThat(lines.get(0)).as(stderr).matches("stabilize: waiting 1\\.\\d s for servers \\[1\\]"
