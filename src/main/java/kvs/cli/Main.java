@@ -43,6 +43,7 @@ public final class Main implements Runnable {
     m.put("bench", BenchCommand::new);
     m.put("backup", BackupCommand::new);
     m.put("restore", RestoreCommand::new);
+    m.put("status", StatusCommand::new);
     return m;
   }
 

@@ -66,6 +66,17 @@ final class Cluster implements AutoCloseable {
 
   private final Fleet fleet;
   private final long stabilizeTimeoutMs;
+  /**
+   * Where a stabilize that takes longer than {@link #PROGRESS_EVERY_MS} says what it waits for,
+   * at most once per that period; a fast one prints nothing.
+   */
+  java.io.PrintStream progress = System.err;
+  static final long PROGRESS_EVERY_MS = 1_000;
+  /** How long a state read may take before a progress report names its server as silent. */
+  private static final long SILENT_AFTER_MS = 200;
+  /** When the running stabilize started, and when it may report its progress next. */
+  private long stabilizeStart;
+  private long nextReport;
   private final Map<Integer, Role> roles = new HashMap<>();
   private final TreeMap<Integer, Server> running = new TreeMap<>();
   private final Map<Integer, Client> clients = new HashMap<>();
@@ -308,7 +319,10 @@ final class Cluster implements AutoCloseable {
    * report the same state; gives up after the stabilize timeout, naming the groups still apart.
    */
   private void stabilize() throws ScriptError {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(stabilizeTimeoutMs);
+    long start = System.nanoTime();
+    long deadline = start + TimeUnit.MILLISECONDS.toNanos(stabilizeTimeoutMs);
+    stabilizeStart = start;
+    nextReport = start + TimeUnit.MILLISECONDS.toNanos(PROGRESS_EVERY_MS);
     while (true) {
       long seen;
       synchronized (wake) {
@@ -333,6 +347,12 @@ final class Cluster implements AutoCloseable {
         throw new ScriptError("stabilize gave up after " + stabilizeTimeoutMs / 1000.0
             + " s; servers still apart: " + groups);
       }
+      long now = System.nanoTime();
+      if (now - nextReport >= 0) {
+        progress.println(progressLine(TimeUnit.NANOSECONDS.toMillis(now - start), apart, states));
+        progress.flush();
+        nextReport = now + TimeUnit.MILLISECONDS.toNanos(PROGRESS_EVERY_MS);
+      }
       for (SortedSet<Integer> group : apart) {
         for (int id : group) {
           awaitChange(running.get(id), states.get(id), remainingMs);
@@ -340,7 +360,9 @@ final class Cluster implements AutoCloseable {
       }
       synchronized (wake) {
         while (wakeups == seen) {
-          long waitMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+          // Wakes for the next progress report too, which reads the states afresh.
+          long waitMs = TimeUnit.NANOSECONDS.toMillis(
+              Math.min(deadline, nextReport) - System.nanoTime());
           if (waitMs <= 0) {
             break;
           }
@@ -353,6 +375,66 @@ final class Cluster implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * One line of stabilize progress: each group still apart, and in it each server with how many
+   * writes it lacks that another server of its group holds (from the version vectors of the
+   * states, {@code <digest> {origin=seq, ...}}); a state without one is shown as it is.
+   */
+  static String progressLine(long elapsedMs, List<SortedSet<Integer>> apart,
+      Map<Integer, String> states) {
+    StringJoiner groups = new StringJoiner("; ");
+    for (SortedSet<Integer> group : apart) {
+      Map<Integer, Map<String, Long>> vvs = new TreeMap<>();
+      Map<String, Long> max = new HashMap<>();
+      for (int id : group) {
+        Map<String, Long> vv = parseVector(states.get(id));
+        if (vv == null) {
+          vvs = null;
+          break;
+        }
+        vvs.put(id, vv);
+        vv.forEach((origin, seq) -> max.merge(origin, seq, Math::max));
+      }
+      StringJoiner servers = new StringJoiner(", ");
+      for (int id : group) {
+        if (vvs == null) {
+          servers.add(id + " (state " + states.get(id) + ")");
+          continue;
+        }
+        long behind = 0;
+        for (Map.Entry<String, Long> e : max.entrySet()) {
+          behind += Math.max(0, e.getValue() - vvs.get(id).getOrDefault(e.getKey(), 0L));
+        }
+        servers.add(id + (behind == 0 ? " (up to date)" : " (" + behind + " writes behind)"));
+      }
+      groups.add("group " + group + " (" + distinct(group, states) + " different states): "
+          + servers);
+    }
+    return String.format(java.util.Locale.ROOT, "stabilize: waiting %.1f s for %s",
+        elapsedMs / 1000.0, groups);
+  }
+
+  /** The version vector of a KVS.STATE reply, origin to sequence; null when it has none. */
+  static Map<String, Long> parseVector(String state) {
+    if (state == null) return null;
+    int open = state.indexOf('{');
+    int close = state.lastIndexOf('}');
+    if (open < 0 || close < open) return null;
+    Map<String, Long> vv = new HashMap<>();
+    String body = state.substring(open + 1, close).trim();
+    if (body.isEmpty()) return vv;
+    for (String part : body.split(",")) {
+      int eq = part.indexOf('=');
+      if (eq < 0) return null;
+      try {
+        vv.put(part.substring(0, eq).trim(), Long.parseLong(part.substring(eq + 1).trim()));
+      } catch (NumberFormatException e) {
+        return null;
+      }
+    }
+    return vv;
   }
 
   /**
@@ -396,7 +478,7 @@ final class Cluster implements AutoCloseable {
     ScriptError failure = null;
     for (Map.Entry<Integer, Future<String>> e : pending.entrySet()) {
       try {
-        states.put(e.getKey(), e.getValue().get());
+        states.put(e.getKey(), stateOf(e.getValue(), pending));
       } catch (ExecutionException ex) {
         if (failure == null) {
           failure = ex.getCause() instanceof ScriptError se ? se
@@ -411,6 +493,36 @@ final class Cluster implements AutoCloseable {
       throw failure;
     }
     return states;
+  }
+
+  /**
+   * The state a read will give, reporting the servers that have not answered yet about once a
+   * second once the stabilize has taken more than a second.
+   */
+  private String stateOf(Future<String> read, Map<Integer, Future<String>> all)
+      throws ExecutionException, InterruptedException {
+    while (true) {
+      // A read gets a moment even when a report is due: only a slow one counts as silent.
+      long waitNs = Math.max(nextReport - System.nanoTime(),
+          TimeUnit.MILLISECONDS.toNanos(SILENT_AFTER_MS));
+      try {
+        return read.get(waitNs, TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        // time for a report
+      }
+      java.util.SortedSet<Integer> silent = new java.util.TreeSet<>();
+      all.forEach((id, f) -> {
+        if (!f.isDone()) silent.add(id);
+      });
+      long now = System.nanoTime();
+      if (!silent.isEmpty()) {
+        progress.println(String.format(java.util.Locale.ROOT,
+            "stabilize: waiting %.1f s for servers %s to report their state (not answering)",
+            (now - stabilizeStart) / 1e9, silent));
+        progress.flush();
+      }
+      nextReport = now + TimeUnit.MILLISECONDS.toNanos(PROGRESS_EVERY_MS);
+    }
   }
 
   /** Readies the server's await connection on a pool thread, holding it as an await would. */

@@ -257,6 +257,45 @@ class ClusterTest {
   }
 
   @Test
+  void slowStabilizeReportsWhatItWaitsForAboutOnceASecond() {
+    useStabilizeTimeout(2_600);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    cluster.progress = new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8);
+    run("joinServer 0", "joinServer 1", "joinServer 2");
+    fleet.servers.get(0).state = "ab12 {0.1=5, 1.1=3}";
+    fleet.servers.get(1).state = "cd34 {0.1=2, 1.1=3}";
+    fleet.servers.get(2).state = "ab12 {0.1=5, 1.1=3}";
+    assertThat(fails("stabilize")).startsWith("stabilize gave up after 2.6 s");
+    List<String> lines = List.of(err.toString(java.nio.charset.StandardCharsets.UTF_8)
+        .split("\n"));
+    // After 1 s and 2 s: about once a second, not at every state read.
+    assertThat(lines).hasSizeBetween(2, 3);
+    assertThat(lines.get(0)).startsWith("stabilize: waiting 1.")
+        .endsWith("group [0, 1, 2] (2 different states): 0 (up to date), 1 (3 writes behind),"
+            + " 2 (up to date)");
+  }
+
+  @Test
+  void fastStabilizePrintsNoProgress() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    cluster.progress = new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8);
+    run("joinServer 0", "joinServer 1", "joinServer 2", "stabilize");
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).isEmpty();
+  }
+
+  @Test
+  void progressLineNamesServersAndHowFarBehind() {
+    assertThat(Cluster.progressLine(1_234, List.of(new java.util.TreeSet<>(List.of(0, 1, 2))),
+        Map.of(0, "ab12 {0.1=5, 1.1=3}", 1, "cd34 {0.1=2}", 2, "ab12 {0.1=5, 1.1=3}")))
+        .isEqualTo("stabilize: waiting 1.2 s for group [0, 1, 2] (2 different states):"
+            + " 0 (up to date), 1 (6 writes behind), 2 (up to date)");
+    assertThat(Cluster.progressLine(2_000, List.of(new java.util.TreeSet<>(List.of(3, 4))),
+        Map.of(3, "a", 4, "b")))
+        .isEqualTo("stabilize: waiting 2.0 s for group [3, 4] (2 different states):"
+            + " 3 (state a), 4 (state b)");
+  }
+
+  @Test
   void stabilizeReturnsAtOnceWhenEveryGroupAgrees() {
     run("joinServer 0", "joinServer 1", "joinServer 2", "breakConnection 0 1",
         "breakConnection 0 2");
