@@ -12,7 +12,7 @@ import java.util.Map;
  * {@link ArrayList}, numbers as {@link Double}. Hand-written so that the bench adds no library to
  * the jar.
  */
-final class Json {
+public final class Json {
   private Json() {}
 
   static String write(Object value) {
@@ -73,6 +73,13 @@ final class Json {
   private static void newline(StringBuilder sb, int indent) {
     sb.append('\n');
     sb.append("  ".repeat(indent));
+  }
+
+  /** {@code s} as a JSON string literal. */
+  public static String quote(String s) {
+    StringBuilder sb = new StringBuilder();
+    quote(sb, s);
+    return sb.toString();
   }
 
   private static void quote(StringBuilder sb, String s) {

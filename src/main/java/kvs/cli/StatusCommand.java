@@ -24,6 +24,8 @@ import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import kvs.bench.Json;
+import kvs.master.VectorText;
 import kvs.net.RespStream;
 import kvs.process.HostPort;
 import kvs.process.IoMessages;
@@ -194,7 +196,7 @@ public final class StatusCommand implements Callable<Integer> {
           String state = call(resp, "KVS.STATE");
           int space = state.indexOf(' ');
           s.digest = space < 0 ? state : state.substring(0, space);
-          Map<String, Long> vv = parseVector(state);
+          Map<String, Long> vv = VectorText.parse(state);
           if (vv != null) s.vector = vv;
         }
         if (s.vector == null) s.error = "no version vector in its INFO (not a kvs server?)";
@@ -244,7 +246,7 @@ public final class StatusCommand implements Callable<Integer> {
         if (name.equals("kvs_server_id")) {
           s.id = Integer.parseInt(value);
         } else if (name.equals("kvs_version_vector")) {
-          s.vector = parseVector(value);
+          s.vector = VectorText.parse(value);
         } else if (name.startsWith("kvs_peer") && !name.equals("kvs_peers")) {
           int peer = Integer.parseInt(name.substring("kvs_peer".length()));
           long lag = 0;
@@ -257,26 +259,6 @@ public final class StatusCommand implements Callable<Integer> {
         // a field of another version: left out
       }
     }
-  }
-
-  /** A version vector as printed, {@code {origin=seq, ...}}: origin to sequence; null if none. */
-  static Map<String, Long> parseVector(String text) {
-    int open = text.indexOf('{');
-    int close = text.lastIndexOf('}');
-    if (open < 0 || close < open) return null;
-    Map<String, Long> vv = new TreeMap<>();
-    String body = text.substring(open + 1, close).trim();
-    if (body.isEmpty()) return vv;
-    for (String part : body.split(",")) {
-      int eq = part.indexOf('=');
-      if (eq < 0) return null;
-      try {
-        vv.put(part.substring(0, eq).trim(), Long.parseLong(part.substring(eq + 1).trim()));
-      } catch (NumberFormatException e) {
-        return null;
-      }
-    }
-    return vv;
   }
 
   /** Writes in {@code theirs} that {@code mine} lacks. */
@@ -383,19 +365,19 @@ public final class StatusCommand implements Callable<Integer> {
 
   static String toJson(List<Server> all, Verdict v) {
     StringBuilder sb = new StringBuilder("{\"converged\":").append(v.converged);
-    sb.append(",\"reason\":").append(quote(v.reason));
+    sb.append(",\"reason\":").append(Json.quote(v.reason));
     sb.append(",\"groups\":").append(v.groups.toString().replace(" ", ""));
     sb.append(",\"servers\":[");
     for (int i = 0; i < all.size(); i++) {
       Server s = all.get(i);
       if (i > 0) sb.append(',');
-      sb.append("{\"address\":").append(quote(s.address));
+      sb.append("{\"address\":").append(Json.quote(s.address));
       if (s.error != null) {
-        sb.append(",\"reachable\":false,\"error\":").append(quote(s.error)).append('}');
+        sb.append(",\"reachable\":false,\"error\":").append(Json.quote(s.error)).append('}');
         continue;
       }
       sb.append(",\"reachable\":true,\"id\":").append(s.id);
-      sb.append(",\"digest\":").append(s.digest == null ? "null" : quote(s.digest));
+      sb.append(",\"digest\":").append(s.digest == null ? "null" : Json.quote(s.digest));
       sb.append(",\"vector\":").append(map(s.vector));
       sb.append(",\"links\":[");
       boolean first = true;
@@ -412,28 +394,8 @@ public final class StatusCommand implements Callable<Integer> {
 
   private static String map(Map<?, Long> m) {
     StringJoiner j = new StringJoiner(",", "{", "}");
-    m.forEach((k, n) -> j.add(quote(String.valueOf(k)) + ":" + n));
+    m.forEach((k, n) -> j.add(Json.quote(String.valueOf(k)) + ":" + n));
     return j.toString();
   }
 
-  static String quote(String s) {
-    StringBuilder sb = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    return sb.append('"').toString();
-  }
 }

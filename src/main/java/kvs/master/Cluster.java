@@ -416,25 +416,9 @@ final class Cluster implements AutoCloseable {
         elapsedMs / 1000.0, groups);
   }
 
-  /** The version vector of a KVS.STATE reply, origin to sequence; null when it has none. */
+  /** See {@link VectorText#parse}. */
   static Map<String, Long> parseVector(String state) {
-    if (state == null) return null;
-    int open = state.indexOf('{');
-    int close = state.lastIndexOf('}');
-    if (open < 0 || close < open) return null;
-    Map<String, Long> vv = new HashMap<>();
-    String body = state.substring(open + 1, close).trim();
-    if (body.isEmpty()) return vv;
-    for (String part : body.split(",")) {
-      int eq = part.indexOf('=');
-      if (eq < 0) return null;
-      try {
-        vv.put(part.substring(0, eq).trim(), Long.parseLong(part.substring(eq + 1).trim()));
-      } catch (NumberFormatException e) {
-        return null;
-      }
-    }
-    return vv;
+    return VectorText.parse(state);
   }
 
   /**

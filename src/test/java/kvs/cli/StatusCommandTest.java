@@ -27,8 +27,8 @@ class StatusCommandTest {
     assertThat(s.id).isEqualTo(2);
     assertThat(s.vector).containsEntry("0.1", 5L).containsEntry("1.a", 3L).hasSize(2);
     assertThat(s.links).containsOnlyKeys(0, 1);
-    assertThat(StatusCommand.parseVector("{}")).isEmpty();
-    assertThat(StatusCommand.parseVector("nothing")).isNull();
+    assertThat(kvs.master.VectorText.parse("{}")).isEmpty();
+    assertThat(kvs.master.VectorText.parse("nothing")).isNull();
   }
 
   @Test
