@@ -8,6 +8,8 @@ import java.util.Locale;
 import java.util.function.Function;
 import kvs.core.ClockAheadException;
 import kvs.core.Entry;
+import kvs.core.Replica.ReadResult;
+import kvs.core.Replica.ReadStatus;
 import kvs.net.Resp;
 
 /** What handlers of several families share: limits on keys and values, the write path, parsing. */
@@ -61,6 +63,19 @@ final class CommandSupport {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Reads {@code key} in this connection's session; null after answering ERR_DEP (the server
+   * lacks a write the session has seen). A missing key gives a result whose status is NOT_FOUND.
+   */
+  static ReadResult read(ConnectionHandler c, byte[] key) {
+    ReadResult r = c.node.replica.read(c.session, key);
+    if (r.status() == ReadStatus.MISSING_DEPENDENCY) {
+      c.replies.add(Resp.error(ERR_DEP));
+      return null;
+    }
+    return r;
   }
 
   /**

@@ -222,11 +222,8 @@ final class ExpiryCommands {
     }
     Entry current = null;
     if (o.nx || o.xx || o.get || o.keepTtl) {
-      ReadResult r = c.node.replica.read(c.session, a[1]);
-      if (r.status() == ReadStatus.MISSING_DEPENDENCY) {
-        c.replies.add(Resp.error(CommandSupport.ERR_DEP));
-        return;
-      }
+      ReadResult r = CommandSupport.read(c, a[1]);
+      if (r == null) return;
       current = r.status() == ReadStatus.FOUND ? r.entry() : null;
     }
     RedisMessage old = current == null ? Resp.NIL : Resp.bulk(current.value());
@@ -400,11 +397,8 @@ final class ExpiryCommands {
    * or {@link #MISSING} after answering ERR_DEP.
    */
   private static Entry readLive(ConnectionHandler c, byte[] key) {
-    ReadResult r = c.node.replica.read(c.session, key);
-    if (r.status() == ReadStatus.MISSING_DEPENDENCY) {
-      c.replies.add(Resp.error(CommandSupport.ERR_DEP));
-      return MISSING;
-    }
+    ReadResult r = CommandSupport.read(c, key);
+    if (r == null) return MISSING;
     return r.status() == ReadStatus.FOUND ? r.entry() : null;
   }
 }

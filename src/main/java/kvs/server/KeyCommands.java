@@ -53,11 +53,8 @@ final class KeyCommands {
   private static void exists(ConnectionHandler c, byte[][] a) {
     long n = 0;
     for (int i = 1; i < a.length; i++) {
-      ReadResult r = c.node.replica.read(c.session, a[i]);
-      if (r.status() == ReadStatus.MISSING_DEPENDENCY) {
-        c.replies.add(Resp.error(CommandSupport.ERR_DEP));
-        return;
-      }
+      ReadResult r = CommandSupport.read(c, a[i]);
+      if (r == null) return;
       if (r.status() == ReadStatus.FOUND) n++;
     }
     c.replies.add(Resp.integer(n));

@@ -106,7 +106,7 @@ final class KeyspaceCommands {
   private static void touch(ConnectionHandler c, byte[][] a) {
     long n = 0;
     for (int i = 1; i < a.length; i++) {
-      ReadResult r = StringEditCommands.read(c, a[i]);
+      ReadResult r = CommandSupport.read(c, a[i]);
       if (r == null) return;
       if (r.status() == ReadStatus.FOUND) n++;
     }
@@ -115,7 +115,7 @@ final class KeyspaceCommands {
 
   /** RENAME key newkey | RENAMENX key newkey. */
   private static void rename(ConnectionHandler c, byte[][] a, boolean nx) {
-    ReadResult src = StringEditCommands.read(c, a[1]);
+    ReadResult src = CommandSupport.read(c, a[1]);
     if (src == null) return;
     if (src.status() != ReadStatus.FOUND) {
       c.replies.add(Resp.error("ERR no such key"));
@@ -126,7 +126,7 @@ final class KeyspaceCommands {
       return;
     }
     if (nx) {
-      ReadResult dst = StringEditCommands.read(c, a[2]);
+      ReadResult dst = CommandSupport.read(c, a[2]);
       if (dst == null) return;
       if (dst.status() == ReadStatus.FOUND) {
         c.replies.add(Resp.integer(0));
@@ -164,14 +164,14 @@ final class KeyspaceCommands {
       c.replies.add(Resp.error("ERR source and destination objects are the same"));
       return;
     }
-    ReadResult src = StringEditCommands.read(c, a[1]);
+    ReadResult src = CommandSupport.read(c, a[1]);
     if (src == null) return;
     if (src.status() != ReadStatus.FOUND) {
       c.replies.add(Resp.integer(0));
       return;
     }
     if (!replace) {
-      ReadResult dst = StringEditCommands.read(c, a[2]);
+      ReadResult dst = CommandSupport.read(c, a[2]);
       if (dst == null) return;
       if (dst.status() == ReadStatus.FOUND) {
         c.replies.add(Resp.integer(0));

@@ -111,7 +111,7 @@ final class ServerInfoCommands {
             == Long.MIN_VALUE ? StringEditCommands.NOT_INTEGER : "ERR syntax error"));
         return;
       }
-      ReadResult r = StringEditCommands.read(c, a[2]);
+      ReadResult r = CommandSupport.read(c, a[2]);
       if (r == null) return;
       byte[] v = StringEditCommands.valueOf(r);
       c.replies.add(v == null ? Resp.NIL

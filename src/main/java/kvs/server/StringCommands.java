@@ -58,11 +58,8 @@ final class StringCommands {
   private static void mget(ConnectionHandler c, byte[][] a) {
     List<RedisMessage> out = new ArrayList<>(a.length - 1);
     for (int i = 1; i < a.length; i++) {
-      ReadResult r = c.node.replica.read(c.session, a[i]);
-      if (r.status() == ReadStatus.MISSING_DEPENDENCY) {
-        c.replies.add(Resp.error(CommandSupport.ERR_DEP));
-        return;
-      }
+      ReadResult r = CommandSupport.read(c, a[i]);
+      if (r == null) return;
       out.add(r.status() == ReadStatus.FOUND ? Resp.bulk(r.entry().value()) : Resp.NIL);
     }
     c.replies.add(Resp.array(out));

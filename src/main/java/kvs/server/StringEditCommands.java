@@ -60,26 +60,13 @@ final class StringEditCommands {
             .handler(StringEditCommands::msetnx));
   }
 
-  /**
-   * Reads a key in this session; null after replying ERR_DEP. A missing key gives a result whose
-   * status is NOT_FOUND.
-   */
-  static ReadResult read(ConnectionHandler c, byte[] key) {
-    ReadResult r = c.node.replica.read(c.session, key);
-    if (r.status() == ReadStatus.MISSING_DEPENDENCY) {
-      c.replies.add(Resp.error(CommandSupport.ERR_DEP));
-      return null;
-    }
-    return r;
-  }
-
   static byte[] valueOf(ReadResult r) {
     return r.status() == ReadStatus.FOUND ? r.entry().value() : null;
   }
 
   /** GETSET key value. */
   private static void getset(ConnectionHandler c, byte[][] a) {
-    ReadResult r = read(c, a[1]);
+    ReadResult r = CommandSupport.read(c, a[1]);
     if (r == null) return;
     byte[] old = valueOf(r);
     CommandSupport.write(c, List.of(a[1]), List.of(a[2]),
@@ -88,7 +75,7 @@ final class StringEditCommands {
 
   /** GETDEL key: nothing is written when the key is absent. */
   private static void getdel(ConnectionHandler c, byte[][] a) {
-    ReadResult r = read(c, a[1]);
+    ReadResult r = CommandSupport.read(c, a[1]);
     if (r == null) return;
     byte[] old = valueOf(r);
     if (old == null) {
@@ -105,7 +92,7 @@ final class StringEditCommands {
 
   /** APPEND key value: answers the new length. */
   private static void append(ConnectionHandler c, byte[][] a) {
-    ReadResult r = read(c, a[1]);
+    ReadResult r = CommandSupport.read(c, a[1]);
     if (r == null) return;
     byte[] old = valueOf(r);
     if (old == null) old = new byte[0];
@@ -122,7 +109,7 @@ final class StringEditCommands {
 
   /** STRLEN key. */
   private static void strlen(ConnectionHandler c, byte[][] a) {
-    ReadResult r = read(c, a[1]);
+    ReadResult r = CommandSupport.read(c, a[1]);
     if (r == null) return;
     byte[] v = valueOf(r);
     c.replies.add(Resp.integer(v == null ? 0 : v.length));
@@ -144,7 +131,7 @@ final class StringEditCommands {
       c.replies.add(Resp.error(NOT_INTEGER));
       return;
     }
-    ReadResult r = read(c, a[1]);
+    ReadResult r = CommandSupport.read(c, a[1]);
     if (r == null) return;
     byte[] v = valueOf(r);
     if (v == null) v = new byte[0];
@@ -176,7 +163,7 @@ final class StringEditCommands {
       c.replies.add(Resp.error("ERR offset is out of range"));
       return;
     }
-    ReadResult r = read(c, a[1]);
+    ReadResult r = CommandSupport.read(c, a[1]);
     if (r == null) return;
     byte[] old = valueOf(r);
     byte[] part = a[3];
@@ -208,7 +195,7 @@ final class StringEditCommands {
     List<byte[]> values = new ArrayList<>();
     boolean anyExists = false;
     for (int i = 1; i < a.length; i += 2) {
-      ReadResult r = read(c, a[i]);
+      ReadResult r = CommandSupport.read(c, a[i]);
       if (r == null) return;
       if (r.status() == ReadStatus.FOUND) anyExists = true;
       keys.add(a[i]);
