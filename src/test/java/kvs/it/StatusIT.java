@@ -2,14 +2,8 @@ package kvs.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 
@@ -25,31 +19,7 @@ class StatusIT {
     pb.environment().remove("KVS_CLUSTER_SECRET");
     pb.environment().remove("KVS_REQUIREPASS");
     if (secret != null) pb.environment().put("KVS_CLUSTER_SECRET", secret);
-    Process p = pb.start();
-    p.getOutputStream().close();
-    CompletableFuture<String> out = drain(p.getInputStream());
-    CompletableFuture<String> err = drain(p.getErrorStream());
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError(cmd + " did not finish within 60 s");
-    }
-    return new Tool(p.exitValue(), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
-  }
-
-  private static CompletableFuture<String> drain(InputStream s) {
-    CompletableFuture<String> f = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        s.transferTo(b);
-        f.complete(b.toString(StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        f.completeExceptionally(e);
-      }
-    });
-    t.setDaemon(true);
-    t.start();
-    return f;
+    return Tool.run(pb, "", 60);
   }
 
   private static String[] ports(ClusterProcess c) {

@@ -16,7 +16,13 @@ record Tool(int exitCode, String stdout, String stderr) {
 
   /** Runs {@code cmd} with {@code stdin} as its standard input; fails after {@code timeoutS}. */
   static Tool run(List<String> cmd, String stdin, long timeoutS) throws Exception {
-    Process p = new ProcessBuilder(cmd).directory(MasterRun.REPO.toFile()).start();
+    return run(new ProcessBuilder(cmd).directory(MasterRun.REPO.toFile()), stdin, timeoutS);
+  }
+
+  /** As {@link #run(List, String, long)}, for a process set up by the caller (its environment). */
+  static Tool run(ProcessBuilder pb, String stdin, long timeoutS) throws Exception {
+    List<String> cmd = pb.command();
+    Process p = pb.start();
     CompletableFuture<String> out = drain(p.getInputStream());
     CompletableFuture<String> err = drain(p.getErrorStream());
     try (OutputStream in = p.getOutputStream()) {

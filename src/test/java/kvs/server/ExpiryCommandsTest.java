@@ -85,12 +85,12 @@ class ExpiryCommandsTest {
   void theBackgroundSweepRemovesExpiredValues() throws Exception {
     call("SET", "k", "v", "PX", "50");
     call("SET", "p", "v");
-    long digest = onLoop(node, () -> node.replica.digest());
+    long digest = InProcessNodes.onLoop(node, () -> node.replica.digest());
     advance(50);
-    await("the sweep removed the value",
-        () -> onLoop(node, () -> node.replica.peek("k".getBytes(StandardCharsets.UTF_8)))
+    InProcessNodes.await10s("the sweep removed the value",
+        () -> InProcessNodes.onLoop(node, () -> node.replica.peek("k".getBytes(StandardCharsets.UTF_8)))
             .isRemnant());
-    assertThat(onLoop(node, () -> node.replica.digest())).isEqualTo(digest);
+    assertThat(InProcessNodes.onLoop(node, () -> node.replica.digest())).isEqualTo(digest);
     assertThat(call("GET", "k")).isNull();
     assertThat(str(call("GET", "p"))).isEqualTo("v");
     assertThat(call("DBSIZE")).isEqualTo(1L);
@@ -272,12 +272,12 @@ class ExpiryCommandsTest {
   void anExpirySetOnOneServerMakesTheKeyAbsentOnItsPeer() throws Exception {
     Node peer = start(1, Map.of(0, InetSocketAddress.createUnresolved("127.0.0.1", node.port())));
     peer.dialConfiguredPeers().get(10, TimeUnit.SECONDS);
-    await("linked", () -> onLoop(peer, () -> peer.links.isLinked(0)));
+    InProcessNodes.await10s("linked", () -> InProcessNodes.onLoop(peer, () -> peer.links.isLinked(0)));
     call("SET", "k", "v");
     try (RespConn p = RespConn.open(peer.port())) {
-      await("k on the peer", () -> str(call(p, "GET", "k")) != null);
+      InProcessNodes.await10s("k on the peer", () -> str(call(p, "GET", "k")) != null);
       assertThat(call("EXPIRE", "k", "5")).isEqualTo(1L);
-      await("the expiry on the peer", () -> call(p, "TTL", "k").equals(5L));
+      InProcessNodes.await10s("the expiry on the peer", () -> call(p, "TTL", "k").equals(5L));
       assertThat(str(p.call("GET", "k"))).isEqualTo("v");
       advance(5_000);
       assertThat(p.call("GET", "k")).isNull();
@@ -291,22 +291,6 @@ class ExpiryCommandsTest {
       return conn.call(args);
     } catch (Exception e) {
       throw new AssertionError(e);
-    }
-  }
-
-  private static <T> T onLoop(Node n, Callable<T> c) {
-    try {
-      return n.loop.submit(c).get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out: " + what);
-      Thread.sleep(5); // polling interval of a bounded wait
     }
   }
 

@@ -50,6 +50,9 @@ final class InProcessNodes implements AutoCloseable {
   static <T> T onLoop(Node n, Callable<T> c) {
     try {
       return n.loop.submit(c).get(10, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof AssertionError a) throw a; // an assertion made on the loop
+      throw new AssertionError(e.getCause());
     } catch (Exception e) {
       throw new AssertionError(e);
     }
@@ -64,6 +67,11 @@ final class InProcessNodes implements AutoCloseable {
       }
       Thread.sleep(5); // polling interval of a bounded wait
     }
+  }
+
+  /** {@link #await} with the 10 s bound most tests use. */
+  static void await10s(String what, BooleanSupplier condition) throws InterruptedException {
+    await(what, 10_000, condition);
   }
 
   @Override

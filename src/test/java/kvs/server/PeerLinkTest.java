@@ -271,26 +271,7 @@ class PeerLinkTest {
   }
 
   private <T> T onLoop(Callable<T> c) {
-    return onLoop(node, c);
-  }
-
-  private static <T> T onLoop(Node n, Callable<T> c) {
-    try {
-      return n.loop.submit(c).get(10, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof AssertionError a) throw a;
-      throw new AssertionError(e.getCause());
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out: " + what);
-      Thread.sleep(5); // polling interval of a bounded wait
-    }
+    return InProcessNodes.onLoop(node, c);
   }
 
   // ---- (1) frames read reach the replica, and the node passes them on -----------------------
@@ -323,7 +304,7 @@ class PeerLinkTest {
     // The node pushes what the frame newly covered to its other links (on its loop, batched):
     // the other peer gets both writes, in order; the sender gets none of them back.
     List<Entry> pushed = new ArrayList<>();
-    await("the writes pushed to the other link", () -> onLoop(() -> {
+    InProcessNodes.await10s("the writes pushed to the other link", () -> onLoop(() -> {
       for (DeltaChunk c : other.chunks(other.frames())) pushed.addAll(c.entries());
       return pushed.size() >= 2;
     }));
@@ -510,10 +491,10 @@ class PeerLinkTest {
         InetSocketAddress.createUnresolved("127.0.0.1", node.port())));
     more.add(dialler);
     dialler.dialConfiguredPeers().get(10, TimeUnit.SECONDS);
-    await("both sides linked", () -> onLoop(() -> node.links.isLinked(PEER))
-        && onLoop(dialler, () -> dialler.links.isLinked(node.config.id())));
+    InProcessNodes.await10s("both sides linked", () -> onLoop(() -> node.links.isLinked(PEER))
+        && InProcessNodes.onLoop(dialler, () -> dialler.links.isLinked(node.config.id())));
     for (Node n : List.of(node, dialler)) {
-      List<Boolean> onNodeLoop = onLoop(n, () -> {
+      List<Boolean> onNodeLoop = InProcessNodes.onLoop(n, () -> {
         List<Boolean> out = new ArrayList<>();
         n.links.forEach(l -> out.add(l.channel.eventLoop() == n.loop));
         return out;
