@@ -38,7 +38,7 @@ final class ClientCommands {
     long idle = cl == null ? 0 : TimeUnit.NANOSECONDS.toSeconds(now - cl.lastCommandNanos);
     ChannelOutboundBuffer out = c.ctx.channel().unsafe().outboundBuffer();
     long omem = out == null ? 0 : out.totalPendingWriteBytes();
-    String cmd = cl == null ? "NULL" : cl.lastCommand;
+    String cmd = cl == null ? "NULL" : cl.cmd();
     return "id=" + id + " addr=" + RedisCompat.address(c.ctx.channel().remoteAddress())
         + " laddr=" + RedisCompat.address(c.ctx.channel().localAddress())
         + " fd=-1 name=" + (c.clientName == null ? "" : c.clientName)

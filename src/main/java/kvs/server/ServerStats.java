@@ -46,11 +46,24 @@ final class ServerStats {
     final ConnectionHandler handler;
     final long createdNanos = System.nanoTime();
     long lastCommandNanos = createdNanos;
-    String lastCommand = "NULL";
+    /** The last command's name as declared, and its subcommand for a container; see cmd(). */
+    String lastCommandName;
+    byte[] lastSubcommand;
 
     Client(long id, ConnectionHandler handler) {
       this.id = id;
       this.handler = handler;
+    }
+
+    /**
+     * CLIENT LIST's cmd field, as Redis shows it ({@code get}, {@code client|list}): built when
+     * asked for, not on every command.
+     */
+    String cmd() {
+      if (lastCommandName == null) return "NULL";
+      String cmd = lastSubcommand == null ? lastCommandName
+          : lastCommandName + "|" + kvs.net.Resp.ascii(lastSubcommand);
+      return cmd.toLowerCase(java.util.Locale.ROOT);
     }
   }
 
@@ -83,18 +96,17 @@ final class ServerStats {
     long now = System.nanoTime();
     Client client = client(c);
     if (client != null) {
-      client.lastCommand = CONTAINERS.contains(name) && args.length > 1
-          ? (name + "|" + kvs.net.Resp.ascii(args[1])).toLowerCase(java.util.Locale.ROOT)
-          : name.toLowerCase(java.util.Locale.ROOT);
+      client.lastCommandName = name;
+      client.lastSubcommand = CONTAINERS.contains(name) && args.length > 1 ? args[1] : null;
       client.lastCommandNanos = now;
     }
     return now;
   }
 
   /** After each command: counts it, logs it when slow. */
-  void commandDone(ConnectionHandler c, byte[][] args, long startNanos) {
+  void commandDone(ConnectionHandler c, byte[][] args, long elapsedNanos) {
     commandsProcessed++;
-    long micros = (System.nanoTime() - startNanos) / 1_000;
+    long micros = elapsedNanos / 1_000;
     if (micros >= SLOWLOG_SLOWER_THAN_MICROS) slow(c, args, micros);
   }
 
