@@ -55,7 +55,7 @@ class ArchitectureTest {
       .whereLayer("core").mayNotAccessAnyLayer()
       .whereLayer("net").mayNotAccessAnyLayer()
       .whereLayer("process").mayNotAccessAnyLayer()
-      .whereLayer("storage").mayOnlyAccessLayers("core")
+      .whereLayer("storage").mayOnlyAccessLayers("core", "process")
       .whereLayer("client").mayOnlyAccessLayers("core")
       .whereLayer("server").mayOnlyAccessLayers("core", "net", "storage")
       .whereLayer("sim").mayOnlyAccessLayers("core", "storage")

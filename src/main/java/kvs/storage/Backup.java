@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -169,7 +168,7 @@ public final class Backup {
       syncDirectory(t);
       return m;
     } catch (IOException | RuntimeException e) {
-      deleteTree(t);
+      kvs.process.Trees.delete(t);
       restoreEmpty(t, existed);
       if (e instanceof BackupException b) throw b;
       throw new BackupException("the backup into " + t + " failed: " + e.getMessage(), e);
@@ -268,7 +267,7 @@ public final class Backup {
       syncDirectory(dataDir);
       return m;
     } catch (IOException | RuntimeException e) {
-      deleteTree(dataDir);
+      kvs.process.Trees.delete(dataDir);
       restoreEmpty(dataDir, existed);
       if (e instanceof BackupException b) throw b;
       throw new BackupException("the restore into " + dataDir + " failed: " + e.getMessage(), e);
@@ -298,24 +297,10 @@ public final class Backup {
     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  private static void syncDirectory(Path dir) throws IOException {
+  /** Makes the entries of {@code dir} (files created, renamed, removed) survive a power cut. */
+  static void syncDirectory(Path dir) throws IOException {
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) return;
-    try (Stream<Path> all = Files.walk(dir)) {
-      all.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-          // best effort: what is left is named in the error the caller reports
-        }
-      });
-    } catch (IOException ignored) {
-      // as above
     }
   }
 

@@ -184,19 +184,12 @@ public final class RocksDbStore implements Store {
             java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
           ch.force(true);
         }
-        syncDirectory();
+        Backup.syncDirectory(dir);
       }
     } catch (java.io.IOException e) {
       throw new StoreOpenException("cannot write " + marker + ": " + e, e);
     }
     marked = true;
-  }
-
-  private void syncDirectory() throws java.io.IOException {
-    try (java.nio.channels.FileChannel d = java.nio.channels.FileChannel.open(dir,
-        java.nio.file.StandardOpenOption.READ)) {
-      d.force(true);
-    }
   }
 
   /**
@@ -546,7 +539,7 @@ public final class RocksDbStore implements Store {
     if (clean && marked) {
       try {
         Files.deleteIfExists(dir.resolve(RUNNING_MARKER));
-        syncDirectory();
+        Backup.syncDirectory(dir);
       } catch (java.io.IOException e) {
         // the marker stays: the next start takes a fresh incarnation, which is always safe
       }
