@@ -16,10 +16,26 @@ import java.util.Arrays;
  * new version of the key. Whether an entry has expired depends on the reading server's time
  * ({@link #expiredAt}), never on anything stored.
  */
-public record Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry) {
+public record Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry,
+    byte kind) {
+  /** A plain byte string: the value is what GET answers. Every entry before data format 3. */
+  public static final byte KIND_STRING = 0;
+  /**
+   * The head of a counter (see {@link Counters}): the value is the counter's base and what it
+   * cancels of the per-origin contributions stored as elements; reads answer the sum as text.
+   */
+  public static final byte KIND_COUNTER = 1;
+  /** The highest kind this build knows; a stored entry of a higher kind is refused. */
+  public static final byte KIND_MAX = KIND_COUNTER;
 
   public Entry {
     if (expiry < 0) throw new IllegalArgumentException("negative expiry " + expiry);
+    if (kind < 0 || kind > KIND_MAX) throw new IllegalArgumentException("unknown kind " + kind);
+  }
+
+  /** A string entry (or tombstone) with an expiry (0 for none). */
+  public Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry) {
+    this(key, value, clock, origin, seq, expiry, KIND_STRING);
   }
 
   /** An entry without expiry. */
@@ -65,7 +81,12 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
   /** This expiring write without its value (see {@link #isRemnant}). */
   public Entry remnant() {
     if (expiry == 0) throw new IllegalStateException("only an expiring entry has a remnant");
-    return new Entry(key, null, clock, origin, seq, expiry);
+    return new Entry(key, null, clock, origin, seq, expiry, kind);
+  }
+
+  /** This entry with {@code value} in place of its own: how a read shows a typed value. */
+  public Entry withValue(byte[] shown) {
+    return new Entry(key, shown, clock, origin, seq, expiry, kind);
   }
 
   /** A value that has not expired at {@code nowMillis}: what reads see as present. */
@@ -107,6 +128,7 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
       // keeps key, version, dot and expiry (docs/design.md, Expiry) then leaves the digest as is.
       h = mix(h ^ 0x45585049L ^ expiry); // "EXPI"
     }
+    if (kind != KIND_STRING) h = mix(h ^ 0x4B494E44L ^ kind); // "KIND"; strings hash as before
     return h;
   }
 
@@ -120,6 +142,7 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
   public boolean equals(Object o) {
     return o instanceof Entry e
         && clock == e.clock && origin == e.origin && seq == e.seq && expiry == e.expiry
+        && kind == e.kind
         && Arrays.equals(key, e.key) && Arrays.equals(value, e.value);
   }
 
@@ -133,7 +156,8 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
     return "Entry[" + latin1(key)
         + (value == null ? " tombstone" : " " + value.length + "B")
         + " @" + clock + " " + Origins.toString(origin) + ":" + seq
-        + (expiry == 0 ? "" : " expires " + expiry) + "]";
+        + (expiry == 0 ? "" : " expires " + expiry)
+        + (kind == KIND_STRING ? "" : " kind " + kind) + "]";
   }
 
   /** The bytes as ISO-8859-1 text, one char per byte (core uses no charsets: README). */

@@ -166,10 +166,40 @@ public final class Replica {
     return Math.max(wallSeen, Hlc.physicalMillis(hlc.current()));
   }
 
-  /** The entry stored under {@code key} if it has a value that has not expired by {@link #now()}. */
+  /**
+   * The entry stored under {@code key} if it has a value that has not expired by {@link #now()},
+   * as reads show it ({@link #shown}).
+   */
   public Entry liveEntry(byte[] key) {
     Entry e = store.get(key);
-    return e != null && e.liveAt(now()) ? e : null;
+    return e != null && e.liveAt(now()) ? shown(e, null) : null;
+  }
+
+  /**
+   * A live stored entry as reads show it: a string as it is; a counter with its value as text
+   * in place of its head, or null when it reads as absent (a reset nothing came after). The
+   * elements read are taken into {@code session} when it is not null.
+   */
+  private Entry shown(Entry head, SessionToken session) {
+    if (head.kind() != Entry.KIND_COUNTER) return head;
+    java.math.BigDecimal v = Counters.value(Counters.Head.decode(head.value()),
+        contributions(head.key(), session));
+    return v == null ? null : head.withValue(Counters.format(v));
+  }
+
+  /** The contribution elements of the counter {@code key}, each taken into {@code session}. */
+  private List<Entry> contributions(byte[] key, SessionToken session) {
+    byte[] prefix = Elements.prefix(key, Entry.KIND_COUNTER);
+    List<Entry> out = new ArrayList<>();
+    store.forEachFrom(prefix, e -> {
+      if (!Elements.startsWith(e.key(), prefix)) return false;
+      if (!e.isTombstone()) {
+        out.add(e);
+        if (session != null) session.observe(e);
+      }
+      return true;
+    });
+    return out;
   }
 
   // ---- client operations -------------------------------------------------------------------
@@ -199,7 +229,11 @@ public final class Replica {
     Entry e = store.get(key);
     if (e == null) return new ReadResult(ReadStatus.NOT_FOUND, null);
     session.observe(e);
-    if (e.liveAt(now())) return new ReadResult(ReadStatus.FOUND, e);
+    if (e.liveAt(now())) {
+      Entry shown = shown(e, session);
+      return shown != null ? new ReadResult(ReadStatus.FOUND, shown)
+          : new ReadResult(ReadStatus.NOT_FOUND, e);
+    }
     if (!e.isTombstone() && expiredSeen.size() < EXPIRED_SEEN_MAX) expiredSeen.add(key);
     return new ReadResult(ReadStatus.NOT_FOUND, e);
   }
@@ -265,7 +299,19 @@ public final class Replica {
    */
   public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
       long[] expiries, long wallMillis) {
+    return write(session, keys, values, null, expiries, wallMillis);
+  }
+
+  /**
+   * As {@link #write(SessionToken, List, List, long[], long)}, each value of kind
+   * {@code kinds[i]} ({@link Entry#KIND_STRING} when {@code kinds} is null; a delete has none).
+   */
+  public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
+      byte[] kinds, long[] expiries, long wallMillis) {
     if (keys.size() != values.size()) throw new IllegalArgumentException("keys and values differ");
+    if (kinds != null && kinds.length != keys.size()) {
+      throw new IllegalArgumentException("keys and kinds differ");
+    }
     if (expiries != null && expiries.length != keys.size()) {
       throw new IllegalArgumentException("keys and expiries differ");
     }
@@ -284,8 +330,9 @@ public final class Replica {
       long seq = c.vv.get(origin) + 1;
       byte[] value = values.get(i);
       long expiry = expiries == null || value == null ? 0 : expiries[i];
+      byte kind = kinds == null || value == null ? Entry.KIND_STRING : kinds[i];
       Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
-          : Entry.write(key, value, clock, origin, seq, expiry);
+          : new Entry(key, value, clock, origin, seq, expiry, kind);
       if (current != null) c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
       c.replace(current, e);
       c.vv.raise(origin, seq);
@@ -294,6 +341,68 @@ public final class Replica {
     commit(c);
     for (Entry e : written) session.observe(e);
     return written;
+  }
+
+  /** The outcome of an increment: the counter's new value and the entries written. */
+  public record Increment(java.math.BigDecimal value, List<Entry> written) {}
+
+  /**
+   * Adds {@code delta} to the counter {@code key} for a session (INCRBY, INCRBYFLOAT; see
+   * {@link Counters}): this origin's contribution element rises by {@code delta}. A key that is
+   * not a counter yet (absent, deleted, expired, or a string holding a number, which the caller
+   * has checked) first becomes one: a counter head whose base is the string's number (0 when
+   * absent) and which cancels every contribution stored for the key, in the same atomic write.
+   * The caller has read the key in the session (so the session's dependencies are covered).
+   *
+   * @throws IllegalArgumentException when the key holds a string that is not a number
+   */
+  public Increment increment(SessionToken session, byte[] key, java.math.BigDecimal delta,
+      long wallMillis) {
+    now(wallMillis);
+    Entry head = store.get(key);
+    boolean live = head != null && head.liveAt(now());
+    List<Entry> contributions = contributions(key, session);
+    byte[] ownKey = Elements.counterKey(key, origin);
+    Entry own = store.get(ownKey);
+    java.math.BigDecimal ownTotal = own == null ? java.math.BigDecimal.ZERO : Counters.totalOf(own);
+    if (ownTotal == null) ownTotal = java.math.BigDecimal.ZERO;
+    byte[] ownValue = Counters.encodeTotal(ownTotal.add(delta));
+    List<Entry> written;
+    if (live && head.kind() == Entry.KIND_COUNTER) {
+      written = write(session, List.of(ownKey), List.of(ownValue), wallMillis);
+    } else {
+      java.math.BigDecimal base = java.math.BigDecimal.ZERO;
+      long expiry = 0;
+      if (live) {
+        base = Counters.parse(head.value());
+        if (base == null) throw new IllegalArgumentException("the key holds a string, not a number");
+        expiry = head.expiry(); // as in Redis, INCR keeps the key's time to live
+      }
+      byte[] headValue =
+          new Counters.Head(false, base, Counters.cancelAll(contributions)).encode();
+      written = write(session, List.of(key, ownKey), List.of(headValue, ownValue),
+          new byte[] {Entry.KIND_COUNTER, Entry.KIND_STRING}, new long[] {expiry, 0}, wallMillis);
+    }
+    Entry shown = liveEntry(key);
+    return new Increment(Counters.parse(shown.value()), written);
+  }
+
+  /**
+   * What deleting {@code key} writes (DEL, UNLINK, FLUSHALL): null, a tombstone, for a key that
+   * is not a live counter; for a counter, a reset head that cancels every contribution stored
+   * now, so that an increment concurrent with the delete still counts (see {@link Counters}).
+   * Use with {@link #deletionKind}.
+   */
+  public byte[] deletion(byte[] key) {
+    Entry head = store.get(key);
+    if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_COUNTER) return null;
+    return new Counters.Head(true, java.math.BigDecimal.ZERO,
+        Counters.cancelAll(contributions(key, null))).encode();
+  }
+
+  /** The kind of the value {@link #deletion} gave (a string's kind for a tombstone). */
+  public static byte deletionKind(byte[] deletion) {
+    return deletion == null ? Entry.KIND_STRING : Entry.KIND_COUNTER;
   }
 
   public Entry put(SessionToken session, byte[] key, byte[] value, long wallMillis) {
@@ -410,8 +519,20 @@ public final class Replica {
   public void forEachLive(Consumer<Entry> visitor) {
     long now = now();
     store.forEachLive(e -> {
-      if (!e.expiredAt(now)) visitor.accept(e);
+      if (e.expiredAt(now) || Elements.isElementKey(e.key())) return;
+      Entry shown = shown(e, null);
+      if (shown != null) visitor.accept(shown);
     });
+  }
+
+  /**
+   * As reads show it ({@link #liveEntry}), the user key's entry {@code stored} (as a store scan
+   * found it, tombstones included), or null when it reads as absent at {@link #now()}; null for
+   * an element's entry too.
+   */
+  public Entry shownAt(Entry stored) {
+    if (Elements.isElementKey(stored.key()) || !stored.liveAt(now())) return null;
+    return shown(stored, null);
   }
 
   /** Every entry with a value, expired or not, in key order: what the store holds. */

@@ -3,7 +3,6 @@ package kvs.server;
 import static kvs.server.CommandSpec.command;
 
 import io.netty.handler.codec.redis.RedisMessage;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import kvs.core.Entry;
@@ -234,8 +233,7 @@ final class ExpiryCommands {
     long expiry = o.unit != null ? o.expiry : o.keepTtl && current != null ? current.expiry() : 0;
     if (expiry != 0 && expiry <= now) {
       // EXAT or PXAT in the past: Redis sets and at once expires the key, i.e. deletes it.
-      CommandSupport.write(c, List.of(a[1]), Collections.singletonList(null),
-          w -> o.get ? old : Resp.OK);
+      CommandSupport.delete(c, List.of(a[1]), w -> o.get ? old : Resp.OK);
       return;
     }
     CommandSupport.write(c, List.of(a[1]), List.of(a[2]), new long[] {expiry},
@@ -285,10 +283,9 @@ final class ExpiryCommands {
     }
     RedisMessage value = Resp.bulk(current.value());
     if (o.unit != null && o.expiry <= now) {
-      CommandSupport.write(c, List.of(a[1]), Collections.singletonList(null), w -> value);
+      CommandSupport.delete(c, List.of(a[1]), w -> value);
     } else if (o.unit != null || o.persist && current.hasExpiry()) {
-      CommandSupport.write(c, List.of(a[1]), List.of(current.value()),
-          new long[] {o.persist ? 0 : o.expiry}, w -> value);
+      CommandSupport.rewriteExpiry(c, a[1], o.persist ? 0 : o.expiry, w -> value);
     } else {
       c.replies.add(value);
     }
@@ -353,11 +350,9 @@ final class ExpiryCommands {
       return;
     }
     if (when <= now) {
-      CommandSupport.write(c, List.of(a[1]), Collections.singletonList(null),
-          w -> Resp.integer(1));
+      CommandSupport.delete(c, List.of(a[1]), w -> Resp.integer(1));
     } else {
-      CommandSupport.write(c, List.of(a[1]), List.of(current.value()), new long[] {when},
-          w -> Resp.integer(1));
+      CommandSupport.rewriteExpiry(c, a[1], when, w -> Resp.integer(1));
     }
   }
 
@@ -385,8 +380,7 @@ final class ExpiryCommands {
       c.replies.add(Resp.integer(0));
       return;
     }
-    CommandSupport.write(c, List.of(a[1]), List.of(current.value()), new long[] {0},
-        w -> Resp.integer(1));
+    CommandSupport.rewriteExpiry(c, a[1], 0, w -> Resp.integer(1));
   }
 
   /** Stands for a refused read: ERR_DEP has been answered. */

@@ -3,7 +3,6 @@ package kvs.server;
 import static kvs.server.CommandSpec.command;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import kvs.core.Replica.ReadResult;
 import kvs.core.Replica.ReadStatus;
@@ -46,7 +45,7 @@ final class KeyCommands {
       keys.add(a[i]);
     }
     long n = present;
-    CommandSupport.write(c, keys, Collections.nCopies(keys.size(), null), w -> Resp.integer(n));
+    CommandSupport.delete(c, keys, w -> Resp.integer(n));
   }
 
   /** EXISTS key [key ...]. */
@@ -60,7 +59,7 @@ final class KeyCommands {
     c.replies.add(Resp.integer(n));
   }
 
-  /** TYPE key: every value is a string. */
+  /** TYPE key: every value is a string (a counter is one too, as in Redis). */
   private static void type(ConnectionHandler c, byte[][] a) {
     ReadResult r = c.node.replica.read(c.session, a[1]);
     c.replies.add(switch (r.status()) {

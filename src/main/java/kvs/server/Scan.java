@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import kvs.core.Elements;
 import kvs.net.Resp;
 
 /**
@@ -79,8 +80,8 @@ final class Scan {
     List<RedisMessage> keys = new ArrayList<>();
     long[] seen = {0, 0}; // entries skipped, entries examined
     byte[][] next = {null};
-    long now = c.node.replica.now();
     c.node.store.forEachFrom(from, e -> {
+      if (Elements.isElementKey(e.key())) return false; // they sort after every user key
       if (seen[0] < skip) {
         seen[0]++;
         return true;
@@ -90,7 +91,8 @@ final class Scan {
         return false;
       }
       seen[1]++;
-      if (e.liveAt(now) && stringsOnly && (p == null || Glob.matches(p, e.key()))) {
+      if (stringsOnly && (p == null || Glob.matches(p, e.key()))
+          && c.node.replica.shownAt(e) != null) {
         keys.add(Resp.bulk(e.key()));
       }
       return true;

@@ -4,7 +4,6 @@ import static kvs.server.CommandSpec.command;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import kvs.core.Replica.ReadResult;
 import kvs.core.Replica.ReadStatus;
@@ -82,7 +81,7 @@ final class StringEditCommands {
       c.replies.add(Resp.NIL);
       return;
     }
-    CommandSupport.write(c, List.of(a[1]), Collections.singletonList(null), w -> Resp.bulk(old));
+    CommandSupport.delete(c, List.of(a[1]), w -> Resp.bulk(old));
   }
 
   /** The expiry of the key a read found (0 when none, or when the key is absent). */
