@@ -34,7 +34,7 @@ class ArchitectureTest {
   @ArchTest
   static final ArchRule coreIsPure = classes().that().resideInAPackage("kvs.core..")
       .should().onlyDependOnClassesThat(
-          resideInAnyPackage("java.util..", "java.lang..", "kvs.core..")
+          resideInAnyPackage("java.util..", "java.lang..", "java.math..", "kvs.core..")
               .or(type(ByteBuffer.class)))
       .because("core is the pure protocol logic (README.md, Architecture)");
 

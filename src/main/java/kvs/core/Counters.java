@@ -85,31 +85,36 @@ public final class Counters {
 
     /** Reads {@link #encode()}'s form; throws CorruptDataException on anything else. */
     public static Head decode(byte[] value) {
-      try {
-        ByteBuffer b = ByteBuffer.wrap(value);
-        if (b.get() != HEAD_FORMAT) throw new CorruptDataException("counter head: unknown format");
-        byte flags = b.get();
-        if ((flags & ~FLAG_RESET) != 0) throw new CorruptDataException("counter head: bad flags");
-        BigDecimal base = number(b);
-        int n = b.getInt();
-        if (n < 0 || n > b.remaining() / 18) {
-          throw new CorruptDataException("counter head: bad count " + n);
-        }
-        SortedMap<Long, Cancel> cancelled = new TreeMap<>();
-        for (int i = 0; i < n; i++) {
-          long origin = b.getLong();
-          long seq = b.getLong();
-          cancelled.put(origin, new Cancel(seq, number(b)));
-        }
-        if (b.hasRemaining()) throw new CorruptDataException("counter head: trailing bytes");
-        return new Head((flags & FLAG_RESET) != 0, base, cancelled);
-      } catch (java.nio.BufferUnderflowException e) {
-        throw new CorruptDataException("counter head: truncated");
+      ByteBuffer b = ByteBuffer.wrap(value);
+      need(b, 2);
+      if (b.get() != HEAD_FORMAT) throw new CorruptDataException("counter head: unknown format");
+      byte flags = b.get();
+      if ((flags & ~FLAG_RESET) != 0) throw new CorruptDataException("counter head: bad flags");
+      BigDecimal base = number(b);
+      need(b, 4);
+      int n = b.getInt();
+      if (n < 0 || n > b.remaining() / 18) {
+        throw new CorruptDataException("counter head: bad count " + n);
       }
+      SortedMap<Long, Cancel> cancelled = new TreeMap<>();
+      for (int i = 0; i < n; i++) {
+        need(b, 16);
+        long origin = b.getLong();
+        long seq = b.getLong();
+        cancelled.put(origin, new Cancel(seq, number(b)));
+      }
+      if (b.hasRemaining()) throw new CorruptDataException("counter head: trailing bytes");
+      return new Head((flags & FLAG_RESET) != 0, base, cancelled);
+    }
+
+    private static void need(ByteBuffer b, int bytes) {
+      if (b.remaining() < bytes) throw new CorruptDataException("counter head: truncated");
     }
 
     private static BigDecimal number(ByteBuffer b) {
+      need(b, 2);
       int len = Short.toUnsignedInt(b.getShort());
+      need(b, len);
       byte[] text = new byte[len];
       b.get(text);
       BigDecimal v = parse(text);

@@ -35,7 +35,8 @@ class CodecProperties {
         Arbitraries.longs().between(1, Long.MAX_VALUE));
     Arbitrary<Long> expiry = Arbitraries.oneOf(Arbitraries.just(0L),
         Arbitraries.longs().between(1, Long.MAX_VALUE));
-    return Combinators.combine(key, value, clock, origin, seq, expiry).as(Entry::new);
+    Arbitrary<Byte> kind = Arbitraries.bytes().between(Entry.KIND_STRING, Entry.KIND_MAX);
+    return Combinators.combine(key, value, clock, origin, seq, expiry, kind).as(Entry::new);
   }
 
   @Provide
@@ -224,16 +225,22 @@ class CodecProperties {
     byte[] negativeClock = ByteBuffer.allocate(25).putLong(-1).putLong(1).putLong(1).put((byte) 1)
         .array();
     byte[] zeroSeq = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(0).put((byte) 1).array();
-    byte[] unknownFlag = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 4)
+    byte[] unknownFlag = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 8)
         .array();
+    byte[] truncatedKind = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 5)
+        .array();
+    byte[] stringKindWritten = ByteBuffer.allocate(26).putLong(1).putLong(1).putLong(1)
+        .put((byte) 5).put(Entry.KIND_STRING).array();
+    byte[] unknownKind = ByteBuffer.allocate(26).putLong(1).putLong(1).putLong(1).put((byte) 5)
+        .put((byte) (Entry.KIND_MAX + 1)).array();
     byte[] truncatedExpiry = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1)
         .put((byte) 3).putInt(1).array();
     byte[] zeroExpiry = ByteBuffer.allocate(33).putLong(1).putLong(1).putLong(1).put((byte) 3)
         .putLong(0).array();
     byte[] hugeValue = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1).put((byte) 0)
         .putInt(Integer.MAX_VALUE).array();
-    for (byte[] b : List.of(negativeClock, zeroSeq, unknownFlag, truncatedExpiry, zeroExpiry,
-        hugeValue)) {
+    for (byte[] b : List.of(negativeClock, zeroSeq, unknownFlag, truncatedKind,
+        stringKindWritten, unknownKind, truncatedExpiry, zeroExpiry, hugeValue)) {
       assertThatThrownBy(() -> EntryCodec.decodeStored(new byte[0], b))
           .isInstanceOf(CorruptDataException.class);
     }
@@ -243,9 +250,10 @@ class CodecProperties {
       assertThatThrownBy(() -> DeltaChunk.decode(b)).isInstanceOf(CorruptDataException.class);
     }
     byte[] futureFormat = new ReplicaMeta(1, 1, new VersionVector(), 0, 0).encode();
-    futureFormat[7] = 3;
+    futureFormat[7] = (byte) (ReplicaMeta.FORMAT_VERSION + 1);
     assertThatThrownBy(() -> ReplicaMeta.decode(futureFormat))
-        .isInstanceOf(CorruptDataException.class).hasMessageContaining("version 3");
+        .isInstanceOf(CorruptDataException.class)
+        .hasMessageContaining("version " + (ReplicaMeta.FORMAT_VERSION + 1));
     byte[] notOurs = new ReplicaMeta(1, 1, new VersionVector(), 0, 0).encode();
     notOurs[0] = 0;
     assertThatThrownBy(() -> ReplicaMeta.decode(notOurs))

@@ -212,5 +212,11 @@ class CounterProperties {
     assertThat(back.base()).isEqualByComparingTo(h.base());
     assertThat(back.cancelled().keySet()).isEqualTo(h.cancelled().keySet());
     assertThat(Arrays.equals(back.encode(), h.encode())).isTrue();
+    byte[] bytes = h.encode();
+    for (int cut = 0; cut < bytes.length; cut++) {
+      byte[] truncated = Arrays.copyOf(bytes, cut);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Counters.Head.decode(truncated))
+          .isInstanceOf(CorruptDataException.class);
+    }
   }
 }
