@@ -44,6 +44,23 @@ public class Behavior {
     return replica.write(session, keys, values, expiries, wallMillis);
   }
 
+  /**
+   * Serves {@code INCRBY key delta} (CounterCommands: a read in the session, which the caller
+   * has made, then the increment).
+   */
+  public Replica.Increment serveIncrement(Replica replica, SessionToken session, byte[] key,
+      long delta, long wallMillis) {
+    return replica.increment(session, key, java.math.BigDecimal.valueOf(delta), wallMillis);
+  }
+
+  /** Serves {@code DEL key} as CommandSupport.delete does: a counter's reset, or a tombstone. */
+  public List<Entry> serveDelete(Replica replica, SessionToken session, byte[] key,
+      long wallMillis) {
+    byte[] deletion = replica.deletion(key);
+    return replica.write(session, List.of(key), java.util.Collections.singletonList(deletion),
+        new byte[] {Replica.deletionKind(deletion)}, null, wallMillis);
+  }
+
   /** What the client records from a write's reply {@code [origin, seq, clock]}. */
   public void recordWriteReply(SessionToken clientToken, Entry written) {
     clientToken.observe(written.origin(), written.seq(), written.clock());

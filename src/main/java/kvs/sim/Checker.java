@@ -40,6 +40,7 @@ final class Checker {
   private final List<Write> writes = new ArrayList<>(); // in issue order
   private final Map<Long, Long> maxSeqByOrigin = new HashMap<>();
   private final Session[] sessions;
+  private final java.util.Set<java.nio.ByteBuffer> typedKeys = new java.util.HashSet<>();
 
   record Dot(long origin, long seq) {}
 
@@ -69,8 +70,9 @@ final class Checker {
     }
   }
 
-  Checker(byte[][] keys, int clients) {
+  Checker(byte[][] keys, byte[][] counterKeys, int clients) {
     this.keys = keys;
+    for (byte[] k : counterKeys) typedKeys.add(java.nio.ByteBuffer.wrap(k));
     this.sessions = new Session[clients];
     for (int i = 0; i < clients; i++) sessions[i] = new Session(keys.length);
   }
@@ -92,10 +94,25 @@ final class Checker {
           + " at step " + before.step + ", again " + describe(e)
           + (before.entry.equals(e) ? "" : " with different content"));
     }
-    Write w = new Write(e, keyIndex(e.key()), client, step);
+    Write w = new Write(e, typedKey(e.key()) ? -1 : keyIndex(e.key()), client, step);
     byDot.put(dot, w);
     writes.add(w);
     maxSeqByOrigin.merge(e.origin(), e.seq(), Math::max);
+  }
+
+  /**
+   * True for the storage keys of counters (their heads and elements), whose writes are
+   * recorded here by dot (for dot reuse, never-issued claims and destruction by faults) and
+   * judged by {@link CounterModel}, not by the per-key version rules of string keys.
+   */
+  private boolean typedKey(byte[] key) {
+    return kvs.core.Elements.isElementKey(key) || typedKeys.contains(java.nio.ByteBuffer.wrap(key));
+  }
+
+  /** Whether the write {@code e} (a dot issued here) was destroyed by a fault ({@link #onLoss}). */
+  boolean destroyed(Entry e) {
+    Write w = byDot.get(dotOf(e));
+    return w != null && w.destroyed;
   }
 
   /** Every entry seen outside a write's reply must be exactly the write its dot was issued for. */
@@ -178,7 +195,11 @@ final class Checker {
           + " that the session had already seen, so it may lose to what the session saw before");
     }
     w.acknowledged = true;
-    see(s, w.keyIndex, e);
+    if (w.keyIndex >= 0) {
+      see(s, w.keyIndex, e);
+    } else {
+      s.highestClock = Math.max(s.highestClock, e.clock());
+    }
   }
 
   private boolean wroteItself(int client, Entry e) {
@@ -225,7 +246,7 @@ final class Checker {
       if (finals[k] != null) known(finals[k], "final store of server " + replica.serverId());
     }
     for (Write w : writes) {
-      if (w.destroyed) continue;
+      if (w.destroyed || w.keyIndex < 0) continue;
       Entry f = finals[w.keyIndex];
       if (f == null || compare(f, w.entry) < 0) {
         String what = w.acknowledged ? "acknowledged" : "unacknowledged but committed";

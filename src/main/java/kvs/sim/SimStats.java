@@ -9,6 +9,8 @@ public final class SimStats {
   public long readsRefused;
   public long writes;
   public long expiringWrites;
+  public long increments;
+  public long counterResets;
   public long readsExpired;
   public long sweeps;
   public long repliesLost;
@@ -38,6 +40,8 @@ public final class SimStats {
     readsRefused += o.readsRefused;
     writes += o.writes;
     expiringWrites += o.expiringWrites;
+    increments += o.increments;
+    counterResets += o.counterResets;
     readsExpired += o.readsExpired;
     sweeps += o.sweeps;
     repliesLost += o.repliesLost;
@@ -64,7 +68,8 @@ public final class SimStats {
   public String toString() {
     return runs + " runs, " + steps + " steps (" + healSteps + " of them healing), "
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
-        + " with an expiry), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
+        + " with an expiry; " + increments + " increments, " + counterResets
+        + " deletes of a counter), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections

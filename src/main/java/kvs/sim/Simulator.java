@@ -59,7 +59,10 @@ public final class Simulator {
   private final ArrayDeque<String> trace = new ArrayDeque<>();
   private final SimStats stats = new SimStats();
   private final byte[][] keys;
+  /** Keys that clients use as counters only (INCRBY, DEL, GET, now and then a SET). */
+  private final byte[][] counterKeys;
   private final Checker checker;
+  private final CounterModel counters;
   private final Server[] servers;
   private final Client[] clients;
   private final boolean[][] blocked; // [from][to]: that direction delivers nothing
@@ -80,7 +83,9 @@ public final class Simulator {
     this.tracing = tracing;
     this.keys = new byte[cfg.keys()][];
     for (int k = 0; k < keys.length; k++) keys[k] = ("k" + k).getBytes(StandardCharsets.UTF_8);
-    this.checker = new Checker(keys, cfg.clients());
+    this.counterKeys = new byte[][] {{'n', '0'}, {'n', '1'}};
+    this.checker = new Checker(keys, counterKeys, cfg.clients());
+    this.counters = new CounterModel(counterKeys);
     int n = cfg.servers();
     this.blocked = new boolean[n][n];
     this.pairConn = new Conn[n][n];
@@ -592,6 +597,10 @@ public final class Simulator {
       c.connection = new SessionToken();
       c.connection.mergeFrom(SessionToken.fromText(c.token.toText()));
     }
+    if (rnd.nextInt(100) < COUNTER_PERCENT) {
+      counterRequest(c, s);
+      return;
+    }
     int roll = rnd.nextInt(100);
     long wall = wall(s);
     if (roll < 45) {
@@ -656,6 +665,113 @@ public final class Simulator {
     }
     String did = what;
     note(() -> "client " + c.id + " " + did + " at " + s.id + ": " + describeAll(written));
+  }
+
+  /** The share of client requests that go to a counter key. */
+  private static final int COUNTER_PERCENT = 12;
+
+  /**
+   * A request on a counter key, as CounterCommands, KeyCommands and StringCommands serve it: a
+   * read in the session (ERR_DEP ends it there), checked against the model and against the
+   * session's own increments, then GET (the read is all), INCRBY, DEL or SET of a number.
+   */
+  private void counterRequest(Client c, Server s) {
+    int k = rnd.nextInt(counterKeys.length);
+    byte[] key = counterKeys[k];
+    long wall = wall(s);
+    String where = "client " + c.id + " at server " + s.id + " step " + step;
+    Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, key, wall);
+    stats.reads++;
+    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
+      stats.readsRefused++;
+      note(() -> "client " + c.id + " counter " + counters.name(k) + " at " + s.id + ": ERR_DEP");
+      return;
+    }
+    String shown = r.status() == Replica.ReadStatus.FOUND
+        ? CounterModel.latin1(r.entry().value()) : null;
+    counters.checkRead(s.replica, k, shown, expiryNow(s), where + " read");
+    for (CounterModel.Inc mine : c.increments) {
+      if (mine.key() == k && !counters.holds(s.replica, mine)) {
+        throw new Violation(Violation.Rule.SESSION, where + ": read " + counters.name(k)
+            + " without its own increment " + Checker.describe(mine.contribution())
+            + " (read your writes)");
+      }
+    }
+    int what = rnd.nextInt(100);
+    if (what < 30) {
+      note(() -> "client " + c.id + " get " + counters.name(k) + " at " + s.id + ": " + shown);
+      return;
+    }
+    java.util.Set<CounterModel.Inc> saw = counters.held(s.replica, k);
+    List<Entry> written;
+    CounterModel.Inc inc = null;
+    String did;
+    if (what < 90) {
+      long delta = rnd.nextInt(21) - 10;
+      Replica.Increment done = behavior.serveIncrement(s.replica, c.connection, key, delta, wall);
+      written = done.written();
+      inc = counters.incremented(k, written.get(written.size() - 1), delta, c.id);
+      stats.increments++;
+      did = "incremented " + counters.name(k) + " by " + delta + " to " + done.value();
+    } else if (what < 96) {
+      written = behavior.serveDelete(s.replica, c.connection, key, wall);
+      stats.counterResets++;
+      did = "deleted " + counters.name(k);
+    } else {
+      byte[] number = Integer.toString(rnd.nextInt(100)).getBytes(StandardCharsets.ISO_8859_1);
+      written = behavior.serveWrite(s.replica, c.connection, List.of(key), List.of(number),
+          new long[1], wall);
+      did = "set " + counters.name(k);
+    }
+    for (Entry e : written) {
+      checker.issued(e, c.id, step);
+      stats.writes++;
+      if (Arrays.equals(e.key(), key)) counters.headWritten(k, e, saw);
+    }
+    Replica.ReadResult after = s.replica.read(new SessionToken(), key, wall);
+    counters.checkRead(s.replica, k, after.status() == Replica.ReadStatus.FOUND
+        ? CounterModel.latin1(after.entry().value()) : null, expiryNow(s), where + " " + did);
+    pushOwnWrite(s, written);
+    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
+      c.connection = null; // committed, but the reply is lost with the connection
+      stats.repliesLost++;
+      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
+      return;
+    }
+    for (Entry e : written) {
+      checker.acknowledged(c.id, e, where);
+      behavior.recordWriteReply(c.token, e);
+    }
+    if (inc != null) c.increments.add(inc);
+    note(() -> "client " + c.id + " " + did + " at " + s.id + ": " + describeAll(written));
+  }
+
+  /**
+   * After healing: every server reads every counter as the model says, and holds every
+   * increment that no fault destroyed (no lost increment).
+   */
+  private void checkCounters() {
+    for (int k = 0; k < counterKeys.length; k++) {
+      for (Server s : servers) {
+        long wall = wall(s);
+        Replica.ReadResult r = behavior.serveRead(s.replica, new SessionToken(), counterKeys[k],
+            wall);
+        counters.checkRead(s.replica, k, r.status() == Replica.ReadStatus.FOUND
+            ? CounterModel.latin1(r.entry().value()) : null, expiryNow(s),
+            "final read at server " + s.id);
+      }
+    }
+    for (CounterModel.Inc i : counters.increments()) {
+      if (checker.destroyed(i.contribution())) continue;
+      for (Server s : servers) {
+        if (!counters.holds(s.replica, i)) {
+          throw new Violation(Violation.Rule.LOST_WRITE, "increment of "
+              + counters.name(i.key()) + " by " + i.delta() + " ("
+              + Checker.describe(i.contribution()) + ", client " + i.client()
+              + ") is not held by server " + s.id + " after healing");
+        }
+      }
+    }
   }
 
   /** One slice of the server's sweep of expired values (Node's, a few entries at a time). */
@@ -802,6 +918,7 @@ public final class Simulator {
       for (Entry e : mine) checker.known(e, "final store of server " + s.id);
     }
     checker.checkFinal(servers[0].replica);
+    checkCounters();
     // Every session reads every key on every server. Without wipes nothing a session has seen
     // can be missing after convergence, so nothing may be refused either.
     for (Client c : clients) {
@@ -830,6 +947,7 @@ public final class Simulator {
       Entry e = r.peek(key);
       if (e != null) sum += e.fingerprint();
     }
+    for (Entry e : counterEntries(r)) sum += e.fingerprint();
     if (sum != r.digest()) {
       throw new Violation(Violation.Rule.DURABLE_STATE, "server " + r.serverId() + " digest " + Long.toHexString(r.digest())
           + " but its entries sum to " + Long.toHexString(sum));
@@ -901,6 +1019,20 @@ public final class Simulator {
       Entry e = r.peek(key);
       if (e != null) out.add(e.hasExpiry() ? e.remnant() : e);
     }
+    out.addAll(counterEntries(r));
+    return out;
+  }
+
+  /** The heads of the counter keys and every element entry, as stored (in key order). */
+  private List<Entry> counterEntries(Replica r) {
+    List<Entry> out = new ArrayList<>();
+    for (byte[] key : counterKeys) {
+      Entry e = r.peek(key);
+      if (e != null) out.add(e);
+    }
+    r.forEachStored(e -> {
+      if (kvs.core.Elements.isElementKey(e.key())) out.add(e);
+    });
     return out;
   }
 
@@ -983,6 +1115,8 @@ public final class Simulator {
     final int id;
     final SessionToken token = new SessionToken(); // what KvsClient keeps
     SessionToken connection; // the server's session for the current connection
+    /** Its acknowledged increments, which its reads must hold (read your writes). */
+    final List<CounterModel.Inc> increments = new ArrayList<>();
     int server;
     int ops;
 

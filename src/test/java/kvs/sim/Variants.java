@@ -249,11 +249,31 @@ final class Variants {
     }
   };
 
+  /**
+   * (14) A counter that keeps the latest value: INCRBY reads the value and writes the sum back
+   * as one last-writer-wins string, as a read-modify-write string command does
+   * (StringEditCommands), so of two increments made at the same time on two servers one is lost.
+   */
+  static final Behavior COUNTER_KEEPS_LATEST = new Broken("counter-keeps-latest",
+      "INCRBY writes the new value as a last-writer-wins string") {
+    @Override
+    public Replica.Increment serveIncrement(Replica replica, SessionToken session, byte[] key,
+        long delta, long wallMillis) {
+      Replica.ReadResult r = replica.read(session, key, wallMillis);
+      java.math.BigDecimal current = r.status() == Replica.ReadStatus.FOUND
+          ? kvs.core.Counters.parse(r.entry().value()) : java.math.BigDecimal.ZERO;
+      java.math.BigDecimal next = current.add(java.math.BigDecimal.valueOf(delta));
+      List<Entry> written = replica.write(session, List.of(key),
+          List.of(kvs.core.Counters.format(next)), wallMillis);
+      return new Replica.Increment(next, written);
+    }
+  };
+
   static final List<Behavior> BROKEN = List.of(NO_SESSION_CHECK, SAME_INCARNATION_AFTER_WIPE,
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
-      DROPS_EXPIRY_ON_WIRE);
+      DROPS_EXPIRY_ON_WIRE, COUNTER_KEEPS_LATEST);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
