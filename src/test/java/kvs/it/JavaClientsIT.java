@@ -80,6 +80,40 @@ class JavaClientsIT {
   }
 
   @Test
+  void countersWithJedisAndLettuceAddUpAcrossServers() throws Exception {
+    try (Jedis a = cluster.jedis(0); Jedis b = cluster.jedis(1)) {
+      assertThat(a.incr("counter:j")).isEqualTo(1);
+      assertThat(a.incrBy("counter:j", 9)).isEqualTo(10);
+      assertThat(a.decr("counter:j")).isEqualTo(9);
+      assertThat(a.decrBy("counter:j", 4)).isEqualTo(5);
+      assertThat(a.incrByFloat("counter:f", 2.5)).isEqualTo(2.5);
+      assertThat(a.get("counter:j")).isEqualTo("5");
+      assertThat(a.type("counter:j")).isEqualTo("string");
+      assertThat(b.incrBy("counter:j", 5)).isGreaterThanOrEqualTo(5); // server 1's own share
+      a.set("counter:word", "abc");
+      assertThatThrownBy(() -> a.incr("counter:word")).isInstanceOf(JedisDataException.class)
+          .hasMessage("ERR value is not an integer or out of range");
+      ClusterProcess.await("both servers count both increments", 10_000,
+          () -> "10".equals(a.get("counter:j")) && "10".equals(b.get("counter:j")));
+    }
+    RedisClient client = RedisClient.create(RedisURI.builder().withHost(ClusterProcess.HOST)
+        .withPort(cluster.port(1)).withTimeout(Duration.ofSeconds(10)).build());
+    try (StatefulRedisConnection<String, String> conn = client.connect()) {
+      RedisCommands<String, String> r = conn.sync();
+      assertThat(r.incr("counter:l")).isEqualTo(1);
+      assertThat(r.incrby("counter:l", 41)).isEqualTo(42);
+      assertThat(r.decrby("counter:l", 2)).isEqualTo(40);
+      assertThat(r.decr("counter:l")).isEqualTo(39);
+      assertThat(r.incrbyfloat("counter:l", 0.5)).isEqualTo(39.5);
+      assertThat(r.get("counter:l")).isEqualTo("39.5");
+      assertThatThrownBy(() -> r.incr("counter:l")).isInstanceOf(RedisCommandExecutionException.class)
+          .hasMessage("ERR value is not an integer or out of range");
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
   void jedisIsBinarySafe() {
     byte[] key = {'b', 0, (byte) 0xff, '\r', '\n', ' ', 'k'};
     byte[] value = new byte[70_000];

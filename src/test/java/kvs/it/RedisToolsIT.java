@@ -103,4 +103,47 @@ class RedisToolsIT {
       if (line.contains("requests per second")) System.out.println("redis-benchmark: " + line.strip());
     }
   }
+
+  /** redis-benchmark -t incr on both servers at once: every increment counts on both. */
+  @Test
+  void benchmarkIncrOnBothServersCountsEveryIncrement() throws Exception {
+    List<Tool> runs = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Thread> threads = new ArrayList<>();
+    for (int server = 0; server < 2; server++) {
+      List<String> cmd = List.of("redis-benchmark", "-p", Integer.toString(cluster.port(server)),
+          "-t", "incr", "-n", "2000", "-c", "4", "-q");
+      Thread t = new Thread(() -> {
+        try {
+          runs.add(Tool.run(cmd, "", 120));
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+      t.start();
+      threads.add(t);
+    }
+    for (Thread t : threads) t.join();
+    assertThat(runs).hasSize(2);
+    for (Tool t : runs) {
+      String out = t.stdout().replace('\r', '\n');
+      assertThat(t.exitCode()).as(t.toString()).isZero();
+      assertThat(out).as(t.toString()).contains("INCR: ").contains("requests per second");
+      assertThat(out + t.stderr()).as(t.toString()).doesNotContainIgnoringCase("error");
+      for (String line : out.split("\n")) {
+        if (line.contains("requests per second")) System.out.println("redis-benchmark: " + line.strip());
+      }
+    }
+    // redis-benchmark -t incr increments the one key counter:__rand_int__ 2,000 times per run.
+    for (int server = 0; server < 2; server++) {
+      int s = server;
+      ClusterProcess.await("server " + s + " counts all 4,000 increments", 20_000, () -> {
+        try {
+          return cli(s, "GET", "counter:__rand_int__").equals("4000\n");
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+    }
+    assertThat(cli(0, "TYPE", "counter:__rand_int__")).isEqualTo("string\n");
+  }
 }
