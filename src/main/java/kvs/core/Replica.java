@@ -361,14 +361,20 @@ public final class Replica {
     now(wallMillis);
     Entry head = store.get(key);
     boolean live = head != null && head.liveAt(now());
+    // One scan of the key's elements serves the new head's cancel map and the new value.
     List<Entry> contributions = contributions(key, session);
     byte[] ownKey = Elements.counterKey(key, origin);
-    Entry own = store.get(ownKey);
-    java.math.BigDecimal ownTotal = own == null ? java.math.BigDecimal.ZERO : Counters.totalOf(own);
+    int ownIndex = -1;
+    for (int i = 0; i < contributions.size(); i++) {
+      if (java.util.Arrays.equals(contributions.get(i).key(), ownKey)) ownIndex = i;
+    }
+    java.math.BigDecimal ownTotal = ownIndex < 0 ? null : Counters.totalOf(contributions.get(ownIndex));
     if (ownTotal == null) ownTotal = java.math.BigDecimal.ZERO;
     byte[] ownValue = Counters.encodeTotal(ownTotal.add(delta));
     List<Entry> written;
+    Counters.Head counter;
     if (live && head.kind() == Entry.KIND_COUNTER) {
+      counter = Counters.Head.decode(head.value());
       written = write(session, List.of(ownKey), List.of(ownValue), wallMillis);
     } else {
       java.math.BigDecimal base = java.math.BigDecimal.ZERO;
@@ -378,13 +384,17 @@ public final class Replica {
         if (base == null) throw new IllegalArgumentException("the key holds a string, not a number");
         expiry = head.expiry(); // as in Redis, INCR keeps the key's time to live
       }
-      byte[] headValue =
-          new Counters.Head(false, base, Counters.cancelAll(contributions)).encode();
-      written = write(session, List.of(key, ownKey), List.of(headValue, ownValue),
+      counter = new Counters.Head(false, base, Counters.cancelAll(contributions));
+      written = write(session, List.of(key, ownKey), List.of(counter.encode(), ownValue),
           new byte[] {Entry.KIND_COUNTER, Entry.KIND_STRING}, new long[] {expiry, 0}, wallMillis);
     }
-    Entry shown = liveEntry(key);
-    return new Increment(Counters.parse(shown.value()), written);
+    Entry ownNow = written.get(written.size() - 1);
+    if (ownIndex < 0) {
+      contributions.add(ownNow);
+    } else {
+      contributions.set(ownIndex, ownNow);
+    }
+    return new Increment(Counters.value(counter, contributions), written);
   }
 
   /**
