@@ -125,6 +125,10 @@ class CounterCommandsTest {
       assertThat(c.call("GET", "c")).isNull();
       assertThat(c.call("TYPE", "c")).isEqualTo("+none");
       assertThat(c.call("INCR", "c")).isEqualTo(1L);
+      assertThat(text(((List<?>) c.call("KVS.GET", "c")).get(0))).isEqualTo("1");
+      assertThat(((List<?>) c.call("KVS.DEL", "c"))).hasSize(4); // a reset, as DEL writes
+      assertThat(((List<?>) c.call("KVS.GET", "c")).get(0)).isNull(); // not the reset's bytes
+      assertThat(c.call("INCR", "c")).isEqualTo(1L);
       assertThat(c.call("GETDEL", "c")).satisfies(v -> assertThat(text(v)).isEqualTo("1"));
       assertThat(c.call("INCR", "c")).isEqualTo(1L);
       assertThat(c.call("APPEND", "c", "0")).isEqualTo(2L); // a string again: "10"
