@@ -25,8 +25,13 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
    * cancels of the per-origin contributions stored as elements; reads answer the sum as text.
    */
   public static final byte KIND_COUNTER = 1;
+  /**
+   * The head of a hash (see {@link Hashes}): the value is what the head cancels of the fields
+   * stored as elements; reads list the fields.
+   */
+  public static final byte KIND_HASH = 2;
   /** The highest kind this build knows; a stored entry of a higher kind is refused. */
-  public static final byte KIND_MAX = KIND_COUNTER;
+  public static final byte KIND_MAX = KIND_HASH;
 
   public Entry {
     if (expiry < 0) throw new IllegalArgumentException("negative expiry " + expiry);

@@ -181,10 +181,125 @@ public final class Replica {
    * elements read are taken into {@code session} when it is not null.
    */
   private Entry shown(Entry head, SessionToken session) {
+    if (head.kind() == Entry.KIND_HASH) {
+      return fields(head, session, 1).isEmpty() ? null : head; // no field: no hash
+    }
     if (head.kind() != Entry.KIND_COUNTER) return head;
     java.math.BigDecimal v = Counters.value(Counters.Head.decode(head.value()),
         contributions(head.key(), session));
     return v == null ? null : head.withValue(Counters.format(v));
+  }
+
+  /**
+   * The visible fields of the hash whose live head is {@code head}, in field order, at most
+   * {@code max}; each field read is taken into {@code session} (when not null), hidden ones too.
+   */
+  private List<Entry> fields(Entry head, SessionToken session, int max) {
+    VersionVector hidden = Hashes.hidden(head.value());
+    byte[] prefix = Elements.prefix(head.key(), Entry.KIND_HASH);
+    List<Entry> out = new ArrayList<>();
+    store.forEachFrom(prefix, e -> {
+      if (!Elements.startsWith(e.key(), prefix)) return false;
+      if (session != null) session.observe(e);
+      if (Hashes.visible(e, hidden)) out.add(e);
+      return out.size() < max;
+    });
+    return out;
+  }
+
+  /**
+   * The visible fields of hash {@code key} (element entries; {@link Elements#subKey} gives the
+   * field), in field order, each taken into {@code session}; empty when the key is not a live
+   * hash. The caller has read the key in the session (so its dependencies are covered).
+   */
+  public List<Entry> hashFields(SessionToken session, byte[] key) {
+    Entry head = store.get(key);
+    if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH) return List.of();
+    return fields(head, session, Integer.MAX_VALUE);
+  }
+
+  /**
+   * The visible field {@code field} of hash {@code key} (its element entry), or null; taken into
+   * {@code session}. The caller has read the key in the session.
+   */
+  public Entry hashField(SessionToken session, byte[] key, byte[] field) {
+    Entry head = store.get(key);
+    if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH) return null;
+    Entry e = store.get(Elements.key(key, Entry.KIND_HASH, field));
+    if (e == null) return null;
+    session.observe(e);
+    return Hashes.visible(e, Hashes.hidden(head.value())) ? e : null;
+  }
+
+  /**
+   * Sets fields of hash {@code key} for a session (HSET), one element write each, in one atomic
+   * write. A key that is not a live hash with a field (absent, deleted, expired, or emptied by
+   * HDEL: the caller has refused a key of another type) first gets a new head, hiding every field
+   * this replica holds. A field named twice takes its last value.
+   */
+  public List<Entry> hset(SessionToken session, byte[] key, List<byte[]> fields,
+      List<byte[]> values, long wallMillis) {
+    now(wallMillis);
+    Entry head = store.get(key);
+    boolean exists = head != null && head.liveAt(now()) && head.kind() == Entry.KIND_HASH
+        && !fields(head, null, 1).isEmpty();
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> vals = new ArrayList<>();
+    if (!exists) {
+      keys.add(key);
+      vals.add(Hashes.head(vv));
+    }
+    for (int i = 0; i < fields.size(); i++) {
+      keys.add(Elements.key(key, Entry.KIND_HASH, fields.get(i)));
+      vals.add(values.get(i));
+    }
+    byte[] kinds = new byte[keys.size()];
+    if (!exists) kinds[0] = Entry.KIND_HASH;
+    return write(session, keys, vals, kinds, null, wallMillis);
+  }
+
+  /**
+   * Writes the live hash {@code src} as hash {@code dst} (COPY; RENAME with
+   * {@code deleteSource}, which deletes {@code src} as DEL does), in one atomic write: a new head
+   * for {@code dst} with {@code src}'s expiry, hiding every field of {@code dst} held now, and
+   * one element per visible field of {@code src}. O(fields).
+   */
+  public List<Entry> copyHash(SessionToken session, byte[] src, byte[] dst, boolean deleteSource,
+      long wallMillis) {
+    now(wallMillis);
+    Entry head = store.get(src);
+    if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH) {
+      throw new IllegalArgumentException("not a live hash");
+    }
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> vals = new ArrayList<>();
+    List<Byte> kinds = new ArrayList<>();
+    List<Long> expiries = new ArrayList<>();
+    if (deleteSource) {
+      Deletion d = deletion(src);
+      keys.add(src);
+      vals.add(d.value());
+      kinds.add(d.kind());
+      expiries.add(0L);
+    }
+    keys.add(dst);
+    vals.add(Hashes.head(vv));
+    kinds.add(Entry.KIND_HASH);
+    expiries.add(head.expiry());
+    byte[] prefix = Elements.prefix(src, Entry.KIND_HASH);
+    for (Entry f : fields(head, session, Integer.MAX_VALUE)) {
+      keys.add(Elements.key(dst, Entry.KIND_HASH, Elements.subKey(prefix, f.key())));
+      vals.add(f.value());
+      kinds.add(Entry.KIND_STRING);
+      expiries.add(0L);
+    }
+    byte[] k = new byte[kinds.size()];
+    long[] x = new long[kinds.size()];
+    for (int i = 0; i < k.length; i++) {
+      k[i] = kinds.get(i);
+      x[i] = expiries.get(i);
+    }
+    return write(session, keys, vals, k, x, wallMillis);
   }
 
   /** The contribution elements of the counter {@code key}, each taken into {@code session}. */
@@ -397,22 +512,27 @@ public final class Replica {
     return new Increment(Counters.value(counter, contributions), written);
   }
 
-  /**
-   * What deleting {@code key} writes (DEL, UNLINK, FLUSHALL): null, a tombstone, for a key that
-   * is not a live counter; for a counter, a reset head that cancels every contribution stored
-   * now, so that an increment concurrent with the delete still counts (see {@link Counters}).
-   * Use with {@link #deletionKind}.
-   */
-  public byte[] deletion(byte[] key) {
-    Entry head = store.get(key);
-    if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_COUNTER) return null;
-    return new Counters.Head(true, java.math.BigDecimal.ZERO,
-        Counters.cancelAll(contributions(key, null))).encode();
+  /** What a delete writes under a key: a value (null: a tombstone) of a kind. */
+  public record Deletion(byte[] value, byte kind) {
+    static final Deletion TOMBSTONE = new Deletion(null, Entry.KIND_STRING);
   }
 
-  /** The kind of the value {@link #deletion} gave (a string's kind for a tombstone). */
-  public static byte deletionKind(byte[] deletion) {
-    return deletion == null ? Entry.KIND_STRING : Entry.KIND_COUNTER;
+  /**
+   * What deleting {@code key} writes (DEL, UNLINK, FLUSHALL): a tombstone for a key that is not
+   * a live counter or hash; for a counter, a reset head that cancels every contribution stored
+   * now, so that an increment concurrent with the delete still counts (see {@link Counters}); for
+   * a hash, a head hiding every field held now, so that a field set concurrently survives (see
+   * {@link Hashes}).
+   */
+  public Deletion deletion(byte[] key) {
+    Entry head = store.get(key);
+    if (head == null || !head.liveAt(now())) return Deletion.TOMBSTONE;
+    if (head.kind() == Entry.KIND_COUNTER) {
+      return new Deletion(new Counters.Head(true, java.math.BigDecimal.ZERO,
+          Counters.cancelAll(contributions(key, null))).encode(), Entry.KIND_COUNTER);
+    }
+    if (head.kind() == Entry.KIND_HASH) return new Deletion(Hashes.head(vv), Entry.KIND_HASH);
+    return Deletion.TOMBSTONE;
   }
 
   public Entry put(SessionToken session, byte[] key, byte[] value, long wallMillis) {

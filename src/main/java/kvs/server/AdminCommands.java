@@ -132,7 +132,8 @@ final class AdminCommands {
     List<RedisMessage> out = new ArrayList<>();
     c.node.replica.forEachLive(e -> {
       out.add(Resp.bulk(e.key()));
-      out.add(Resp.bulk(e.value()));
+      out.add(Resp.bulk(e.kind() == kvs.core.Entry.KIND_HASH
+          ? HashCommands.printable(c, e.key()) : e.value()));
     });
     c.replies.add(Resp.array(out));
   }

@@ -78,6 +78,22 @@ final class CommandSupport {
     return r;
   }
 
+  static final String WRONGTYPE =
+      "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+  /**
+   * As {@link #read}, for a command on strings (a counter is one): null after answering
+   * WRONGTYPE when the key holds a hash.
+   */
+  static ReadResult readString(ConnectionHandler c, byte[] key) {
+    ReadResult r = read(c, key);
+    if (r != null && r.status() == ReadStatus.FOUND && r.entry().kind() == Entry.KIND_HASH) {
+      c.replies.add(Resp.error(WRONGTYPE));
+      return null;
+    }
+    return r;
+  }
+
   /**
    * Writes (a null value is a tombstone) in this connection's session and replies once the write
    * is durable; {@code reply} is built from the entries written.
@@ -129,9 +145,9 @@ final class CommandSupport {
     List<byte[]> values = new java.util.ArrayList<>(keys.size());
     byte[] kinds = new byte[keys.size()];
     for (int i = 0; i < keys.size(); i++) {
-      byte[] v = c.node.replica.deletion(keys.get(i));
-      values.add(v);
-      kinds[i] = kvs.core.Replica.deletionKind(v);
+      kvs.core.Replica.Deletion d = c.node.replica.deletion(keys.get(i));
+      values.add(d.value());
+      kinds[i] = d.kind();
     }
     write(c, keys, values, kinds, null, reply);
   }

@@ -36,6 +36,7 @@ final class Commands {
       StringEditCommands.declarations(),
       KeyspaceCommands.declarations(),
       CounterCommands.declarations(),
+      HashCommands.declarations(),
       ServerInfoCommands.declarations());
 
   /** Every declaration, family by family, in declaration order. */

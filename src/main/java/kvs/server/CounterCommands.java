@@ -90,7 +90,7 @@ final class CounterCommands {
   /** Adds {@code by} to the counter {@code key}: its value must be a 64-bit integer, and stay one. */
   private static void incrBy(ConnectionHandler c, byte[] key, long by) {
     if (!CommandSupport.checkKey(c, key)) return;
-    ReadResult r = CommandSupport.read(c, key);
+    ReadResult r = CommandSupport.readString(c, key);
     if (r == null) return;
     long current = 0;
     if (r.status() == ReadStatus.FOUND) {
@@ -119,7 +119,7 @@ final class CounterCommands {
       c.replies.add(Resp.error(NOT_FLOAT));
       return;
     }
-    ReadResult r = CommandSupport.read(c, a[1]);
+    ReadResult r = CommandSupport.readString(c, a[1]);
     if (r == null) return;
     BigDecimal current = BigDecimal.ZERO;
     if (r.status() == ReadStatus.FOUND) {

@@ -221,7 +221,8 @@ final class ExpiryCommands {
     }
     Entry current = null;
     if (o.nx || o.xx || o.get || o.keepTtl) {
-      ReadResult r = CommandSupport.read(c, a[1]);
+      // SET ... GET answers the old value, which must be a string; otherwise SET replaces any type
+      ReadResult r = o.get ? CommandSupport.readString(c, a[1]) : CommandSupport.read(c, a[1]);
       if (r == null) return;
       current = r.status() == ReadStatus.FOUND ? r.entry() : null;
     }
@@ -275,7 +276,7 @@ final class ExpiryCommands {
       c.replies.add(Resp.error(o.error));
       return;
     }
-    Entry current = readLive(c, a[1]);
+    Entry current = readLive(c, a[1], true);
     if (current == MISSING) return;
     if (current == null) {
       c.replies.add(Resp.NIL);
@@ -391,7 +392,12 @@ final class ExpiryCommands {
    * or {@link #MISSING} after answering ERR_DEP.
    */
   private static Entry readLive(ConnectionHandler c, byte[] key) {
-    ReadResult r = CommandSupport.read(c, key);
+    return readLive(c, key, false);
+  }
+
+  /** As {@link #readLive(ConnectionHandler, byte[])}; a hash answers WRONGTYPE when {@code string}. */
+  private static Entry readLive(ConnectionHandler c, byte[] key, boolean string) {
+    ReadResult r = string ? CommandSupport.readString(c, key) : CommandSupport.read(c, key);
     if (r == null) return MISSING;
     return r.status() == ReadStatus.FOUND ? r.entry() : null;
   }

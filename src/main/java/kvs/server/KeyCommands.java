@@ -59,14 +59,19 @@ final class KeyCommands {
     c.replies.add(Resp.integer(n));
   }
 
-  /** TYPE key: every value is a string (a counter is one too, as in Redis). */
+  /** TYPE key: string (a counter is one too, as in Redis), hash, or none. */
   private static void type(ConnectionHandler c, byte[][] a) {
     ReadResult r = c.node.replica.read(c.session, a[1]);
     c.replies.add(switch (r.status()) {
-      case FOUND -> Resp.simple("string");
+      case FOUND -> Resp.simple(typeName(r.entry()));
       case NOT_FOUND -> Resp.simple("none");
       case MISSING_DEPENDENCY -> Resp.error(CommandSupport.ERR_DEP);
     });
+  }
+
+  /** The name TYPE answers for a live key (a counter is a string, as in Redis). */
+  static String typeName(kvs.core.Entry shown) {
+    return shown.kind() == kvs.core.Entry.KIND_HASH ? "hash" : "string";
   }
 
   /** DBSIZE. */

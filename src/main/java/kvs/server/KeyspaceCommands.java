@@ -138,9 +138,14 @@ final class KeyspaceCommands {
     // As in Redis, the new name keeps the key's time to live.
     // A counter moves as its value, a string (it becomes a counter again on its next INCR); the
     // old name is deleted as DEL does (CommandSupport.delete).
-    byte[] deletion = c.node.replica.deletion(a[1]);
-    CommandSupport.write(c, List.of(a[1], a[2]), Arrays.asList(deletion, src.entry().value()),
-        new byte[] {Replica.deletionKind(deletion), Entry.KIND_STRING},
+    if (src.entry().kind() == Entry.KIND_HASH) {
+      HashCommands.copy(c, a[1], a[2], true, nx ? Resp.integer(1) : Resp.OK);
+      return;
+    }
+    Replica.Deletion deletion = c.node.replica.deletion(a[1]);
+    CommandSupport.write(c, List.of(a[1], a[2]),
+        Arrays.asList(deletion.value(), src.entry().value()),
+        new byte[] {deletion.kind(), Entry.KIND_STRING},
         new long[] {0, src.entry().expiry()}, w -> nx ? Resp.integer(1) : Resp.OK);
   }
 
@@ -183,6 +188,10 @@ final class KeyspaceCommands {
         c.replies.add(Resp.integer(0));
         return;
       }
+    }
+    if (src.entry().kind() == Entry.KIND_HASH) {
+      HashCommands.copy(c, a[1], a[2], false, Resp.integer(1));
+      return;
     }
     CommandSupport.write(c, List.of(a[2]), List.of(src.entry().value()),
         new long[] {src.entry().expiry()}, w -> Resp.integer(1));

@@ -75,7 +75,7 @@ final class Scan {
     byte[] from = cursor == 0 ? null : resume.get(cursor);
     long skip = cursor == 0 || from != null ? 0 : cursor; // a cursor not ours: count from the start
     byte[] p = pattern;
-    boolean stringsOnly = type == null || type.equals("string");
+    String wanted = type;
     int max = count;
     List<RedisMessage> keys = new ArrayList<>();
     long[] seen = {0, 0}; // entries skipped, entries examined
@@ -91,9 +91,11 @@ final class Scan {
         return false;
       }
       seen[1]++;
-      if (stringsOnly && (p == null || Glob.matches(p, e.key()))
-          && c.node.replica.shownAt(e) != null) {
-        keys.add(Resp.bulk(e.key()));
+      if (p == null || Glob.matches(p, e.key())) {
+        kvs.core.Entry shown = c.node.replica.shownAt(e);
+        if (shown != null && (wanted == null || wanted.equals(KeyCommands.typeName(shown)))) {
+          keys.add(Resp.bulk(e.key()));
+        }
       }
       return true;
     });

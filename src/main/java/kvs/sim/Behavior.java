@@ -56,9 +56,10 @@ public class Behavior {
   /** Serves {@code DEL key} as CommandSupport.delete does: a counter's reset, or a tombstone. */
   public List<Entry> serveDelete(Replica replica, SessionToken session, byte[] key,
       long wallMillis) {
-    byte[] deletion = replica.deletion(key);
-    return replica.write(session, List.of(key), java.util.Collections.singletonList(deletion),
-        new byte[] {Replica.deletionKind(deletion)}, null, wallMillis);
+    Replica.Deletion deletion = replica.deletion(key);
+    return replica.write(session, List.of(key),
+        java.util.Collections.singletonList(deletion.value()), new byte[] {deletion.kind()}, null,
+        wallMillis);
   }
 
   /** What the client records from a write's reply {@code [origin, seq, clock]}. */

@@ -89,10 +89,10 @@ class CounterProperties {
         }
         case 6 -> {
           Set<Inc> saw = seen(a.replica, incs);
-          byte[] deletion = a.replica.deletion(KEY);
+          Replica.Deletion deletion = a.replica.deletion(KEY);
           Entry e = a.replica.write(new SessionToken(), List.of(KEY),
-              java.util.Collections.singletonList(deletion),
-              new byte[] {Replica.deletionKind(deletion)}, null, now).get(0);
+              java.util.Collections.singletonList(deletion.value()),
+              new byte[] {deletion.kind()}, null, now).get(0);
           heads.add(new HeadWrite(e, saw));
         }
         case 7, 8 -> {
