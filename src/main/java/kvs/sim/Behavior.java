@@ -53,6 +53,12 @@ public class Behavior {
     return replica.increment(session, key, java.math.BigDecimal.valueOf(delta), wallMillis);
   }
 
+  /** Serves {@code HSET key field value} (HashCommands, after its read in the session). */
+  public List<Entry> serveHset(Replica replica, SessionToken session, byte[] key, byte[] field,
+      byte[] value, long wallMillis) {
+    return replica.hset(session, key, List.of(field), List.of(value), wallMillis);
+  }
+
   /** Serves {@code DEL key} as CommandSupport.delete does: a counter's reset, or a tombstone. */
   public List<Entry> serveDelete(Replica replica, SessionToken session, byte[] key,
       long wallMillis) {

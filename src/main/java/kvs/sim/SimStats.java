@@ -11,6 +11,7 @@ public final class SimStats {
   public long expiringWrites;
   public long increments;
   public long counterResets;
+  public long fieldWrites;
   public long readsExpired;
   public long sweeps;
   public long repliesLost;
@@ -42,6 +43,7 @@ public final class SimStats {
     expiringWrites += o.expiringWrites;
     increments += o.increments;
     counterResets += o.counterResets;
+    fieldWrites += o.fieldWrites;
     readsExpired += o.readsExpired;
     sweeps += o.sweeps;
     repliesLost += o.repliesLost;
@@ -69,7 +71,7 @@ public final class SimStats {
     return runs + " runs, " + steps + " steps (" + healSteps + " of them healing), "
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
         + " with an expiry; " + increments + " increments, " + counterResets
-        + " deletes of a counter), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
+        + " deletes of a counter, " + fieldWrites + " HSET/HDEL), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections

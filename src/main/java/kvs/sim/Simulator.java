@@ -63,6 +63,9 @@ public final class Simulator {
   private final byte[][] counterKeys;
   private final Checker checker;
   private final CounterModel counters;
+  /** A key that clients use as a hash (HSET, HDEL, HGETALL, DEL, now and then a SET). */
+  private final byte[] hashKey = {'h', '0'};
+  private final HashModel hash = new HashModel(hashKey, new String[] {"a", "b", "c"});
   private final Server[] servers;
   private final Client[] clients;
   private final boolean[][] blocked; // [from][to]: that direction delivers nothing
@@ -84,7 +87,8 @@ public final class Simulator {
     this.keys = new byte[cfg.keys()][];
     for (int k = 0; k < keys.length; k++) keys[k] = ("k" + k).getBytes(StandardCharsets.UTF_8);
     this.counterKeys = new byte[][] {{'n', '0'}, {'n', '1'}};
-    this.checker = new Checker(keys, counterKeys, cfg.clients());
+    this.checker = new Checker(keys, new byte[][] {counterKeys[0], counterKeys[1], hashKey},
+        cfg.clients());
     this.counters = new CounterModel(counterKeys);
     int n = cfg.servers();
     this.blocked = new boolean[n][n];
@@ -342,7 +346,7 @@ public final class Simulator {
             + ", but crashed as " + s.vvAtCrash + " digest " + Long.toHexString(s.digestAtCrash)
             + (s.lostAtCrash ? " after a power cut" : " without losing anything"));
       }
-      checkDigest(s.replica);
+      checkDigest(s);
       note(() -> "restart " + s.id + " from its durable state " + s.replica.vv() + " as origin "
           + Origins.toString(s.replica.origin()));
     }
@@ -601,6 +605,10 @@ public final class Simulator {
       counterRequest(c, s);
       return;
     }
+    if (rnd.nextInt(100) < HASH_PERCENT) {
+      hashRequest(c, s);
+      return;
+    }
     int roll = rnd.nextInt(100);
     long wall = wall(s);
     if (roll < 45) {
@@ -746,6 +754,98 @@ public final class Simulator {
     note(() -> "client " + c.id + " " + did + " at " + s.id + ": " + describeAll(written));
   }
 
+  /** The share of the remaining client requests that go to the hash key. */
+  private static final int HASH_PERCENT = 10;
+
+  /**
+   * A request on the hash key, as HashCommands, KeyCommands and StringCommands serve it: a read
+   * in the session (ERR_DEP ends it there) showing the fields (HGETALL), checked against the
+   * model and against the session's own field writes, then nothing more, HSET or HDEL of a field
+   * (refused, WRONGTYPE, when the key holds a string), DEL, or SET.
+   */
+  private void hashRequest(Client c, Server s) {
+    long wall = wall(s);
+    String where = "client " + c.id + " at server " + s.id + " step " + step;
+    Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, hashKey, wall);
+    stats.reads++;
+    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
+      stats.readsRefused++;
+      note(() -> "client " + c.id + " hgetall " + hash.name() + " at " + s.id + ": ERR_DEP");
+      return;
+    }
+    String shown = hash.shown(s.replica, r, c.connection);
+    hash.check(s.replica, shown, expiryNow(s), where + " hgetall");
+    for (HashModel.FieldWrite mine : c.fieldWrites) {
+      if (!hash.holds(s.replica, mine)) {
+        throw new Violation(Violation.Rule.SESSION, where + ": read " + hash.name()
+            + " without its own field write " + Checker.describe(mine.entry())
+            + " (read your writes)");
+      }
+    }
+    int what = rnd.nextInt(100);
+    boolean string = shown != null && shown.startsWith("string:");
+    if (what < 30 || what < 85 && string) {
+      note(() -> "client " + c.id + " hgetall " + hash.name() + " at " + s.id + ": " + shown);
+      return;
+    }
+    Entry head = s.replica.peek(hashKey);
+    boolean wasHash = head != null && head.liveAt(s.replica.now()) && head.kind() == Entry.KIND_HASH;
+    VersionVector before = s.replica.vv();
+    List<Entry> written;
+    boolean fieldWrite = what < 85;
+    String did;
+    if (what < 70) {
+      int f = rnd.nextInt(3);
+      byte[] value = value(c);
+      written = behavior.serveHset(s.replica, c.connection, hashKey,
+          new byte[] {(byte) ('a' + f)}, value, wall);
+      stats.fieldWrites++;
+      did = "hset " + (char) ('a' + f);
+    } else if (what < 85) {
+      int f = rnd.nextInt(3);
+      written = behavior.serveWrite(s.replica, c.connection, List.of(hash.fieldKey(f)),
+          Collections.singletonList(null), new long[1], wall);
+      stats.fieldWrites++;
+      did = "hdel " + (char) ('a' + f);
+    } else if (what < 95) {
+      written = behavior.serveDelete(s.replica, c.connection, hashKey, wall);
+      did = "del";
+    } else {
+      written = behavior.serveWrite(s.replica, c.connection, List.of(hashKey),
+          List.of(value(c)), new long[1], wall);
+      did = "set";
+    }
+    List<HashModel.FieldWrite> mine = new ArrayList<>();
+    for (Entry e : written) {
+      checker.issued(e, c.id, step);
+      stats.writes++;
+      if (Arrays.equals(e.key(), hashKey)) {
+        HashModel.HeadKind kind = did.equals("set") ? HashModel.HeadKind.STRING
+            : did.equals("del") && !wasHash ? HashModel.HeadKind.DELETED : HashModel.HeadKind.HASH;
+        hash.headWritten(e, kind, before);
+      } else if (fieldWrite) {
+        mine.add(hash.fieldWritten(e, c.id));
+      }
+    }
+    Replica.ReadResult after = s.replica.read(new SessionToken(), hashKey, wall);
+    hash.check(s.replica, hash.shown(s.replica, after, new SessionToken()), expiryNow(s),
+        where + " " + did);
+    pushOwnWrite(s, written);
+    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
+      c.connection = null; // committed, but the reply is lost with the connection
+      stats.repliesLost++;
+      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
+      return;
+    }
+    for (Entry e : written) {
+      checker.acknowledged(c.id, e, where);
+      behavior.recordWriteReply(c.token, e);
+    }
+    c.fieldWrites.addAll(mine);
+    note(() -> "client " + c.id + " " + did + " " + hash.name() + " at " + s.id + ": "
+        + describeAll(written));
+  }
+
   /**
    * After healing: every server reads every counter as the model says, and holds every
    * increment that no fault destroyed (no lost increment).
@@ -759,6 +859,19 @@ public final class Simulator {
         counters.checkRead(s.replica, k, r.status() == Replica.ReadStatus.FOUND
             ? CounterModel.latin1(r.entry().value()) : null, expiryNow(s),
             "final read at server " + s.id);
+      }
+    }
+    for (Server s : servers) {
+      long wall = wall(s);
+      Replica.ReadResult r = behavior.serveRead(s.replica, new SessionToken(), hashKey, wall);
+      hash.check(s.replica, hash.shown(s.replica, r, new SessionToken()), expiryNow(s),
+          "final hgetall at server " + s.id);
+      for (HashModel.FieldWrite w : hash.fieldWrites()) {
+        if (!checker.destroyed(w.entry()) && !hash.holds(s.replica, w)) {
+          throw new Violation(Violation.Rule.LOST_WRITE, "field write "
+              + Checker.describe(w.entry()) + " (client " + w.client()
+              + ") is not held by server " + s.id + " after healing");
+        }
       }
     }
     for (CounterModel.Inc i : counters.increments()) {
@@ -907,10 +1020,10 @@ public final class Simulator {
   }
 
   private void checkConverged() {
-    List<Entry> first = live(servers[0].replica);
+    List<Entry> first = live(servers[0]);
     for (Server s : servers) {
-      checkDigest(s.replica);
-      List<Entry> mine = live(s.replica);
+      checkDigest(s);
+      List<Entry> mine = live(s);
       if (!mine.equals(first)) {
         throw new Violation(Violation.Rule.CONVERGENCE, "servers 0 and " + s.id + " have equal vectors and digests but hold "
             + first + " and " + mine);
@@ -941,13 +1054,14 @@ public final class Simulator {
   }
 
   /** The replica's running digest must equal the sum of its entries' fingerprints. */
-  private void checkDigest(Replica r) {
+  private void checkDigest(Server s) {
+    Replica r = s.replica;
     long sum = 0;
     for (byte[] key : keys) {
       Entry e = r.peek(key);
       if (e != null) sum += e.fingerprint();
     }
-    for (Entry e : counterEntries(r)) sum += e.fingerprint();
+    for (Entry e : typedEntries(s)) sum += e.fingerprint();
     if (sum != r.digest()) {
       throw new Violation(Violation.Rule.DURABLE_STATE, "server " + r.serverId() + " digest " + Long.toHexString(r.digest())
           + " but its entries sum to " + Long.toHexString(sum));
@@ -1011,7 +1125,8 @@ public final class Simulator {
    * replicas hold the same, expiries included, whatever their clocks say has expired and
    * whichever expired values their sweeps have removed.
    */
-  private List<Entry> live(Replica r) {
+  private List<Entry> live(Server s) {
+    Replica r = s.replica;
     List<Entry> out = new ArrayList<>();
     for (byte[] key : keys) {
       // An expired value may be swept on one server and not yet on another: compare what the
@@ -1019,19 +1134,25 @@ public final class Simulator {
       Entry e = r.peek(key);
       if (e != null) out.add(e.hasExpiry() ? e.remnant() : e);
     }
-    out.addAll(counterEntries(r));
+    out.addAll(typedEntries(s));
     return out;
   }
 
-  /** The heads of the counter keys and every element entry, as stored (in key order). */
-  private List<Entry> counterEntries(Replica r) {
+  /**
+   * The heads of the counter and hash keys and every element entry, tombstones included (a
+   * deleted hash field), as stored, in key order.
+   */
+  private List<Entry> typedEntries(Server s) {
     List<Entry> out = new ArrayList<>();
     for (byte[] key : counterKeys) {
-      Entry e = r.peek(key);
+      Entry e = s.replica.peek(key);
       if (e != null) out.add(e);
     }
-    r.forEachStored(e -> {
-      if (kvs.core.Elements.isElementKey(e.key())) out.add(e);
+    Entry h = s.replica.peek(hashKey);
+    if (h != null) out.add(h);
+    s.store.forEachFrom(new byte[] {kvs.core.Elements.MARK}, e -> {
+      out.add(e);
+      return true;
     });
     return out;
   }
@@ -1117,6 +1238,8 @@ public final class Simulator {
     SessionToken connection; // the server's session for the current connection
     /** Its acknowledged increments, which its reads must hold (read your writes). */
     final List<CounterModel.Inc> increments = new ArrayList<>();
+    /** Its acknowledged field writes, which its reads must hold (read your writes). */
+    final List<HashModel.FieldWrite> fieldWrites = new ArrayList<>();
     int server;
     int ops;
 

@@ -25,6 +25,11 @@ final class Violation extends RuntimeException {
      */
     COUNTER,
     /**
+     * A hash shown other than its model says: the fields whose entries its winning head did not
+     * hide (docs/simulation.md, rule 9).
+     */
+    HASH,
+    /**
      * A value served at or after its expiry on the reading server's clock, a value reported
      * absent before its expiry on that server's time for expiry, or an expired value served
      * again by the same server (docs/simulation.md, rule 7).

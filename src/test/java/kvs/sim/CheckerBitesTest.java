@@ -36,7 +36,8 @@ class CheckerBitesTest {
       Map.entry("skips-origin-for-good", Set.of(Rule.CONVERGENCE)),
       Map.entry("ignores-remote-expiry", Set.of(Rule.EXPIRY)),
       Map.entry("drops-expiry-on-wire", Set.of(Rule.EXPIRY)),
-      Map.entry("counter-keeps-latest", Set.of(Rule.LOST_WRITE, Rule.SESSION)));
+      Map.entry("counter-keeps-latest", Set.of(Rule.LOST_WRITE, Rule.SESSION)),
+      Map.entry("hash-delete-is-a-tombstone", Set.of(Rule.HASH)));
 
   /** docs/simulation.md holds the table of what caught each variant between these lines. */
   static final String TABLE_BEGIN = "<!-- CheckerBitesTest: variants table -->";
