@@ -37,6 +37,9 @@ async function withNodeRedis(run) {
       hello: () => send('HELLO'),
       clientInfo: () => send('CLIENT', 'INFO'),
       session: (...args) => send('KVS.SESSION', ...args),
+      incrBy: (k, n) => client.incrBy(k, n),
+      hSet: (k, f, v) => client.hSet(k, f, v),
+      hGetAll: (k) => client.hGetAll(k),
     });
   } finally {
     if (typeof client.close === 'function') await client.close(); else await client.quit();
@@ -70,6 +73,9 @@ async function withIoredis(run) {
       hello: () => client.call('HELLO'),
       clientInfo: () => client.call('CLIENT', 'INFO'),
       session: (...args) => client.call('KVS.SESSION', ...args),
+      incrBy: (k, n) => client.incrby(k, n),
+      hSet: (k, f, v) => client.hset(k, f, v),
+      hGetAll: (k) => client.hgetall(k),
     });
   } finally {
     client.disconnect();
@@ -106,6 +112,13 @@ async function checks(c) {
   assert.ok(token.length > 10, `a session token: ${token}`);
   assert.equal(String(await c.session(token)), 'OK');
   assert.equal(await c.get(prefix + 'a'), 'one');
+  // A counter and a hash (HGETALL is a map in RESP3).
+  assert.equal(await c.incrBy(prefix + 'n', 5), 5);
+  assert.equal(await c.incrBy(prefix + 'n', 2), 7);
+  assert.equal(await c.get(prefix + 'n'), '7');
+  assert.equal(await c.hSet(prefix + 'h', 'f1', 'v1'), 1);
+  assert.equal(await c.hSet(prefix + 'h', 'f2', 'v2'), 1);
+  assert.deepEqual({ ...(await c.hGetAll(prefix + 'h')) }, { f1: 'v1', f2: 'v2' });
   return seen;
 }
 

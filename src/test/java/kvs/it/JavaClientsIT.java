@@ -114,6 +114,40 @@ class JavaClientsIT {
   }
 
   @Test
+  void hashesWithJedisAndLettuce() throws Exception {
+    try (Jedis a = cluster.jedis(0); Jedis b = cluster.jedis(1)) {
+      assertThat(a.hset("hash:j", Map.of("name", "ann", "city", "Oslo"))).isEqualTo(2);
+      assertThat(a.hget("hash:j", "name")).isEqualTo("ann");
+      assertThat(a.hmget("hash:j", "name", "nope")).containsExactly("ann", null);
+      assertThat(a.hlen("hash:j")).isEqualTo(2);
+      assertThat(a.hexists("hash:j", "city")).isTrue();
+      assertThat(a.hincrBy("hash:j", "visits", 3)).isEqualTo(3);
+      assertThat(a.hdel("hash:j", "visits")).isEqualTo(1);
+      assertThat(a.type("hash:j")).isEqualTo("hash");
+      assertThatThrownBy(() -> a.get("hash:j")).isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("WRONGTYPE");
+      assertThat(b.hset("hash:j", "email", "ann@example.org")).isEqualTo(1L); // on server 1
+      ClusterProcess.await("both servers hold the three fields", 10_000,
+          () -> a.hgetAll("hash:j").size() == 3 && b.hgetAll("hash:j").size() == 3);
+      assertThat(a.hgetAll("hash:j")).containsEntry("email", "ann@example.org")
+          .containsEntry("name", "ann").containsEntry("city", "Oslo");
+    }
+    RedisClient client = RedisClient.create(RedisURI.builder().withHost(ClusterProcess.HOST)
+        .withPort(cluster.port(1)).withTimeout(Duration.ofSeconds(10)).build());
+    try (StatefulRedisConnection<String, String> conn = client.connect()) {
+      RedisCommands<String, String> r = conn.sync();
+      assertThat(r.hset("hash:l", Map.of("a", "1", "b", "2"))).isEqualTo(2);
+      assertThat(r.hgetall("hash:l")).isEqualTo(Map.of("a", "1", "b", "2"));
+      assertThat(r.hkeys("hash:l")).containsExactly("a", "b");
+      assertThat(r.hvals("hash:l")).containsExactly("1", "2");
+      assertThat(r.hsetnx("hash:l", "a", "x")).isFalse();
+      assertThat(r.hstrlen("hash:l", "a")).isEqualTo(1);
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
   void jedisIsBinarySafe() {
     byte[] key = {'b', 0, (byte) 0xff, '\r', '\n', ' ', 'k'};
     byte[] value = new byte[70_000];

@@ -146,4 +146,20 @@ class RedisToolsIT {
     }
     assertThat(cli(0, "TYPE", "counter:__rand_int__")).isEqualTo("string\n");
   }
+
+  @Test
+  void benchmarkHsetFinishesWithoutErrors() throws Exception {
+    Tool t = Tool.run(List.of("redis-benchmark", "-p", Integer.toString(cluster.port(1)),
+        "-t", "hset", "-n", "2000", "-c", "4", "-q"), "", 120);
+    String out = t.stdout().replace('\r', '\n');
+    assertThat(t.exitCode()).as(t.toString()).isZero();
+    assertThat(out).as(t.toString()).contains("HSET: ").contains("requests per second");
+    assertThat(out + t.stderr()).as(t.toString()).doesNotContainIgnoringCase("error");
+    for (String line : out.split("\n")) {
+      if (line.contains("requests per second")) System.out.println("redis-benchmark: " + line.strip());
+    }
+    // redis-benchmark -t hset sets field element:__rand_int__ of myhash to VXK
+    assertThat(cli(1, "HGET", "myhash", "element:__rand_int__")).isEqualTo("VXK\n");
+    assertThat(cli(1, "TYPE", "myhash")).isEqualTo("hash\n");
+  }
 }
