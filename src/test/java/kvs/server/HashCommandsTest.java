@@ -120,6 +120,7 @@ class HashCommandsTest {
       assertThat(c.call("HSET", "h", "f3", "v3")).isEqualTo(1L);
       assertThat((Long) c.call("TTL", "h")).isBetween(90L, 100L);
       assertThat(c.call("PERSIST", "h")).isEqualTo(1L);
+      assertThat((Long) c.call("MEMORY", "USAGE", "h")).isGreaterThan(3 * 4L);
       assertThat(c.call("HLEN", "h")).isEqualTo(3L);
       assertThat(texts(c.call("KEYS", "*"))).containsExactlyInAnyOrder("h", "s");
       assertThat(c.call("DBSIZE")).isEqualTo(2L);
