@@ -115,7 +115,7 @@ final class Commands {
   }
 
   static final String RESERVED_KEY = "ERR keys beginning with byte 0xFF are reserved (they name"
-      + " the elements of counters)";
+      + " the elements of counters and hashes)";
 
   /**
    * True when an argument at one of the command's key positions begins with byte 0xFF: such
