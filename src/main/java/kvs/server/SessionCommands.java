@@ -93,6 +93,8 @@ final class SessionCommands {
       c.replies.add(Resp.error(CommandSupport.ERR_DEP));
     } else if (r.entry() == null) {
       c.replies.add(Resp.array(List.of(Resp.NIL)));
+    } else if (r.status() == ReadStatus.FOUND && r.entry().kind() == Entry.KIND_HASH) {
+      c.replies.add(Resp.error(CommandSupport.WRONGTYPE));
     } else {
       Entry e = r.entry();
       // Not found with an entry: a tombstone, an expired value or a counter's reset, whose

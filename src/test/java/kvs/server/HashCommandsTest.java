@@ -84,6 +84,7 @@ class HashCommandsTest {
       assertThat(c.call("GETDEL", "h")).isEqualTo(wrongType);
       assertThat(c.call("SET", "h", "v", "GET")).isEqualTo(wrongType);
       assertThat(texts(c.call("MGET", "h"))).containsExactly("null");
+      assertThat(c.call("KVS.GET", "h")).isEqualTo(wrongType);
       assertThat(c.call("SET", "s", "v")).isEqualTo("+OK");
       assertThat(c.call("HSET", "s", "f", "v")).isEqualTo(wrongType);
       assertThat(c.call("HGET", "s", "f")).isEqualTo(wrongType);
