@@ -37,7 +37,8 @@ public record DeltaChunk(List<Entry> entries, VersionVector completes, boolean p
    * This chunk as consecutive chunks of at most about {@code maxBytes} of entries each (an entry
    * larger than that travels alone), in the same order, the closing vector (if any) on the last.
    * Applying them in order does what applying this chunk does: the receiver extends its coverage
-   * entry by entry and raises its vector to a closing one only on the last. A push of one big
+   * entry by entry and raises its vector to a closing one only on the last. An atomic batch
+   * ({@link Entry#batchFollowing}) is never cut: a piece may exceed {@code maxBytes} by it. A push of one big
    * write batch is sent this way, so that no message is larger than a peer's frame limit
    * ({@code Limits.bulkBytesMax}) and each holds the peer's event loop only briefly.
    */
@@ -46,14 +47,22 @@ public record DeltaChunk(List<Entry> entries, VersionVector completes, boolean p
     List<DeltaChunk> out = new ArrayList<>();
     int from = 0;
     int bytes = 0;
+    long batchOrigin = -1; // the atomic batch the last entry belongs to, if it continues
+    long batchEnd = 0;
     for (int i = 0; i < entries.size(); i++) {
-      int size = EntryCodec.wireSize(entries.get(i));
-      if (i > from && bytes + size > maxBytes) {
+      Entry e = entries.get(i);
+      int size = EntryCodec.wireSize(e);
+      boolean continuesBatch = e.origin() == batchOrigin && e.seq() <= batchEnd;
+      if (i > from && bytes + size > maxBytes && !continuesBatch) {
         out.add(new DeltaChunk(List.copyOf(entries.subList(from, i)), null, push));
         from = i;
         bytes = 0;
       }
       bytes += size;
+      if (e.batchFollowing() > 0 && (e.origin() != batchOrigin || e.batchEnd() > batchEnd)) {
+        batchOrigin = e.origin();
+        batchEnd = e.batchEnd();
+      }
     }
     out.add(new DeltaChunk(List.copyOf(entries.subList(from, entries.size())), completes, push));
     return out;

@@ -15,11 +15,24 @@ import java.util.Arrays;
  * write: set by it, replicated with it, and never changed afterwards; EXPIRE and PERSIST write a
  * new version of the key. Whether an entry has expired depends on the reading server's time
  * ({@link #expiredAt}), never on anything stored.
+ *
+ * <p>{@code batchFollowing} is how many writes of the same atomic batch (a transaction, or a
+ * command that writes several keys) the origin numbered after this one: the batch is the dots
+ * {@code seq - k .. batchEnd()} of this origin for some k, and replication never shows a peer
+ * part of it (a delta or a push is cut only between batches: docs/design.md, Transactions).
+ * 0 for a write made alone, and for the last of its batch.
  */
-public record Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry) {
+public record Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry,
+    int batchFollowing) {
 
   public Entry {
     if (expiry < 0) throw new IllegalArgumentException("negative expiry " + expiry);
+    if (batchFollowing < 0) throw new IllegalArgumentException("negative batch " + batchFollowing);
+  }
+
+  /** An entry written alone (or the last of its batch). */
+  public Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry) {
+    this(key, value, clock, origin, seq, expiry, 0);
   }
 
   /** An entry without expiry. */
@@ -65,7 +78,18 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
   /** This expiring write without its value (see {@link #isRemnant}). */
   public Entry remnant() {
     if (expiry == 0) throw new IllegalStateException("only an expiring entry has a remnant");
-    return new Entry(key, null, clock, origin, seq, expiry);
+    return new Entry(key, null, clock, origin, seq, expiry, batchFollowing);
+  }
+
+  /** This entry as a member of a batch with {@code following} writes after it. */
+  public Entry inBatch(int following) {
+    return following == batchFollowing ? this
+        : new Entry(key, value, clock, origin, seq, expiry, following);
+  }
+
+  /** The sequence of the last write of this entry's batch ({@link #seq} when written alone). */
+  public long batchEnd() {
+    return seq + batchFollowing;
   }
 
   /** A value that has not expired at {@code nowMillis}: what reads see as present. */
@@ -120,6 +144,7 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
   public boolean equals(Object o) {
     return o instanceof Entry e
         && clock == e.clock && origin == e.origin && seq == e.seq && expiry == e.expiry
+        && batchFollowing == e.batchFollowing
         && Arrays.equals(key, e.key) && Arrays.equals(value, e.value);
   }
 
@@ -133,7 +158,8 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
     return "Entry[" + latin1(key)
         + (value == null ? " tombstone" : " " + value.length + "B")
         + " @" + clock + " " + Origins.toString(origin) + ":" + seq
-        + (expiry == 0 ? "" : " expires " + expiry) + "]";
+        + (expiry == 0 ? "" : " expires " + expiry)
+        + (batchFollowing == 0 ? "" : " batch to " + batchEnd()) + "]";
   }
 
   /** The bytes as ISO-8859-1 text, one char per byte (core uses no charsets: README). */

@@ -50,6 +50,15 @@ public final class Replica {
   /** Keys that reads found expired, for the next sweep to remove first (lazy removal). */
   private final java.util.ArrayDeque<byte[]> expiredSeen = new java.util.ArrayDeque<>();
   private static final int EXPIRED_SEEN_MAX = 1024;
+  /**
+   * The largest batch (in replication bytes) whose writes are marked as one atomic batch
+   * ({@link Entry#batchFollowing}): a marked batch travels in one message, so it must stay well
+   * below a peer's frame limit (32 MiB). A larger write batch (an MSET of more, a FLUSHALL of a
+   * big store) reaches peers in pieces; a transaction that large is refused (docs/design.md).
+   */
+  public static final long ATOMIC_BATCH_BYTES_MAX = 16L * 1024 * 1024;
+  /** The batch being staged between {@link #beginBatch} and its commit, or null. */
+  private Batch staged;
 
   private Replica(Store store, ReplicaMeta meta) {
     this.store = store;
@@ -168,7 +177,7 @@ public final class Replica {
 
   /** The entry stored under {@code key} if it has a value that has not expired by {@link #now()}. */
   public Entry liveEntry(byte[] key) {
-    Entry e = store.get(key);
+    Entry e = current(key);
     return e != null && e.liveAt(now()) ? e : null;
   }
 
@@ -195,10 +204,13 @@ public final class Replica {
    * its version, so no older write of the key can be served to it afterwards.
    */
   public ReadResult read(SessionToken session, byte[] key) {
-    if (!vv.covers(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
-    Entry e = store.get(key);
+    VersionVector have = staged != null ? staged.change.vv : vv;
+    if (!have.covers(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
+    Entry e = current(key);
     if (e == null) return new ReadResult(ReadStatus.NOT_FOUND, null);
-    session.observe(e);
+    // A write staged in the open batch is observed when the batch commits, not before: the
+    // session must not depend on a write that may yet be abandoned.
+    if (staged == null || !staged.change.writes(key)) session.observe(e);
     if (e.liveAt(now())) return new ReadResult(ReadStatus.FOUND, e);
     if (!e.isTombstone() && expiredSeen.size() < EXPIRED_SEEN_MAX) expiredSeen.add(key);
     return new ReadResult(ReadStatus.NOT_FOUND, e);
@@ -217,6 +229,7 @@ public final class Replica {
    * @return the key to continue from, or null when the scan reached the end of the store
    */
   public byte[] sweepExpired(byte[] from, int maxExamined, long wallMillis) {
+    requireNoBatch();
     long now = now(wallMillis);
     Change c = new Change();
     for (byte[] key; (key = expiredSeen.poll()) != null; ) {
@@ -274,7 +287,19 @@ public final class Replica {
       throw new ClockAheadException("the session's clock is more than "
           + CLOCK_AHEAD_MAX_MS / 3_600_000 + " h ahead of this server's clock");
     }
-    Change c = new Change();
+    boolean alone = staged == null;
+    if (alone) beginBatch();
+    try {
+      return stage(session, keys, values, expiries, wallMillis, alone);
+    } catch (RuntimeException | Error e) {
+      if (alone) staged = null;
+      throw e;
+    }
+  }
+
+  private List<Entry> stage(SessionToken session, List<byte[]> keys, List<byte[]> values,
+      long[] expiries, long wallMillis, boolean alone) {
+    Change c = staged.change;
     List<Entry> written = new ArrayList<>(keys.size());
     for (int i = 0; i < keys.size(); i++) {
       byte[] key = keys.get(i);
@@ -290,10 +315,92 @@ public final class Replica {
       c.replace(current, e);
       c.vv.raise(origin, seq);
       written.add(e);
+      staged.bytes += EntryCodec.wireSize(e);
     }
-    commit(c);
-    for (Entry e : written) session.observe(e);
+    staged.written.addAll(written);
+    staged.sessions.add(session);
+    return alone ? commitBatch() : written;
+  }
+
+  // ---- atomic batches (transactions) -------------------------------------------------------
+
+  /**
+   * Opens a batch: the writes of every {@link #write} until {@link #commitBatch} are staged in
+   * one change, committed together as one atomic store commit, and marked as one batch
+   * ({@link Entry#batchFollowing}) so that no peer ever holds part of them (MULTI/EXEC). While a
+   * batch is open, reads ({@link #read}, {@link #liveEntry}, {@link #peek}, the iterations) see
+   * its writes; replication and the expiry sweep must wait for it to close (one thread owns
+   * the replica, and EXEC runs to its end in one go).
+   */
+  public void beginBatch() {
+    if (staged != null) throw new IllegalStateException("a batch is already open");
+    staged = new Batch(new Change(), vv.get(origin) + 1);
+  }
+
+  /** True while a batch is open. */
+  public boolean batchOpen() {
+    return staged != null;
+  }
+
+  /** The replication size of the writes staged in the open batch (0 when none is open). */
+  public long stagedBytes() {
+    return staged == null ? 0 : staged.bytes;
+  }
+
+  /**
+   * Commits the open batch as one change and closes it. Returns its writes in order (each with
+   * its batch mark, superseded ones included, as pushes must carry them); the sessions that
+   * wrote them observe them now. A batch larger than {@link #ATOMIC_BATCH_BYTES_MAX} is
+   * committed unmarked: its writes may reach peers in pieces.
+   */
+  public List<Entry> commitBatch() {
+    Batch b = staged;
+    if (b == null) throw new IllegalStateException("no batch is open");
+    staged = null;
+    List<Entry> written = b.written;
+    if (written.isEmpty()) return List.of();
+    long last = b.change.vv.get(origin);
+    if (written.size() > 1 && b.bytes <= ATOMIC_BATCH_BYTES_MAX) {
+      for (int i = 0; i < written.size(); i++) {
+        written.set(i, written.get(i).inBatch((int) (last - written.get(i).seq())));
+      }
+      List<Entry> puts = b.change.m.puts;
+      for (int i = 0; i < puts.size(); i++) {
+        Entry p = puts.get(i);
+        // The marked form of a write of this batch (the fingerprint ignores the mark).
+        if (p.origin() == origin && p.seq() >= b.firstSeq) {
+          puts.set(i, written.get((int) (p.seq() - b.firstSeq)));
+        }
+      }
+    }
+    commit(b.change);
+    for (SessionToken session : b.sessions) {
+      for (Entry e : written) session.observe(e);
+    }
     return written;
+  }
+
+  /** Forgets the open batch and everything it staged, as if it had never been opened. */
+  public void abandonBatch() {
+    staged = null;
+  }
+
+  private void requireNoBatch() {
+    if (staged != null) throw new IllegalStateException("a batch is open");
+  }
+
+  /** The batch being staged: its change, first sequence, writes and sessions. */
+  private static final class Batch {
+    final Change change;
+    final long firstSeq;
+    final List<Entry> written = new ArrayList<>();
+    final List<SessionToken> sessions = new ArrayList<>(1);
+    long bytes;
+
+    Batch(Change change, long firstSeq) {
+      this.change = change;
+      this.firstSeq = firstSeq;
+    }
   }
 
   public Entry put(SessionToken session, byte[] key, byte[] value, long wallMillis) {
@@ -322,6 +429,7 @@ public final class Replica {
    * peer lacks, read from one snapshot, closed by this replica's vector at that snapshot.
    */
   public DeltaStream openDelta(VersionVector peerHas) {
+    requireNoBatch();
     return new DeltaStream(store.snapshot(), vv.copy(), peerHas.copy());
   }
 
@@ -341,6 +449,7 @@ public final class Replica {
    * order, each entry that extended the vector by one: those a server may pass on as a push.
    */
   public boolean applyDelta(DeltaChunk chunk, List<Entry> newlyCovered) {
+    requireNoBatch();
     Change c = new Change();
     boolean raised = false;
     List<Entry> covered = new ArrayList<>();
@@ -409,19 +518,71 @@ public final class Replica {
   /** Every entry with a value that has not expired by {@link #now()}, in key order. */
   public void forEachLive(Consumer<Entry> visitor) {
     long now = now();
-    store.forEachLive(e -> {
-      if (!e.expiredAt(now)) visitor.accept(e);
+    if (staged == null) {
+      store.forEachLive(e -> {
+        if (!e.expiredAt(now)) visitor.accept(e);
+      });
+      return;
+    }
+    forEachFrom(null, e -> {
+      if (e.liveAt(now)) visitor.accept(e);
+      return true;
     });
   }
 
   /** Every entry with a value, expired or not, in key order: what the store holds. */
   public void forEachStored(Consumer<Entry> visitor) {
-    store.forEachLive(visitor);
+    if (staged == null) {
+      store.forEachLive(visitor);
+      return;
+    }
+    forEachFrom(null, e -> {
+      if (!e.isTombstone()) visitor.accept(e);
+      return true;
+    });
+  }
+
+  /**
+   * Every entry, tombstones and expired values included, from {@code from} (inclusive; null for
+   * the first key) in ascending unsigned byte order of keys, while the visitor returns true; an
+   * open batch's writes included.
+   */
+  public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
+    if (staged == null || staged.change.m.puts.isEmpty()) {
+      store.forEachFrom(from, visitor);
+      return;
+    }
+    // The batch's writes, in key order, merged into the store's iteration.
+    List<Entry> mine = new ArrayList<>();
+    for (Entry p : staged.change.m.puts) {
+      if (from == null || java.util.Arrays.compareUnsigned(p.key(), from) >= 0) mine.add(p);
+    }
+    mine.sort((a, b) -> java.util.Arrays.compareUnsigned(a.key(), b.key()));
+    int[] next = {0};
+    boolean[] stopped = {false};
+    store.forEachFrom(from, e -> {
+      while (next[0] < mine.size()) {
+        int c = java.util.Arrays.compareUnsigned(mine.get(next[0]).key(), e.key());
+        if (c > 0) break;
+        if (!visitor.test(mine.get(next[0]++))) return !(stopped[0] = true);
+        if (c == 0) return true; // the batch's write stands in for the stored entry
+      }
+      if (!visitor.test(e)) return !(stopped[0] = true);
+      return true;
+    });
+    while (!stopped[0] && next[0] < mine.size()) {
+      if (!visitor.test(mine.get(next[0]++))) return;
+    }
   }
 
   /** The entry stored under {@code key}, tombstones included, without any session check. */
   public Entry peek(byte[] key) {
-    return store.get(key);
+    return current(key);
+  }
+
+  /** The key's entry, an open batch's write included. */
+  private Entry current(byte[] key) {
+    return staged != null ? staged.change.current(key) : store.get(key);
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -451,6 +612,11 @@ public final class Replica {
     long digest = Replica.this.digest;
     /** Index into {@code m.puts} of the entry this change writes for a key. */
     private final Map<ByteBuffer, Integer> putIndex = new HashMap<>();
+
+    /** Whether this change writes {@code key}. */
+    boolean writes(byte[] key) {
+      return putIndex.containsKey(ByteBuffer.wrap(key));
+    }
 
     /** The key's entry as this change leaves it: written here, else as stored. */
     Entry current(byte[] key) {
@@ -514,6 +680,9 @@ public final class Replica {
       int[] bytes = {0};
       while (origin >= 0 && bytes[0] < maxBytes) {
         long scanned = origin;
+        // The last sequence of an atomic batch this chunk holds part of: the chunk is not cut
+        // before it (the batch is bounded: Replica.ATOMIC_BATCH_BYTES_MAX).
+        long[] batchEnd = {0};
         afterSeq = view.scanLog(scanned, afterSeq, Long.MAX_VALUE, (seq, key) -> {
           // Usually the record's own write is the key's current entry. Otherwise the record is
           // a shadow (see keepLogSound) and the current entry, newer, stands in for it.
@@ -523,7 +692,8 @@ public final class Replica {
             entries.add(e);
             bytes[0] += EntryCodec.wireSize(e);
           }
-          return bytes[0] < maxBytes;
+          if (own) batchEnd[0] = Math.max(batchEnd[0], e.batchEnd());
+          return bytes[0] < maxBytes || seq < batchEnd[0];
         });
         if (bytes[0] < maxBytes) advanceOrigin(); // the scan ran to the end of this origin
       }
