@@ -16,23 +16,25 @@ import java.util.Arrays;
  * new version of the key. Whether an entry has expired depends on the reading server's time
  * ({@link #expiredAt}), never on anything stored.
  *
- * <p>{@code batchFollowing} is how many writes of the same atomic batch (a transaction, or a
- * command that writes several keys) the origin numbered after this one: the batch is the dots
- * {@code seq - k .. batchEnd()} of this origin for some k, and replication never shows a peer
- * part of it (a delta or a push is cut only between batches: docs/design.md, Transactions).
- * 0 for a write made alone, and for the last of its batch.
+ * <p>{@code batchPreceding} and {@code batchFollowing} say how many writes of the same atomic
+ * batch (a transaction, or a command that writes several keys) the origin numbered before and
+ * after this one: the batch is this origin's dots {@link #batchFirst} to {@link #batchEnd}, and
+ * replication never shows a peer part of it (docs/design.md, Transactions). Both are 0 for a
+ * write made alone.
  */
 public record Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry,
-    int batchFollowing) {
+    int batchPreceding, int batchFollowing) {
 
   public Entry {
     if (expiry < 0) throw new IllegalArgumentException("negative expiry " + expiry);
-    if (batchFollowing < 0) throw new IllegalArgumentException("negative batch " + batchFollowing);
+    if (batchPreceding < 0 || batchFollowing < 0 || batchPreceding >= seq) {
+      throw new IllegalArgumentException("bad batch " + batchPreceding + "/" + batchFollowing);
+    }
   }
 
-  /** An entry written alone (or the last of its batch). */
+  /** An entry written alone. */
   public Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry) {
-    this(key, value, clock, origin, seq, expiry, 0);
+    this(key, value, clock, origin, seq, expiry, 0, 0);
   }
 
   /** An entry without expiry. */
@@ -78,13 +80,23 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
   /** This expiring write without its value (see {@link #isRemnant}). */
   public Entry remnant() {
     if (expiry == 0) throw new IllegalStateException("only an expiring entry has a remnant");
-    return new Entry(key, null, clock, origin, seq, expiry, batchFollowing);
+    return new Entry(key, null, clock, origin, seq, expiry, batchPreceding, batchFollowing);
   }
 
-  /** This entry as a member of a batch with {@code following} writes after it. */
-  public Entry inBatch(int following) {
-    return following == batchFollowing ? this
-        : new Entry(key, value, clock, origin, seq, expiry, following);
+  /** This entry as a member of a batch with {@code preceding} and {@code following} writes. */
+  public Entry inBatch(int preceding, int following) {
+    return preceding == batchPreceding && following == batchFollowing ? this
+        : new Entry(key, value, clock, origin, seq, expiry, preceding, following);
+  }
+
+  /** Whether this write belongs to an atomic batch of several writes. */
+  public boolean inBatch() {
+    return batchPreceding != 0 || batchFollowing != 0;
+  }
+
+  /** The sequence of the first write of this entry's batch ({@link #seq} when written alone). */
+  public long batchFirst() {
+    return seq - batchPreceding;
   }
 
   /** The sequence of the last write of this entry's batch ({@link #seq} when written alone). */
@@ -144,7 +156,7 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
   public boolean equals(Object o) {
     return o instanceof Entry e
         && clock == e.clock && origin == e.origin && seq == e.seq && expiry == e.expiry
-        && batchFollowing == e.batchFollowing
+        && batchPreceding == e.batchPreceding && batchFollowing == e.batchFollowing
         && Arrays.equals(key, e.key) && Arrays.equals(value, e.value);
   }
 
@@ -159,7 +171,7 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
         + (value == null ? " tombstone" : " " + value.length + "B")
         + " @" + clock + " " + Origins.toString(origin) + ":" + seq
         + (expiry == 0 ? "" : " expires " + expiry)
-        + (batchFollowing == 0 ? "" : " batch to " + batchEnd()) + "]";
+        + (inBatch() ? " batch " + batchFirst() + ".." + batchEnd() : "") + "]";
   }
 
   /** The bytes as ISO-8859-1 text, one char per byte (core uses no charsets: README). */

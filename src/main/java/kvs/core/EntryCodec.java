@@ -6,12 +6,13 @@ import java.nio.ByteBuffer;
  * Binary form of entries, shared by the data column family and the replication stream.
  *
  * <pre>
- *   stored value:  clock:8 origin:8 seq:8 flags:1 [expiry:8] [batchFollowing:4] [valueLength:4 value]
+ *   stored value:  clock:8 origin:8 seq:8 flags:1 [expiry:8] [batchPreceding:4 batchFollowing:4] [valueLength:4 value]
  *   wire entry:    keyLength:4 key  stored value
  * </pre>
  *
  * <p>Flags: bit 0 tombstone, bit 1 an expiry follows (data format 2), bit 2 the entry belongs
- * to an atomic batch and the count of the batch's later writes follows (data format 3). An entry
+ * to an atomic batch and the counts of the batch's writes before and after it follow (data
+ * format 3). An entry
  * without expiry or batch is encoded exactly as in format 1, so data written by older builds
  * reads unchanged; an older build refuses an entry with a bit it does not know ("bad header")
  * rather than dropping what it means.
@@ -25,7 +26,7 @@ public final class EntryCodec {
   private EntryCodec() {}
 
   public static int storedSize(Entry e) {
-    return FIXED + (e.hasExpiry() ? 8 : 0) + (e.batchFollowing() != 0 ? 4 : 0)
+    return FIXED + (e.hasExpiry() ? 8 : 0) + (e.inBatch() ? 8 : 0)
         + (e.isTombstone() ? 0 : 4 + e.value().length);
   }
 
@@ -42,9 +43,9 @@ public final class EntryCodec {
   private static void putStored(ByteBuffer b, Entry e) {
     b.putLong(e.clock()).putLong(e.origin()).putLong(e.seq());
     b.put((byte) ((e.isTombstone() ? FLAG_TOMBSTONE : 0) | (e.hasExpiry() ? FLAG_EXPIRY : 0)
-        | (e.batchFollowing() != 0 ? FLAG_BATCH : 0)));
+        | (e.inBatch() ? FLAG_BATCH : 0)));
     if (e.hasExpiry()) b.putLong(e.expiry());
-    if (e.batchFollowing() != 0) b.putInt(e.batchFollowing());
+    if (e.inBatch()) b.putInt(e.batchPreceding()).putInt(e.batchFollowing());
     if (!e.isTombstone()) b.putInt(e.value().length).put(e.value());
   }
 
@@ -70,21 +71,26 @@ public final class EntryCodec {
       expiry = b.getLong();
       if (expiry <= 0) throw new CorruptDataException("entry: bad expiry " + expiry);
     }
+    int batchPreceding = 0;
     int batchFollowing = 0;
     if ((flags & FLAG_BATCH) != 0) {
-      if (b.remaining() < 4) throw new CorruptDataException("entry: truncated batch");
+      if (b.remaining() < 8) throw new CorruptDataException("entry: truncated batch");
+      batchPreceding = b.getInt();
       batchFollowing = b.getInt();
-      if (batchFollowing <= 0) throw new CorruptDataException("entry: bad batch " + batchFollowing);
+      if (batchPreceding < 0 || batchFollowing < 0 || batchPreceding + batchFollowing == 0
+          || batchPreceding >= seq) {
+        throw new CorruptDataException("entry: bad batch " + batchPreceding + "/" + batchFollowing);
+      }
     }
     if ((flags & FLAG_TOMBSTONE) != 0) {
-      return new Entry(key, null, clock, origin, seq, expiry, batchFollowing);
+      return new Entry(key, null, clock, origin, seq, expiry, batchPreceding, batchFollowing);
     }
     if (b.remaining() < 4) throw new CorruptDataException("entry: truncated value length");
     int n = b.getInt();
     if (n < 0 || n > b.remaining()) throw new CorruptDataException("entry: bad value length " + n);
     byte[] value = new byte[n];
     b.get(value);
-    return new Entry(key, value, clock, origin, seq, expiry, batchFollowing);
+    return new Entry(key, value, clock, origin, seq, expiry, batchPreceding, batchFollowing);
   }
 
   public static void putWire(ByteBuffer b, Entry e) {

@@ -264,7 +264,10 @@ public final class Replica {
   /**
    * Writes {@code values[i]} under {@code keys[i]} (a null value deletes) as one atomic batch,
    * each a new write of this origin stamped above everything this replica and the session have
-   * seen. Returns the new entries; when this returns, they are committed to the store.
+   * seen. Returns the new entries, one per key written (a key given twice is written once, with
+   * its last value), in the order of their dots; when this returns, they are committed to the
+   * store. Inside an open batch ({@link #beginBatch}) nothing is committed yet: it returns the
+   * entries staged for these keys, one per key given, and {@link #commitBatch} the batch's.
    */
   public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
       long wallMillis) {
@@ -299,26 +302,40 @@ public final class Replica {
 
   private List<Entry> stage(SessionToken session, List<byte[]> keys, List<byte[]> values,
       long[] expiries, long wallMillis, boolean alone) {
-    Change c = staged.change;
+    Batch b = staged;
+    Change c = b.change;
     List<Entry> written = new ArrayList<>(keys.size());
     for (int i = 0; i < keys.size(); i++) {
       byte[] key = keys.get(i);
       Entry current = c.current(key);
       long floor = Math.max(session.clock(), current == null ? 0 : current.clock());
       long clock = c.hlc.tick(wallMillis, floor);
-      long seq = c.vv.get(origin) + 1;
+      // A key this batch already wrote keeps its dot: the earlier write was never committed,
+      // so the batch's dots stay consecutive, each naming a write that is committed (pushes
+      // and coverage count on that: see DeltaChunk.split, applyDelta).
+      boolean rewrite = c.writes(key);
+      long seq = rewrite ? current.seq() : c.vv.get(origin) + 1;
       byte[] value = values.get(i);
       long expiry = expiries == null || value == null ? 0 : expiries[i];
       Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
           : Entry.write(key, value, clock, origin, seq, expiry);
-      if (current != null) c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
+      if (rewrite) {
+        b.bytes -= EntryCodec.wireSize(current);
+        b.written.set((int) (seq - b.firstSeq), e);
+      } else {
+        if (current != null && current.inBatch()) {
+          c.m.shadows.add(current); // a batch's record stays: see keepLogSound
+        } else if (current != null) {
+          c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
+        }
+        c.vv.raise(origin, seq);
+        b.written.add(e);
+      }
       c.replace(current, e);
-      c.vv.raise(origin, seq);
       written.add(e);
-      staged.bytes += EntryCodec.wireSize(e);
+      b.bytes += EntryCodec.wireSize(e);
     }
-    staged.written.addAll(written);
-    staged.sessions.add(session);
+    b.sessions.add(session);
     return alone ? commitBatch() : written;
   }
 
@@ -362,7 +379,8 @@ public final class Replica {
     long last = b.change.vv.get(origin);
     if (written.size() > 1 && b.bytes <= ATOMIC_BATCH_BYTES_MAX) {
       for (int i = 0; i < written.size(); i++) {
-        written.set(i, written.get(i).inBatch((int) (last - written.get(i).seq())));
+        Entry w = written.get(i);
+        written.set(i, w.inBatch((int) (w.seq() - b.firstSeq), (int) (last - w.seq())));
       }
       List<Entry> puts = b.change.m.puts;
       for (int i = 0; i < puts.size(); i++) {
@@ -372,6 +390,7 @@ public final class Replica {
           puts.set(i, written.get((int) (p.seq() - b.firstSeq)));
         }
       }
+      if (written.size() != last - b.firstSeq + 1) throw new AssertionError("batch has holes");
     }
     commit(b.change);
     for (SessionToken session : b.sessions) {
@@ -477,6 +496,9 @@ public final class Replica {
     }
     if (chunk.isLast()) raised |= c.vv.mergeFrom(chunk.completes());
     keepLogSound(c, displaced);
+    // What the sender holds only superseded: a record for each, as if displaced here (it is:
+    // the chunk carried what stands in for it, or the sender knew this replica held that).
+    c.m.shadows.addAll(chunk.displaced());
     boolean beyondVector = false;
     for (Entry p : c.m.puts) {
       if (!c.vv.covers(p.origin(), p.seq())) {
@@ -490,8 +512,30 @@ public final class Replica {
     }
     commit(c);
     if (beyondVector) beyondVectorGeneration++;
-    if (newlyCovered != null) newlyCovered.addAll(covered);
+    if (newlyCovered != null) newlyCovered.addAll(wholeBatches(covered));
     return true;
+  }
+
+  /**
+   * {@code covered} without the writes of any atomic batch that it does not hold whole: those
+   * are passed on by a delta, which carries the rest (or what stands in for it), not by a push.
+   */
+  private static List<Entry> wholeBatches(List<Entry> covered) {
+    Map<List<Long>, Integer> members = null;
+    for (Entry e : covered) {
+      if (!e.inBatch()) continue;
+      if (members == null) members = new HashMap<>();
+      members.merge(List.of(e.origin(), e.batchFirst()), 1, Integer::sum);
+    }
+    if (members == null) return covered;
+    List<Entry> out = new ArrayList<>(covered.size());
+    for (Entry e : covered) {
+      if (!e.inBatch() || members.get(List.of(e.origin(), e.batchFirst()))
+          == e.batchPreceding() + e.batchFollowing() + 1) {
+        out.add(e);
+      }
+    }
+    return out;
   }
 
   /**
@@ -500,12 +544,18 @@ public final class Replica {
    * vector covers, that write or a newer one of its key. When the key's current entry is covered
    * itself, the log finds it under its own dot, so the displaced record can go. When it is not
    * (it came in a delta not yet complete), the displaced dot keeps a record pointing at the key,
-   * a shadow, and a delta sends the key's current entry in its place (see DeltaStream).
+   * a shadow, and a delta sends the key's current entry in its place (see DeltaStream). A write
+   * of an atomic batch always keeps its record so.
    */
   private void keepLogSound(Change c, List<Entry> displaced) {
     for (Entry d : displaced) {
       Entry now = c.current(d.key());
-      if (c.vv.covers(now.origin(), now.seq())) {
+      if (d.inBatch()) {
+        // A write of an atomic batch keeps its record, pointing at the key, for good: a delta
+        // that carries the rest of the batch finds through it what stands in for this write,
+        // and carries that too (DeltaStream.closeBatches), so no peer shows part of the batch.
+        c.m.shadows.add(d);
+      } else if (c.vv.covers(now.origin(), now.seq())) {
         c.m.logRemovals.add(new long[] {d.origin(), d.seq()});
       } else {
         c.m.shadows.add(d);
@@ -677,11 +727,14 @@ public final class Replica {
       if (maxBytes <= 0) throw new IllegalArgumentException("maxBytes must be positive");
       if (finished) return null;
       List<Entry> entries = new ArrayList<>();
+      List<Entry> displaced = new ArrayList<>();
+      List<long[]> scannedRanges = new ArrayList<>(); // {origin, after, upto} scanned whole
       int[] bytes = {0};
       while (origin >= 0 && bytes[0] < maxBytes) {
         long scanned = origin;
-        // The last sequence of an atomic batch this chunk holds part of: the chunk is not cut
-        // before it (the batch is bounded: Replica.ATOMIC_BATCH_BYTES_MAX).
+        long from = afterSeq;
+        // The last sequence of an atomic batch this chunk holds part of: the scan goes on to it
+        // before the chunk is cut.
         long[] batchEnd = {0};
         afterSeq = view.scanLog(scanned, afterSeq, Long.MAX_VALUE, (seq, key) -> {
           // Usually the record's own write is the key's current entry. Otherwise the record is
@@ -692,17 +745,65 @@ public final class Replica {
             entries.add(e);
             bytes[0] += EntryCodec.wireSize(e);
           }
-          if (own) batchEnd[0] = Math.max(batchEnd[0], e.batchEnd());
+          if (own) {
+            batchEnd[0] = Math.max(batchEnd[0], e.batchEnd());
+          } else if (e != null) {
+            Entry mark = DeltaChunk.displacedMark(key, scanned, seq);
+            displaced.add(mark);
+            bytes[0] += EntryCodec.wireSize(mark);
+          }
           return bytes[0] < maxBytes || seq < batchEnd[0];
         });
+        scannedRanges.add(new long[] {scanned, from, afterSeq});
         if (bytes[0] < maxBytes) advanceOrigin(); // the scan ran to the end of this origin
       }
+      closeBatches(entries, displaced, scannedRanges);
       if (origin < 0) {
         finished = true;
         close();
-        return new DeltaChunk(entries, target);
+        return new DeltaChunk(entries, displaced, target, false);
       }
-      return new DeltaChunk(entries, null);
+      return new DeltaChunk(entries, displaced, null, false);
+    }
+
+    /**
+     * Completes every atomic batch that entries of this chunk belong to: for each write of the
+     * batch whose record the scan did not reach (another origin's batch, reached through an
+     * entry that stands in for a superseded write; or a batch begun before the scan), the key's
+     * current entry if the peer lacks it, and so on for the batches those belong to. The peer
+     * applies the chunk in one commit, so it shows each batch whole or not at all. A superseded
+     * write of a batch keeps its log record for this (keepLogSound), and the chunk names it as
+     * displaced, so that the receiver keeps one too and can do the same for its own peers.
+     */
+    private void closeBatches(List<Entry> entries, List<Entry> displaced,
+        List<long[]> scannedRanges) {
+      java.util.Set<ByteBuffer> keys = new java.util.HashSet<>();
+      for (Entry e : entries) keys.add(ByteBuffer.wrap(e.key()));
+      java.util.Set<List<Long>> done = new java.util.HashSet<>();
+      for (int i = 0; i < entries.size(); i++) { // entries grows as batches pull in more
+        Entry e = entries.get(i);
+        if (!e.inBatch() || !done.add(List.of(e.origin(), e.batchFirst()))) continue;
+        if (scannedWhole(scannedRanges, e.origin(), e.batchFirst(), e.batchEnd())) continue;
+        long batchOrigin = e.origin();
+        view.scanLog(batchOrigin, e.batchFirst() - 1, e.batchEnd(), (seq, key) -> {
+          Entry current = view.get(key);
+          if (current == null) return true;
+          if (!peerHas.covers(current.origin(), current.seq()) && keys.add(ByteBuffer.wrap(key))) {
+            entries.add(current);
+          }
+          if (current.origin() != batchOrigin || current.seq() != seq) {
+            displaced.add(DeltaChunk.displacedMark(key, batchOrigin, seq));
+          }
+          return true;
+        });
+      }
+    }
+
+    private static boolean scannedWhole(List<long[]> ranges, long origin, long first, long last) {
+      for (long[] r : ranges) {
+        if (r[0] == origin && r[1] < first && last <= r[2]) return true;
+      }
+      return false;
     }
 
     @Override

@@ -102,7 +102,7 @@ final class Checker {
 
   /** Records an atomic batch just committed (a transaction, or a write of several keys). */
   void batchIssued(List<Entry> written) {
-    if (written.size() < 2 || written.get(0).batchFollowing() == 0) return;
+    if (written.size() < 2 || !written.get(0).inBatch()) return;
     List<Entry> batch = List.copyOf(written);
     for (Entry e : batch) batchOf.put(dotOf(e), batch);
   }
@@ -149,7 +149,7 @@ final class Checker {
       return; // the write, or what a sweep leaves of it once expired
     }
     Entry withIssuedExpiry = new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(),
-        issued.expiry(), e.batchFollowing());
+        issued.expiry(), e.batchPreceding(), e.batchFollowing());
     if (e.expiry() != issued.expiry() && (issued.equals(withIssuedExpiry)
         || issued.hasExpiry() && e.isTombstone() && issued.remnant().equals(withIssuedExpiry))) {
       throw new Violation(Violation.Rule.EXPIRY, where + ": " + describe(e)
@@ -308,6 +308,6 @@ final class Checker {
     if (value.length() > 24) value = value.substring(0, 24) + "...";
     return key + "=" + value + " @" + e.clock() + " dot " + Origins.toString(e.origin()) + ":"
         + e.seq() + (e.hasExpiry() ? " expires " + e.expiry() : "")
-        + (e.batchFollowing() == 0 ? "" : " batch to " + e.batchEnd());
+        + (e.inBatch() ? " batch " + e.batchFirst() + ".." + e.batchEnd() : "");
   }
 }

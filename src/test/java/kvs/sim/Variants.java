@@ -241,7 +241,8 @@ final class Variants {
         protected List<Entry> receiveChunk(DeltaChunk chunk) {
           List<Entry> kept = new java.util.ArrayList<>();
           for (Entry e : chunk.entries()) {
-            kept.add(new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(), 0));
+            kept.add(new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(), 0,
+                e.batchPreceding(), e.batchFollowing()));
           }
           return super.receiveChunk(new DeltaChunk(kept, chunk.completes(), chunk.push()));
         }
