@@ -61,8 +61,11 @@ final class TransactionCommands {
             .flags(Flag.NOSCRIPT, Flag.LOADING, Flag.STALE, Flag.FAST, Flag.ALLOW_BUSY)
             .summary("Forgets the queued commands and the watched keys.")
             .handler(TransactionCommands::discard),
+        // Redis lists no readonly flag for WATCH, but its key specs read: so does this table
+        // (a command that takes keys is read-only or writes, CommandSpec.inconsistencies).
         command("WATCH", -2, Access.AUTHENTICATED)
-            .flags(Flag.NOSCRIPT, Flag.LOADING, Flag.STALE, Flag.FAST, Flag.ALLOW_BUSY)
+            .flags(Flag.READONLY, Flag.NOSCRIPT, Flag.LOADING, Flag.STALE, Flag.FAST,
+                Flag.ALLOW_BUSY)
             .keys(Keys.ALL)
             .summary("EXEC fails if one of these keys changes on this server before it.")
             .handler(TransactionCommands::watch),
