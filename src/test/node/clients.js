@@ -40,6 +40,18 @@ async function withNodeRedis(run) {
       incrBy: (k, n) => client.incrBy(k, n),
       hSet: (k, f, v) => client.hSet(k, f, v),
       hGetAll: (k) => client.hGetAll(k),
+      // MULTI ... EXEC with the client's own transaction API
+      transaction: (k1, k2) => client.multi().set(k1, 'x1').set(k2, 'x2').get(k1).exec(),
+      // WATCH, then a change by another connection: EXEC answers null, the client says so
+      watchedTransaction: async (k, change) => {
+        await client.watch(k);
+        await change();
+        try {
+          return await client.multi().set(k, 'mine').exec();
+        } catch (e) {
+          return e.constructor.name; // WatchError
+        }
+      },
     });
   } finally {
     if (typeof client.close === 'function') await client.close(); else await client.quit();
@@ -76,6 +88,15 @@ async function withIoredis(run) {
       incrBy: (k, n) => client.incrby(k, n),
       hSet: (k, f, v) => client.hset(k, f, v),
       hGetAll: (k) => client.hgetall(k),
+      transaction: async (k1, k2) => {
+        const r = await client.multi().set(k1, 'x1').set(k2, 'x2').get(k1).exec();
+        return r.map(([err, value]) => { if (err) throw err; return value; });
+      },
+      watchedTransaction: async (k, change) => {
+        await client.watch(k);
+        await change();
+        return client.multi().set(k, 'mine').exec(); // null when a watched key changed
+      },
     });
   } finally {
     client.disconnect();
@@ -119,7 +140,31 @@ async function checks(c) {
   assert.equal(await c.hSet(prefix + 'h', 'f1', 'v1'), 1);
   assert.equal(await c.hSet(prefix + 'h', 'f2', 'v2'), 1);
   assert.deepEqual({ ...(await c.hGetAll(prefix + 'h')) }, { f1: 'v1', f2: 'v2' });
+  // Transactions: all of it runs, in order, and the client sees every reply.
+  assert.deepEqual(await c.transaction(prefix + 't1', prefix + 't2'), ['OK', 'OK', 'x1']);
+  assert.deepEqual(await c.mget([prefix + 't1', prefix + 't2']), ['x1', 'x2']);
+  // WATCH: another connection changes the key between WATCH and EXEC, so nothing runs.
+  const other = await otherConnection();
+  const watched = await c.watchedTransaction(prefix + 'w', () => other(prefix + 'w'));
+  seen.watched = watched;
+  assert.ok(watched === null || watched === 'WatchError', `EXEC after a watched change: ${watched}`);
+  assert.equal(await c.get(prefix + 'w'), 'theirs');
   return seen;
+}
+
+/** A plain second connection (ioredis) that sets a key to 'theirs', for the WATCH check. */
+async function otherConnection() {
+  const { Redis } = require('ioredis');
+  return async (key) => {
+    const o = new Redis({ host: '127.0.0.1', port, password, maxRetriesPerRequest: 0,
+      retryStrategy: () => null });
+    o.on('error', () => {});
+    try {
+      assert.equal(await o.set(key, 'theirs'), 'OK');
+    } finally {
+      o.disconnect();
+    }
+  };
 }
 
 (which === 'node-redis' ? withNodeRedis : withIoredis)(checks).then((seen) => {

@@ -15,9 +15,15 @@ import java.util.Arrays;
  * write: set by it, replicated with it, and never changed afterwards; EXPIRE and PERSIST write a
  * new version of the key. Whether an entry has expired depends on the reading server's time
  * ({@link #expiredAt}), never on anything stored.
+ *
+ * <p>{@code batchPreceding} and {@code batchFollowing} say how many writes of the same atomic
+ * batch (a transaction, or a command that writes several keys) the origin numbered before and
+ * after this one: the batch is this origin's dots {@link #batchFirst} to {@link #batchEnd}, and
+ * replication never shows a peer part of it (docs/design.md, Transactions). Both are 0 for a
+ * write made alone.
  */
 public record Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry,
-    byte kind) {
+    int batchPreceding, int batchFollowing, byte kind) {
   /** A plain byte string: the value is what GET answers. Every entry before data format 3. */
   public static final byte KIND_STRING = 0;
   /**
@@ -35,12 +41,27 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
 
   public Entry {
     if (expiry < 0) throw new IllegalArgumentException("negative expiry " + expiry);
+    if (batchPreceding < 0 || batchFollowing < 0 || batchPreceding >= seq) {
+      throw new IllegalArgumentException("bad batch " + batchPreceding + "/" + batchFollowing);
+    }
     if (kind < 0 || kind > KIND_MAX) throw new IllegalArgumentException("unknown kind " + kind);
   }
 
-  /** A string entry (or tombstone) with an expiry (0 for none). */
+  /** A string entry (or tombstone) written alone, with an expiry (0 for none). */
   public Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry) {
-    this(key, value, clock, origin, seq, expiry, KIND_STRING);
+    this(key, value, clock, origin, seq, expiry, 0, 0, KIND_STRING);
+  }
+
+  /** An entry of kind {@code kind} written alone. */
+  public Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry,
+      byte kind) {
+    this(key, value, clock, origin, seq, expiry, 0, 0, kind);
+  }
+
+  /** A string entry (or tombstone) of a batch. */
+  public Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry,
+      int batchPreceding, int batchFollowing) {
+    this(key, value, clock, origin, seq, expiry, batchPreceding, batchFollowing, KIND_STRING);
   }
 
   /** An entry without expiry. */
@@ -86,12 +107,35 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
   /** This expiring write without its value (see {@link #isRemnant}). */
   public Entry remnant() {
     if (expiry == 0) throw new IllegalStateException("only an expiring entry has a remnant");
-    return new Entry(key, null, clock, origin, seq, expiry, kind);
+    return new Entry(key, null, clock, origin, seq, expiry, batchPreceding, batchFollowing,
+        kind);
   }
 
   /** This entry with {@code value} in place of its own: how a read shows a typed value. */
   public Entry withValue(byte[] shown) {
-    return new Entry(key, shown, clock, origin, seq, expiry, kind);
+    return new Entry(key, shown, clock, origin, seq, expiry, batchPreceding, batchFollowing,
+        kind);
+  }
+
+  /** This entry as a member of a batch with {@code preceding} and {@code following} writes. */
+  public Entry inBatch(int preceding, int following) {
+    return preceding == batchPreceding && following == batchFollowing ? this
+        : new Entry(key, value, clock, origin, seq, expiry, preceding, following, kind);
+  }
+
+  /** Whether this write belongs to an atomic batch of several writes. */
+  public boolean inBatch() {
+    return batchPreceding != 0 || batchFollowing != 0;
+  }
+
+  /** The sequence of the first write of this entry's batch ({@link #seq} when written alone). */
+  public long batchFirst() {
+    return seq - batchPreceding;
+  }
+
+  /** The sequence of the last write of this entry's batch ({@link #seq} when written alone). */
+  public long batchEnd() {
+    return seq + batchFollowing;
   }
 
   /** A value that has not expired at {@code nowMillis}: what reads see as present. */
@@ -147,6 +191,7 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
   public boolean equals(Object o) {
     return o instanceof Entry e
         && clock == e.clock && origin == e.origin && seq == e.seq && expiry == e.expiry
+        && batchPreceding == e.batchPreceding && batchFollowing == e.batchFollowing
         && kind == e.kind
         && Arrays.equals(key, e.key) && Arrays.equals(value, e.value);
   }
@@ -162,6 +207,7 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
         + (value == null ? " tombstone" : " " + value.length + "B")
         + " @" + clock + " " + Origins.toString(origin) + ":" + seq
         + (expiry == 0 ? "" : " expires " + expiry)
+        + (inBatch() ? " batch " + batchFirst() + ".." + batchEnd() : "")
         + (kind == KIND_STRING ? "" : " kind " + kind) + "]";
   }
 

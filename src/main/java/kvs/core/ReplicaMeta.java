@@ -11,11 +11,12 @@ public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long 
    * Bumped on any incompatible change of the on-disk layout. 2: entries may carry an expiry
    * (EntryCodec's expiry flag). A format-1 directory reads unchanged (its entries have no expiry
    * flag) and becomes format 2 at its next commit; a format-1 build refuses a format-2 directory
-   * with "data format version 2, this build reads version 1". 3: entries may carry a kind
-   * (EntryCodec's kind flag: counters and their elements, docs/design.md, Data types); older
-   * directories read unchanged.
+   * with "data format version 2, this build reads version 1". 3: entries may belong to an atomic
+   * batch (EntryCodec's batch flag), read by this build from every older format alike. 4:
+   * entries may carry a kind (EntryCodec's kind flag: the heads of counters and hashes,
+   * docs/design.md, Data types); older directories read unchanged.
    */
-  public static final int FORMAT_VERSION = 3;
+  public static final int FORMAT_VERSION = 4;
   /** The oldest format this build still reads. */
   public static final int FORMAT_VERSION_OLDEST = 1;
   private static final int MAGIC = 0x4B565331; // "KVS1"

@@ -138,7 +138,8 @@ final class CommandSupport {
 
   /**
    * Deletes keys in this connection's session as DEL does: a tombstone each, or for a counter
-   * a reset that increments concurrent with it survive ({@code kvs.core.Counters}).
+   * or a hash a head that what was written concurrently survives ({@code kvs.core.Counters},
+   * {@code kvs.core.Hashes}).
    */
   static void delete(ConnectionHandler c, List<byte[]> keys,
       Function<List<Entry>, RedisMessage> reply) {
@@ -164,17 +165,27 @@ final class CommandSupport {
   }
 
   /**
-   * Hands {@code written}, just committed by this connection, to replication, and queues
-   * {@code answer} to go out once the write is durable.
+   * Hands {@code written}, just written by this connection, to replication, and queues
+   * {@code answer} to go out once the write is durable; inside EXEC (a batch open), EXEC
+   * commits, pushes and waits for the log, and the answer goes out at once.
    */
   static void committed(ConnectionHandler c, List<Entry> written, RedisMessage answer) {
     Node node = c.node;
+    if (node.replica.batchOpen()) {
+      c.replies.add(answer);
+      return;
+    }
     node.onOwnWrite(written);
-    if (c.replies.isEmpty() && !node.config.fsync()) {
+    replyWhenDurable(c, answer);
+  }
+
+  /** Replies once what was written so far is durable, in order with the connection's replies. */
+  static void replyWhenDurable(ConnectionHandler c, RedisMessage answer) {
+    if (c.replies.isEmpty() && !c.node.config.fsync()) {
       c.replies.add(answer);
     } else {
       ReplyQueue.Slot slot = c.replies.defer();
-      node.whenDurable(() -> slot.complete(answer));
+      c.node.whenDurable(() -> slot.complete(answer));
     }
   }
 }

@@ -91,12 +91,12 @@ final class KeyspaceCommands {
     ThreadLocalRandom.current().nextBytes(from);
     byte[][] found = {null};
     // Element keys (kvs.core.Elements) sort after every user key: the walk ends at the first.
-    c.node.store.forEachFrom(from, e -> {
+    c.node.replica.forEachFrom(from, e -> {
       if (c.node.replica.shownAt(e) != null) found[0] = e.key();
       return found[0] == null && !Elements.isElementKey(e.key());
     });
     if (found[0] == null) {
-      c.node.store.forEachFrom(null, e -> {
+      c.node.replica.forEachFrom(null, e -> {
         if (c.node.replica.shownAt(e) != null) found[0] = e.key();
         return found[0] == null && !Elements.isElementKey(e.key());
       });

@@ -80,7 +80,7 @@ final class Scan {
     List<RedisMessage> keys = new ArrayList<>();
     long[] seen = {0, 0}; // entries skipped, entries examined
     byte[][] next = {null};
-    c.node.store.forEachFrom(from, e -> {
+    c.node.replica.forEachFrom(from, e -> {
       if (Elements.isElementKey(e.key())) return false; // they sort after every user key
       if (seen[0] < skip) {
         seen[0]++;

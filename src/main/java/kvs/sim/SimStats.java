@@ -12,6 +12,7 @@ public final class SimStats {
   public long increments;
   public long counterResets;
   public long fieldWrites;
+  public long transactions;
   public long readsExpired;
   public long sweeps;
   public long repliesLost;
@@ -44,6 +45,7 @@ public final class SimStats {
     increments += o.increments;
     counterResets += o.counterResets;
     fieldWrites += o.fieldWrites;
+    transactions += o.transactions;
     readsExpired += o.readsExpired;
     sweeps += o.sweeps;
     repliesLost += o.repliesLost;
@@ -70,8 +72,9 @@ public final class SimStats {
   public String toString() {
     return runs + " runs, " + steps + " steps (" + healSteps + " of them healing), "
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
-        + " with an expiry; " + increments + " increments, " + counterResets
-        + " deletes of a counter, " + fieldWrites + " HSET/HDEL), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
+        + " with an expiry, " + transactions + " transactions; " + increments + " increments, "
+        + counterResets + " deletes of a counter, " + fieldWrites + " HSET/HDEL), " + reads
+        + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections

@@ -26,7 +26,7 @@ final class Violation extends RuntimeException {
     COUNTER,
     /**
      * A hash shown other than its model says: the fields whose entries its winning head did not
-     * hide (docs/simulation.md, rule 9).
+     * hide (docs/simulation.md, rule 10).
      */
     HASH,
     /**
@@ -35,6 +35,8 @@ final class Violation extends RuntimeException {
      * again by the same server (docs/simulation.md, rule 7).
      */
     EXPIRY,
+    /** A replica held part of an atomic batch (a transaction) without the rest. */
+    BATCH,
     /** A read or a write returned something malformed. */
     REPLY
   }

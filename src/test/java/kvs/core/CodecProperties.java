@@ -225,14 +225,20 @@ class CodecProperties {
     byte[] negativeClock = ByteBuffer.allocate(25).putLong(-1).putLong(1).putLong(1).put((byte) 1)
         .array();
     byte[] zeroSeq = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(0).put((byte) 1).array();
-    byte[] unknownFlag = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 8)
+    byte[] unknownFlag = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 16)
         .array();
-    byte[] truncatedKind = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 5)
+    byte[] truncatedKind = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 9)
         .array();
     byte[] stringKindWritten = ByteBuffer.allocate(26).putLong(1).putLong(1).putLong(1)
-        .put((byte) 5).put(Entry.KIND_STRING).array();
-    byte[] unknownKind = ByteBuffer.allocate(26).putLong(1).putLong(1).putLong(1).put((byte) 5)
+        .put((byte) 9).put(Entry.KIND_STRING).array();
+    byte[] unknownKind = ByteBuffer.allocate(26).putLong(1).putLong(1).putLong(1).put((byte) 9)
         .put((byte) (Entry.KIND_MAX + 1)).array();
+    byte[] truncatedBatch = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1)
+        .put((byte) 5).putInt(1).array();
+    byte[] emptyBatch = ByteBuffer.allocate(33).putLong(1).putLong(1).putLong(1).put((byte) 5)
+        .putInt(0).putInt(0).array();
+    byte[] batchBeforeTheFirstDot = ByteBuffer.allocate(33).putLong(1).putLong(1).putLong(2)
+        .put((byte) 5).putInt(2).putInt(0).array();
     byte[] truncatedExpiry = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1)
         .put((byte) 3).putInt(1).array();
     byte[] zeroExpiry = ByteBuffer.allocate(33).putLong(1).putLong(1).putLong(1).put((byte) 3)
@@ -240,7 +246,8 @@ class CodecProperties {
     byte[] hugeValue = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1).put((byte) 0)
         .putInt(Integer.MAX_VALUE).array();
     for (byte[] b : List.of(negativeClock, zeroSeq, unknownFlag, truncatedKind,
-        stringKindWritten, unknownKind, truncatedExpiry, zeroExpiry, hugeValue)) {
+        stringKindWritten, unknownKind, truncatedExpiry, zeroExpiry, hugeValue, truncatedBatch,
+        emptyBatch, batchBeforeTheFirstDot)) {
       assertThatThrownBy(() -> EntryCodec.decodeStored(new byte[0], b))
           .isInstanceOf(CorruptDataException.class);
     }

@@ -150,6 +150,40 @@ class CounterCommandsTest {
     }
   }
 
+  @Test
+  void countersAndHashesInTransactionsAndUnderWatch() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port()); RespConn other = RespConn.open(n.port())) {
+      assertThat(c.call("INCRBY", "n", "5")).isEqualTo(5L);
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("INCR", "n")).isEqualTo("+QUEUED");
+      assertThat(c.call("INCRBY", "n", "10")).isEqualTo("+QUEUED");
+      assertThat(c.call("HSET", "h", "f", "1")).isEqualTo("+QUEUED");
+      assertThat(c.call("HSET", "h", "g", "2")).isEqualTo("+QUEUED");
+      assertThat(c.call("HGETALL", "h")).isEqualTo("+QUEUED");
+      assertThat(c.call("DEL", "h")).isEqualTo("+QUEUED");
+      assertThat(c.call("HGET", "h", "f")).isEqualTo("+QUEUED");
+      List<?> exec = (List<?>) c.call("EXEC");
+      assertThat(exec.subList(0, 4)).containsExactly(6L, 16L, 1L, 1L);
+      assertThat(texts(exec.get(4))).containsExactly("f", "1", "g", "2"); // staged, seen inside
+      assertThat(exec.subList(5, 7)).containsExactly(1L, null); // DEL hid the staged fields
+      assertThat(text(c.call("GET", "n"))).isEqualTo("16");
+      assertThat(c.call("EXISTS", "h")).isEqualTo(0L);
+      // An INCR or HSET by another connection between WATCH and EXEC fails the EXEC, although
+      // it writes only an element, not the key's own entry.
+      assertThat(c.call("HSET", "h", "f", "1")).isEqualTo(1L);
+      for (String[] change : List.of(new String[] {"INCR", "n"},
+          new String[] {"HSET", "h", "f", "2"}, new String[] {"HDEL", "h", "f"})) {
+        assertThat(c.call("WATCH", change[1])).isEqualTo("+OK");
+        assertThat(other.call(change)).isNotNull();
+        assertThat(c.call("MULTI")).isEqualTo("+OK");
+        assertThat(c.call("SET", "x", "v")).isEqualTo("+QUEUED");
+        assertThat(c.call("EXEC")).as("after %s", List.of(change)).isNull();
+      }
+      assertThat(c.call("EXISTS", "x")).isEqualTo(0L);
+    }
+  }
+
   /** Cuts the link between {@code a} and {@code b} both ways. */
   private static void cut(Node a, Node b) throws Exception {
     InProcessNodes.onLoop(a, () -> a.links.block(b.config.id())).get(10, TimeUnit.SECONDS);

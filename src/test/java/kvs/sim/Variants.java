@@ -244,7 +244,8 @@ final class Variants {
         protected List<Entry> receiveChunk(DeltaChunk chunk) {
           List<Entry> kept = new java.util.ArrayList<>();
           for (Entry e : chunk.entries()) {
-            kept.add(new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(), 0, e.kind()));
+            kept.add(new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(), 0,
+                e.batchPreceding(), e.batchFollowing(), e.kind()));
           }
           return super.receiveChunk(new DeltaChunk(kept, chunk.completes(), chunk.push()));
         }
@@ -253,7 +254,24 @@ final class Variants {
   };
 
   /**
-   * (14) A counter that keeps the latest value: INCRBY reads the value and writes the sum back
+   * (14) The link pushes a write batch one write per message (a split that ignores batches):
+   * a peer applies part of a transaction, and its reads show it without the rest.
+   */
+  static final Behavior SPLITS_BATCHES = new Broken("splits-batches",
+      "pushes cut write batches apart, one write per message") {
+    @Override
+    LinkDriver driver(LinkDriver.Setup setup) {
+      return new LinkDriver(setup) {
+        @Override
+        public void forward(List<Entry> entries, long now) {
+          for (Entry e : entries) super.forward(List.of(e), now);
+        }
+      };
+    }
+  };
+
+  /**
+   * (15) A counter that keeps the latest value: INCRBY reads the value and writes the sum back
    * as one last-writer-wins string, as a read-modify-write string command does
    * (StringEditCommands), so of two increments made at the same time on two servers one is lost.
    */
@@ -273,7 +291,7 @@ final class Variants {
   };
 
   /**
-   * (15) DEL of a hash writes a plain tombstone, as for a string: last-writer-wins against the
+   * (16) DEL of a hash writes a plain tombstone, as for a string: last-writer-wins against the
    * fields, so a field set on another server at the same time vanishes if the DEL is later.
    */
   static final Behavior HASH_DELETE_IS_A_TOMBSTONE = new Broken("hash-delete-is-a-tombstone",
@@ -294,7 +312,7 @@ final class Variants {
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
-      DROPS_EXPIRY_ON_WIRE, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE);
+      DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
