@@ -40,6 +40,9 @@ public final class Replica {
    */
   private VersionVector vv;
   private long digest;
+  /** Entries holding a value, and those of them with an expiry: see {@link ReplicaMeta}. */
+  private long values;
+  private long expiringValues;
   private long beyondVectorGeneration;
   /**
    * The highest wall clock this replica has been told since it opened ({@link #now}): expiry is
@@ -59,6 +62,8 @@ public final class Replica {
     this.hlc = new Hlc(meta.clock());
     this.vv = meta.vv().copy();
     this.digest = meta.digest();
+    this.values = meta.values();
+    this.expiringValues = meta.expiringValues();
     this.beyondVectorGeneration = holdsEntriesBeyondVector() ? 1 : 0;
   }
 
@@ -102,17 +107,22 @@ public final class Replica {
   public static Replica open(Store store, int serverId, int freshIncarnation, boolean cleanStop) {
     ReplicaMeta meta = store.loadMeta();
     if (meta == null) {
-      meta = new ReplicaMeta(serverId, freshIncarnation, new VersionVector(), 0, 0);
+      meta = new ReplicaMeta(serverId, freshIncarnation, new VersionVector(), 0, 0, 0, 0);
     } else if (meta.serverId() != serverId) {
       throw new IllegalStateException("the data directory belongs to server " + meta.serverId()
           + ", not to server " + serverId);
-    } else if (!cleanStop) {
-      if (freshIncarnation == meta.incarnation()) {
-        throw new IllegalArgumentException("the fresh incarnation is the current one");
-      }
-      meta = new ReplicaMeta(serverId, freshIncarnation, meta.vv(), meta.clock(), meta.digest());
     } else {
-      return new Replica(store, meta);
+      boolean counted = !meta.countsKnown();
+      if (counted) meta = withCounts(store, meta);
+      if (!cleanStop) {
+        if (freshIncarnation == meta.incarnation()) {
+          throw new IllegalArgumentException("the fresh incarnation is the current one");
+        }
+        meta = new ReplicaMeta(serverId, freshIncarnation, meta.vv(), meta.clock(),
+            meta.digest(), meta.values(), meta.expiringValues());
+      } else if (!counted) {
+        return new Replica(store, meta);
+      }
     }
     Mutation m = new Mutation();
     m.meta = meta;
@@ -120,8 +130,35 @@ public final class Replica {
     return new Replica(store, meta);
   }
 
+  /**
+   * The metadata of a store written before the value counts existed (format 2 or older), with
+   * its values counted: one walk of the store, once, at the first open by this build.
+   */
+  private static ReplicaMeta withCounts(Store store, ReplicaMeta meta) {
+    long[] counts = {0, 0};
+    store.forEachLive(e -> {
+      counts[0]++;
+      if (e.hasExpiry()) counts[1]++;
+    });
+    return new ReplicaMeta(meta.serverId(), meta.incarnation(), meta.vv(), meta.clock(),
+        meta.digest(), counts[0], counts[1]);
+  }
+
   public int serverId() {
     return serverId;
+  }
+
+  /**
+   * How many keys hold a value, expired or not (DBSIZE, as Redis counts keys that have expired
+   * but were not removed yet): kept with every commit, so no walk of the store.
+   */
+  public long valueCount() {
+    return values;
+  }
+
+  /** How many of {@link #valueCount()} carry an expiry (INFO's {@code expires=}). */
+  public long expiringValueCount() {
+    return expiringValues;
   }
 
   public long origin() {
@@ -432,11 +469,14 @@ public final class Replica {
    * memory ever claims what the disk does not hold; the server stops on it anyway.
    */
   private void commit(Change c) {
-    c.m.meta = new ReplicaMeta(serverId, incarnation, c.vv, c.hlc.current(), c.digest);
+    c.m.meta = new ReplicaMeta(serverId, incarnation, c.vv, c.hlc.current(), c.digest, c.values,
+        c.expiringValues);
     store.commit(c.m);
     vv = c.vv;
     hlc.observe(c.hlc.current());
     digest = c.digest;
+    values = c.values;
+    expiringValues = c.expiringValues;
   }
 
   /**
@@ -449,8 +489,16 @@ public final class Replica {
     final VersionVector vv = Replica.this.vv.copy();
     final Hlc hlc = new Hlc(Replica.this.hlc.current());
     long digest = Replica.this.digest;
+    long values = Replica.this.values;
+    long expiringValues = Replica.this.expiringValues;
     /** Index into {@code m.puts} of the entry this change writes for a key. */
     private final Map<ByteBuffer, Integer> putIndex = new HashMap<>();
+
+    private void count(Entry e, int sign) {
+      if (e.isTombstone()) return; // a tombstone or a remnant: no value
+      values += sign;
+      if (e.hasExpiry()) expiringValues += sign;
+    }
 
     /** The key's entry as this change leaves it: written here, else as stored. */
     Entry current(byte[] key) {
@@ -460,8 +508,12 @@ public final class Replica {
 
     /** Makes {@code next} the current entry of its key; log records are the caller's business. */
     void replace(Entry current, Entry next) {
-      if (current != null) digest -= current.fingerprint();
+      if (current != null) {
+        digest -= current.fingerprint();
+        count(current, -1);
+      }
       digest += next.fingerprint();
+      count(next, 1);
       Integer i = putIndex.get(ByteBuffer.wrap(next.key()));
       if (i != null) {
         m.puts.set(i, next); // current was written by this change: it is never stored

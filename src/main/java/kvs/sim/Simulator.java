@@ -823,16 +823,30 @@ public final class Simulator {
     }
   }
 
-  /** The replica's running digest must equal the sum of its entries' fingerprints. */
+  /**
+   * The replica's running digest must equal the sum of its entries' fingerprints, and its value
+   * counts (DBSIZE) a count of its entries.
+   */
   private void checkDigest(Replica r) {
     long sum = 0;
+    long values = 0;
+    long expiring = 0;
     for (byte[] key : keys) {
       Entry e = r.peek(key);
       if (e != null) sum += e.fingerprint();
+      if (e != null && !e.isTombstone()) {
+        values++;
+        if (e.hasExpiry()) expiring++;
+      }
     }
     if (sum != r.digest()) {
       throw new Violation(Violation.Rule.DURABLE_STATE, "server " + r.serverId() + " digest " + Long.toHexString(r.digest())
           + " but its entries sum to " + Long.toHexString(sum));
+    }
+    if (values != r.valueCount() || expiring != r.expiringValueCount()) {
+      throw new Violation(Violation.Rule.DURABLE_STATE, "server " + r.serverId() + " counts "
+          + r.valueCount() + " values (" + r.expiringValueCount() + " expiring) but holds "
+          + values + " (" + expiring + ")");
     }
   }
 

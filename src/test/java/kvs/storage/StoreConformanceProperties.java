@@ -48,7 +48,7 @@ class StoreConformanceProperties {
         .as((clock, digest, seq) -> {
           VersionVector vv = new VersionVector();
           vv.raise(ORIGINS[0], seq);
-          return new ReplicaMeta(0, 0, vv, clock, digest);
+          return new ReplicaMeta(0, 0, vv, clock, digest, seq, seq / 2);
         }).injectNull(0.5);
     Arbitrary<Commit> commit = Combinators.combine(entry.list().ofMaxSize(4),
         removal.list().ofMaxSize(3), meta, Arbitraries.of(true, false, false, false))
