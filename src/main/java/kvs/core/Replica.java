@@ -50,6 +50,12 @@ public final class Replica {
    * while the server runs.
    */
   private long wallSeen;
+  /**
+   * The shadow log records the store holds (keepLogSound), by key: the keys whose shadows may go
+   * once their current entry is covered (dropCoveredShadows). Loaded at open; changed only after
+   * a commit, like the vector.
+   */
+  private final Map<ByteBuffer, List<long[]>> shadowsByKey = new HashMap<>();
   /** Keys that reads found expired, for the next sweep to remove first (lazy removal). */
   private final java.util.ArrayDeque<byte[]> expiredSeen = new java.util.ArrayDeque<>();
   private static final int EXPIRED_SEEN_MAX = 1024;
@@ -65,6 +71,16 @@ public final class Replica {
     this.values = meta.values();
     this.expiringValues = meta.expiringValues();
     this.beyondVectorGeneration = holdsEntriesBeyondVector() ? 1 : 0;
+    store.forEachShadow((o, s, key) ->
+        shadowsByKey.computeIfAbsent(ByteBuffer.wrap(key), k -> new ArrayList<>())
+            .add(new long[] {o, s}));
+  }
+
+  /** How many shadow log records this replica holds (see keepLogSound). */
+  public int shadowCount() {
+    int n = 0;
+    for (List<long[]> dots : shadowsByKey.values()) n += dots.size();
+    return n;
   }
 
   /**
@@ -328,6 +344,7 @@ public final class Replica {
       c.vv.raise(origin, seq);
       written.add(e);
     }
+    dropCoveredShadows(c, keys);
     commit(c);
     for (Entry e : written) session.observe(e);
     return written;
@@ -405,6 +422,16 @@ public final class Replica {
     }
     if (chunk.isLast()) raised |= c.vv.mergeFrom(chunk.completes());
     keepLogSound(c, displaced);
+    if (!shadowsByKey.isEmpty()) {
+      // A closing vector may cover any key's current entry; otherwise only those touched here.
+      List<byte[]> touched = new ArrayList<>();
+      if (chunk.isLast()) {
+        for (ByteBuffer k : shadowsByKey.keySet()) touched.add(bytes(k));
+      } else {
+        for (Entry e : chunk.entries()) touched.add(e.key());
+      }
+      dropCoveredShadows(c, touched);
+    }
     boolean beyondVector = false;
     for (Entry p : c.m.puts) {
       if (!c.vv.covers(p.origin(), p.seq())) {
@@ -439,6 +466,33 @@ public final class Replica {
         c.m.shadows.add(d);
       }
     }
+  }
+
+  /**
+   * Drops the shadows of {@code keys} whose current entry this change leaves covered by its
+   * vector. A shadow stands in for a displaced write while the key's current entry lies beyond
+   * the vector; once the vector covers the current entry, a delta to any peer that lacks the
+   * displaced write reaches the current entry through its own log record (docs/design.md,
+   * Replication), so the shadow has nothing left to do.
+   */
+  private void dropCoveredShadows(Change c, List<byte[]> keys) {
+    if (shadowsByKey.isEmpty()) return;
+    for (byte[] key : keys) {
+      ByteBuffer k = ByteBuffer.wrap(key);
+      List<long[]> dots = shadowsByKey.get(k);
+      if (dots == null || c.shadowsDropped.containsKey(k)) continue;
+      Entry current = c.current(key);
+      if (current != null && c.vv.covers(current.origin(), current.seq())) {
+        c.m.shadowRemovals.addAll(dots);
+        c.shadowsDropped.put(k, dots);
+      }
+    }
+  }
+
+  private static byte[] bytes(ByteBuffer b) {
+    byte[] out = new byte[b.remaining()];
+    b.duplicate().get(out);
+    return out;
   }
 
   // ---- inspection --------------------------------------------------------------------------
@@ -477,6 +531,14 @@ public final class Replica {
     digest = c.digest;
     values = c.values;
     expiringValues = c.expiringValues;
+    for (ByteBuffer k : c.shadowsDropped.keySet()) shadowsByKey.remove(k);
+    for (Entry s : c.m.shadows) {
+      List<long[]> dots = shadowsByKey.computeIfAbsent(ByteBuffer.wrap(s.key()),
+          k -> new ArrayList<>());
+      if (dots.stream().noneMatch(d -> d[0] == s.origin() && d[1] == s.seq())) {
+        dots.add(new long[] {s.origin(), s.seq()});
+      }
+    }
   }
 
   /**
@@ -491,6 +553,8 @@ public final class Replica {
     long digest = Replica.this.digest;
     long values = Replica.this.values;
     long expiringValues = Replica.this.expiringValues;
+    /** Keys whose shadows this change drops, all of them. */
+    final Map<ByteBuffer, List<long[]>> shadowsDropped = new HashMap<>();
     /** Index into {@code m.puts} of the entry this change writes for a key. */
     private final Map<ByteBuffer, Integer> putIndex = new HashMap<>();
 

@@ -863,6 +863,17 @@ public final class Simulator {
             + " in memory but " + onDisk.vv() + " digest " + Long.toHexString(onDisk.digest())
             + " on disk");
       }
+      // A shadow log record lives only while its key's current entry lies beyond the vector:
+      // the commit that covers that entry drops it (Replica.dropCoveredShadows).
+      VersionVector vv = s.replica.vv();
+      s.store.forEachShadow((origin, seq, key) -> {
+        Entry current = s.replica.peek(key);
+        if (current == null || vv.covers(current.origin(), current.seq())) {
+          throw new Violation(Violation.Rule.DURABLE_STATE, "server " + s.id + " keeps the shadow "
+              + Origins.toString(origin) + ":" + seq + " of a key whose current entry " + current
+              + " its vector " + vv + " covers");
+        }
+      });
       // A vector may only claim writes that exist.
       for (Map.Entry<Long, Long> e : s.replica.vv().asMap().entrySet()) {
         if (e.getValue() > checker.maxSeqIssued(e.getKey())) {
