@@ -23,7 +23,9 @@ public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long 
   public static final int FORMAT_VERSION = 3;
   /** The oldest format this build still reads. */
   public static final int FORMAT_VERSION_OLDEST = 1;
-  /** The value counts of metadata from before format 3: not recorded. */
+  /** The first format whose metadata ends with the value counts. */
+  static final int COUNTS_SINCE_FORMAT = 3;
+  /** The value counts of metadata from before {@link #COUNTS_SINCE_FORMAT}: not recorded. */
   public static final long COUNTS_UNKNOWN = -1;
   private static final int MAGIC = 0x4B565331; // "KVS1"
 
@@ -70,7 +72,7 @@ public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long 
     VersionVector vv = VersionVector.decodeFrom(b);
     long values = COUNTS_UNKNOWN;
     long expiringValues = COUNTS_UNKNOWN;
-    if (format >= 3) {
+    if (format >= COUNTS_SINCE_FORMAT) {
       if (b.remaining() < 16) throw new CorruptDataException("metadata: value counts truncated");
       values = b.getLong();
       expiringValues = b.getLong();
