@@ -228,9 +228,15 @@ class ClientLimitsTest {
       assertThat(text(other.call("INFO", "stats")))
           .contains("client_output_buffer_limit_disconnections:1");
     }
-    // 1.25 MiB in one reply to an admin connection, and over the peer's link: neither is cut.
+    // Over 1 MiB in one reply to an admin connection (a KVS.DUMP page ends after the entry that
+    // passes 1 MiB), and 1.25 MiB over the peer's link: neither is cut.
     try (RespConn a = admin(n)) {
-      assertThat((List<?>) a.call("KVS.DUMP")).hasSize(10);
+      List<?> page = (List<?>) a.call("KVS.DUMP", "100");
+      assertThat((List<?>) page.get(1)).hasSize(8);
+      assertThat(text(page.get(0))).isEqualTo("k4");
+      List<?> last = (List<?>) a.call("KVS.DUMP", "100", "k4");
+      assertThat(last.get(0)).isNull();
+      assertThat((List<?>) last.get(1)).hasSize(2);
     }
     InProcessNodes.await("the values replicated", 10_000, () -> InProcessNodes.onLoop(peer,
         () -> peer.replica.peek("k4".getBytes()) != null));
