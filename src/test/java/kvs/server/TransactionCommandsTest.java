@@ -213,6 +213,31 @@ class TransactionCommandsTest {
   }
 
   @Test
+  void commandsWithoutMeaningInAMultiMasterStoreAreRefusedSayingWhyAndChangeNothing()
+      throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("SET", "k", "v")).isEqualTo("+OK");
+      for (String[] cmd : List.of(new String[] {"REPLICAOF", "127.0.0.1", "6379"},
+          new String[] {"SLAVEOF", "NO", "ONE"}, new String[] {"WAIT", "1", "0"},
+          new String[] {"CLUSTER", "INFO"}, new String[] {"MOVE", "k", "1"},
+          new String[] {"SWAPDB", "0", "1"}, new String[] {"BGSAVE"}, new String[] {"FAILOVER"})) {
+        assertThat((String) c.call(cmd)).as(cmd[0])
+            .startsWith("-ERR " + cmd[0] + " has no meaning in kvs, a multi-master store: ");
+      }
+      assertThat(text(c.call("GET", "k"))).isEqualTo("v");
+      assertThat(c.call("DBSIZE")).isEqualTo(1L);
+      // Inside a transaction it is queued like any command and fails alone at EXEC.
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("MOVE", "k", "1")).isEqualTo("+QUEUED");
+      assertThat(c.call("SET", "k", "w")).isEqualTo("+QUEUED");
+      List<?> results = (List<?>) c.call("EXEC");
+      assertThat((String) results.get(0)).startsWith("-ERR MOVE has no meaning");
+      assertThat(results.get(1)).isEqualTo("+OK");
+    }
+  }
+
+  @Test
   void aTransactionWritingMoreThanABatchCarriesIsRefusedWhole() throws Exception {
     Node n = nodes.start(0, Map.of());
     try (RespConn c = RespConn.open(n.port())) {
