@@ -3,44 +3,17 @@ package kvs.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import kvs.core.Entry;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * MULTI, EXEC, DISCARD, WATCH and UNWATCH on in-process servers over real sockets: Redis 7's
  * replies and errors, isolation, all-or-nothing, and a transaction reaching a peer as one batch.
  */
-class TransactionCommandsTest {
-  @TempDir Path dir;
-  private InProcessNodes nodes;
-
-  @BeforeEach
-  void nodes() {
-    nodes = new InProcessNodes(dir);
-  }
-
-  @AfterEach
-  void stop() {
-    nodes.close();
-  }
-
-  private static String text(Object bulk) {
-    return bulk == null ? null : new String((byte[]) bulk, StandardCharsets.UTF_8);
-  }
-
-  private static List<String> texts(Object array) {
-    List<String> out = new ArrayList<>();
-    for (Object o : (List<?>) array) out.add(o instanceof byte[] b ? text(b) : String.valueOf(o));
-    return out;
-  }
-
+class TransactionCommandsTest extends InProcessServersTest {
   @Test
   void execRunsTheQueueInOrderAndItsCommandsSeeEachOthersWrites() throws Exception {
     Node n = nodes.start(0, Map.of());
