@@ -38,7 +38,8 @@ final class Commands {
       CounterCommands.declarations(),
       HashCommands.declarations(),
       ServerInfoCommands.declarations(),
-      TransactionCommands.declarations());
+      TransactionCommands.declarations(),
+      MultiMasterRefusals.declarations());
 
   /** Every declaration, family by family, in declaration order. */
   private static final List<CommandSpec> DECLARED;
