@@ -59,6 +59,22 @@ public class Behavior {
     return replica.hset(session, key, List.of(field), List.of(value), wallMillis);
   }
 
+  /**
+   * Serves a delete of several keys in one atomic write (FLUSHALL) as CommandSupport.delete does:
+   * a counter's or hash's head for those, a tombstone for the others.
+   */
+  public List<Entry> serveDeletes(Replica replica, SessionToken session, List<byte[]> keys,
+      long wallMillis) {
+    List<byte[]> values = new java.util.ArrayList<>(keys.size());
+    byte[] kinds = new byte[keys.size()];
+    for (int i = 0; i < keys.size(); i++) {
+      Replica.Deletion d = replica.deletion(keys.get(i));
+      values.add(d.value());
+      kinds[i] = d.kind();
+    }
+    return replica.write(session, keys, values, kinds, null, wallMillis);
+  }
+
   /** Serves {@code DEL key} as CommandSupport.delete does: a counter's reset, or a tombstone. */
   public List<Entry> serveDelete(Replica replica, SessionToken session, byte[] key,
       long wallMillis) {

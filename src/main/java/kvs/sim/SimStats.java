@@ -13,6 +13,7 @@ public final class SimStats {
   public long counterResets;
   public long fieldWrites;
   public long transactions;
+  public long flushes;
   public long readsExpired;
   public long sweeps;
   public long repliesLost;
@@ -46,6 +47,7 @@ public final class SimStats {
     counterResets += o.counterResets;
     fieldWrites += o.fieldWrites;
     transactions += o.transactions;
+    flushes += o.flushes;
     readsExpired += o.readsExpired;
     sweeps += o.sweeps;
     repliesLost += o.repliesLost;
@@ -72,9 +74,9 @@ public final class SimStats {
   public String toString() {
     return runs + " runs, " + steps + " steps (" + healSteps + " of them healing), "
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
-        + " with an expiry, " + transactions + " transactions; " + increments + " increments, "
-        + counterResets + " deletes of a counter, " + fieldWrites + " HSET/HDEL), " + reads
-        + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
+        + " with an expiry, " + transactions + " transactions, " + flushes + " FLUSHALLs; "
+        + increments + " increments, " + counterResets + " deletes of a counter, " + fieldWrites
+        + " HSET/HDEL), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections

@@ -626,6 +626,10 @@ public final class Simulator {
       transaction(c, s, wall);
       return;
     }
+    if (n > 1 && kind < 55) {
+      flushall(c, s, wall);
+      return;
+    }
     List<byte[]> ks = new ArrayList<>(n);
     List<byte[]> vs = new ArrayList<>(n);
     long[] expiries = new long[n];
@@ -727,6 +731,43 @@ public final class Simulator {
     if (written.size() != keysWritten) throw new AssertionError("batch of " + written.size());
     stats.transactions++;
     committed(c, s, written, "ran a transaction");
+  }
+
+  /**
+   * FLUSHALL, as KeyspaceCommands.flush runs it: a tombstone for every key that has a value on
+   * this server now, written as one batch (the server's time for expiry decides which values
+   * count). What other servers hold and this one does not survives it.
+   */
+  private void flushall(Client c, Server s, long wall) {
+    s.replica.now(wall);
+    List<byte[]> live = new ArrayList<>();
+    s.replica.forEachLive(e -> live.add(e.key()));
+    if (live.isEmpty()) return; // +OK, nothing written
+    // As CommandSupport.delete: a counter's or hash's head cancels what this server holds. The
+    // models learn what each such head means from the state before it.
+    java.util.Map<java.nio.ByteBuffer, java.util.Set<CounterModel.Inc>> counterSaw =
+        new java.util.HashMap<>();
+    for (int k = 0; k < counterKeys.length; k++) {
+      counterSaw.put(java.nio.ByteBuffer.wrap(counterKeys[k]), counters.held(s.replica, k));
+    }
+    Entry hashHead = s.replica.peek(hashKey);
+    boolean wasHash = hashHead != null && hashHead.liveAt(s.replica.now())
+        && hashHead.kind() == Entry.KIND_HASH;
+    VersionVector before = s.replica.vv();
+    List<Entry> written = behavior.serveDeletes(s.replica, c.connection, live, wall);
+    for (Entry e : written) {
+      for (int k = 0; k < counterKeys.length; k++) {
+        if (Arrays.equals(e.key(), counterKeys[k])) {
+          counters.headWritten(k, e, counterSaw.get(java.nio.ByteBuffer.wrap(counterKeys[k])));
+        }
+      }
+      if (Arrays.equals(e.key(), hashKey)) {
+        hash.headWritten(e, wasHash ? HashModel.HeadKind.HASH : HashModel.HeadKind.DELETED,
+            before);
+      }
+    }
+    stats.flushes++;
+    committed(c, s, written, "flushed all");
   }
 
   /** What follows a commit of a client's writes: the oracle, the pushes, the reply. */
