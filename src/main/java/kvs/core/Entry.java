@@ -36,8 +36,13 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
    * stored as elements; reads list the fields.
    */
   public static final byte KIND_HASH = 2;
+  /**
+   * The head of a set (see {@link Sets}): the value is what the head hides of the member
+   * registers stored as elements, encoded as a hash's head; reads list the members.
+   */
+  public static final byte KIND_SET = 3;
   /** The highest kind this build knows; a stored entry of a higher kind is refused. */
-  public static final byte KIND_MAX = KIND_HASH;
+  public static final byte KIND_MAX = KIND_SET;
 
   public Entry {
     if (expiry < 0) throw new IllegalArgumentException("negative expiry " + expiry);

@@ -265,6 +265,9 @@ public final class Replica {
     if (head.kind() == Entry.KIND_HASH) {
       return fields(head, session, 1).isEmpty() ? null : head; // no field: no hash
     }
+    if (head.kind() == Entry.KIND_SET) {
+      return members(head, session, 1).isEmpty() ? null : head; // no member: no set
+    }
     if (head.kind() != Entry.KIND_COUNTER) return head;
     java.math.BigDecimal v = Counters.value(Counters.Head.decode(head.value()),
         contributions(head.key(), session));
@@ -384,13 +387,194 @@ public final class Replica {
   }
 
   /**
+   * The present members of the set whose live head is {@code head}, in register-key order, at
+   * most {@code max}; every register read is taken into {@code session} (when not null). One
+   * walk of the registers: a member's registers are adjacent (its sub-keys share a prefix).
+   */
+  private List<byte[]> members(Entry head, SessionToken session, int max) {
+    VersionVector hidden = Hashes.hidden(head.value());
+    byte[] prefix = Elements.prefix(head.key(), Entry.KIND_SET);
+    List<byte[]> out = new ArrayList<>();
+    List<Entry> group = new ArrayList<>();
+    byte[][] member = {null};
+    forEachFrom(prefix, e -> {
+      if (!Elements.startsWith(e.key(), prefix)) return false;
+      if (session != null) observe(session, e);
+      byte[] m = Sets.memberOf(Elements.subKey(prefix, e.key()));
+      if (member[0] != null && !java.util.Arrays.equals(m, member[0])) {
+        if (Sets.present(group, hidden)) out.add(member[0]);
+        group.clear();
+        if (out.size() >= max) return false;
+      }
+      member[0] = m;
+      group.add(e);
+      return true;
+    });
+    if (out.size() < max && member[0] != null && Sets.present(group, hidden)) out.add(member[0]);
+    return out;
+  }
+
+  /** The live set head of {@code key}, or null when the key is not a live set. */
+  private Entry setHead(byte[] key) {
+    Entry head = current(key);
+    return head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_SET ? null : head;
+  }
+
+  /** Every register of {@code member} of set {@code key} (tombstones aside), in origin order. */
+  private List<Entry> registers(byte[] key, byte[] member, SessionToken session) {
+    byte[] prefix = Elements.key(key, Entry.KIND_SET, Sets.memberPrefix(member));
+    List<Entry> out = new ArrayList<>();
+    forEachFrom(prefix, e -> {
+      // The length field in the prefix makes every key under it a register of this member.
+      if (!Elements.startsWith(e.key(), prefix)) return false;
+      if (session != null) observe(session, e);
+      out.add(e);
+      return true;
+    });
+    return out;
+  }
+
+  /**
+   * The present members of set {@code key}, each register read taken into {@code session};
+   * empty when the key is not a live set. The caller has read the key in the session.
+   * O(registers of the set).
+   */
+  public List<byte[]> setMembers(SessionToken session, byte[] key) {
+    Entry head = setHead(key);
+    return head == null ? List.of() : members(head, session, Integer.MAX_VALUE);
+  }
+
+  /** Whether {@code member} is in set {@code key}. O(origins that wrote the member). */
+  public boolean setContains(SessionToken session, byte[] key, byte[] member) {
+    Entry head = setHead(key);
+    return head != null
+        && Sets.present(registers(key, member, session), Hashes.hidden(head.value()));
+  }
+
+  /**
+   * Adds members to set {@code key} for a session (SADD), in one atomic write: this origin's
+   * register of each distinct member says "added" with a new dot, so the add survives any
+   * remove that has not seen it, even of a member already present. A key that is not a live set
+   * with a member (absent, deleted, expired, emptied: the caller has refused another type) first
+   * gets a new head, hiding every register this replica holds.
+   *
+   * @return the members that were not present, and the entries written
+   */
+  public SetChange sadd(SessionToken session, byte[] key, List<byte[]> members, long wallMillis) {
+    now(wallMillis);
+    Entry head = setHead(key);
+    boolean exists = head != null && !members(head, null, 1).isEmpty();
+    VersionVector hidden = exists ? Hashes.hidden(head.value()) : null;
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> vals = new ArrayList<>();
+    if (!exists) {
+      keys.add(key);
+      vals.add(Hashes.head(covered()));
+    }
+    List<byte[]> changed = new ArrayList<>();
+    for (byte[] m : distinct(members)) {
+      List<Entry> regs = registers(key, m, null);
+      if (!exists || !Sets.present(regs, hidden)) changed.add(m);
+      byte[] own = Elements.key(key, Entry.KIND_SET, Sets.subKey(m, origin));
+      keys.add(own);
+      vals.add(Sets.addition(current(own)).encode());
+    }
+    byte[] kinds = new byte[keys.size()];
+    if (!exists) kinds[0] = Entry.KIND_SET;
+    return new SetChange(changed, write(session, keys, vals, kinds, null, wallMillis));
+  }
+
+  /**
+   * Removes members from set {@code key} for a session (SREM, SPOP), in one atomic write: for
+   * each distinct present member, this origin's register records every add of it this replica
+   * holds as removed (and only those: an add it has not seen survives). Removing the last
+   * member leaves a set without members, which reads as no key, as in Redis.
+   *
+   * @return the members that were present (nothing is written for the others)
+   */
+  public SetChange srem(SessionToken session, byte[] key, List<byte[]> members, long wallMillis) {
+    now(wallMillis);
+    Entry head = setHead(key);
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> vals = new ArrayList<>();
+    List<byte[]> changed = new ArrayList<>();
+    if (head != null) {
+      VersionVector hidden = Hashes.hidden(head.value());
+      for (byte[] m : distinct(members)) {
+        List<Entry> regs = registers(key, m, session);
+        if (!Sets.present(regs, hidden)) continue;
+        changed.add(m);
+        keys.add(Elements.key(key, Entry.KIND_SET, Sets.subKey(m, origin)));
+        vals.add(Sets.removal(regs, origin).encode());
+      }
+    }
+    if (keys.isEmpty()) return new SetChange(changed, List.of());
+    return new SetChange(changed, write(session, keys, vals, null, null, wallMillis));
+  }
+
+  /** What SADD or SREM changed: the members added or removed, and the entries written. */
+  public record SetChange(List<byte[]> members, List<Entry> written) {}
+
+  private static List<byte[]> distinct(List<byte[]> members) {
+    java.util.Set<java.nio.ByteBuffer> seen = new java.util.HashSet<>();
+    List<byte[]> out = new ArrayList<>();
+    for (byte[] m : members) {
+      if (seen.add(java.nio.ByteBuffer.wrap(m))) out.add(m);
+    }
+    return out;
+  }
+
+  /**
+   * Writes the live set {@code src} as set {@code dst} (COPY; RENAME with {@code deleteSource},
+   * which deletes {@code src} as DEL does), in one atomic write: a new head for {@code dst} with
+   * {@code src}'s expiry, hiding every register of {@code dst} held now, and this origin's
+   * register "added" for each member of {@code src}. O(registers).
+   */
+  public List<Entry> copySet(SessionToken session, byte[] src, byte[] dst, boolean deleteSource,
+      long wallMillis) {
+    now(wallMillis);
+    Entry head = setHead(src);
+    if (head == null) throw new IllegalArgumentException("not a live set");
+    List<byte[]> members = members(head, session, Integer.MAX_VALUE);
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> vals = new ArrayList<>();
+    List<Byte> kinds = new ArrayList<>();
+    List<Long> expiries = new ArrayList<>();
+    if (deleteSource) {
+      Deletion d = deletion(src);
+      keys.add(src);
+      vals.add(d.value());
+      kinds.add(d.kind());
+      expiries.add(0L);
+    }
+    keys.add(dst);
+    vals.add(Hashes.head(covered()));
+    kinds.add(Entry.KIND_SET);
+    expiries.add(head.expiry());
+    for (byte[] m : members) {
+      byte[] own = Elements.key(dst, Entry.KIND_SET, Sets.subKey(m, origin));
+      keys.add(own);
+      vals.add(Sets.addition(current(own)).encode());
+      kinds.add(Entry.KIND_STRING);
+      expiries.add(0L);
+    }
+    byte[] k = new byte[kinds.size()];
+    long[] x = new long[kinds.size()];
+    for (int i = 0; i < k.length; i++) {
+      k[i] = kinds.get(i);
+      x[i] = expiries.get(i);
+    }
+    return write(session, keys, vals, k, x, wallMillis);
+  }
+
+  /**
    * A fingerprint of every element entry of {@code key} (a counter's contributions, a hash's
-   * fields, deleted ones included), 0 when it has none: it changes with every INCR or HSET of
+   * fields, a set's member registers, deleted ones included), 0 when it has none: it changes with every INCR or HSET of
    * the key, which leave the key's own entry as it is (WATCH compares it). O(elements).
    */
   public long elementsStamp(byte[] key) {
     long[] sum = {0};
-    for (byte kind : new byte[] {Entry.KIND_COUNTER, Entry.KIND_HASH}) {
+    for (byte kind : new byte[] {Entry.KIND_COUNTER, Entry.KIND_HASH, Entry.KIND_SET}) {
       byte[] prefix = Elements.prefix(key, kind);
       forEachFrom(prefix, e -> {
         if (!Elements.startsWith(e.key(), prefix)) return false;
@@ -750,8 +934,8 @@ public final class Replica {
       return new Deletion(new Counters.Head(true, java.math.BigDecimal.ZERO,
           Counters.cancelAll(contributions(key, null))).encode(), Entry.KIND_COUNTER);
     }
-    if (head.kind() == Entry.KIND_HASH) {
-      return new Deletion(Hashes.head(covered()), Entry.KIND_HASH);
+    if (head.kind() == Entry.KIND_HASH || head.kind() == Entry.KIND_SET) {
+      return new Deletion(Hashes.head(covered()), head.kind());
     }
     return Deletion.TOMBSTONE;
   }
