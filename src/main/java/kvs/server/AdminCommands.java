@@ -168,7 +168,9 @@ final class AdminCommands {
       if (shown != null) {
         // printStore's KEY:VALUE: a hash as {field=value, ...} (HashCommands.printable)
         byte[] value = shown.kind() == kvs.core.Entry.KIND_HASH
-            ? HashCommands.printable(c, e.key()) : shown.value();
+            ? HashCommands.printable(c, e.key())
+            : shown.kind() == kvs.core.Entry.KIND_SET ? SetCommands.printable(c, e.key())
+            : shown.value();
         pairs.add(Resp.bulk(e.key()));
         pairs.add(Resp.bulk(value));
         bytes[0] += e.key().length + value.length;

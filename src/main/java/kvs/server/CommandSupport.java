@@ -78,6 +78,11 @@ final class CommandSupport {
     return r;
   }
 
+  /** True for a hash or a set, which string commands answer WRONGTYPE for (a counter is a string). */
+  static boolean notString(Entry shown) {
+    return shown.kind() == Entry.KIND_HASH || shown.kind() == Entry.KIND_SET;
+  }
+
   static final String WRONGTYPE =
       "WRONGTYPE Operation against a key holding the wrong kind of value";
 
@@ -87,7 +92,7 @@ final class CommandSupport {
    */
   static ReadResult readString(ConnectionHandler c, byte[] key) {
     ReadResult r = read(c, key);
-    if (r != null && r.status() == ReadStatus.FOUND && r.entry().kind() == Entry.KIND_HASH) {
+    if (r != null && r.status() == ReadStatus.FOUND && notString(r.entry())) {
       c.replies.add(Resp.error(WRONGTYPE));
       return null;
     }

@@ -37,6 +37,7 @@ final class Commands {
       KeyspaceCommands.declarations(),
       CounterCommands.declarations(),
       HashCommands.declarations(),
+      SetCommands.declarations(),
       ServerInfoCommands.declarations(),
       TransactionCommands.declarations(),
       MultiMasterRefusals.declarations());

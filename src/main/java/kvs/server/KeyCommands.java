@@ -71,7 +71,11 @@ final class KeyCommands {
 
   /** The name TYPE answers for a live key (a counter is a string, as in Redis). */
   static String typeName(kvs.core.Entry shown) {
-    return shown.kind() == kvs.core.Entry.KIND_HASH ? "hash" : "string";
+    return switch (shown.kind()) {
+      case kvs.core.Entry.KIND_HASH -> "hash";
+      case kvs.core.Entry.KIND_SET -> "set";
+      default -> "string";
+    };
   }
 
   /**

@@ -142,6 +142,10 @@ final class KeyspaceCommands {
       HashCommands.copy(c, a[1], a[2], true, nx ? Resp.integer(1) : Resp.OK);
       return;
     }
+    if (src.entry().kind() == Entry.KIND_SET) {
+      SetCommands.copy(c, a[1], a[2], true, nx ? Resp.integer(1) : Resp.OK);
+      return;
+    }
     Replica.Deletion deletion = c.node.replica.deletion(a[1]);
     CommandSupport.write(c, List.of(a[1], a[2]),
         Arrays.asList(deletion.value(), src.entry().value()),
@@ -191,6 +195,10 @@ final class KeyspaceCommands {
     }
     if (src.entry().kind() == Entry.KIND_HASH) {
       HashCommands.copy(c, a[1], a[2], false, Resp.integer(1));
+      return;
+    }
+    if (src.entry().kind() == Entry.KIND_SET) {
+      SetCommands.copy(c, a[1], a[2], false, Resp.integer(1));
       return;
     }
     CommandSupport.write(c, List.of(a[2]), List.of(src.entry().value()),

@@ -121,6 +121,17 @@ final class ServerInfoCommands {
           bytes += f.key().length + f.value().length;
         }
       }
+      if (v != null && r.entry().kind() == kvs.core.Entry.KIND_SET) {
+        bytes = 0; // a set: its members, each stored per origin that wrote it, with its register
+        byte[] prefix = kvs.core.Elements.prefix(a[2], kvs.core.Entry.KIND_SET);
+        long[] sum = {0};
+        c.node.replica.forEachFrom(prefix, e -> {
+          if (!kvs.core.Elements.startsWith(e.key(), prefix)) return false;
+          sum[0] += e.key().length + (e.value() == null ? 0 : e.value().length);
+          return true;
+        });
+        bytes = sum[0];
+      }
       c.replies.add(v == null ? Resp.NIL : Resp.integer(usage(a[2].length, bytes)));
     } else if (sub.equals("STATS") && a.length == 2) {
       List<RedisMessage> out = new ArrayList<>();

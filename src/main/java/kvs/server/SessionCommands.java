@@ -93,7 +93,7 @@ final class SessionCommands {
       c.replies.add(Resp.error(CommandSupport.ERR_DEP));
     } else if (r.entry() == null) {
       c.replies.add(Resp.array(List.of(Resp.NIL)));
-    } else if (r.status() == ReadStatus.FOUND && r.entry().kind() == Entry.KIND_HASH) {
+    } else if (r.status() == ReadStatus.FOUND && CommandSupport.notString(r.entry())) {
       c.replies.add(Resp.error(CommandSupport.WRONGTYPE));
     } else {
       Entry e = r.entry();

@@ -49,7 +49,7 @@ final class StringCommands {
   private static void get(ConnectionHandler c, byte[][] a) {
     ReadResult r = c.node.replica.read(c.session, a[1]);
     c.replies.add(switch (r.status()) {
-      case FOUND -> r.entry().kind() == Entry.KIND_HASH ? Resp.error(CommandSupport.WRONGTYPE)
+      case FOUND -> CommandSupport.notString(r.entry()) ? Resp.error(CommandSupport.WRONGTYPE)
           : Resp.bulk(r.entry().value());
       case NOT_FOUND -> Resp.NIL;
       case MISSING_DEPENDENCY -> Resp.error(CommandSupport.ERR_DEP);
@@ -63,7 +63,7 @@ final class StringCommands {
       ReadResult r = CommandSupport.read(c, a[i]);
       if (r == null) return;
       // as in Redis, a key of another type reads as nil
-      out.add(r.status() == ReadStatus.FOUND && r.entry().kind() != Entry.KIND_HASH
+      out.add(r.status() == ReadStatus.FOUND && !CommandSupport.notString(r.entry())
           ? Resp.bulk(r.entry().value()) : Resp.NIL);
     }
     c.replies.add(Resp.array(out));
