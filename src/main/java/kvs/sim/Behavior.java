@@ -59,6 +59,18 @@ public class Behavior {
     return replica.hset(session, key, List.of(field), List.of(value), wallMillis);
   }
 
+  /** Serves {@code SADD key member} (SetCommands, after its read in the session). */
+  public List<Entry> serveSadd(Replica replica, SessionToken session, byte[] key, byte[] member,
+      long wallMillis) {
+    return replica.sadd(session, key, List.of(member), wallMillis).written();
+  }
+
+  /** Serves {@code SREM key member} (SetCommands, after its read in the session). */
+  public List<Entry> serveSrem(Replica replica, SessionToken session, byte[] key, byte[] member,
+      long wallMillis) {
+    return replica.srem(session, key, List.of(member), wallMillis).written();
+  }
+
   /**
    * Serves a delete of several keys in one atomic write (FLUSHALL) as CommandSupport.delete does:
    * a counter's or hash's head for those, a tombstone for the others.

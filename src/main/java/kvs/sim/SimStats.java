@@ -12,6 +12,7 @@ public final class SimStats {
   public long increments;
   public long counterResets;
   public long fieldWrites;
+  public long memberWrites;
   public long transactions;
   public long flushes;
   public long readsExpired;
@@ -46,6 +47,7 @@ public final class SimStats {
     increments += o.increments;
     counterResets += o.counterResets;
     fieldWrites += o.fieldWrites;
+    memberWrites += o.memberWrites;
     transactions += o.transactions;
     flushes += o.flushes;
     readsExpired += o.readsExpired;
@@ -76,7 +78,7 @@ public final class SimStats {
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
         + " with an expiry, " + transactions + " transactions, " + flushes + " FLUSHALLs; "
         + increments + " increments, " + counterResets + " deletes of a counter, " + fieldWrites
-        + " HSET/HDEL), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
+        + " HSET/HDEL, " + memberWrites + " SADD/SREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections

@@ -66,6 +66,9 @@ public final class Simulator {
   /** A key that clients use as a hash (HSET, HDEL, HGETALL, DEL, now and then a SET). */
   private final byte[] hashKey = {'h', '0'};
   private final HashModel hash = new HashModel(hashKey, new String[] {"a", "b", "c"});
+  /** A key that clients use as a set (SADD, SREM, SMEMBERS, DEL, now and then a SET). */
+  private final byte[] setKey = {'s', '0'};
+  private final SetModel set = new SetModel(setKey, new String[] {"a", "b", "c"});
   private final Server[] servers;
   private final Client[] clients;
   private final boolean[][] blocked; // [from][to]: that direction delivers nothing
@@ -87,7 +90,7 @@ public final class Simulator {
     this.keys = new byte[cfg.keys()][];
     for (int k = 0; k < keys.length; k++) keys[k] = ("k" + k).getBytes(StandardCharsets.UTF_8);
     this.counterKeys = new byte[][] {{'n', '0'}, {'n', '1'}};
-    this.checker = new Checker(keys, new byte[][] {counterKeys[0], counterKeys[1], hashKey},
+    this.checker = new Checker(keys, new byte[][] {counterKeys[0], counterKeys[1], hashKey, setKey},
         cfg.clients());
     this.counters = new CounterModel(counterKeys);
     int n = cfg.servers();
@@ -613,6 +616,10 @@ public final class Simulator {
       hashRequest(c, s);
       return;
     }
+    if (rnd.nextInt(100) < SET_PERCENT) {
+      setRequest(c, s);
+      return;
+    }
     int roll = rnd.nextInt(100);
     long wall = wall(s);
     if (roll < 45) {
@@ -753,6 +760,9 @@ public final class Simulator {
     Entry hashHead = s.replica.peek(hashKey);
     boolean wasHash = hashHead != null && hashHead.liveAt(s.replica.now())
         && hashHead.kind() == Entry.KIND_HASH;
+    Entry setHead = s.replica.peek(setKey);
+    boolean wasSet = setHead != null && setHead.liveAt(s.replica.now())
+        && setHead.kind() == Entry.KIND_SET;
     VersionVector before = s.replica.vv();
     List<Entry> written = behavior.serveDeletes(s.replica, c.connection, live, wall);
     for (Entry e : written) {
@@ -764,6 +774,9 @@ public final class Simulator {
       if (Arrays.equals(e.key(), hashKey)) {
         hash.headWritten(e, wasHash ? HashModel.HeadKind.HASH : HashModel.HeadKind.DELETED,
             before);
+      }
+      if (Arrays.equals(e.key(), setKey)) {
+        set.headWritten(e, wasSet ? SetModel.HeadKind.SET : SetModel.HeadKind.DELETED, before);
       }
     }
     stats.flushes++;
@@ -970,6 +983,101 @@ public final class Simulator {
         + describeAll(written));
   }
 
+  /** The share of the remaining client requests that go to the set key. */
+  private static final int SET_PERCENT = 10;
+
+  /**
+   * A request on the set key, as SetCommands, KeyCommands and StringCommands serve it: a read in
+   * the session (ERR_DEP ends it there) showing the members (SMEMBERS), checked against the
+   * model and against the session's own member writes, then nothing more, SADD or SREM of a
+   * member (refused, WRONGTYPE, when the key holds a string; an SREM of a member that is not
+   * there writes nothing), DEL, or SET.
+   */
+  private void setRequest(Client c, Server s) {
+    long wall = wall(s);
+    String where = "client " + c.id + " at server " + s.id + " step " + step;
+    Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, setKey, wall);
+    stats.reads++;
+    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
+      stats.readsRefused++;
+      note(() -> "client " + c.id + " smembers " + set.name() + " at " + s.id + ": ERR_DEP");
+      return;
+    }
+    String shown = set.shown(s.replica, r, c.connection);
+    set.check(s.replica, shown, expiryNow(s), where + " smembers");
+    for (SetModel.MemberWrite mine : c.memberWrites) {
+      if (!set.holds(s.replica, mine)) {
+        throw new Violation(Violation.Rule.SESSION, where + ": read " + set.name()
+            + " without its own member write " + Checker.describe(mine.entry())
+            + " (read your writes)");
+      }
+    }
+    int what = rnd.nextInt(100);
+    boolean string = shown != null && shown.startsWith("string:");
+    if (what < 30 || what < 85 && string) {
+      note(() -> "client " + c.id + " smembers " + set.name() + " at " + s.id + ": " + shown);
+      return;
+    }
+    Entry head = s.replica.peek(setKey);
+    boolean wasSet = head != null && head.liveAt(s.replica.now()) && head.kind() == Entry.KIND_SET;
+    VersionVector before = s.replica.vv();
+    int m = rnd.nextInt(3);
+    java.util.Set<SetModel.Add> observed = set.observed(s.replica, m);
+    List<Entry> written;
+    String did;
+    if (what < 65) {
+      written = behavior.serveSadd(s.replica, c.connection, setKey, set.member(m), wall);
+      stats.memberWrites++;
+      did = "sadd " + (char) ('a' + m);
+    } else if (what < 85) {
+      written = behavior.serveSrem(s.replica, c.connection, setKey, set.member(m), wall);
+      stats.memberWrites++;
+      did = "srem " + (char) ('a' + m);
+    } else if (what < 95) {
+      written = behavior.serveDelete(s.replica, c.connection, setKey, wall);
+      did = "del";
+    } else {
+      written = behavior.serveWrite(s.replica, c.connection, List.of(setKey),
+          List.of(value(c)), new long[1], wall);
+      did = "set";
+    }
+    List<SetModel.MemberWrite> mine = new ArrayList<>();
+    for (Entry e : written) {
+      checker.issued(e, c.id, step);
+      stats.writes++;
+      if (Arrays.equals(e.key(), setKey)) {
+        SetModel.HeadKind kind = did.equals("set") ? SetModel.HeadKind.STRING
+            : did.equals("del") && !wasSet ? SetModel.HeadKind.DELETED : SetModel.HeadKind.SET;
+        set.headWritten(e, kind, before);
+      } else if (did.startsWith("sadd")) {
+        mine.add(set.added(e, m, c.id));
+      } else if (did.startsWith("srem")) {
+        mine.add(set.removed(e, m, observed, c.id));
+      }
+    }
+    Replica.ReadResult after = s.replica.read(new SessionToken(), setKey, wall);
+    set.check(s.replica, set.shown(s.replica, after, new SessionToken()), expiryNow(s),
+        where + " " + did);
+    if (written.isEmpty()) {
+      note(() -> "client " + c.id + " " + did + " " + set.name() + " at " + s.id + ": :0");
+      return;
+    }
+    pushOwnWrite(s, written);
+    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
+      c.connection = null; // committed, but the reply is lost with the connection
+      stats.repliesLost++;
+      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
+      return;
+    }
+    for (Entry e : written) {
+      checker.acknowledged(c.id, e, where);
+      behavior.recordWriteReply(c.token, e);
+    }
+    c.memberWrites.addAll(mine);
+    note(() -> "client " + c.id + " " + did + " " + set.name() + " at " + s.id + ": "
+        + describeAll(written));
+  }
+
   /**
    * After healing: every server reads every counter as the model says, and holds every
    * increment that no fault destroyed (no lost increment).
@@ -990,6 +1098,16 @@ public final class Simulator {
       Replica.ReadResult r = behavior.serveRead(s.replica, new SessionToken(), hashKey, wall);
       hash.check(s.replica, hash.shown(s.replica, r, new SessionToken()), expiryNow(s),
           "final hgetall at server " + s.id);
+      Replica.ReadResult sr = behavior.serveRead(s.replica, new SessionToken(), setKey, wall);
+      set.check(s.replica, set.shown(s.replica, sr, new SessionToken()), expiryNow(s),
+          "final smembers at server " + s.id);
+      for (SetModel.MemberWrite w : set.memberWrites()) {
+        if (!checker.destroyed(w.entry()) && !set.holds(s.replica, w)) {
+          throw new Violation(Violation.Rule.LOST_WRITE, "member write "
+              + Checker.describe(w.entry()) + " (client " + w.client()
+              + ") is not held by server " + s.id + " after healing");
+        }
+      }
       for (HashModel.FieldWrite w : hash.fieldWrites()) {
         if (!checker.destroyed(w.entry()) && !hash.holds(s.replica, w)) {
           throw new Violation(Violation.Rule.LOST_WRITE, "field write "
@@ -1305,6 +1423,8 @@ public final class Simulator {
     }
     Entry h = s.replica.peek(hashKey);
     if (h != null) out.add(h);
+    Entry st = s.replica.peek(setKey);
+    if (st != null) out.add(st);
     s.store.forEachFrom(new byte[] {kvs.core.Elements.MARK}, e -> {
       out.add(e);
       return true;
@@ -1395,6 +1515,7 @@ public final class Simulator {
     final List<CounterModel.Inc> increments = new ArrayList<>();
     /** Its acknowledged field writes, which its reads must hold (read your writes). */
     final List<HashModel.FieldWrite> fieldWrites = new ArrayList<>();
+    final List<SetModel.MemberWrite> memberWrites = new ArrayList<>();
     int server;
     int ops;
 

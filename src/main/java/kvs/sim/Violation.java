@@ -30,6 +30,12 @@ final class Violation extends RuntimeException {
      */
     HASH,
     /**
+     * A set shown other than its observed-remove model says: the members with an add the server
+     * holds that no remove it holds had seen and its winning head did not hide
+     * (docs/simulation.md, rule 11).
+     */
+    SET,
+    /**
      * A value served at or after its expiry on the reading server's clock, a value reported
      * absent before its expiry on that server's time for expiry, or an expired value served
      * again by the same server (docs/simulation.md, rule 7).

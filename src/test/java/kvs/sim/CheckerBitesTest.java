@@ -39,7 +39,8 @@ class CheckerBitesTest {
       Map.entry("drops-expiry-on-wire", Set.of(Rule.EXPIRY)),
       Map.entry("splits-batches", Set.of(Rule.BATCH)),
       Map.entry("counter-keeps-latest", Set.of(Rule.LOST_WRITE, Rule.SESSION)),
-      Map.entry("hash-delete-is-a-tombstone", Set.of(Rule.HASH)));
+      Map.entry("hash-delete-is-a-tombstone", Set.of(Rule.HASH)),
+      Map.entry("set-remove-wins", Set.of(Rule.SET)));
 
   /** docs/simulation.md holds the table of what caught each variant between these lines. */
   static final String TABLE_BEGIN = "<!-- CheckerBitesTest: variants table -->";

@@ -308,11 +308,34 @@ final class Variants {
     }
   };
 
+  /**
+   * (17) SREM removes the member for good: its register records every origin this server knows
+   * as removed up to any sequence, so an SADD on another server that it had not seen is hidden
+   * too (remove wins, where the set is observed-remove: add wins).
+   */
+  static final Behavior SET_REMOVE_WINS = new Broken("set-remove-wins",
+      "SREM hides every add of the member, seen or not (remove wins over a concurrent add)") {
+    @Override
+    public List<Entry> serveSrem(Replica replica, SessionToken session, byte[] key,
+        byte[] member, long wallMillis) {
+      if (!replica.setContains(new SessionToken(), key, member)) return List.of();
+      java.util.Map<Long, Long> all = new java.util.HashMap<>();
+      for (Long o : replica.vv().asMap().keySet()) {
+        if (o != replica.origin()) all.put(o, Long.MAX_VALUE);
+      }
+      byte[] own = kvs.core.Elements.key(key, Entry.KIND_SET,
+          kvs.core.Sets.subKey(member, replica.origin()));
+      return replica.write(session, List.of(own),
+          List.of(new kvs.core.Sets.Register(false, all).encode()), wallMillis);
+    }
+  };
+
   static final List<Behavior> BROKEN = List.of(NO_SESSION_CHECK, SAME_INCARNATION_AFTER_WIPE,
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
-      DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE);
+      DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE,
+      SET_REMOVE_WINS);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
