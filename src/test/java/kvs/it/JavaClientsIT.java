@@ -175,6 +175,41 @@ class JavaClientsIT {
   }
 
   @Test
+  void setsWithJedisAndLettuce() throws Exception {
+    try (Jedis a = cluster.jedis(0); Jedis b = cluster.jedis(1)) {
+      assertThat(a.sadd("set:j", "red", "green", "red")).isEqualTo(2);
+      assertThat(a.smembers("set:j")).containsExactlyInAnyOrder("red", "green");
+      assertThat(a.sismember("set:j", "red")).isTrue();
+      assertThat(a.smismember("set:j", "red", "nope")).containsExactly(true, false);
+      assertThat(a.scard("set:j")).isEqualTo(2);
+      assertThat(a.type("set:j")).isEqualTo("set");
+      assertThatThrownBy(() -> a.get("set:j")).isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("WRONGTYPE");
+      assertThat(b.sadd("set:j", "blue")).isEqualTo(1L); // on server 1
+      ClusterProcess.await("both servers hold the three members", 10_000,
+          () -> a.scard("set:j") == 3 && b.scard("set:j") == 3);
+      assertThat(a.srem("set:j", "green")).isEqualTo(1);
+      assertThat(a.sscan("set:j", "0").getResult()).containsExactlyInAnyOrder("red", "blue");
+    }
+    RedisClient client = RedisClient.create(RedisURI.builder().withHost(ClusterProcess.HOST)
+        .withPort(cluster.port(1)).withTimeout(Duration.ofSeconds(10)).build());
+    try (StatefulRedisConnection<String, String> conn = client.connect()) {
+      RedisCommands<String, String> r = conn.sync(); // Lettuce speaks RESP3: sets as sets
+      assertThat(r.sadd("set:l", "a", "b", "c")).isEqualTo(3);
+      assertThat(r.smembers("set:l")).containsExactlyInAnyOrder("a", "b", "c");
+      assertThat(r.sadd("set:l2", "b", "c", "d")).isEqualTo(3);
+      assertThat(r.sinter("set:l", "set:l2")).containsExactlyInAnyOrder("b", "c");
+      assertThat(r.sunion("set:l", "set:l2")).containsExactlyInAnyOrder("a", "b", "c", "d");
+      assertThat(r.sdiff("set:l", "set:l2")).containsExactly("a");
+      assertThat(r.srandmember("set:l", 2)).hasSize(2);
+      assertThat(r.spop("set:l", 3)).containsExactlyInAnyOrder("a", "b", "c");
+      assertThat(r.exists("set:l")).isZero();
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
   void jedisIsBinarySafe() {
     byte[] key = {'b', 0, (byte) 0xff, '\r', '\n', ' ', 'k'};
     byte[] value = new byte[70_000];

@@ -148,6 +148,23 @@ class RedisToolsIT {
   }
 
   @Test
+  void benchmarkSaddAndSpopFinishWithoutErrors() throws Exception {
+    Tool t = Tool.run(List.of("redis-benchmark", "-p", Integer.toString(cluster.port(1)),
+        "-t", "sadd,spop", "-n", "2000", "-c", "4", "-q"), "", 120);
+    String out = t.stdout().replace('\r', '\n');
+    assertThat(t.exitCode()).as(t.toString()).isZero();
+    assertThat(out).as(t.toString()).contains("SADD: ").contains("SPOP: ")
+        .contains("requests per second");
+    assertThat(out + t.stderr()).as(t.toString()).doesNotContainIgnoringCase("error");
+    for (String line : out.split("\n")) {
+      if (line.contains("requests per second")) System.out.println("redis-benchmark: " + line.strip());
+    }
+    // redis-benchmark -t sadd adds element:__rand_int__ to myset 2,000 times (one member, as
+    // the key pattern is not randomised without -r), then -t spop pops it: the set is gone.
+    assertThat(cli(1, "EXISTS", "myset")).isEqualTo("0\n");
+  }
+
+  @Test
   void benchmarkHsetFinishesWithoutErrors() throws Exception {
     Tool t = Tool.run(List.of("redis-benchmark", "-p", Integer.toString(cluster.port(1)),
         "-t", "hset", "-n", "2000", "-c", "4", "-q"), "", 120);
