@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BenchIT {
   private static final List<String> SCENARIOS =
-      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh");
+      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh", "cpu");
 
   @Test
   void quickBenchPrintsTheTableAndWritesValidJson(@TempDir Path dir) throws Exception {
@@ -79,6 +79,20 @@ class BenchIT {
         "redis-server and redis-benchmark, for the bench's ceiling and ratios")) {
       assertThat(doc.get("ceiling_two_hop_ops").getAsDouble()).isPositive();
       assertThat(scenarios.getAsJsonObject("tree").get("put_phase_ratio").getAsDouble())
+          .isPositive();
+      // The CPU figure: every role's CPU per operation, split user/system, for both sizes.
+      JsonObject cpu = scenarios.getAsJsonObject("cpu");
+      for (String size : List.of("value_100", "value_8192")) {
+        JsonObject pass = cpu.getAsJsonObject(size);
+        for (String role : List.of("redis_set", "redis_get", "origin_set", "peer_set",
+            "origin_get")) {
+          assertThat(pass.get(role + "_us").getAsDouble()).as(size + " " + role).isPositive();
+          assertThat(pass.get(role + "_user_us").getAsDouble() + pass.get(role + "_system_us")
+              .getAsDouble()).as(size + " " + role).isEqualTo(pass.get(role + "_us")
+              .getAsDouble(), org.assertj.core.data.Offset.offset(1e-6));
+        }
+      }
+      assertThat(cpu.getAsJsonObject("one_connection").get("cluster_set_us").getAsDouble())
           .isPositive();
     }
   }
