@@ -50,6 +50,16 @@ public final class Replica {
   /** Keys that reads found expired, for the next sweep to remove first (lazy removal). */
   private final java.util.ArrayDeque<byte[]> expiredSeen = new java.util.ArrayDeque<>();
   private static final int EXPIRED_SEEN_MAX = 1024;
+  /**
+   * True once a whole pass of the sweep found no value with an expiry and none has been stored
+   * since: until one is, the sweep has nothing to look for and skips its scan (a store without
+   * expiring keys costs no background reads, as Redis keeps its expiring keys apart).
+   */
+  private boolean noExpiringValues;
+  /** The sweep's pass under way started at the first key (so its end covers the store)... */
+  private boolean sweepPassFromStart;
+  /** ...and saw a value with an expiry, or one was stored while it ran. */
+  private boolean sweepPassSawExpiring;
 
   private Replica(Store store, ReplicaMeta meta) {
     this.store = store;
@@ -218,6 +228,11 @@ public final class Replica {
    */
   public byte[] sweepExpired(byte[] from, int maxExamined, long wallMillis) {
     long now = now(wallMillis);
+    if (noExpiringValues && expiredSeen.isEmpty()) return null;
+    if (from == null) {
+      sweepPassFromStart = true;
+      sweepPassSawExpiring = false;
+    }
     Change c = new Change();
     for (byte[] key; (key = expiredSeen.poll()) != null; ) {
       Entry e = c.current(key);
@@ -232,9 +247,15 @@ public final class Replica {
         return false;
       }
       examined[0]++;
+      if (!e.isTombstone() && e.hasExpiry()) sweepPassSawExpiring = true;
       if (!e.isTombstone() && e.expiredAt(now)) expired.add(e);
       return true;
     });
+    if (next[0] == null && sweepPassFromStart) {
+      // A whole pass ended: with no expiring value seen, the scan rests until one is stored.
+      noExpiringValues = !sweepPassSawExpiring;
+      sweepPassFromStart = false;
+    }
     for (Entry e : expired) {
       Entry current = c.current(e.key());
       if (current.equals(e)) removeExpired(c, e);
@@ -434,6 +455,13 @@ public final class Replica {
   private void commit(Change c) {
     c.m.meta = new ReplicaMeta(serverId, incarnation, c.vv, c.hlc.current(), c.digest);
     store.commit(c.m);
+    for (Entry e : c.m.puts) {
+      if (!e.isTombstone() && e.hasExpiry()) {
+        noExpiringValues = false; // the sweep has something to look for again
+        sweepPassSawExpiring = true; // perhaps behind the pass's position
+        break;
+      }
+    }
     vv = c.vv;
     hlc.observe(c.hlc.current());
     digest = c.digest;
