@@ -366,13 +366,16 @@ public final class Replica {
     boolean raised = false;
     List<Entry> covered = new ArrayList<>();
     List<Entry> displaced = new ArrayList<>(); // replaced here, or not applied as older
-    for (Entry e : chunk.entries()) {
+    List<Entry> entries = chunk.entries();
+    Entry[] stored = readCurrent(entries);
+    for (int i = 0; i < entries.size(); i++) {
+      Entry e = entries.get(i);
       c.hlc.observe(e.clock());
       // A remnant says its expiry has passed on the server that removed it (sweepExpired).
       if (e.isRemnant() && e.expiry() < 1L << 47) c.hlc.observe(e.expiry() << Hlc.LOGICAL_BITS);
       long have = c.vv.get(e.origin());
       if (e.seq() <= have) continue; // have it, or what superseded it
-      Entry current = c.current(e.key());
+      Entry current = c.current(e.key(), stored[i]);
       if (!e.sameDot(current)) {
         if (e.supersedes(current)) {
           if (current != null) displaced.add(current);
@@ -404,6 +407,29 @@ public final class Replica {
     if (beyondVector) beyondVectorGeneration++;
     if (newlyCovered != null) newlyCovered.addAll(covered);
     return true;
+  }
+
+  /**
+   * The stored entries of the keys of {@code entries} that a chunk may apply (those whose dot
+   * this replica does not cover yet), read together (Store.getAll); null elsewhere. A key the
+   * chunk carries twice is read twice, and its second write is decided against the first
+   * (Change.current finds it among the change's own writes).
+   */
+  private Entry[] readCurrent(List<Entry> entries) {
+    List<byte[]> keys = new ArrayList<>(entries.size());
+    List<Integer> at = new ArrayList<>(entries.size());
+    for (int i = 0; i < entries.size(); i++) {
+      Entry e = entries.get(i);
+      if (e.seq() > vv.get(e.origin())) {
+        keys.add(e.key());
+        at.add(i);
+      }
+    }
+    Entry[] byEntry = new Entry[entries.size()];
+    if (keys.isEmpty()) return byEntry;
+    Entry[] read = store.getAll(keys);
+    for (int j = 0; j < read.length; j++) byEntry[at.get(j)] = read[j];
+    return byEntry;
   }
 
   /**
@@ -484,6 +510,12 @@ public final class Replica {
     Entry current(byte[] key) {
       Integer i = putIndex.get(ByteBuffer.wrap(key));
       return i != null ? m.puts.get(i) : store.get(key);
+    }
+
+    /** As {@link #current(byte[])}, given what the store held of the key before this change. */
+    Entry current(byte[] key, Entry stored) {
+      Integer i = putIndex.get(ByteBuffer.wrap(key));
+      return i != null ? m.puts.get(i) : stored;
     }
 
     /** Makes {@code next} the current entry of its key; log records are the caller's business. */

@@ -138,6 +138,9 @@ class LinkDriverTest {
     LinkDriver d = driver(new VersionVector(), LinkDriver.CHUNK_BYTES);
     d.start(T0);
     d.receive(Kind.ADVERT, advert(new VersionVector(), self.origin(), third.origin()), T0);
+    assertThat(d.nextWakeAt()).as("the peer's links changed: a check at once").isEqualTo(T0);
+    d.tick(T0);
+    assertThat(wire.chunks()).as("nothing to send").isEmpty();
     Entry relayed = write(third, "t", "3");
     self.replica.applyDelta(new DeltaChunk(List.of(relayed), null));
     d.forward(List.of(relayed), T0 + 1);
