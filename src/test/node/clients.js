@@ -37,6 +37,18 @@ async function withNodeRedis(run) {
       hello: () => send('HELLO'),
       clientInfo: () => send('CLIENT', 'INFO'),
       session: (...args) => send('KVS.SESSION', ...args),
+      // MULTI ... EXEC with the client's own transaction API
+      transaction: (k1, k2) => client.multi().set(k1, 'x1').set(k2, 'x2').get(k1).exec(),
+      // WATCH, then a change by another connection: EXEC answers null, the client says so
+      watchedTransaction: async (k, change) => {
+        await client.watch(k);
+        await change();
+        try {
+          return await client.multi().set(k, 'mine').exec();
+        } catch (e) {
+          return e.constructor.name; // WatchError
+        }
+      },
     });
   } finally {
     if (typeof client.close === 'function') await client.close(); else await client.quit();
@@ -70,6 +82,15 @@ async function withIoredis(run) {
       hello: () => client.call('HELLO'),
       clientInfo: () => client.call('CLIENT', 'INFO'),
       session: (...args) => client.call('KVS.SESSION', ...args),
+      transaction: async (k1, k2) => {
+        const r = await client.multi().set(k1, 'x1').set(k2, 'x2').get(k1).exec();
+        return r.map(([err, value]) => { if (err) throw err; return value; });
+      },
+      watchedTransaction: async (k, change) => {
+        await client.watch(k);
+        await change();
+        return client.multi().set(k, 'mine').exec(); // null when a watched key changed
+      },
     });
   } finally {
     client.disconnect();
@@ -106,7 +127,31 @@ async function checks(c) {
   assert.ok(token.length > 10, `a session token: ${token}`);
   assert.equal(String(await c.session(token)), 'OK');
   assert.equal(await c.get(prefix + 'a'), 'one');
+  // Transactions: all of it runs, in order, and the client sees every reply.
+  assert.deepEqual(await c.transaction(prefix + 't1', prefix + 't2'), ['OK', 'OK', 'x1']);
+  assert.deepEqual(await c.mget([prefix + 't1', prefix + 't2']), ['x1', 'x2']);
+  // WATCH: another connection changes the key between WATCH and EXEC, so nothing runs.
+  const other = await otherConnection();
+  const watched = await c.watchedTransaction(prefix + 'w', () => other(prefix + 'w'));
+  seen.watched = watched;
+  assert.ok(watched === null || watched === 'WatchError', `EXEC after a watched change: ${watched}`);
+  assert.equal(await c.get(prefix + 'w'), 'theirs');
   return seen;
+}
+
+/** A plain second connection (ioredis) that sets a key to 'theirs', for the WATCH check. */
+async function otherConnection() {
+  const { Redis } = require('ioredis');
+  return async (key) => {
+    const o = new Redis({ host: '127.0.0.1', port, password, maxRetriesPerRequest: 0,
+      retryStrategy: () => null });
+    o.on('error', () => {});
+    try {
+      assert.equal(await o.set(key, 'theirs'), 'OK');
+    } finally {
+      o.disconnect();
+    }
+  };
 }
 
 (which === 'node-redis' ? withNodeRedis : withIoredis)(checks).then((seen) => {

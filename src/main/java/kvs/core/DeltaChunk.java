@@ -11,12 +11,32 @@ import java.util.List;
  * <p>The receiver applies entries as they arrive (last-writer-wins makes that safe in any order
  * and any number of times) but raises its own vector only on the closing chunk: a half-received
  * delta must not claim coverage of writes it skipped because they were superseded.
+ *
+ * <p>{@code displaced} names writes the sender holds only superseded, by dot and key (value-less
+ * entries, clock 0): the receiver keeps a log record for each, pointing at the key, so that a
+ * delta it cuts later can complete an atomic batch one of whose writes was superseded before it
+ * arrived (Replica.DeltaStream.closeBatches). It changes no data and no vector.
  */
-public record DeltaChunk(List<Entry> entries, VersionVector completes, boolean push) {
+public record DeltaChunk(List<Entry> entries, List<Entry> displaced, VersionVector completes,
+    boolean push) {
+
+  public DeltaChunk {
+    entries = List.copyOf(entries);
+    displaced = List.copyOf(displaced);
+  }
+
+  public DeltaChunk(List<Entry> entries, VersionVector completes, boolean push) {
+    this(entries, List.of(), completes, push);
+  }
 
   /** A chunk of a delta; the last one carries {@code completes}. */
   public DeltaChunk(List<Entry> entries, VersionVector completes) {
     this(entries, completes, false);
+  }
+
+  /** The mark of a displaced write: its key and dot only (see {@link #displaced}). */
+  public static Entry displacedMark(byte[] key, long origin, long seq) {
+    return Entry.tombstone(key, 0, origin, seq);
   }
 
   /**
@@ -37,7 +57,8 @@ public record DeltaChunk(List<Entry> entries, VersionVector completes, boolean p
    * This chunk as consecutive chunks of at most about {@code maxBytes} of entries each (an entry
    * larger than that travels alone), in the same order, the closing vector (if any) on the last.
    * Applying them in order does what applying this chunk does: the receiver extends its coverage
-   * entry by entry and raises its vector to a closing one only on the last. A push of one big
+   * entry by entry and raises its vector to a closing one only on the last. An atomic batch
+   * ({@link Entry#batchFollowing}) is never cut: a piece may exceed {@code maxBytes} by it. A push of one big
    * write batch is sent this way, so that no message is larger than a peer's frame limit
    * ({@code Limits.bulkBytesMax}) and each holds the peer's event loop only briefly.
    */
@@ -46,50 +67,84 @@ public record DeltaChunk(List<Entry> entries, VersionVector completes, boolean p
     List<DeltaChunk> out = new ArrayList<>();
     int from = 0;
     int bytes = 0;
+    long batchOrigin = -1; // the atomic batch the last entry belongs to, if it continues
+    long batchEnd = 0;
     for (int i = 0; i < entries.size(); i++) {
-      int size = EntryCodec.wireSize(entries.get(i));
-      if (i > from && bytes + size > maxBytes) {
+      Entry e = entries.get(i);
+      int size = EntryCodec.wireSize(e);
+      boolean continuesBatch = e.origin() == batchOrigin && e.seq() <= batchEnd;
+      if (i > from && bytes + size > maxBytes && !continuesBatch) {
         out.add(new DeltaChunk(List.copyOf(entries.subList(from, i)), null, push));
         from = i;
         bytes = 0;
       }
       bytes += size;
+      if (e.batchFollowing() > 0 && (e.origin() != batchOrigin || e.batchEnd() > batchEnd)) {
+        batchOrigin = e.origin();
+        batchEnd = e.batchEnd();
+      }
     }
-    out.add(new DeltaChunk(List.copyOf(entries.subList(from, entries.size())), completes, push));
+    out.add(new DeltaChunk(List.copyOf(entries.subList(from, entries.size())), displaced,
+        completes, push));
     return out;
   }
+
+  /** Trailer bit: a list of displaced writes follows the trailer (and its vector). */
+  private static final int DISPLACED_FOLLOW = 0x10;
 
   public byte[] encode() {
     int size = 4 + 1 + (completes == null ? 0 : completes.encodedSize());
     for (Entry e : entries) size += EntryCodec.wireSize(e);
+    if (!displaced.isEmpty()) {
+      size += 4;
+      for (Entry e : displaced) size += EntryCodec.wireSize(e);
+    }
     ByteBuffer b = ByteBuffer.allocate(size);
     b.putInt(entries.size());
     for (Entry e : entries) EntryCodec.putWire(b, e);
+    int more = displaced.isEmpty() ? 0 : DISPLACED_FOLLOW;
     if (completes == null) {
-      b.put(push ? (byte) 2 : (byte) 0);
+      b.put((byte) ((push ? 2 : 0) | more));
     } else {
-      b.put((byte) 1);
+      b.put((byte) (1 | more));
       completes.encodeTo(b);
+    }
+    if (more != 0) {
+      b.putInt(displaced.size());
+      for (Entry e : displaced) EntryCodec.putWire(b, e);
     }
     return b.array();
   }
 
   public static DeltaChunk decode(byte[] bytes) {
     ByteBuffer b = ByteBuffer.wrap(bytes);
-    if (b.remaining() < 5) throw new CorruptDataException("delta: truncated");
-    int n = b.getInt();
-    if (n < 0 || n > b.remaining()) throw new CorruptDataException("delta: bad entry count " + n);
-    List<Entry> entries = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) entries.add(EntryCodec.getWire(b));
+    List<Entry> entries = entryList(b);
     if (!b.hasRemaining()) throw new CorruptDataException("delta: truncated trailer");
-    byte last = b.get();
+    int trailer = b.get();
+    int last = trailer & ~DISPLACED_FOLLOW;
     VersionVector vv = null;
     if (last == 1) {
       vv = VersionVector.decodeFrom(b);
     } else if (last != 0 && last != 2) {
       throw new CorruptDataException("delta: bad trailer flag");
     }
+    List<Entry> displaced = List.of();
+    if ((trailer & DISPLACED_FOLLOW) != 0) {
+      displaced = entryList(b);
+      for (Entry d : displaced) {
+        if (!d.isTombstone()) throw new CorruptDataException("delta: a displaced write has a value");
+      }
+    }
     if (b.hasRemaining()) throw new CorruptDataException("delta: trailing bytes");
-    return new DeltaChunk(entries, vv, last == 2);
+    return new DeltaChunk(entries, displaced, vv, last == 2);
+  }
+
+  private static List<Entry> entryList(ByteBuffer b) {
+    if (b.remaining() < 5) throw new CorruptDataException("delta: truncated");
+    int n = b.getInt();
+    if (n < 0 || n > b.remaining()) throw new CorruptDataException("delta: bad entry count " + n);
+    List<Entry> entries = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) entries.add(EntryCodec.getWire(b));
+    return entries;
   }
 }

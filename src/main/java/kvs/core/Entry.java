@@ -15,11 +15,26 @@ import java.util.Arrays;
  * write: set by it, replicated with it, and never changed afterwards; EXPIRE and PERSIST write a
  * new version of the key. Whether an entry has expired depends on the reading server's time
  * ({@link #expiredAt}), never on anything stored.
+ *
+ * <p>{@code batchPreceding} and {@code batchFollowing} say how many writes of the same atomic
+ * batch (a transaction, or a command that writes several keys) the origin numbered before and
+ * after this one: the batch is this origin's dots {@link #batchFirst} to {@link #batchEnd}, and
+ * replication never shows a peer part of it (docs/design.md, Transactions). Both are 0 for a
+ * write made alone.
  */
-public record Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry) {
+public record Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry,
+    int batchPreceding, int batchFollowing) {
 
   public Entry {
     if (expiry < 0) throw new IllegalArgumentException("negative expiry " + expiry);
+    if (batchPreceding < 0 || batchFollowing < 0 || batchPreceding >= seq) {
+      throw new IllegalArgumentException("bad batch " + batchPreceding + "/" + batchFollowing);
+    }
+  }
+
+  /** An entry written alone. */
+  public Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry) {
+    this(key, value, clock, origin, seq, expiry, 0, 0);
   }
 
   /** An entry without expiry. */
@@ -65,7 +80,28 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
   /** This expiring write without its value (see {@link #isRemnant}). */
   public Entry remnant() {
     if (expiry == 0) throw new IllegalStateException("only an expiring entry has a remnant");
-    return new Entry(key, null, clock, origin, seq, expiry);
+    return new Entry(key, null, clock, origin, seq, expiry, batchPreceding, batchFollowing);
+  }
+
+  /** This entry as a member of a batch with {@code preceding} and {@code following} writes. */
+  public Entry inBatch(int preceding, int following) {
+    return preceding == batchPreceding && following == batchFollowing ? this
+        : new Entry(key, value, clock, origin, seq, expiry, preceding, following);
+  }
+
+  /** Whether this write belongs to an atomic batch of several writes. */
+  public boolean inBatch() {
+    return batchPreceding != 0 || batchFollowing != 0;
+  }
+
+  /** The sequence of the first write of this entry's batch ({@link #seq} when written alone). */
+  public long batchFirst() {
+    return seq - batchPreceding;
+  }
+
+  /** The sequence of the last write of this entry's batch ({@link #seq} when written alone). */
+  public long batchEnd() {
+    return seq + batchFollowing;
   }
 
   /** A value that has not expired at {@code nowMillis}: what reads see as present. */
@@ -120,6 +156,7 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
   public boolean equals(Object o) {
     return o instanceof Entry e
         && clock == e.clock && origin == e.origin && seq == e.seq && expiry == e.expiry
+        && batchPreceding == e.batchPreceding && batchFollowing == e.batchFollowing
         && Arrays.equals(key, e.key) && Arrays.equals(value, e.value);
   }
 
@@ -133,7 +170,8 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
     return "Entry[" + latin1(key)
         + (value == null ? " tombstone" : " " + value.length + "B")
         + " @" + clock + " " + Origins.toString(origin) + ":" + seq
-        + (expiry == 0 ? "" : " expires " + expiry) + "]";
+        + (expiry == 0 ? "" : " expires " + expiry)
+        + (inBatch() ? " batch " + batchFirst() + ".." + batchEnd() : "") + "]";
   }
 
   /** The bytes as ISO-8859-1 text, one char per byte (core uses no charsets: README). */

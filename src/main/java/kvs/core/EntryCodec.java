@@ -6,23 +6,28 @@ import java.nio.ByteBuffer;
  * Binary form of entries, shared by the data column family and the replication stream.
  *
  * <pre>
- *   stored value:  clock:8 origin:8 seq:8 flags:1 [expiry:8] [valueLength:4 value]
+ *   stored value:  clock:8 origin:8 seq:8 flags:1 [expiry:8] [batchPreceding:4 batchFollowing:4] [valueLength:4 value]
  *   wire entry:    keyLength:4 key  stored value
  * </pre>
  *
- * <p>Flags: bit 0 tombstone, bit 1 an expiry follows (data format 2). An entry without expiry
- * is encoded exactly as in format 1, so data written by format-1 builds reads unchanged; a
- * format-1 build refuses an entry with the expiry bit ("bad header") rather than dropping it.
+ * <p>Flags: bit 0 tombstone, bit 1 an expiry follows (data format 2), bit 2 the entry belongs
+ * to an atomic batch and the counts of the batch's writes before and after it follow (data
+ * format 3). An entry
+ * without expiry or batch is encoded exactly as in format 1, so data written by older builds
+ * reads unchanged; an older build refuses an entry with a bit it does not know ("bad header")
+ * rather than dropping what it means.
  */
 public final class EntryCodec {
   private static final byte FLAG_TOMBSTONE = 1;
   private static final byte FLAG_EXPIRY = 2;
+  private static final byte FLAG_BATCH = 4;
   private static final int FIXED = 8 + 8 + 8 + 1;
 
   private EntryCodec() {}
 
   public static int storedSize(Entry e) {
-    return FIXED + (e.hasExpiry() ? 8 : 0) + (e.isTombstone() ? 0 : 4 + e.value().length);
+    return FIXED + (e.hasExpiry() ? 8 : 0) + (e.inBatch() ? 8 : 0)
+        + (e.isTombstone() ? 0 : 4 + e.value().length);
   }
 
   public static int wireSize(Entry e) {
@@ -37,8 +42,10 @@ public final class EntryCodec {
 
   private static void putStored(ByteBuffer b, Entry e) {
     b.putLong(e.clock()).putLong(e.origin()).putLong(e.seq());
-    b.put((byte) ((e.isTombstone() ? FLAG_TOMBSTONE : 0) | (e.hasExpiry() ? FLAG_EXPIRY : 0)));
+    b.put((byte) ((e.isTombstone() ? FLAG_TOMBSTONE : 0) | (e.hasExpiry() ? FLAG_EXPIRY : 0)
+        | (e.inBatch() ? FLAG_BATCH : 0)));
     if (e.hasExpiry()) b.putLong(e.expiry());
+    if (e.inBatch()) b.putInt(e.batchPreceding()).putInt(e.batchFollowing());
     if (!e.isTombstone()) b.putInt(e.value().length).put(e.value());
   }
 
@@ -55,7 +62,7 @@ public final class EntryCodec {
     long origin = b.getLong();
     long seq = b.getLong();
     byte flags = b.get();
-    if (clock < 0 || origin < 0 || seq <= 0 || (flags & ~(FLAG_TOMBSTONE | FLAG_EXPIRY)) != 0) {
+    if (clock < 0 || origin < 0 || seq <= 0 || (flags & ~(FLAG_TOMBSTONE | FLAG_EXPIRY | FLAG_BATCH)) != 0) {
       throw new CorruptDataException("entry: bad header");
     }
     long expiry = 0;
@@ -64,15 +71,26 @@ public final class EntryCodec {
       expiry = b.getLong();
       if (expiry <= 0) throw new CorruptDataException("entry: bad expiry " + expiry);
     }
+    int batchPreceding = 0;
+    int batchFollowing = 0;
+    if ((flags & FLAG_BATCH) != 0) {
+      if (b.remaining() < 8) throw new CorruptDataException("entry: truncated batch");
+      batchPreceding = b.getInt();
+      batchFollowing = b.getInt();
+      if (batchPreceding < 0 || batchFollowing < 0 || batchPreceding + batchFollowing == 0
+          || batchPreceding >= seq) {
+        throw new CorruptDataException("entry: bad batch " + batchPreceding + "/" + batchFollowing);
+      }
+    }
     if ((flags & FLAG_TOMBSTONE) != 0) {
-      return new Entry(key, null, clock, origin, seq, expiry);
+      return new Entry(key, null, clock, origin, seq, expiry, batchPreceding, batchFollowing);
     }
     if (b.remaining() < 4) throw new CorruptDataException("entry: truncated value length");
     int n = b.getInt();
     if (n < 0 || n > b.remaining()) throw new CorruptDataException("entry: bad value length " + n);
     byte[] value = new byte[n];
     b.get(value);
-    return new Entry(key, value, clock, origin, seq, expiry);
+    return new Entry(key, value, clock, origin, seq, expiry, batchPreceding, batchFollowing);
   }
 
   public static void putWire(ByteBuffer b, Entry e) {

@@ -145,8 +145,8 @@ public class LinkDriver implements AutoCloseable {
   /**
    * What a received frame did: the writes it newly made this replica cover, in order (null
    * when the replica did not change), and whether that was routine: a push whose every write
-   * this replica now covers comes from an origin this server is linked to, and which stored
-   * nothing beyond the vector. After a routine change the other links call
+   * this replica newly covers and passes on, and each from an origin this server is linked to
+   * (so nothing is left for a delta of this server's to carry). After a routine change the other links call
    * {@link #replicaAdvanced}, after any other {@link #replicaChanged}.
    */
   public record Received(List<Entry> covered, boolean routine) {}
@@ -170,7 +170,10 @@ public class LinkDriver implements AutoCloseable {
     long generation = replica.beyondVectorGeneration();
     List<Entry> covered = receiveChunk(chunk);
     if (covered == null) return new Received(null, false);
-    boolean routine = chunk.push() && generation == replica.beyondVectorGeneration();
+    // Every write of the push newly covered and passed on (none held already, none of a batch
+    // held only in part, which a delta passes on), none stored beyond the vector.
+    boolean routine = chunk.push() && generation == replica.beyondVectorGeneration()
+        && covered.size() == chunk.entries().size();
     for (int i = 0; routine && i < covered.size(); i++) {
       routine = linkedOrigins.contains(covered.get(i).origin());
     }

@@ -60,6 +60,15 @@ public final class Replica {
   private boolean sweepPassFromStart;
   /** ...and saw a value with an expiry, or one was stored while it ran. */
   private boolean sweepPassSawExpiring;
+  /**
+   * The largest batch (in replication bytes) whose writes are marked as one atomic batch
+   * ({@link Entry#batchFollowing}): a marked batch travels in one message, so it must stay well
+   * below a peer's frame limit (32 MiB). A larger write batch (an MSET of more, a FLUSHALL of a
+   * big store) reaches peers in pieces; a transaction that large is refused (docs/design.md).
+   */
+  public static final long ATOMIC_BATCH_BYTES_MAX = 16L * 1024 * 1024;
+  /** The batch being staged between {@link #beginBatch} and its commit, or null. */
+  private Batch staged;
 
   private Replica(Store store, ReplicaMeta meta) {
     this.store = store;
@@ -178,7 +187,7 @@ public final class Replica {
 
   /** The entry stored under {@code key} if it has a value that has not expired by {@link #now()}. */
   public Entry liveEntry(byte[] key) {
-    Entry e = store.get(key);
+    Entry e = current(key);
     return e != null && e.liveAt(now()) ? e : null;
   }
 
@@ -205,10 +214,13 @@ public final class Replica {
    * its version, so no older write of the key can be served to it afterwards.
    */
   public ReadResult read(SessionToken session, byte[] key) {
-    if (!vv.covers(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
-    Entry e = store.get(key);
+    VersionVector have = staged != null ? staged.change.vv : vv;
+    if (!have.covers(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
+    Entry e = current(key);
     if (e == null) return new ReadResult(ReadStatus.NOT_FOUND, null);
-    session.observe(e);
+    // A write staged in the open batch is observed when the batch commits, not before: the
+    // session must not depend on a write that may yet be abandoned.
+    if (staged == null || !staged.change.writes(key)) session.observe(e);
     if (e.liveAt(now())) return new ReadResult(ReadStatus.FOUND, e);
     if (!e.isTombstone() && expiredSeen.size() < EXPIRED_SEEN_MAX) expiredSeen.add(key);
     return new ReadResult(ReadStatus.NOT_FOUND, e);
@@ -227,6 +239,7 @@ public final class Replica {
    * @return the key to continue from, or null when the scan reached the end of the store
    */
   public byte[] sweepExpired(byte[] from, int maxExamined, long wallMillis) {
+    requireNoBatch();
     long now = now(wallMillis);
     if (noExpiringValues && expiredSeen.isEmpty()) return null;
     if (from == null) {
@@ -272,7 +285,10 @@ public final class Replica {
   /**
    * Writes {@code values[i]} under {@code keys[i]} (a null value deletes) as one atomic batch,
    * each a new write of this origin stamped above everything this replica and the session have
-   * seen. Returns the new entries; when this returns, they are committed to the store.
+   * seen. Returns the new entries, one per key written (a key given twice is written once, with
+   * its last value), in the order of their dots; when this returns, they are committed to the
+   * store. Inside an open batch ({@link #beginBatch}) nothing is committed yet: it returns the
+   * entries staged for these keys, one per key given, and {@link #commitBatch} the batch's.
    */
   public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
       long wallMillis) {
@@ -295,26 +311,136 @@ public final class Replica {
       throw new ClockAheadException("the session's clock is more than "
           + CLOCK_AHEAD_MAX_MS / 3_600_000 + " h ahead of this server's clock");
     }
-    Change c = new Change();
+    boolean alone = staged == null;
+    if (alone) beginBatch();
+    try {
+      return stage(session, keys, values, expiries, wallMillis, alone);
+    } catch (RuntimeException | Error e) {
+      if (alone) staged = null;
+      throw e;
+    }
+  }
+
+  private List<Entry> stage(SessionToken session, List<byte[]> keys, List<byte[]> values,
+      long[] expiries, long wallMillis, boolean alone) {
+    Batch b = staged;
+    Change c = b.change;
     List<Entry> written = new ArrayList<>(keys.size());
     for (int i = 0; i < keys.size(); i++) {
       byte[] key = keys.get(i);
       Entry current = c.current(key);
       long floor = Math.max(session.clock(), current == null ? 0 : current.clock());
       long clock = c.hlc.tick(wallMillis, floor);
-      long seq = c.vv.get(origin) + 1;
+      // A key this batch already wrote keeps its dot: the earlier write was never committed,
+      // so the batch's dots stay consecutive, each naming a write that is committed (pushes
+      // and coverage count on that: see DeltaChunk.split, applyDelta).
+      boolean rewrite = c.writes(key);
+      long seq = rewrite ? current.seq() : c.vv.get(origin) + 1;
       byte[] value = values.get(i);
       long expiry = expiries == null || value == null ? 0 : expiries[i];
       Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
           : Entry.write(key, value, clock, origin, seq, expiry);
-      if (current != null) c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
+      if (rewrite) {
+        b.bytes -= EntryCodec.wireSize(current);
+        b.written.set((int) (seq - b.firstSeq), e);
+      } else {
+        if (current != null && current.inBatch()) {
+          c.m.shadows.add(current); // a batch's record stays: see keepLogSound
+        } else if (current != null) {
+          c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
+        }
+        c.vv.raise(origin, seq);
+        b.written.add(e);
+      }
       c.replace(current, e);
-      c.vv.raise(origin, seq);
       written.add(e);
+      b.bytes += EntryCodec.wireSize(e);
     }
-    commit(c);
-    for (Entry e : written) session.observe(e);
+    b.sessions.add(session);
+    return alone ? commitBatch() : written;
+  }
+
+  // ---- atomic batches (transactions) -------------------------------------------------------
+
+  /**
+   * Opens a batch: the writes of every {@link #write} until {@link #commitBatch} are staged in
+   * one change, committed together as one atomic store commit, and marked as one batch
+   * ({@link Entry#batchFollowing}) so that no peer ever holds part of them (MULTI/EXEC). While a
+   * batch is open, reads ({@link #read}, {@link #liveEntry}, {@link #peek}, the iterations) see
+   * its writes; replication and the expiry sweep must wait for it to close (one thread owns
+   * the replica, and EXEC runs to its end in one go).
+   */
+  public void beginBatch() {
+    if (staged != null) throw new IllegalStateException("a batch is already open");
+    staged = new Batch(new Change(), vv.get(origin) + 1);
+  }
+
+  /** True while a batch is open. */
+  public boolean batchOpen() {
+    return staged != null;
+  }
+
+  /** The replication size of the writes staged in the open batch (0 when none is open). */
+  public long stagedBytes() {
+    return staged == null ? 0 : staged.bytes;
+  }
+
+  /**
+   * Commits the open batch as one change and closes it. Returns its writes in order (each with
+   * its batch mark, superseded ones included, as pushes must carry them); the sessions that
+   * wrote them observe them now. A batch larger than {@link #ATOMIC_BATCH_BYTES_MAX} is
+   * committed unmarked: its writes may reach peers in pieces.
+   */
+  public List<Entry> commitBatch() {
+    Batch b = staged;
+    if (b == null) throw new IllegalStateException("no batch is open");
+    staged = null;
+    List<Entry> written = b.written;
+    if (written.isEmpty()) return List.of();
+    long last = b.change.vv.get(origin);
+    if (written.size() > 1 && b.bytes <= ATOMIC_BATCH_BYTES_MAX) {
+      for (int i = 0; i < written.size(); i++) {
+        Entry w = written.get(i);
+        written.set(i, w.inBatch((int) (w.seq() - b.firstSeq), (int) (last - w.seq())));
+      }
+      List<Entry> puts = b.change.m.puts;
+      for (int i = 0; i < puts.size(); i++) {
+        Entry p = puts.get(i);
+        // The marked form of a write of this batch (the fingerprint ignores the mark).
+        if (p.origin() == origin && p.seq() >= b.firstSeq) {
+          puts.set(i, written.get((int) (p.seq() - b.firstSeq)));
+        }
+      }
+      if (written.size() != last - b.firstSeq + 1) throw new AssertionError("batch has holes");
+    }
+    commit(b.change);
+    for (SessionToken session : b.sessions) {
+      for (Entry e : written) session.observe(e);
+    }
     return written;
+  }
+
+  /** Forgets the open batch and everything it staged, as if it had never been opened. */
+  public void abandonBatch() {
+    staged = null;
+  }
+
+  private void requireNoBatch() {
+    if (staged != null) throw new IllegalStateException("a batch is open");
+  }
+
+  /** The batch being staged: its change, first sequence, writes and sessions. */
+  private static final class Batch {
+    final Change change;
+    final long firstSeq;
+    final List<Entry> written = new ArrayList<>();
+    final List<SessionToken> sessions = new ArrayList<>(1);
+    long bytes;
+
+    Batch(Change change, long firstSeq) {
+      this.change = change;
+      this.firstSeq = firstSeq;
+    }
   }
 
   public Entry put(SessionToken session, byte[] key, byte[] value, long wallMillis) {
@@ -343,6 +469,7 @@ public final class Replica {
    * peer lacks, read from one snapshot, closed by this replica's vector at that snapshot.
    */
   public DeltaStream openDelta(VersionVector peerHas) {
+    requireNoBatch();
     return new DeltaStream(store.snapshot(), vv.copy(), peerHas.copy());
   }
 
@@ -362,6 +489,7 @@ public final class Replica {
    * order, each entry that extended the vector by one: those a server may pass on as a push.
    */
   public boolean applyDelta(DeltaChunk chunk, List<Entry> newlyCovered) {
+    requireNoBatch();
     Change c = new Change();
     boolean raised = false;
     List<Entry> covered = new ArrayList<>();
@@ -392,6 +520,9 @@ public final class Replica {
     }
     if (chunk.isLast()) raised |= c.vv.mergeFrom(chunk.completes());
     keepLogSound(c, displaced);
+    // What the sender holds only superseded: a record for each, as if displaced here (it is:
+    // the chunk carried what stands in for it, or the sender knew this replica held that).
+    c.m.shadows.addAll(chunk.displaced());
     boolean beyondVector = false;
     for (Entry p : c.m.puts) {
       if (!c.vv.covers(p.origin(), p.seq())) {
@@ -405,7 +536,7 @@ public final class Replica {
     }
     commit(c);
     if (beyondVector) beyondVectorGeneration++;
-    if (newlyCovered != null) newlyCovered.addAll(covered);
+    if (newlyCovered != null) newlyCovered.addAll(wholeBatches(covered));
     return true;
   }
 
@@ -433,17 +564,45 @@ public final class Replica {
   }
 
   /**
+   * {@code covered} without the writes of any atomic batch that it does not hold whole: those
+   * are passed on by a delta, which carries the rest (or what stands in for it), not by a push.
+   */
+  private static List<Entry> wholeBatches(List<Entry> covered) {
+    Map<List<Long>, Integer> members = null;
+    for (Entry e : covered) {
+      if (!e.inBatch()) continue;
+      if (members == null) members = new HashMap<>();
+      members.merge(List.of(e.origin(), e.batchFirst()), 1, Integer::sum);
+    }
+    if (members == null) return covered;
+    List<Entry> out = new ArrayList<>(covered.size());
+    for (Entry e : covered) {
+      if (!e.inBatch() || members.get(List.of(e.origin(), e.batchFirst()))
+          == e.batchPreceding() + e.batchFollowing() + 1) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
+  /**
    * Decides, once the vector of this change is final, the log records of writes that were
    * displaced by a newer entry of the same key. A delta cut later must carry, for every dot the
    * vector covers, that write or a newer one of its key. When the key's current entry is covered
    * itself, the log finds it under its own dot, so the displaced record can go. When it is not
    * (it came in a delta not yet complete), the displaced dot keeps a record pointing at the key,
-   * a shadow, and a delta sends the key's current entry in its place (see DeltaStream).
+   * a shadow, and a delta sends the key's current entry in its place (see DeltaStream). A write
+   * of an atomic batch always keeps its record so.
    */
   private void keepLogSound(Change c, List<Entry> displaced) {
     for (Entry d : displaced) {
       Entry now = c.current(d.key());
-      if (c.vv.covers(now.origin(), now.seq())) {
+      if (d.inBatch()) {
+        // A write of an atomic batch keeps its record, pointing at the key, for good: a delta
+        // that carries the rest of the batch finds through it what stands in for this write,
+        // and carries that too (DeltaStream.closeBatches), so no peer shows part of the batch.
+        c.m.shadows.add(d);
+      } else if (c.vv.covers(now.origin(), now.seq())) {
         c.m.logRemovals.add(new long[] {d.origin(), d.seq()});
       } else {
         c.m.shadows.add(d);
@@ -456,19 +615,71 @@ public final class Replica {
   /** Every entry with a value that has not expired by {@link #now()}, in key order. */
   public void forEachLive(Consumer<Entry> visitor) {
     long now = now();
-    store.forEachLive(e -> {
-      if (!e.expiredAt(now)) visitor.accept(e);
+    if (staged == null) {
+      store.forEachLive(e -> {
+        if (!e.expiredAt(now)) visitor.accept(e);
+      });
+      return;
+    }
+    forEachFrom(null, e -> {
+      if (e.liveAt(now)) visitor.accept(e);
+      return true;
     });
   }
 
   /** Every entry with a value, expired or not, in key order: what the store holds. */
   public void forEachStored(Consumer<Entry> visitor) {
-    store.forEachLive(visitor);
+    if (staged == null) {
+      store.forEachLive(visitor);
+      return;
+    }
+    forEachFrom(null, e -> {
+      if (!e.isTombstone()) visitor.accept(e);
+      return true;
+    });
+  }
+
+  /**
+   * Every entry, tombstones and expired values included, from {@code from} (inclusive; null for
+   * the first key) in ascending unsigned byte order of keys, while the visitor returns true; an
+   * open batch's writes included.
+   */
+  public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
+    if (staged == null || staged.change.m.puts.isEmpty()) {
+      store.forEachFrom(from, visitor);
+      return;
+    }
+    // The batch's writes, in key order, merged into the store's iteration.
+    List<Entry> mine = new ArrayList<>();
+    for (Entry p : staged.change.m.puts) {
+      if (from == null || java.util.Arrays.compareUnsigned(p.key(), from) >= 0) mine.add(p);
+    }
+    mine.sort((a, b) -> java.util.Arrays.compareUnsigned(a.key(), b.key()));
+    int[] next = {0};
+    boolean[] stopped = {false};
+    store.forEachFrom(from, e -> {
+      while (next[0] < mine.size()) {
+        int c = java.util.Arrays.compareUnsigned(mine.get(next[0]).key(), e.key());
+        if (c > 0) break;
+        if (!visitor.test(mine.get(next[0]++))) return !(stopped[0] = true);
+        if (c == 0) return true; // the batch's write stands in for the stored entry
+      }
+      if (!visitor.test(e)) return !(stopped[0] = true);
+      return true;
+    });
+    while (!stopped[0] && next[0] < mine.size()) {
+      if (!visitor.test(mine.get(next[0]++))) return;
+    }
   }
 
   /** The entry stored under {@code key}, tombstones included, without any session check. */
   public Entry peek(byte[] key) {
-    return store.get(key);
+    return current(key);
+  }
+
+  /** The key's entry, an open batch's write included. */
+  private Entry current(byte[] key) {
+    return staged != null ? staged.change.current(key) : store.get(key);
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -505,6 +716,11 @@ public final class Replica {
     long digest = Replica.this.digest;
     /** Index into {@code m.puts} of the entry this change writes for a key. */
     private final Map<ByteBuffer, Integer> putIndex = new HashMap<>();
+
+    /** Whether this change writes {@code key}. */
+    boolean writes(byte[] key) {
+      return putIndex.containsKey(ByteBuffer.wrap(key));
+    }
 
     /** The key's entry as this change leaves it: written here, else as stored. */
     Entry current(byte[] key) {
@@ -571,9 +787,15 @@ public final class Replica {
       if (maxBytes <= 0) throw new IllegalArgumentException("maxBytes must be positive");
       if (finished) return null;
       List<Entry> entries = new ArrayList<>();
+      List<Entry> displaced = new ArrayList<>();
+      List<long[]> scannedRanges = new ArrayList<>(); // {origin, after, upto} scanned whole
       int[] bytes = {0};
       while (origin >= 0 && bytes[0] < maxBytes) {
         long scanned = origin;
+        long from = afterSeq;
+        // The last sequence of an atomic batch this chunk holds part of: the scan goes on to it
+        // before the chunk is cut.
+        long[] batchEnd = {0};
         afterSeq = view.scanLog(scanned, afterSeq, Long.MAX_VALUE, (seq, key) -> {
           // Usually the record's own write is the key's current entry. Otherwise the record is
           // a shadow (see keepLogSound) and the current entry, newer, stands in for it.
@@ -583,16 +805,65 @@ public final class Replica {
             entries.add(e);
             bytes[0] += EntryCodec.wireSize(e);
           }
-          return bytes[0] < maxBytes;
+          if (own) {
+            batchEnd[0] = Math.max(batchEnd[0], e.batchEnd());
+          } else if (e != null) {
+            Entry mark = DeltaChunk.displacedMark(key, scanned, seq);
+            displaced.add(mark);
+            bytes[0] += EntryCodec.wireSize(mark);
+          }
+          return bytes[0] < maxBytes || seq < batchEnd[0];
         });
+        scannedRanges.add(new long[] {scanned, from, afterSeq});
         if (bytes[0] < maxBytes) advanceOrigin(); // the scan ran to the end of this origin
       }
+      closeBatches(entries, displaced, scannedRanges);
       if (origin < 0) {
         finished = true;
         close();
-        return new DeltaChunk(entries, target);
+        return new DeltaChunk(entries, displaced, target, false);
       }
-      return new DeltaChunk(entries, null);
+      return new DeltaChunk(entries, displaced, null, false);
+    }
+
+    /**
+     * Completes every atomic batch that entries of this chunk belong to: for each write of the
+     * batch whose record the scan did not reach (another origin's batch, reached through an
+     * entry that stands in for a superseded write; or a batch begun before the scan), the key's
+     * current entry if the peer lacks it, and so on for the batches those belong to. The peer
+     * applies the chunk in one commit, so it shows each batch whole or not at all. A superseded
+     * write of a batch keeps its log record for this (keepLogSound), and the chunk names it as
+     * displaced, so that the receiver keeps one too and can do the same for its own peers.
+     */
+    private void closeBatches(List<Entry> entries, List<Entry> displaced,
+        List<long[]> scannedRanges) {
+      java.util.Set<ByteBuffer> keys = new java.util.HashSet<>();
+      for (Entry e : entries) keys.add(ByteBuffer.wrap(e.key()));
+      java.util.Set<List<Long>> done = new java.util.HashSet<>();
+      for (int i = 0; i < entries.size(); i++) { // entries grows as batches pull in more
+        Entry e = entries.get(i);
+        if (!e.inBatch() || !done.add(List.of(e.origin(), e.batchFirst()))) continue;
+        if (scannedWhole(scannedRanges, e.origin(), e.batchFirst(), e.batchEnd())) continue;
+        long batchOrigin = e.origin();
+        view.scanLog(batchOrigin, e.batchFirst() - 1, e.batchEnd(), (seq, key) -> {
+          Entry current = view.get(key);
+          if (current == null) return true;
+          if (!peerHas.covers(current.origin(), current.seq()) && keys.add(ByteBuffer.wrap(key))) {
+            entries.add(current);
+          }
+          if (current.origin() != batchOrigin || current.seq() != seq) {
+            displaced.add(DeltaChunk.displacedMark(key, batchOrigin, seq));
+          }
+          return true;
+        });
+      }
+    }
+
+    private static boolean scannedWhole(List<long[]> ranges, long origin, long first, long last) {
+      for (long[] r : ranges) {
+        if (r[0] == origin && r[1] < first && last <= r[2]) return true;
+      }
+      return false;
     }
 
     @Override

@@ -11,9 +11,10 @@ public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long 
    * Bumped on any incompatible change of the on-disk layout. 2: entries may carry an expiry
    * (EntryCodec's expiry flag). A format-1 directory reads unchanged (its entries have no expiry
    * flag) and becomes format 2 at its next commit; a format-1 build refuses a format-2 directory
-   * with "data format version 2, this build reads version 1".
+   * with "data format version 2, this build reads version 1". 3: entries may belong to an atomic
+   * batch (EntryCodec's batch flag), read by this build from every older format alike.
    */
-  public static final int FORMAT_VERSION = 2;
+  public static final int FORMAT_VERSION = 3;
   /** The oldest format this build still reads. */
   public static final int FORMAT_VERSION_OLDEST = 1;
   private static final int MAGIC = 0x4B565331; // "KVS1"

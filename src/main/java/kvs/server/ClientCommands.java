@@ -42,7 +42,8 @@ final class ClientCommands {
     return "id=" + id + " addr=" + RedisCompat.address(c.ctx.channel().remoteAddress())
         + " laddr=" + RedisCompat.address(c.ctx.channel().localAddress())
         + " fd=-1 name=" + (c.clientName == null ? "" : c.clientName)
-        + " age=" + age + " idle=" + idle + " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1"
+        + " age=" + age + " idle=" + idle + " flags=" + (c.transaction.inMulti() ? "x" : "N")
+        + " db=0 sub=0 psub=0 ssub=0 multi=" + c.transaction.queuedCount()
         + " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" + omem
         + " tot-mem=" + omem + " events=r cmd=" + cmd + " user=default redir=-1 resp=" + c.replies.protocol();
   }

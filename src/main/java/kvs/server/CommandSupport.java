@@ -103,13 +103,22 @@ final class CommandSupport {
       c.replies.add(Resp.error("ERR " + e.getMessage()));
       return;
     }
-    node.onOwnWrite(written);
     RedisMessage answer = reply.apply(written);
-    if (c.replies.isEmpty() && !node.config.fsync()) {
+    if (node.replica.batchOpen()) { // inside EXEC: it commits, pushes and waits for the log
+      c.replies.add(answer);
+      return;
+    }
+    node.onOwnWrite(written);
+    replyWhenDurable(c, answer);
+  }
+
+  /** Replies once what was written so far is durable, in order with the connection's replies. */
+  static void replyWhenDurable(ConnectionHandler c, RedisMessage answer) {
+    if (c.replies.isEmpty() && !c.node.config.fsync()) {
       c.replies.add(answer);
     } else {
       ReplyQueue.Slot slot = c.replies.defer();
-      node.whenDurable(() -> slot.complete(answer));
+      c.node.whenDurable(() -> slot.complete(answer));
     }
   }
 }

@@ -35,7 +35,8 @@ final class Commands {
       BackupCommands.declarations(),
       StringEditCommands.declarations(),
       KeyspaceCommands.declarations(),
-      ServerInfoCommands.declarations());
+      ServerInfoCommands.declarations(),
+      TransactionCommands.declarations());
 
   /** Every declaration, family by family, in declaration order. */
   private static final List<CommandSpec> DECLARED;
@@ -78,27 +79,46 @@ final class Commands {
   static void dispatch(ConnectionHandler c, byte[][] args) {
     String name = Resp.ascii(args[0]).toUpperCase(Locale.ROOT);
     CommandSpec spec = TABLE.get(name);
-    if (spec == null) {
-      c.node.metrics.commandRefused(null);
-      c.replies.add(Resp.error(unknownCommand(args)));
+    String refusal = refusal(c, spec, name, args);
+    boolean inMulti = c.transaction.inMulti();
+    if (refusal != null) {
+      c.node.metrics.commandRefused(spec == null ? null : spec.name());
+      // Inside MULTI a refused command dooms the transaction (EXEC answers EXECABORT).
+      if (inMulti) {
+        TransactionCommands.refuse(c, refusal);
+      } else {
+        c.replies.add(Resp.error(refusal));
+      }
       return;
     }
-    if (!spec.arityAllows(args.length)) {
-      c.node.metrics.commandRefused(spec.name());
-      c.replies.add(Resp.error(CommandSupport.wrongArity(name)));
-      return;
-    }
-    if (spec.access() != CommandSpec.Access.ANYONE && !c.authenticated) {
-      c.node.metrics.commandRefused(spec.name());
-      c.replies.add(Resp.error("NOAUTH Authentication required."));
-      return;
-    }
-    if (spec.access() == CommandSpec.Access.ADMIN && !c.admin) {
-      c.node.metrics.commandRefused(spec.name());
-      c.replies.add(Resp.error("NOPERM this command is for cluster members; use KVS.ADMIN"));
+    if (inMulti && !TransactionCommands.runsInsideMulti(name)) {
+      if (!TransactionCommands.queueable(spec)) {
+        TransactionCommands.refuse(c, "ERR Command not allowed inside a transaction");
+      } else {
+        TransactionCommands.queue(c, args);
+      }
       return;
     }
     c.node.replica.now(c.node.clock.millis()); // the time expiry is read against (Replica.now)
+    run(c, spec, args);
+  }
+
+  /** Why {@code spec} may not run for this connection, or null when it may. */
+  private static String refusal(ConnectionHandler c, CommandSpec spec, String name,
+      byte[][] args) {
+    if (spec == null) return unknownCommand(args);
+    if (!spec.arityAllows(args.length)) return CommandSupport.wrongArity(name);
+    if (spec.access() != CommandSpec.Access.ANYONE && !c.authenticated) {
+      return "NOAUTH Authentication required.";
+    }
+    if (spec.access() == CommandSpec.Access.ADMIN && !c.admin) {
+      return "NOPERM this command is for cluster members; use KVS.ADMIN";
+    }
+    return null;
+  }
+
+  /** Runs a command that passed dispatch's checks (EXEC runs its queue through this too). */
+  static void run(ConnectionHandler c, CommandSpec spec, byte[][] args) {
     long start = c.node.stats.commandStarting(c, spec.name(), args);
     long errorsBefore = c.replies.errors;
     spec.handler().run(c, args);

@@ -51,6 +51,8 @@ final class ConnectionHandler extends ChannelDuplexHandler {
   boolean authenticated;
   boolean admin;
   String clientName;
+  /** MULTI's queue and WATCH's keys. */
+  final TransactionCommands.State transaction = new TransactionCommands.State();
   ReplyQueue replies;
   ChannelHandlerContext ctx;
   /** Signs and checks this connection's session tokens; made on first use. */

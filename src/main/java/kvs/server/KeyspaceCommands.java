@@ -89,12 +89,12 @@ final class KeyspaceCommands {
     ThreadLocalRandom.current().nextBytes(from);
     byte[][] found = {null};
     long now = c.node.replica.now();
-    c.node.store.forEachFrom(from, e -> {
+    c.node.replica.forEachFrom(from, e -> {
       if (e.liveAt(now)) found[0] = e.key();
       return found[0] == null;
     });
     if (found[0] == null) {
-      c.node.store.forEachFrom(null, e -> {
+      c.node.replica.forEachFrom(null, e -> {
         if (e.liveAt(now)) found[0] = e.key();
         return found[0] == null;
       });

@@ -55,8 +55,32 @@ final class ReplyQueue {
   /** Error replies added so far, for the metrics' errors by command (Commands.dispatch). */
   long errors;
 
+  /** While EXEC runs its commands, where their replies go instead of the connection. */
+  private java.util.List<RedisMessage> captured;
+
+  /**
+   * From now until {@link #endCapture}, replies are appended to {@code into} instead of being
+   * sent (EXEC collects its commands' replies into its own). No reply may wait meanwhile.
+   */
+  void capture(java.util.List<RedisMessage> into) {
+    if (captured != null) throw new IllegalStateException("already capturing");
+    captured = into;
+  }
+
+  void endCapture() {
+    captured = null;
+  }
+
+  boolean capturing() {
+    return captured != null;
+  }
+
   void add(RedisMessage reply) {
     if (reply instanceof io.netty.handler.codec.redis.ErrorRedisMessage) errors++;
+    if (captured != null) {
+      captured.add(reply);
+      return;
+    }
     reply = RespEncoder.forProtocol(reply, protocol);
     if (slots.isEmpty()) {
       channel.write(reply, channel.voidPromise());
@@ -69,6 +93,7 @@ final class ReplyQueue {
   }
 
   Slot defer() {
+    if (captured != null) throw new IllegalStateException("a reply cannot wait inside EXEC");
     Slot s = new Slot(this);
     slots.add(s);
     return s;

@@ -80,7 +80,7 @@ final class Scan {
     long[] seen = {0, 0}; // entries skipped, entries examined
     byte[][] next = {null};
     long now = c.node.replica.now();
-    c.node.store.forEachFrom(from, e -> {
+    c.node.replica.forEachFrom(from, e -> {
       if (seen[0] < skip) {
         seen[0]++;
         return true;

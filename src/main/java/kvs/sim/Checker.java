@@ -40,6 +40,8 @@ final class Checker {
   private final List<Write> writes = new ArrayList<>(); // in issue order
   private final Map<Long, Long> maxSeqByOrigin = new HashMap<>();
   private final Session[] sessions;
+  /** Each write of an atomic batch (by dot) to its whole batch, in order. */
+  private final Map<Dot, List<Entry>> batchOf = new HashMap<>();
 
   record Dot(long origin, long seq) {}
 
@@ -98,6 +100,44 @@ final class Checker {
     maxSeqByOrigin.merge(e.origin(), e.seq(), Math::max);
   }
 
+  /** Records an atomic batch just committed (a transaction, or a write of several keys). */
+  void batchIssued(List<Entry> written) {
+    if (written.size() < 2 || !written.get(0).inBatch()) return;
+    List<Entry> batch = List.copyOf(written);
+    for (Entry e : batch) batchOf.put(dotOf(e), batch);
+  }
+
+  /**
+   * Rule 8, atomic batches: after a replica applied a chunk, every batch the chunk carried part
+   * of is there whole or not at all. Once the replica holds one write of the batch itself, it
+   * must hold, for every key of the batch, that batch's write or a newer one: a peer never shows
+   * part of a transaction.
+   */
+  void checkBatches(Replica replica, List<Entry> chunk, String where) {
+    List<List<Entry>> checked = new ArrayList<>();
+    for (Entry e : chunk) {
+      List<Entry> batch = batchOf.get(dotOf(e));
+      if (batch == null || checked.stream().anyMatch(b -> b == batch)) continue;
+      checked.add(batch);
+      Entry shown = null;
+      for (Entry w : batch) {
+        if (w.sameDot(replica.peek(w.key()))) {
+          shown = w;
+          break;
+        }
+      }
+      if (shown == null) continue;
+      for (Entry w : batch) {
+        Entry held = replica.peek(w.key());
+        if (held == null || compare(held, w) < 0) {
+          throw new Violation(Violation.Rule.BATCH, where + ": holds " + describe(shown)
+              + " of an atomic batch of " + batch.size() + " writes but not " + describe(w)
+              + " (it holds " + (held == null ? "nothing" : describe(held)) + ")");
+        }
+      }
+    }
+  }
+
   /** Every entry seen outside a write's reply must be exactly the write its dot was issued for. */
   void known(Entry e, String where) {
     Write w = byDot.get(new Dot(e.origin(), e.seq()));
@@ -109,7 +149,7 @@ final class Checker {
       return; // the write, or what a sweep leaves of it once expired
     }
     Entry withIssuedExpiry = new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(),
-        issued.expiry());
+        issued.expiry(), e.batchPreceding(), e.batchFollowing());
     if (e.expiry() != issued.expiry() && (issued.equals(withIssuedExpiry)
         || issued.hasExpiry() && e.isTombstone() && issued.remnant().equals(withIssuedExpiry))) {
       throw new Violation(Violation.Rule.EXPIRY, where + ": " + describe(e)
@@ -267,6 +307,7 @@ final class Checker {
         : new String(e.value(), java.nio.charset.StandardCharsets.ISO_8859_1);
     if (value.length() > 24) value = value.substring(0, 24) + "...";
     return key + "=" + value + " @" + e.clock() + " dot " + Origins.toString(e.origin()) + ":"
-        + e.seq() + (e.hasExpiry() ? " expires " + e.expiry() : "");
+        + e.seq() + (e.hasExpiry() ? " expires " + e.expiry() : "")
+        + (e.inBatch() ? " batch " + e.batchFirst() + ".." + e.batchEnd() : "");
   }
 }

@@ -494,6 +494,10 @@ public final class Simulator {
         LinkDriver.Received received = to.driver.receiveFrame(
             m.kind == DELTA ? LinkDriver.Kind.DELTA : LinkDriver.Kind.ADVERT, m.bytes, nowMillis);
         List<Entry> covered = received.covered();
+        if (chunk != null) {
+          checker.checkBatches(s.replica, chunk.entries(), "server " + to.self + " after a "
+              + (chunk.push() ? "push" : "delta chunk") + " from " + to.peer + " step " + step);
+        }
         if (covered != null) onPeerData(s, covered, received.routine()); // as PeerLink.channelRead
         if (tracing && chunk != null && (covered != null || chunk.isLast())) {
           note(() -> "apply " + to.peer + " -> " + to.self + " #" + from.conn.id + ": "
@@ -606,11 +610,15 @@ public final class Simulator {
       return;
     }
     int n = roll < 95 ? 1 : 2 + rnd.nextInt(2); // a few batches (MSET-like), keys may repeat
+    int kind = rnd.nextInt(100);
+    if (n > 1 && kind < 50) {
+      transaction(c, s, wall);
+      return;
+    }
     List<byte[]> ks = new ArrayList<>(n);
     List<byte[]> vs = new ArrayList<>(n);
     long[] expiries = new long[n];
     String what = "wrote";
-    int kind = rnd.nextInt(100);
     if (n == 1 && roll < 85 && kind < 15) {
       // EXPIRE key ttl (a quarter of them PERSIST key), as ExpiryCommands runs them: a read in
       // the session, then, when the key has a value, a write of that value with the new expiry.
@@ -633,15 +641,87 @@ public final class Simulator {
       }
     }
     List<Entry> written = behavior.serveWrite(s.replica, c.connection, ks, vs, expiries, wall);
-    if (written.size() != n) throw new AssertionError("write returned " + written.size());
-    for (int i = 0; i < n; i++) {
-      Entry e = written.get(i);
+    // One entry per key, with the key's last value, in the order the keys first appear.
+    Map<java.nio.ByteBuffer, Integer> lastByKey = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < n; i++) lastByKey.put(java.nio.ByteBuffer.wrap(ks.get(i)), i);
+    List<Integer> last = new ArrayList<>(lastByKey.values());
+    if (written.size() != last.size()) throw new AssertionError("write returned " + written.size());
+    for (int w = 0; w < written.size(); w++) {
+      Entry e = written.get(w);
+      int i = last.get(w);
       if (!Arrays.equals(e.key(), ks.get(i)) || !Arrays.equals(e.value(), vs.get(i))
           || e.origin() != s.replica.origin()
           || e.expiry() != (vs.get(i) == null ? 0 : expiries[i])) {
         throw new Violation(Violation.Rule.REPLY, "server " + s.id + " wrote " + Checker.describe(e) + " for "
             + new String(ks.get(i), StandardCharsets.ISO_8859_1));
       }
+    }
+    committed(c, s, written, what);
+  }
+
+  /**
+   * A transaction, as TransactionCommands.exec runs one: a batch opened on the replica, a few
+   * writes and reads (a read of a key the transaction wrote sees that write), then the batch
+   * committed as one, or now and then abandoned (EXEC refused as too large), which must leave
+   * no trace.
+   */
+  private void transaction(Client c, Server s, long wall) {
+    int ops = 2 + rnd.nextInt(4);
+    VersionVector vvBefore = s.replica.vv();
+    long digestBefore = s.replica.digest();
+    s.replica.beginBatch();
+    List<Entry> staged = new ArrayList<>();
+    try {
+      for (int i = 0; i < ops; i++) {
+        int k = rnd.nextInt(keys.length);
+        Entry mine = null;
+        for (Entry e : staged) {
+          if (Arrays.equals(e.key(), keys[k])) mine = e;
+        }
+        if (rnd.nextInt(3) == 0) { // GET inside the transaction
+          if (mine == null) {
+            read(c, s, k, wall, "get in a transaction");
+            continue;
+          }
+          Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, keys[k], wall);
+          // ERR_DEP is always allowed (the session saw writes this server lacks).
+          if (r.status() != Replica.ReadStatus.MISSING_DEPENDENCY && !mine.equals(r.entry())) {
+            throw new Violation(Violation.Rule.REPLY, "server " + s.id + " read "
+                + (r.entry() == null ? "nil" : Checker.describe(r.entry()))
+                + " inside a transaction that wrote " + Checker.describe(mine));
+          }
+          continue;
+        }
+        byte[] value = rnd.nextInt(5) == 0 ? null : value(c);
+        long[] expiry = {value != null && rnd.nextInt(5) == 0 ? s.replica.now(wall) + ttl() : 0};
+        staged.addAll(behavior.serveWrite(s.replica, c.connection, List.of(keys[k]),
+            java.util.Collections.singletonList(value), expiry, wall));
+      }
+    } catch (RuntimeException | Error e) {
+      s.replica.abandonBatch(); // as EXEC's finally: a storage fault stops the server anyway
+      throw e;
+    }
+    if (rnd.nextInt(10) == 0) {
+      s.replica.abandonBatch();
+      if (!s.replica.vv().equals(vvBefore) || s.replica.digest() != digestBefore) {
+        throw new Violation(Violation.Rule.DURABLE_STATE, "server " + s.id
+            + " changed after a transaction was abandoned");
+      }
+      note(() -> "client " + c.id + "'s transaction at " + s.id + " abandoned");
+      return;
+    }
+    List<Entry> written = s.replica.commitBatch();
+    long keysWritten = staged.stream().map(e -> java.nio.ByteBuffer.wrap(e.key())).distinct()
+        .count();
+    if (written.size() != keysWritten) throw new AssertionError("batch of " + written.size());
+    stats.transactions++;
+    committed(c, s, written, "ran a transaction");
+  }
+
+  /** What follows a commit of a client's writes: the oracle, the pushes, the reply. */
+  private void committed(Client c, Server s, List<Entry> written, String what) {
+    checker.batchIssued(written);
+    for (Entry e : written) {
       checker.issued(e, c.id, step);
       stats.writes++;
       if (e.hasExpiry()) stats.expiringWrites++;
@@ -655,13 +735,16 @@ public final class Simulator {
       note(() -> "client " + c.id + " wrote at " + s.id + " but lost the reply: " + written);
       return;
     }
-    for (Entry e : written) {
+    // In the order they were stamped: a key a batch wrote twice keeps its first dot, with the
+    // clock of its last write.
+    List<Entry> byClock = new ArrayList<>(written);
+    byClock.sort(java.util.Comparator.comparingLong(Entry::clock));
+    for (Entry e : byClock) {
       checker.acknowledged(c.id, e, "client " + c.id + " write at server " + s.id + " step "
           + step);
       behavior.recordWriteReply(c.token, e);
     }
-    String did = what;
-    note(() -> "client " + c.id + " " + did + " at " + s.id + ": " + describeAll(written));
+    note(() -> "client " + c.id + " " + what + " at " + s.id + ": " + describeAll(written));
   }
 
   /** One slice of the server's sweep of expired values (Node's, a few entries at a time). */

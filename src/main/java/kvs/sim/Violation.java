@@ -25,6 +25,8 @@ final class Violation extends RuntimeException {
      * again by the same server (docs/simulation.md, rule 7).
      */
     EXPIRY,
+    /** A replica held part of an atomic batch (a transaction) without the rest. */
+    BATCH,
     /** A read or a write returned something malformed. */
     REPLY
   }

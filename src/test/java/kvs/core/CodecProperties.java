@@ -224,8 +224,14 @@ class CodecProperties {
     byte[] negativeClock = ByteBuffer.allocate(25).putLong(-1).putLong(1).putLong(1).put((byte) 1)
         .array();
     byte[] zeroSeq = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(0).put((byte) 1).array();
-    byte[] unknownFlag = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 4)
+    byte[] unknownFlag = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 8)
         .array();
+    byte[] truncatedBatch = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1)
+        .put((byte) 5).putInt(1).array();
+    byte[] emptyBatch = ByteBuffer.allocate(33).putLong(1).putLong(1).putLong(1).put((byte) 5)
+        .putInt(0).putInt(0).array();
+    byte[] batchBeforeTheFirstDot = ByteBuffer.allocate(33).putLong(1).putLong(1).putLong(2)
+        .put((byte) 5).putInt(2).putInt(0).array();
     byte[] truncatedExpiry = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1)
         .put((byte) 3).putInt(1).array();
     byte[] zeroExpiry = ByteBuffer.allocate(33).putLong(1).putLong(1).putLong(1).put((byte) 3)
@@ -233,7 +239,7 @@ class CodecProperties {
     byte[] hugeValue = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1).put((byte) 0)
         .putInt(Integer.MAX_VALUE).array();
     for (byte[] b : List.of(negativeClock, zeroSeq, unknownFlag, truncatedExpiry, zeroExpiry,
-        hugeValue)) {
+        hugeValue, truncatedBatch, emptyBatch, batchBeforeTheFirstDot)) {
       assertThatThrownBy(() -> EntryCodec.decodeStored(new byte[0], b))
           .isInstanceOf(CorruptDataException.class);
     }
@@ -243,9 +249,10 @@ class CodecProperties {
       assertThatThrownBy(() -> DeltaChunk.decode(b)).isInstanceOf(CorruptDataException.class);
     }
     byte[] futureFormat = new ReplicaMeta(1, 1, new VersionVector(), 0, 0).encode();
-    futureFormat[7] = 3;
+    futureFormat[7] = (byte) (ReplicaMeta.FORMAT_VERSION + 1);
     assertThatThrownBy(() -> ReplicaMeta.decode(futureFormat))
-        .isInstanceOf(CorruptDataException.class).hasMessageContaining("version 3");
+        .isInstanceOf(CorruptDataException.class)
+        .hasMessageContaining("version " + (ReplicaMeta.FORMAT_VERSION + 1));
     byte[] notOurs = new ReplicaMeta(1, 1, new VersionVector(), 0, 0).encode();
     notOurs[0] = 0;
     assertThatThrownBy(() -> ReplicaMeta.decode(notOurs))

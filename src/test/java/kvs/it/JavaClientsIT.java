@@ -79,6 +79,33 @@ class JavaClientsIT {
     }
   }
 
+  /**
+   * MULTI/EXEC through Jedis's Transaction, and WATCH: a change by another client between WATCH
+   * and EXEC makes EXEC return null and nothing runs; the other server gets a transaction whole.
+   */
+  @Test
+  void jedisTransactionsAndWatch() throws Exception {
+    try (Jedis a = cluster.jedis(0); Jedis other = cluster.jedis(0); Jedis b = cluster.jedis(1)) {
+      redis.clients.jedis.Transaction t = a.multi();
+      t.set("jtx:1", "one");
+      t.set("jtx:2", "two");
+      redis.clients.jedis.Response<String> got = t.get("jtx:1");
+      List<Object> results = t.exec();
+      assertThat(results).containsExactly("OK", "OK", "one");
+      assertThat(got.get()).isEqualTo("one");
+      ClusterProcess.await("server 1 holds the transaction", 10_000,
+          () -> b.get("jtx:2") != null);
+      assertThat(b.mget("jtx:1", "jtx:2")).containsExactly("one", "two");
+
+      assertThat(a.watch("jtx:1")).isEqualTo("OK");
+      assertThat(other.set("jtx:1", "theirs")).isEqualTo("OK");
+      redis.clients.jedis.Transaction lost = a.multi();
+      lost.set("jtx:1", "mine");
+      assertThat(lost.exec()).isNull();
+      assertThat(a.get("jtx:1")).isEqualTo("theirs");
+    }
+  }
+
   @Test
   void jedisIsBinarySafe() {
     byte[] key = {'b', 0, (byte) 0xff, '\r', '\n', ' ', 'k'};

@@ -99,6 +99,14 @@ class Resp3ClientsIT {
       assertThat(token).hasSizeGreaterThan(10);
       assertThat(r.dispatch(KVS_SESSION, new StatusOutput<>(StringCodec.UTF8),
           new CommandArgs<>(StringCodec.UTF8).add(token))).isEqualTo("OK");
+      // A transaction, in RESP3.
+      assertThat(r.multi()).isEqualTo("OK");
+      assertThat(r.set("l3:t1", "x")).isNull(); // queued: the result comes with EXEC
+      assertThat(r.get("l3:t1")).isNull();
+      io.lettuce.core.TransactionResult tx = r.exec();
+      assertThat(tx.wasDiscarded()).isFalse();
+      assertThat(tx.<String>get(0)).isEqualTo("OK");
+      assertThat(tx.<String>get(1)).isEqualTo("x");
     } finally {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
     }

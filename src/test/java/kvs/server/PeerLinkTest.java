@@ -266,7 +266,14 @@ class PeerLinkTest {
         Arrays.fill(v, (byte) ('a' + i % 26));
         values.add(v);
       }
-      return node.replica.write(new SessionToken(), keys, values, System.currentTimeMillis());
+      // One write each: a single write of them all would be one atomic batch, never cut.
+      List<Entry> written = new ArrayList<>();
+      SessionToken session = new SessionToken();
+      for (int i = 0; i < n; i++) {
+        written.addAll(node.replica.write(session, List.of(keys.get(i)), List.of(values.get(i)),
+            System.currentTimeMillis()));
+      }
+      return written;
     });
   }
 
@@ -346,17 +353,28 @@ class PeerLinkTest {
       assertThat(a.gate.flushes).isEqualTo(2);
       assertThat(a.frames()).isEmpty();
 
-      // Event: new writes to pass on, a batch bigger than a chunk, split into several pushes.
-      List<Entry> batch = node.replica.write(new SessionToken(),
-          List.of(b("p1"), b("p2"), b("p3")),
-          List.of(new byte[200_000], new byte[200_000], new byte[200_000]),
-          System.currentTimeMillis());
-      a.link.forward(batch);
+      // Event: new writes to pass on, bigger than a chunk, split into several pushes.
+      SessionToken session = new SessionToken();
+      List<Entry> writes = new ArrayList<>();
+      for (String k : List.of("p1", "p2", "p3")) {
+        writes.addAll(node.replica.write(session, List.of(b(k)), List.of(new byte[200_000]),
+            System.currentTimeMillis()));
+      }
+      a.link.forward(writes);
       assertThat(a.gate.flushes).isEqualTo(3);
       List<DeltaChunk> pushes = a.chunks(a.frames());
       assertThat(pushes).hasSizeGreaterThan(1).allMatch(DeltaChunk::push);
       assertThat(pushes.stream().flatMap(c -> c.entries().stream()).toList())
-          .containsExactlyElementsOf(batch);
+          .containsExactlyElementsOf(writes);
+
+      // Event: an atomic batch as big, one push: a batch is never cut.
+      List<Entry> batch = node.replica.write(session, List.of(b("q1"), b("q2"), b("q3")),
+          List.of(new byte[200_000], new byte[200_000], new byte[200_000]),
+          System.currentTimeMillis());
+      a.link.forward(batch);
+      List<DeltaChunk> whole = a.chunks(a.frames());
+      assertThat(whole).hasSize(1);
+      assertThat(whole.get(0).entries()).containsExactlyElementsOf(batch);
       return null;
     });
   }

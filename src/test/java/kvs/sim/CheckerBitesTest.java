@@ -28,14 +28,16 @@ class CheckerBitesTest {
       Map.entry("write-without-client-clock", Set.of(Rule.SESSION)),
       Map.entry("same-incarnation-after-crash", Set.of(Rule.DOT_REUSE)),
       Map.entry("failed-scan-ends-silently",
-          Set.of(Rule.CONVERGENCE, Rule.LOST_WRITE, Rule.SESSION)),
+          Set.of(Rule.CONVERGENCE, Rule.LOST_WRITE, Rule.SESSION, Rule.BATCH)),
       Map.entry("ignores-closing-vector", Set.of(Rule.CONVERGENCE)),
-      Map.entry("drops-remote-deletes", Set.of(Rule.SESSION, Rule.CONVERGENCE, Rule.LOST_WRITE)),
+      Map.entry("drops-remote-deletes",
+          Set.of(Rule.SESSION, Rule.CONVERGENCE, Rule.LOST_WRITE, Rule.BATCH)),
       Map.entry("reply-before-log-write", Set.of(Rule.LOST_WRITE)),
       Map.entry("postpones-forever", Set.of(Rule.CONVERGENCE)),
       Map.entry("skips-origin-for-good", Set.of(Rule.CONVERGENCE)),
       Map.entry("ignores-remote-expiry", Set.of(Rule.EXPIRY)),
-      Map.entry("drops-expiry-on-wire", Set.of(Rule.EXPIRY)));
+      Map.entry("drops-expiry-on-wire", Set.of(Rule.EXPIRY)),
+      Map.entry("splits-batches", Set.of(Rule.BATCH)));
 
   /** docs/simulation.md holds the table of what caught each variant between these lines. */
   static final String TABLE_BEGIN = "<!-- CheckerBitesTest: variants table -->";

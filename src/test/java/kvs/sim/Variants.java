@@ -241,9 +241,27 @@ final class Variants {
         protected List<Entry> receiveChunk(DeltaChunk chunk) {
           List<Entry> kept = new java.util.ArrayList<>();
           for (Entry e : chunk.entries()) {
-            kept.add(new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(), 0));
+            kept.add(new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(), 0,
+                e.batchPreceding(), e.batchFollowing()));
           }
           return super.receiveChunk(new DeltaChunk(kept, chunk.completes(), chunk.push()));
+        }
+      };
+    }
+  };
+
+  /**
+   * (14) The link pushes a write batch one write per message (a split that ignores batches):
+   * a peer applies part of a transaction, and its reads show it without the rest.
+   */
+  static final Behavior SPLITS_BATCHES = new Broken("splits-batches",
+      "pushes cut write batches apart, one write per message") {
+    @Override
+    LinkDriver driver(LinkDriver.Setup setup) {
+      return new LinkDriver(setup) {
+        @Override
+        public void forward(List<Entry> entries, long now) {
+          for (Entry e : entries) super.forward(List.of(e), now);
         }
       };
     }
@@ -253,7 +271,7 @@ final class Variants {
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
-      DROPS_EXPIRY_ON_WIRE);
+      DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {

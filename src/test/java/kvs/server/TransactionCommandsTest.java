@@ -1,0 +1,228 @@
+package kvs.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import kvs.core.Entry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * MULTI, EXEC, DISCARD, WATCH and UNWATCH on in-process servers over real sockets: Redis 7's
+ * replies and errors, isolation, all-or-nothing, and a transaction reaching a peer as one batch.
+ */
+class TransactionCommandsTest {
+  @TempDir Path dir;
+  private InProcessNodes nodes;
+
+  @BeforeEach
+  void nodes() {
+    nodes = new InProcessNodes(dir);
+  }
+
+  @AfterEach
+  void stop() {
+    nodes.close();
+  }
+
+  private static String text(Object bulk) {
+    return bulk == null ? null : new String((byte[]) bulk, StandardCharsets.UTF_8);
+  }
+
+  private static List<String> texts(Object array) {
+    List<String> out = new ArrayList<>();
+    for (Object o : (List<?>) array) out.add(o instanceof byte[] b ? text(b) : String.valueOf(o));
+    return out;
+  }
+
+  @Test
+  void execRunsTheQueueInOrderAndItsCommandsSeeEachOthersWrites() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port()); RespConn other = RespConn.open(n.port())) {
+      assertThat(c.call("SET", "k", "old")).isEqualTo("+OK");
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "k", "new")).isEqualTo("+QUEUED");
+      assertThat(c.call("APPEND", "k", "er")).isEqualTo("+QUEUED");
+      assertThat(c.call("GET", "k")).isEqualTo("+QUEUED");
+      assertThat(c.call("SET", "other", "v", "EX", "100")).isEqualTo("+QUEUED");
+      assertThat(c.call("KEYS", "*")).isEqualTo("+QUEUED");
+      assertThat(c.call("DEL", "k")).isEqualTo("+QUEUED");
+      assertThat(c.call("EXISTS", "k")).isEqualTo("+QUEUED");
+      assertThat(text(other.call("CLIENT", "LIST"))).contains("flags=x").contains("multi=7");
+      assertThat(text(other.call("GET", "k"))).as("nothing ran yet").isEqualTo("old");
+      List<?> results = (List<?>) c.call("EXEC");
+      assertThat(results).hasSize(7);
+      assertThat(results.get(0)).isEqualTo("+OK");
+      assertThat(results.get(1)).isEqualTo(5L);
+      assertThat(text(results.get(2))).isEqualTo("newer");
+      assertThat(results.get(3)).isEqualTo("+OK");
+      assertThat(texts(results.get(4))).containsExactlyInAnyOrder("k", "other");
+      assertThat(results.get(5)).isEqualTo(1L);
+      assertThat(results.get(6)).isEqualTo(0L);
+      assertThat(c.call("GET", "k")).isNull();
+      assertThat(text(c.call("GET", "other"))).isEqualTo("v");
+      assertThat((Long) c.call("TTL", "other")).isBetween(1L, 100L);
+      assertThat(text(c.call("CLIENT", "LIST"))).contains("flags=N").contains("multi=-1");
+      assertThat(c.callRaw("EXEC")).isEqualTo("-ERR EXEC without MULTI\r\n");
+      assertThat(c.callRaw("DISCARD")).isEqualTo("-ERR DISCARD without MULTI\r\n");
+    }
+  }
+
+  @Test
+  void aCommandRefusedWhileQueuingAbortsTheWholeTransaction() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "k", "v")).isEqualTo("+QUEUED");
+      assertThat((String) c.call("NOSUCHCOMMAND", "x")).startsWith("-ERR unknown command");
+      assertThat(c.callRaw("MULTI")).isEqualTo("-ERR MULTI calls can not be nested\r\n");
+      assertThat(c.callRaw("WATCH", "k")).isEqualTo("-ERR WATCH inside MULTI is not allowed\r\n");
+      assertThat(c.call("SET", "k2", "v")).isEqualTo("+QUEUED");
+      assertThat(c.callRaw("EXEC"))
+          .isEqualTo("-EXECABORT Transaction discarded because of previous errors.\r\n");
+      assertThat(c.call("EXISTS", "k", "k2")).as("nothing queued ran").isEqualTo(0L);
+
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "k", "v")).isEqualTo("+QUEUED");
+      assertThat(c.callRaw("GET")).isEqualTo("-ERR wrong number of arguments for 'get' command\r\n");
+      assertThat((String) c.call("EXEC")).startsWith("-EXECABORT");
+      assertThat(c.call("EXISTS", "k")).isEqualTo(0L);
+
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat((String) c.call("KVS.LINK.BLOCK", "1")).startsWith("-NOPERM");
+      assertThat((String) c.call("EXEC")).startsWith("-EXECABORT");
+    }
+  }
+
+  @Test
+  void aCommandThatFailsWhileRunningDoesNotStopTheOthers() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "a", "1")).isEqualTo("+QUEUED");
+      assertThat(c.call("SET", "b", "2", "EX", "notanumber")).isEqualTo("+QUEUED");
+      assertThat(c.call("SET", "c", "3")).isEqualTo("+QUEUED");
+      List<?> results = (List<?>) c.call("EXEC");
+      assertThat(results.get(0)).isEqualTo("+OK");
+      assertThat((String) results.get(1)).startsWith("-ERR");
+      assertThat(results.get(2)).isEqualTo("+OK");
+      assertThat(c.call("EXISTS", "a", "b", "c")).isEqualTo(2L);
+    }
+  }
+
+  @Test
+  void discardForgetsTheQueueAndTheWatchedKeys() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port()); RespConn other = RespConn.open(n.port())) {
+      assertThat(c.call("WATCH", "w")).isEqualTo("+OK");
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "k", "v")).isEqualTo("+QUEUED");
+      assertThat(c.call("DISCARD")).isEqualTo("+OK");
+      assertThat(other.call("SET", "w", "changed")).isEqualTo("+OK");
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "k2", "v")).isEqualTo("+QUEUED");
+      assertThat(texts(c.call("EXEC"))).as("w is no longer watched").containsExactly("+OK");
+      assertThat(c.call("EXISTS", "k", "k2")).isEqualTo(1L);
+    }
+  }
+
+  @Test
+  void watchFailsExecWhenAWatchedKeyChangedHereOrArrivedFromAPeerOrExpired() throws Exception {
+    Node a = nodes.start(0, Map.of());
+    Node b = nodes.peerOf(a, 1);
+    try (RespConn c = RespConn.open(a.port()); RespConn other = RespConn.open(a.port());
+        RespConn onPeer = RespConn.open(b.port())) {
+      // Changed by another client of this server: EXEC answers a null array, nothing runs.
+      assertThat(c.call("WATCH", "w")).isEqualTo("+OK");
+      assertThat(other.call("SET", "w", "theirs")).isEqualTo("+OK");
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "w", "mine")).isEqualTo("+QUEUED");
+      assertThat(c.callRaw("EXEC")).isEqualTo("*-1\r\n");
+      assertThat(text(c.call("GET", "w"))).isEqualTo("theirs");
+
+      // Unchanged: it runs. EXEC unwatched, so a later change does not matter.
+      assertThat(c.call("WATCH", "w")).isEqualTo("+OK");
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "w", "mine")).isEqualTo("+QUEUED");
+      assertThat(texts(c.call("EXEC"))).containsExactly("+OK");
+
+      // Changed on the peer and replicated here before EXEC: RESP3's null.
+      assertThat(c.callRaw("HELLO", "3")).startsWith("%");
+      assertThat(c.call("WATCH", "w")).isEqualTo("+OK");
+      assertThat(onPeer.call("SET", "w", "from-peer")).isEqualTo("+OK");
+      InProcessNodes.await10s("the peer's write arrived", () -> InProcessNodes.onLoop(a, () -> {
+        Entry e = a.replica.peek("w".getBytes(StandardCharsets.UTF_8));
+        return e != null && "from-peer".equals(text(e.value()));
+      }));
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "w", "mine")).isEqualTo("+QUEUED");
+      assertThat(c.callRaw("EXEC")).isEqualTo("_\r\n");
+
+      // UNWATCH forgets.
+      assertThat(c.call("WATCH", "w")).isEqualTo("+OK");
+      assertThat(other.call("SET", "w", "again")).isEqualTo("+OK");
+      assertThat(c.call("UNWATCH")).isEqualTo("+OK");
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "w", "mine")).isEqualTo("+QUEUED");
+      assertThat(texts(c.call("EXEC"))).containsExactly("+OK");
+
+      // A watched key that expires before EXEC counts as changed.
+      assertThat(other.call("SET", "e", "v", "PX", "50")).isEqualTo("+OK");
+      assertThat(c.call("WATCH", "e")).isEqualTo("+OK");
+      InProcessNodes.await10s("e expired", () -> {
+        try {
+          return other.call("EXISTS", "e").equals(0L);
+        } catch (java.io.IOException ex) {
+          throw new java.io.UncheckedIOException(ex);
+        }
+      });
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "x", "1")).isEqualTo("+QUEUED");
+      assertThat(c.callRaw("EXEC")).isEqualTo("_\r\n");
+    }
+  }
+
+  @Test
+  void aTransactionReachesThePeerAsOneBatchAndIsAppliedWhole() throws Exception {
+    Node a = nodes.start(0, Map.of());
+    Node b = nodes.peerOf(a, 1);
+    try (RespConn c = RespConn.open(a.port()); RespConn onPeer = RespConn.open(b.port())) {
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      for (int i = 0; i < 50; i++) c.call("SET", "t" + i, "v" + i);
+      assertThat((List<?>) c.call("EXEC")).hasSize(50);
+      InProcessNodes.await10s("the transaction reached the peer", () -> InProcessNodes.onLoop(b,
+          () -> b.replica.peek("t0".getBytes(StandardCharsets.UTF_8)) != null));
+      List<Entry> held = InProcessNodes.onLoop(b, () -> {
+        List<Entry> out = new ArrayList<>();
+        for (int i = 0; i < 50; i++) out.add(b.replica.peek(("t" + i).getBytes(StandardCharsets.UTF_8)));
+        return out;
+      });
+      assertThat(held).doesNotContainNull();
+      for (int i = 0; i < 50; i++) {
+        assertThat(held.get(i).batchPreceding()).isEqualTo(i);
+        assertThat(held.get(i).batchFollowing()).isEqualTo(49 - i);
+      }
+      assertThat(onPeer.call("DBSIZE")).isEqualTo(50L);
+    }
+  }
+
+  @Test
+  void aTransactionWritingMoreThanABatchCarriesIsRefusedWhole() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      String nine = "x".repeat(9 * 1024 * 1024);
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("SET", "big1", nine)).isEqualTo("+QUEUED");
+      assertThat(c.call("SET", "big2", nine)).isEqualTo("+QUEUED");
+      assertThat((String) c.call("EXEC")).startsWith("-EXECABORT Transaction discarded: its writes");
+      assertThat(c.call("EXISTS", "big1", "big2")).isEqualTo(0L);
+      assertThat(c.call("SET", "after", "v")).isEqualTo("+OK");
+    }
+  }
+}
