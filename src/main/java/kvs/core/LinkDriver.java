@@ -79,6 +79,8 @@ public class LinkDriver implements AutoCloseable {
   protected final int chunkBytes;
   /** Origins the peer has live links to, as it last advertised: they push to it themselves. */
   protected Set<Long> peerLinkedOrigins = Set.of();
+  /** The same origins, sorted, for a lookup per pushed write and link without boxing. */
+  private long[] peerLinkedSorted = new long[0];
   private Set<Long> linkedOrigins;
   private VersionVector advertised = new VersionVector();
   private Set<Long> advertisedLinks = Set.of();
@@ -222,13 +224,14 @@ public class LinkDriver implements AutoCloseable {
     long self = replica.origin();
     java.util.function.LongPredicate carriedElsewhere =
         o -> o != self && (o == peerOrigin || relayedByPeerLink(o));
-    DeltaChunk push = state.forward(entries, carriedElsewhere);
     // A write left out because its origin is the peer, or pushes to the peer, needs no delta:
     // only one left out for another reason (the peer is not caught up, a delta streams) does.
     int owed = 0;
     for (Entry e : entries) {
       if (!carriedElsewhere.test(e.origin())) owed++;
     }
+    if (owed == 0) return; // in a mesh, a peer's usual case: every write came from its origin
+    DeltaChunk push = state.forward(entries, carriedElsewhere);
     if ((push == null ? 0 : push.entries().size()) < owed) {
       deltaAt = Math.min(deltaAt, now + DELTA_DELAY_MS);
     }
@@ -301,7 +304,7 @@ public class LinkDriver implements AutoCloseable {
 
   /** True when the peer is linked to {@code origin}, which then delivers its writes itself. */
   protected boolean relayedByPeerLink(long origin) {
-    return peerLinkedOrigins.contains(origin);
+    return java.util.Arrays.binarySearch(peerLinkedSorted, origin) >= 0;
   }
 
   /** The vector an advert carries: what this replica holds on disk. */
@@ -322,6 +325,7 @@ public class LinkDriver implements AutoCloseable {
     for (int i = 0; i < n; i++) links.add(b.getLong());
     state.receiveAdvert(vv);
     peerLinkedOrigins = links;
+    peerLinkedSorted = links.stream().mapToLong(Long::longValue).sorted().toArray();
   }
 
   private void sendAdvert(VersionVector vv, long now) {
