@@ -88,7 +88,7 @@ public class StorageBenchmarks {
     Entry e = Entry.write(("key:" + (s % 100_000)).getBytes(StandardCharsets.US_ASCII), db.value,
         (1_700_000_000_000L << 16) + s, db.origin, s);
     db.store.commit(BenchMutations.onePut(e,
-        new ReplicaMeta(0, 7, db.vv, e.clock(), s)));
+        new ReplicaMeta(0, 7, db.vv, e.clock(), s, 0, 0)));
   }
 
   /** Replica.put into RocksDB: the whole server-side write minus the network. */

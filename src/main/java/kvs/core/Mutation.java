@@ -5,13 +5,15 @@ import java.util.List;
 
 /**
  * One atomic change to a {@link Store}: entries to write (each also indexed in the log by its
- * dot), log records to drop because their write was superseded, shadow log records, and the new
- * metadata. Removals apply first, then puts, then shadows.
+ * dot), log records to drop because their write was superseded, shadow log records to add and to
+ * drop, and the new metadata. Removals apply first, then puts, then shadows.
  */
 public final class Mutation {
   final List<Entry> puts = new ArrayList<>();
   final List<long[]> logRemovals = new ArrayList<>();
   final List<Entry> shadows = new ArrayList<>();
+  final List<long[]> shadowRemovals = new ArrayList<>();
+  final List<Entry> batchRecords = new ArrayList<>();
   ReplicaMeta meta;
 
   public List<Entry> puts() {
@@ -31,11 +33,29 @@ public final class Mutation {
     return shadows;
   }
 
+  /**
+   * Shadow records to drop, as {origin, seq} dots: the log record and its entry in the store's
+   * list of shadows ({@link Store#forEachShadow}).
+   */
+  public List<long[]> shadowRemovals() {
+    return shadowRemovals;
+  }
+
+  /**
+   * Log records to write, each mapping a superseded write of an atomic batch to its key, kept for
+   * good (not shadows: they stay when the key's current entry is covered), so that a delta can
+   * complete the batch (Replica.DeltaStream.closeBatches). Nothing goes to the data.
+   */
+  public List<Entry> batchRecords() {
+    return batchRecords;
+  }
+
   public ReplicaMeta meta() {
     return meta;
   }
 
   public boolean isEmpty() {
-    return puts.isEmpty() && logRemovals.isEmpty() && shadows.isEmpty();
+    return puts.isEmpty() && logRemovals.isEmpty() && shadows.isEmpty()
+        && shadowRemovals.isEmpty() && batchRecords.isEmpty();
   }
 }

@@ -40,6 +40,9 @@ public final class Replica {
    */
   private VersionVector vv;
   private long digest;
+  /** Entries holding a value, and those of them with an expiry: see {@link ReplicaMeta}. */
+  private long values;
+  private long expiringValues;
   private long beyondVectorGeneration;
   /**
    * The highest wall clock this replica has been told since it opened ({@link #now}): expiry is
@@ -47,6 +50,12 @@ public final class Replica {
    * while the server runs.
    */
   private long wallSeen;
+  /**
+   * The shadow log records the store holds (keepLogSound), by key: the keys whose shadows may go
+   * once their current entry is covered (dropCoveredShadows). Loaded at open; changed only after
+   * a commit, like the vector.
+   */
+  private final Map<ByteBuffer, List<long[]>> shadowsByKey = new HashMap<>();
   /** Keys that reads found expired, for the next sweep to remove first (lazy removal). */
   private final java.util.ArrayDeque<byte[]> expiredSeen = new java.util.ArrayDeque<>();
   private static final int EXPIRED_SEEN_MAX = 1024;
@@ -78,7 +87,19 @@ public final class Replica {
     this.hlc = new Hlc(meta.clock());
     this.vv = meta.vv().copy();
     this.digest = meta.digest();
+    this.values = meta.values();
+    this.expiringValues = meta.expiringValues();
     this.beyondVectorGeneration = holdsEntriesBeyondVector() ? 1 : 0;
+    store.forEachShadow((o, s, key) ->
+        shadowsByKey.computeIfAbsent(ByteBuffer.wrap(key), k -> new ArrayList<>())
+            .add(new long[] {o, s}));
+  }
+
+  /** How many shadow log records this replica holds (see keepLogSound). */
+  public int shadowCount() {
+    int n = 0;
+    for (List<long[]> dots : shadowsByKey.values()) n += dots.size();
+    return n;
   }
 
   /**
@@ -121,17 +142,22 @@ public final class Replica {
   public static Replica open(Store store, int serverId, int freshIncarnation, boolean cleanStop) {
     ReplicaMeta meta = store.loadMeta();
     if (meta == null) {
-      meta = new ReplicaMeta(serverId, freshIncarnation, new VersionVector(), 0, 0);
+      meta = new ReplicaMeta(serverId, freshIncarnation, new VersionVector(), 0, 0, 0, 0);
     } else if (meta.serverId() != serverId) {
       throw new IllegalStateException("the data directory belongs to server " + meta.serverId()
           + ", not to server " + serverId);
-    } else if (!cleanStop) {
-      if (freshIncarnation == meta.incarnation()) {
-        throw new IllegalArgumentException("the fresh incarnation is the current one");
-      }
-      meta = new ReplicaMeta(serverId, freshIncarnation, meta.vv(), meta.clock(), meta.digest());
     } else {
-      return new Replica(store, meta);
+      boolean counted = !meta.countsKnown();
+      if (counted) meta = withCounts(store, meta);
+      if (!cleanStop) {
+        if (freshIncarnation == meta.incarnation()) {
+          throw new IllegalArgumentException("the fresh incarnation is the current one");
+        }
+        meta = new ReplicaMeta(serverId, freshIncarnation, meta.vv(), meta.clock(),
+            meta.digest(), meta.values(), meta.expiringValues());
+      } else if (!counted) {
+        return new Replica(store, meta);
+      }
     }
     Mutation m = new Mutation();
     m.meta = meta;
@@ -139,8 +165,35 @@ public final class Replica {
     return new Replica(store, meta);
   }
 
+  /**
+   * The metadata of a store written before the value counts existed (format 2 or older), with
+   * its values counted: one walk of the store, once, at the first open by this build.
+   */
+  private static ReplicaMeta withCounts(Store store, ReplicaMeta meta) {
+    long[] counts = {0, 0};
+    store.forEachLive(e -> {
+      counts[0]++;
+      if (e.hasExpiry()) counts[1]++;
+    });
+    return new ReplicaMeta(meta.serverId(), meta.incarnation(), meta.vv(), meta.clock(),
+        meta.digest(), counts[0], counts[1]);
+  }
+
   public int serverId() {
     return serverId;
+  }
+
+  /**
+   * How many keys hold a value, expired or not (DBSIZE, as Redis counts keys that have expired
+   * but were not removed yet): kept with every commit, so no walk of the store.
+   */
+  public long valueCount() {
+    return values;
+  }
+
+  /** How many of {@link #valueCount()} carry an expiry (INFO's {@code expires=}). */
+  public long expiringValueCount() {
+    return expiringValues;
   }
 
   public long origin() {
@@ -345,7 +398,7 @@ public final class Replica {
         b.written.set((int) (seq - b.firstSeq), e);
       } else {
         if (current != null && current.inBatch()) {
-          c.m.shadows.add(current); // a batch's record stays: see keepLogSound
+          // A batch's write keeps its log record: see keepLogSound.
         } else if (current != null) {
           c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
         }
@@ -413,6 +466,9 @@ public final class Replica {
       }
       if (written.size() != last - b.firstSeq + 1) throw new AssertionError("batch has holes");
     }
+    List<byte[]> keys = new ArrayList<>(written.size());
+    for (Entry e : written) keys.add(e.key());
+    dropCoveredShadows(b.change, keys);
     commit(b.change);
     for (SessionToken session : b.sessions) {
       for (Entry e : written) session.observe(e);
@@ -522,7 +578,17 @@ public final class Replica {
     keepLogSound(c, displaced);
     // What the sender holds only superseded: a record for each, as if displaced here (it is:
     // the chunk carried what stands in for it, or the sender knew this replica held that).
-    c.m.shadows.addAll(chunk.displaced());
+    c.m.batchRecords.addAll(chunk.displaced());
+    if (!shadowsByKey.isEmpty()) {
+      // A closing vector may cover any key's current entry; otherwise only those touched here.
+      List<byte[]> touched = new ArrayList<>();
+      if (chunk.isLast()) {
+        for (ByteBuffer k : shadowsByKey.keySet()) touched.add(bytes(k));
+      } else {
+        for (Entry e : chunk.entries()) touched.add(e.key());
+      }
+      dropCoveredShadows(c, touched);
+    }
     boolean beyondVector = false;
     for (Entry p : c.m.puts) {
       if (!c.vv.covers(p.origin(), p.seq())) {
@@ -601,13 +667,41 @@ public final class Replica {
         // A write of an atomic batch keeps its record, pointing at the key, for good: a delta
         // that carries the rest of the batch finds through it what stands in for this write,
         // and carries that too (DeltaStream.closeBatches), so no peer shows part of the batch.
-        c.m.shadows.add(d);
+        // It is not a shadow: it stays when the key's current entry is covered.
+        c.m.batchRecords.add(d);
       } else if (c.vv.covers(now.origin(), now.seq())) {
         c.m.logRemovals.add(new long[] {d.origin(), d.seq()});
       } else {
         c.m.shadows.add(d);
       }
     }
+  }
+
+  /**
+   * Drops the shadows of {@code keys} whose current entry this change leaves covered by its
+   * vector. A shadow stands in for a displaced write while the key's current entry lies beyond
+   * the vector; once the vector covers the current entry, a delta to any peer that lacks the
+   * displaced write reaches the current entry through its own log record (docs/design.md,
+   * Replication), so the shadow has nothing left to do.
+   */
+  private void dropCoveredShadows(Change c, List<byte[]> keys) {
+    if (shadowsByKey.isEmpty()) return;
+    for (byte[] key : keys) {
+      ByteBuffer k = ByteBuffer.wrap(key);
+      List<long[]> dots = shadowsByKey.get(k);
+      if (dots == null || c.shadowsDropped.containsKey(k)) continue;
+      Entry current = c.current(key);
+      if (current != null && c.vv.covers(current.origin(), current.seq())) {
+        c.m.shadowRemovals.addAll(dots);
+        c.shadowsDropped.put(k, dots);
+      }
+    }
+  }
+
+  private static byte[] bytes(ByteBuffer b) {
+    byte[] out = new byte[b.remaining()];
+    b.duplicate().get(out);
+    return out;
   }
 
   // ---- inspection --------------------------------------------------------------------------
@@ -690,7 +784,8 @@ public final class Replica {
    * memory ever claims what the disk does not hold; the server stops on it anyway.
    */
   private void commit(Change c) {
-    c.m.meta = new ReplicaMeta(serverId, incarnation, c.vv, c.hlc.current(), c.digest);
+    c.m.meta = new ReplicaMeta(serverId, incarnation, c.vv, c.hlc.current(), c.digest, c.values,
+        c.expiringValues);
     store.commit(c.m);
     for (Entry e : c.m.puts) {
       if (!e.isTombstone() && e.hasExpiry()) {
@@ -702,6 +797,16 @@ public final class Replica {
     vv = c.vv;
     hlc.observe(c.hlc.current());
     digest = c.digest;
+    values = c.values;
+    expiringValues = c.expiringValues;
+    for (ByteBuffer k : c.shadowsDropped.keySet()) shadowsByKey.remove(k);
+    for (Entry s : c.m.shadows) {
+      List<long[]> dots = shadowsByKey.computeIfAbsent(ByteBuffer.wrap(s.key()),
+          k -> new ArrayList<>());
+      if (dots.stream().noneMatch(d -> d[0] == s.origin() && d[1] == s.seq())) {
+        dots.add(new long[] {s.origin(), s.seq()});
+      }
+    }
   }
 
   /**
@@ -714,12 +819,22 @@ public final class Replica {
     final VersionVector vv = Replica.this.vv.copy();
     final Hlc hlc = new Hlc(Replica.this.hlc.current());
     long digest = Replica.this.digest;
+    long values = Replica.this.values;
+    long expiringValues = Replica.this.expiringValues;
+    /** Keys whose shadows this change drops, all of them. */
+    final Map<ByteBuffer, List<long[]>> shadowsDropped = new HashMap<>();
     /** Index into {@code m.puts} of the entry this change writes for a key. */
     private final Map<ByteBuffer, Integer> putIndex = new HashMap<>();
 
     /** Whether this change writes {@code key}. */
     boolean writes(byte[] key) {
       return putIndex.containsKey(ByteBuffer.wrap(key));
+    }
+
+    private void count(Entry e, int sign) {
+      if (e.isTombstone()) return; // a tombstone or a remnant: no value
+      values += sign;
+      if (e.hasExpiry()) expiringValues += sign;
     }
 
     /** The key's entry as this change leaves it: written here, else as stored. */
@@ -736,8 +851,12 @@ public final class Replica {
 
     /** Makes {@code next} the current entry of its key; log records are the caller's business. */
     void replace(Entry current, Entry next) {
-      if (current != null) digest -= current.fingerprint();
+      if (current != null) {
+        digest -= current.fingerprint();
+        count(current, -1);
+      }
       digest += next.fingerprint();
+      count(next, 1);
       Integer i = putIndex.get(ByteBuffer.wrap(next.key()));
       if (i != null) {
         m.puts.set(i, next); // current was written by this change: it is never stored

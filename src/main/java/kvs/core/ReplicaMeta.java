@@ -4,30 +4,55 @@ import java.nio.ByteBuffer;
 
 /**
  * What a replica must recover after a crash besides its data: who it is, how far it knows every
- * origin, the highest clock it has issued or seen, and the digest of its data.
+ * origin, the highest clock it has issued or seen, the digest of its data, and how many of its
+ * entries hold a value ({@code values}) and of those how many carry an expiry
+ * ({@code expiringValues}): DBSIZE and INFO's keyspace line without walking the store. The counts
+ * change in the same commit as the entries they count, so they survive any crash exactly.
+ * {@link #COUNTS_UNKNOWN} in both: metadata written before the counts existed (format 2 or older),
+ * which {@link Replica#open} counts once.
  */
-public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long clock, long digest) {
+public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long clock, long digest,
+    long values, long expiringValues) {
   /**
    * Bumped on any incompatible change of the on-disk layout. 2: entries may carry an expiry
-   * (EntryCodec's expiry flag). A format-1 directory reads unchanged (its entries have no expiry
-   * flag) and becomes format 2 at its next commit; a format-1 build refuses a format-2 directory
-   * with "data format version 2, this build reads version 1". 3: entries may belong to an atomic
-   * batch (EntryCodec's batch flag), read by this build from every older format alike.
+   * (EntryCodec's expiry flag). 3: entries may belong to an atomic batch (EntryCodec's batch
+   * flag). 4: the metadata ends with the two value counts. Older formats read unchanged (format
+   * 1 entries have no expiry flag, no entry before 3 a batch flag, and metadata before 4 has no
+   * counts) and become format 4 at the next commit; an older build refuses a newer directory
+   * with "data format version 4, this build reads versions 1 to 3".
    */
-  public static final int FORMAT_VERSION = 3;
+  public static final int FORMAT_VERSION = 4;
   /** The oldest format this build still reads. */
   public static final int FORMAT_VERSION_OLDEST = 1;
+  /** The first format whose metadata ends with the value counts. */
+  static final int COUNTS_SINCE_FORMAT = 4;
+  /** The value counts of metadata from before {@link #COUNTS_SINCE_FORMAT}: not recorded. */
+  public static final long COUNTS_UNKNOWN = -1;
   private static final int MAGIC = 0x4B565331; // "KVS1"
+
+  public ReplicaMeta {
+    if ((values == COUNTS_UNKNOWN) != (expiringValues == COUNTS_UNKNOWN)
+        || (values != COUNTS_UNKNOWN && (values < 0 || expiringValues < 0
+            || expiringValues > values))) {
+      throw new IllegalArgumentException("bad value counts " + values + ", " + expiringValues);
+    }
+  }
 
   public long origin() {
     return Origins.of(serverId, incarnation);
   }
 
+  public boolean countsKnown() {
+    return values != COUNTS_UNKNOWN;
+  }
+
   public byte[] encode() {
-    ByteBuffer b = ByteBuffer.allocate(4 + 4 + 4 + 4 + 8 + 8 + vv.encodedSize());
+    if (!countsKnown()) throw new IllegalStateException("metadata without value counts");
+    ByteBuffer b = ByteBuffer.allocate(4 + 4 + 4 + 4 + 8 + 8 + vv.encodedSize() + 16);
     b.putInt(MAGIC).putInt(FORMAT_VERSION).putInt(serverId).putInt(incarnation)
         .putLong(clock).putLong(digest);
     vv.encodeTo(b);
+    b.putLong(values).putLong(expiringValues);
     return b.array();
   }
 
@@ -46,7 +71,18 @@ public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long 
     long clock = b.getLong();
     long digest = b.getLong();
     VersionVector vv = VersionVector.decodeFrom(b);
+    long values = COUNTS_UNKNOWN;
+    long expiringValues = COUNTS_UNKNOWN;
+    if (format >= COUNTS_SINCE_FORMAT) {
+      if (b.remaining() < 16) throw new CorruptDataException("metadata: value counts truncated");
+      values = b.getLong();
+      expiringValues = b.getLong();
+      if (values < 0 || expiringValues < 0 || expiringValues > values) {
+        throw new CorruptDataException("metadata: bad value counts " + values + ", "
+            + expiringValues);
+      }
+    }
     if (b.hasRemaining()) throw new CorruptDataException("metadata: trailing bytes");
-    return new ReplicaMeta(serverId, incarnation, vv, clock, digest);
+    return new ReplicaMeta(serverId, incarnation, vv, clock, digest, values, expiringValues);
   }
 }

@@ -46,8 +46,19 @@ public interface Store extends AutoCloseable {
     throw new UnsupportedOperationException("forEachFrom");
   }
 
+  /**
+   * Every shadow log record ({@link Mutation#shadows}) the store holds, as dot and key: the
+   * store lists them apart from the log so that a replica finds them without reading the log.
+   */
+  void forEachShadow(ShadowVisitor visitor);
+
   @Override
   void close();
+
+  @FunctionalInterface
+  interface ShadowVisitor {
+    void visit(long origin, long seq, byte[] key);
+  }
 
   /** A point-in-time view. */
   interface View extends AutoCloseable {

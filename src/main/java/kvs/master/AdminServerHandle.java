@@ -89,23 +89,39 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
     return text(awaits.send(Admin.AWAIT, Bytes.ascii(state), num(ms)));
   }
 
+  /** Entries a KVS.DUMP page examines: a slice of about a millisecond on the server's loop. */
+  static final int DUMP_PAGE_COUNT = 1_000;
+
+  /**
+   * Pages through the store with KVS.DUMP (docs/internal-protocol.md), each page asked from
+   * where the last one ended, so the server's loop serves other clients between pages.
+   */
   @Override
-  public List<byte[]> dump() throws ScriptError {
-    Object reply = commands.send(Admin.DUMP);
-    if (!(reply instanceof List<?>)) {
-      throw new ScriptError("server " + id + " answered KVS.DUMP with " + text(reply));
-    }
-    List<byte[]> out = new ArrayList<>();
-    for (Object o : (List<?>) reply) {
-      if (!(o instanceof byte[])) {
-        throw new ScriptError("server " + id + " answered KVS.DUMP with a non-string element");
+  public void dump(Fleet.EntrySink sink) throws ScriptError, java.io.IOException {
+    byte[] from = null;
+    do {
+      Object reply = from == null ? commands.send(Admin.DUMP, num(DUMP_PAGE_COUNT))
+          : commands.send(Admin.DUMP, num(DUMP_PAGE_COUNT), from);
+      if (!(reply instanceof List<?> page) || page.size() != 2
+          || !(page.get(0) == null || page.get(0) instanceof byte[])
+          || !(page.get(1) instanceof List<?> pairs)) {
+        throw new ScriptError("server " + id + " answered KVS.DUMP with " + text(reply));
       }
-      out.add((byte[]) o);
-    }
-    if (out.size() % 2 != 0) {
-      throw new ScriptError("server " + id + " answered KVS.DUMP with an odd number of elements");
-    }
-    return out;
+      if (pairs.size() % 2 != 0) {
+        throw new ScriptError("server " + id + " answered KVS.DUMP with an odd number of elements");
+      }
+      for (int i = 0; i < pairs.size(); i += 2) {
+        if (!(pairs.get(i) instanceof byte[] key) || !(pairs.get(i + 1) instanceof byte[] value)) {
+          throw new ScriptError("server " + id + " answered KVS.DUMP with a non-string element");
+        }
+        sink.accept(key, value);
+      }
+      byte[] next = (byte[]) page.get(0);
+      if (next != null && from != null && java.util.Arrays.compareUnsigned(next, from) <= 0) {
+        throw new ScriptError("server " + id + " answered KVS.DUMP with a key that does not advance");
+      }
+      from = next;
+    } while (from != null);
   }
 
   private static byte[] num(long n) {

@@ -288,13 +288,13 @@ final class Cluster implements AutoCloseable {
   }
 
   private void printStore(int id, OutputStream out) throws ScriptError, IOException {
-    List<byte[]> entries = running(id).handle.dump();
-    for (int i = 0; i < entries.size(); i += 2) {
-      out.write(entries.get(i));
+    // Line by line as the pages come: a large store is never held whole here either.
+    running(id).handle.dump((key, value) -> {
+      out.write(key);
       out.write(':');
-      out.write(entries.get(i + 1));
+      out.write(value);
       out.write('\n');
-    }
+    });
   }
 
   private void get(int cid, byte[] key, OutputStream out) throws ScriptError, IOException {

@@ -54,11 +54,21 @@ interface Fleet extends AutoCloseable {
      */
     default void prepareAwaits() throws ScriptError {}
 
-    /** The live entries as {@code key1, value1, key2, value2, ...} in ascending key order. */
-    List<byte[]> dump() throws ScriptError;
+    /**
+     * Passes the live entries to {@code sink} in ascending key order, page by page as the server
+     * sends them: neither side holds the whole store. A failure part way leaves what was passed
+     * on so far.
+     */
+    void dump(EntrySink sink) throws ScriptError, java.io.IOException;
 
     /** Kills the process at once (SIGKILL) and returns once it is gone. */
     void kill();
+  }
+
+  /** Where {@link ServerHandle#dump} puts entries. */
+  @FunctionalInterface
+  interface EntrySink {
+    void accept(byte[] key, byte[] value) throws java.io.IOException;
   }
 
   /** A client agent process, driven one request line at a time. */

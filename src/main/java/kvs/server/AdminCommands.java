@@ -44,8 +44,8 @@ final class AdminCommands {
             .handler((c, a) -> c.replies.add(Resp.bulk(c.node.stateText()))),
         // KVS.AWAIT state timeoutMs
         internal("KVS.AWAIT", 3, Access.ADMIN).handler(AdminCommands::await),
-        // KVS.DUMP
-        internal("KVS.DUMP", 1, Access.ADMIN).handler(AdminCommands::dump));
+        // KVS.DUMP count [fromKey]
+        internal("KVS.DUMP", -2, Access.ADMIN).handler(AdminCommands::dump));
   }
 
   private static void admin(ConnectionHandler c, byte[][] a) {
@@ -128,12 +128,49 @@ final class AdminCommands {
     c.node.watchers.await(c.replies.defer(), Resp.ascii(a[1]), timeout);
   }
 
+  /** Entries one KVS.DUMP page may examine, tombstones included. */
+  static final int DUMP_COUNT_MAX = 10_000;
+  /** Key and value bytes after which a page ends (it holds at least one entry). */
+  static final int DUMP_PAGE_BYTES = 1 << 20;
+
+  /**
+   * KVS.DUMP count [fromKey]: one page of the live entries, from {@code fromKey} (inclusive; the
+   * first key without it) in key order. A page examines at most {@code count} entries and stops
+   * after about {@link #DUMP_PAGE_BYTES} of keys and values, so a dump of any store costs the
+   * loop one bounded slice per call, other clients run between the calls, and neither side holds
+   * the whole store. Reply: {@code [next, [key1, value1, ...]]}, where {@code next} is the key to
+   * ask from next, nil at the end. As with SCAN, a key present for the whole dump is in it once.
+   */
   private static void dump(ConnectionHandler c, byte[][] a) {
-    List<RedisMessage> out = new ArrayList<>();
-    c.node.replica.forEachLive(e -> {
-      out.add(Resp.bulk(e.key()));
-      out.add(Resp.bulk(e.value()));
+    int count = CommandSupport.parseInt(a[1], 1, DUMP_COUNT_MAX);
+    if (count < 0) {
+      c.replies.add(Resp.error("ERR count must be an integer from 1 to " + DUMP_COUNT_MAX));
+      return;
+    }
+    if (a.length > 3) {
+      c.replies.add(Resp.error("ERR syntax error: KVS.DUMP count [fromKey]"));
+      return;
+    }
+    byte[] from = a.length == 3 ? a[2] : null;
+    List<RedisMessage> pairs = new ArrayList<>();
+    long now = c.node.replica.now();
+    int[] examined = {0};
+    long[] bytes = {0};
+    byte[][] next = {null};
+    c.node.store.forEachFrom(from, e -> {
+      if (examined[0] == count || bytes[0] >= DUMP_PAGE_BYTES) {
+        next[0] = e.key();
+        return false;
+      }
+      examined[0]++;
+      if (e.liveAt(now)) {
+        pairs.add(Resp.bulk(e.key()));
+        pairs.add(Resp.bulk(e.value()));
+        bytes[0] += e.key().length + e.value().length;
+      }
+      return true;
     });
-    c.replies.add(Resp.array(out));
+    c.replies.add(Resp.array(List.of(next[0] == null ? Resp.NIL : Resp.bulk(next[0]),
+        Resp.array(pairs))));
   }
 }

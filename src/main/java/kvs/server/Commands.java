@@ -36,7 +36,8 @@ final class Commands {
       StringEditCommands.declarations(),
       KeyspaceCommands.declarations(),
       ServerInfoCommands.declarations(),
-      TransactionCommands.declarations());
+      TransactionCommands.declarations(),
+      MultiMasterRefusals.declarations());
 
   /** Every declaration, family by family, in declaration order. */
   private static final List<CommandSpec> DECLARED;

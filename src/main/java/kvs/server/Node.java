@@ -54,6 +54,8 @@ public final class Node implements AutoCloseable {
   final StateWatchers watchers;
   /** The client connections, for --maxclients and INFO (ConnectionHandler). */
   final Clients clients = new Clients();
+  /** Where the SCAN cursors handed out lately go on from, for any connection (Scan). */
+  final Scan.ResumePoints scanResumePoints = new Scan.ResumePoints();
   /** Commands, connections, the command rate and the slow log, for INFO, CLIENT, SLOWLOG. */
   final ServerStats stats = new ServerStats();
   /** The Prometheus metrics; served only with --metrics-port (startMetrics). */

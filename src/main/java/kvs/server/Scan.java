@@ -1,35 +1,67 @@
 package kvs.server;
 
 import io.netty.handler.codec.redis.RedisMessage;
-import io.netty.util.AttributeKey;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import kvs.net.Resp;
 
 /**
  * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
  *
- * <p>The cursor is the number of entries already examined, in key order, tombstones included;
- * clients treat it as an opaque number and stop at 0, as with Redis. A call examines at most
- * COUNT entries, so, as with Redis, a page may hold fewer keys than COUNT, or none, before the
- * end. A connection remembers, for the last cursors it was given, the key to go on from: the
- * next call seeks there, and costs what it examines, not what lies before it (a full scan with
- * {@code redis-cli --scan} is linear in the keyspace, not quadratic). A cursor the connection was
- * not given (another connection's, or one forgotten) is counted from the first key, as before.
- * As with Redis, a key present for the whole scan is returned; one that comes or goes meanwhile
- * may or may not be, and one may be returned twice.
+ * <p>A cursor holds, in its low {@link #POSITION_BITS} bits, the number of entries already
+ * examined, in key order, tombstones included, and above them a tag drawn at random when the
+ * scan began (so two scans at the same position have different cursors); clients treat it as
+ * an opaque number and stop at 0, as with Redis. A call examines at most COUNT entries, so, as
+ * with Redis, a page may hold fewer keys than COUNT, or none, before the end. The server
+ * remembers, for the cursors it handed out lately ({@link ResumePoints}), the key to go on from,
+ * whichever connection comes back with the cursor (a client with a connection pool may use
+ * another for each call): the call seeks there and costs what it examines, not what lies before
+ * it, so a full scan is linear in the keyspace, not quadratic. A cursor it has forgotten is
+ * counted from the first key by its position. As with Redis, a key present for the whole scan
+ * is returned; one that comes or goes meanwhile may or may not be, and one may be returned
+ * twice. (Counting a forgotten cursor from the first key keeps that promise because entries are
+ * never removed, tombstones included: the entry at a position can only move to a smaller key,
+ * so the scan goes on from there or before it, repeating keys, never skipping one.)
  */
 final class Scan {
   private static final int COUNT_MAX = 100_000;
-  /** Resume points a connection keeps: enough for a few scans interleaved on one connection. */
-  private static final int RESUME_POINTS = 16;
-  private static final AttributeKey<Map<Long, byte[]>> RESUME =
-      AttributeKey.valueOf("kvs.scan.resume");
+  /** Bits of a cursor that count the entries examined: up to 2^40, a trillion. */
+  static final int POSITION_BITS = 40;
+  private static final long POSITION_MASK = (1L << POSITION_BITS) - 1;
+  /** Tags are 1 to 2^23 - 1: with the position, a cursor stays a positive signed 64-bit number. */
+  private static final int TAG_BITS = 63 - POSITION_BITS;
 
   private Scan() {}
+
+  /**
+   * The key each recently handed-out cursor goes on from: at most {@link #MAX_POINTS} cursors
+   * and {@link #MAX_KEY_BYTES} bytes of keys, the least recently used dropped first. Event loop
+   * only.
+   */
+  static final class ResumePoints {
+    static final int MAX_POINTS = 4_096;
+    static final long MAX_KEY_BYTES = 16L << 20;
+    private long keyBytes;
+    private final LinkedHashMap<Long, byte[]> byCursor = new LinkedHashMap<>(64, 0.75f, true);
+
+    /** The key {@code cursor} goes on from, or null; kept, so a call repeated resumes too. */
+    byte[] get(long cursor) {
+      return byCursor.get(cursor);
+    }
+
+    void put(long cursor, byte[] key) {
+      byte[] old = byCursor.put(cursor, key);
+      keyBytes += key.length - (old == null ? 0 : old.length);
+      var eldest = byCursor.entrySet().iterator();
+      while (byCursor.size() > MAX_POINTS || keyBytes > MAX_KEY_BYTES) {
+        keyBytes -= eldest.next().getValue().length;
+        eldest.remove();
+      }
+    }
+  }
 
   static void run(ConnectionHandler c, byte[][] a) {
     long cursor;
@@ -70,9 +102,13 @@ final class Scan {
         }
       }
     }
-    Map<Long, byte[]> resume = resumePoints(c);
+    ResumePoints resume = c.node.scanResumePoints;
     byte[] from = cursor == 0 ? null : resume.get(cursor);
-    long skip = cursor == 0 || from != null ? 0 : cursor; // a cursor not ours: count from the start
+    // a cursor forgotten (or never handed out): count its position from the first key
+    long skip = cursor == 0 || from != null ? 0 : cursor & POSITION_MASK;
+    long tag = cursor == 0
+        ? 1 + ThreadLocalRandom.current().nextLong((1L << TAG_BITS) - 1)
+        : cursor >>> POSITION_BITS;
     byte[] p = pattern;
     boolean stringsOnly = type == null || type.equals("string");
     int max = count;
@@ -96,24 +132,12 @@ final class Scan {
       return true;
     });
     long nextCursor = 0;
-    if (next[0] != null) {
-      nextCursor = cursor + seen[1];
+    long position = (cursor & POSITION_MASK) + seen[1];
+    if (next[0] != null && position <= POSITION_MASK) { // past 2^40 entries the scan ends
+      nextCursor = tag << POSITION_BITS | position;
       resume.put(nextCursor, next[0]);
     }
     c.replies.add(Resp.array(List.of(Resp.bulk(Long.toString(nextCursor)), Resp.array(keys))));
   }
 
-  private static Map<Long, byte[]> resumePoints(ConnectionHandler c) {
-    Map<Long, byte[]> m = c.ctx.channel().attr(RESUME).get();
-    if (m == null) {
-      m = new LinkedHashMap<>(RESUME_POINTS * 2, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, byte[]> eldest) {
-          return size() > RESUME_POINTS;
-        }
-      };
-      c.ctx.channel().attr(RESUME).set(m);
-    }
-    return m;
-  }
 }

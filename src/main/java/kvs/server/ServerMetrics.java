@@ -35,14 +35,13 @@ import kvs.core.VersionVector;
  * client library makes them thread-safe). Everything read off the replica, the links and the
  * store is read on the event loop only: a scrape asks the loop for a {@link Snapshot} (bounded
  * wait; a loop that does not answer in time leaves the last snapshot in place) and the callbacks
- * report from it. The key count walks the store, so a snapshot recounts at most every
- * {@link #KEYS_EVERY_NANOS}.
+ * report from it. The key counts are the replica's own (kept with its metadata), so a snapshot
+ * costs no walk of the store.
  */
 final class ServerMetrics {
   /** The latency buckets, seconds: 50 µs to 1 s. */
   private static final double[] LATENCY_BUCKETS = {
       0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1};
-  static final long KEYS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(5);
   /** A snapshot serves scrapes for this long before the loop is asked for a new one. */
   private static final long SNAPSHOT_FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   private static final long SNAPSHOT_WAIT_MS = 2_000;
@@ -66,9 +65,6 @@ final class ServerMetrics {
   /** (millis, vector) samples of this replica's vector, newest last (loop only). */
   private final Deque<VvSample> vvSamples = new ArrayDeque<>();
   private volatile Snapshot snapshot = new Snapshot(0, 0, 0, 0, 0, 0, List.of());
-  private long keysCountedNanos = System.nanoTime() - KEYS_EVERY_NANOS;
-  private long keys;
-  private long expiring;
   private volatile long loopThreadId = -1;
   private HTTPServer server;
   private ExecutorService httpThreads;
@@ -128,10 +124,10 @@ final class ServerMetrics {
     GaugeWithCallback.builder().name("kvs_links").help("Peer links up")
         .callback(cb -> cb.call(snapshot().links().size())).register(registry);
     GaugeWithCallback.builder().name("kvs_keys")
-        .help("Live keys (INFO keyspace's db0:keys; recounted at most every 5 s)")
+        .help("Keys holding a value (INFO keyspace's db0:keys, DBSIZE)")
         .callback(cb -> cb.call(snapshot().keys())).register(registry);
     GaugeWithCallback.builder().name("kvs_keys_expiring")
-        .help("Live keys with an expiry (INFO keyspace's expires; recounted at most every 5 s)")
+        .help("Keys holding a value with an expiry (INFO keyspace's expires)")
         .callback(cb -> cb.call(snapshot().expiring())).register(registry);
     GaugeWithCallback.builder().name("kvs_store_disk_bytes")
         .help("Store size on disk: RocksDB's SST files and its live write-ahead log")
@@ -212,17 +208,8 @@ final class ServerMetrics {
   }
 
   Snapshot takeSnapshot() {
-    long now = System.nanoTime();
-    if (now - keysCountedNanos >= KEYS_EVERY_NANOS) {
-      long[] k = {0, 0};
-      node.replica.forEachLive(e -> {
-        k[0]++;
-        if (e.hasExpiry()) k[1]++;
-      });
-      keys = k[0];
-      expiring = k[1];
-      keysCountedNanos = System.nanoTime();
-    }
+    long keys = node.replica.valueCount();
+    long expiring = node.replica.expiringValueCount();
     VersionVector ours = node.replica.vv();
     long nowMillis = System.currentTimeMillis();
     List<LinkSnapshot> links = new ArrayList<>();

@@ -169,6 +169,11 @@ final class SimDisk implements Store {
   }
 
   @Override
+  public void forEachShadow(ShadowVisitor visitor) {
+    live.forEachShadow(visitor);
+  }
+
+  @Override
   public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
     live.forEachFrom(from, visitor);
   }

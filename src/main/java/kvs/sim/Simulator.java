@@ -912,16 +912,30 @@ public final class Simulator {
     }
   }
 
-  /** The replica's running digest must equal the sum of its entries' fingerprints. */
+  /**
+   * The replica's running digest must equal the sum of its entries' fingerprints, and its value
+   * counts (DBSIZE) a count of its entries.
+   */
   private void checkDigest(Replica r) {
     long sum = 0;
+    long values = 0;
+    long expiring = 0;
     for (byte[] key : keys) {
       Entry e = r.peek(key);
       if (e != null) sum += e.fingerprint();
+      if (e != null && !e.isTombstone()) {
+        values++;
+        if (e.hasExpiry()) expiring++;
+      }
     }
     if (sum != r.digest()) {
       throw new Violation(Violation.Rule.DURABLE_STATE, "server " + r.serverId() + " digest " + Long.toHexString(r.digest())
           + " but its entries sum to " + Long.toHexString(sum));
+    }
+    if (values != r.valueCount() || expiring != r.expiringValueCount()) {
+      throw new Violation(Violation.Rule.DURABLE_STATE, "server " + r.serverId() + " counts "
+          + r.valueCount() + " values (" + r.expiringValueCount() + " expiring) but holds "
+          + values + " (" + expiring + ")");
     }
   }
 
@@ -938,6 +952,17 @@ public final class Simulator {
             + " in memory but " + onDisk.vv() + " digest " + Long.toHexString(onDisk.digest())
             + " on disk");
       }
+      // A shadow log record lives only while its key's current entry lies beyond the vector:
+      // the commit that covers that entry drops it (Replica.dropCoveredShadows).
+      VersionVector vv = s.replica.vv();
+      s.store.forEachShadow((origin, seq, key) -> {
+        Entry current = s.replica.peek(key);
+        if (current == null || vv.covers(current.origin(), current.seq())) {
+          throw new Violation(Violation.Rule.DURABLE_STATE, "server " + s.id + " keeps the shadow "
+              + Origins.toString(origin) + ":" + seq + " of a key whose current entry " + current
+              + " its vector " + vv + " covers");
+        }
+      });
       // A vector may only claim writes that exist.
       for (Map.Entry<Long, Long> e : s.replica.vv().asMap().entrySet()) {
         if (e.getValue() > checker.maxSeqIssued(e.getKey())) {

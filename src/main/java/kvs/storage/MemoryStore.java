@@ -16,24 +16,31 @@ import kvs.core.Store;
 public final class MemoryStore implements Store {
   private final TreeMap<byte[], Entry> data;
   private final TreeMap<Long, TreeMap<Long, byte[]>> log;
+  /** The shadow records among the log's, by dot. */
+  private final TreeMap<Long, TreeMap<Long, byte[]>> shadows;
   private ReplicaMeta meta;
 
   public MemoryStore() {
-    this(new TreeMap<>(Arrays::compareUnsigned), new TreeMap<>(), null);
+    this(new TreeMap<>(Arrays::compareUnsigned), new TreeMap<>(), new TreeMap<>(), null);
   }
 
   private MemoryStore(TreeMap<byte[], Entry> data, TreeMap<Long, TreeMap<Long, byte[]>> log,
-      ReplicaMeta meta) {
+      TreeMap<Long, TreeMap<Long, byte[]>> shadows, ReplicaMeta meta) {
     this.data = data;
     this.log = log;
+    this.shadows = shadows;
     this.meta = meta;
   }
 
   /** An independent copy of everything committed so far. */
   public MemoryStore durableCopy() {
-    TreeMap<Long, TreeMap<Long, byte[]>> logCopy = new TreeMap<>();
-    log.forEach((o, m) -> logCopy.put(o, new TreeMap<>(m)));
-    return new MemoryStore(new TreeMap<>(data), logCopy, meta);
+    return new MemoryStore(new TreeMap<>(data), copy(log), copy(shadows), meta);
+  }
+
+  private static TreeMap<Long, TreeMap<Long, byte[]>> copy(TreeMap<Long, TreeMap<Long, byte[]>> t) {
+    TreeMap<Long, TreeMap<Long, byte[]>> c = new TreeMap<>();
+    t.forEach((o, m) -> c.put(o, new TreeMap<>(m)));
+    return c;
   }
 
   public int logSize() {
@@ -52,9 +59,10 @@ public final class MemoryStore implements Store {
 
   @Override
   public void commit(Mutation m) {
-    for (long[] dot : m.logRemovals()) {
-      TreeMap<Long, byte[]> seqs = log.get(dot[0]);
-      if (seqs != null) seqs.remove(dot[1]);
+    for (long[] dot : m.logRemovals()) remove(log, dot);
+    for (long[] dot : m.shadowRemovals()) {
+      remove(log, dot);
+      remove(shadows, dot);
     }
     for (Entry e : m.puts()) {
       data.put(e.key(), e);
@@ -62,8 +70,24 @@ public final class MemoryStore implements Store {
     }
     for (Entry e : m.shadows()) {
       log.computeIfAbsent(e.origin(), o -> new TreeMap<>()).put(e.seq(), e.key());
+      shadows.computeIfAbsent(e.origin(), o -> new TreeMap<>()).put(e.seq(), e.key());
+    }
+    for (Entry e : m.batchRecords()) {
+      log.computeIfAbsent(e.origin(), o -> new TreeMap<>()).put(e.seq(), e.key());
     }
     if (m.meta() != null) meta = m.meta();
+  }
+
+  private static void remove(TreeMap<Long, TreeMap<Long, byte[]>> byOrigin, long[] dot) {
+    TreeMap<Long, byte[]> seqs = byOrigin.get(dot[0]);
+    if (seqs == null) return;
+    seqs.remove(dot[1]);
+    if (seqs.isEmpty()) byOrigin.remove(dot[0]);
+  }
+
+  @Override
+  public void forEachShadow(ShadowVisitor visitor) {
+    shadows.forEach((o, seqs) -> seqs.forEach((s, k) -> visitor.visit(o, s, k)));
   }
 
   @Override

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import kvs.core.CorruptDataException;
@@ -30,7 +31,8 @@ import org.rocksdb.WALRecoveryMode;
  * The server's store on RocksDB. Column families: {@code default} holds the replica metadata,
  * {@code data} maps key to encoded entry, {@code log} maps {@code origin:8 seq:8} (big-endian, so
  * byte order is numeric order) to key. Each {@link Mutation} is one {@link WriteBatch}, so data,
- * log and metadata change together or not at all.
+ * log and metadata change together or not at all. {@code default} also lists the shadow log
+ * records, under {@code shadow} followed by the dot, to key: few, and read only at open.
  *
  * <p>Without {@code syncWrites} a commit is in the write-ahead log in the operating system's
  * page cache when it returns: it survives SIGKILL of the process, not power loss. With it, every
@@ -40,6 +42,8 @@ import org.rocksdb.WALRecoveryMode;
  */
 public final class RocksDbStore implements Store {
   private static final byte[] META_KEY = "replica".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] SHADOW_PREFIX =
+      "shadow".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   static {
     RocksDbNative.load();
@@ -333,11 +337,19 @@ public final class RocksDbStore implements Store {
   public void commit(Mutation m) {
     try (WriteBatch batch = new WriteBatch()) {
       for (long[] dot : m.logRemovals()) batch.delete(logCf, logKey(dot[0], dot[1]));
+      for (long[] dot : m.shadowRemovals()) {
+        batch.delete(logCf, logKey(dot[0], dot[1]));
+        batch.delete(metaCf, shadowKey(dot[0], dot[1]));
+      }
       for (Entry e : m.puts()) {
         batch.put(dataCf, e.key(), EntryCodec.encodeStored(e));
         batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
       }
-      for (Entry e : m.shadows()) batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
+      for (Entry e : m.shadows()) {
+        batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
+        batch.put(metaCf, shadowKey(e.origin(), e.seq()), e.key());
+      }
+      for (Entry e : m.batchRecords()) batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
       if (m.meta() != null) batch.put(metaCf, META_KEY, m.meta().encode());
       db.write(writeOptions, batch);
     } catch (RocksDBException e) {
@@ -439,6 +451,27 @@ public final class RocksDbStore implements Store {
 
   static byte[] logKey(long origin, long seq) {
     return ByteBuffer.allocate(16).putLong(origin).putLong(seq).array();
+  }
+
+  private static byte[] shadowKey(long origin, long seq) {
+    return ByteBuffer.allocate(SHADOW_PREFIX.length + 16).put(SHADOW_PREFIX).putLong(origin)
+        .putLong(seq).array();
+  }
+
+  @Override
+  public void forEachShadow(ShadowVisitor visitor) {
+    try (RocksIterator it = db.newIterator(metaCf)) {
+      for (it.seek(SHADOW_PREFIX); it.isValid(); it.next()) {
+        byte[] k = it.key();
+        if (k.length != SHADOW_PREFIX.length + 16
+            || !Arrays.equals(k, 0, SHADOW_PREFIX.length, SHADOW_PREFIX, 0, SHADOW_PREFIX.length)) {
+          break;
+        }
+        ByteBuffer dot = ByteBuffer.wrap(k, SHADOW_PREFIX.length, 16);
+        visitor.visit(dot.getLong(), dot.getLong(), it.value());
+      }
+      checkStatus(it);
+    }
   }
 
   @Override

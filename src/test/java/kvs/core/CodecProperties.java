@@ -48,8 +48,10 @@ class CodecProperties {
   static Arbitrary<ReplicaMeta> metas() {
     return Combinators.combine(Arbitraries.integers().between(0, Integer.MAX_VALUE),
         Arbitraries.integers(), VersionVectorProperties.vectors(),
-        Arbitraries.longs().between(0, Long.MAX_VALUE), Arbitraries.longs())
-        .as(ReplicaMeta::new);
+        Arbitraries.longs().between(0, Long.MAX_VALUE), Arbitraries.longs(),
+        Arbitraries.longs().between(0, Long.MAX_VALUE))
+        .as((id, inc, vv, clock, digest, values) ->
+            new ReplicaMeta(id, inc, vv, clock, digest, values, values / 3));
   }
 
   // ---- round trips ---------------------------------------------------------------------------
@@ -89,10 +91,26 @@ class CodecProperties {
     assertThat(expiring.fingerprint()).isNotEqualTo(e.fingerprint());
     assertThat(expiring).isNotEqualTo(e);
 
-    byte[] meta = new ReplicaMeta(1, 1, new VersionVector(), 5, 6).encode();
+    ReplicaMeta counted = new ReplicaMeta(1, 1, new VersionVector(), 5, 6, 9, 4);
+    byte[] meta = counted.encode();
     assertThat(meta[7]).isEqualTo((byte) ReplicaMeta.FORMAT_VERSION);
-    meta[7] = 1;
-    assertThat(ReplicaMeta.decode(meta)).isEqualTo(new ReplicaMeta(1, 1, new VersionVector(), 5, 6));
+    assertThat(ReplicaMeta.decode(meta)).isEqualTo(counted);
+    // Formats 1 and 2 end before the counts: they read as not counted.
+    byte[] older = java.util.Arrays.copyOf(meta, meta.length - 16);
+    ReplicaMeta uncounted = new ReplicaMeta(1, 1, new VersionVector(), 5, 6,
+        ReplicaMeta.COUNTS_UNKNOWN, ReplicaMeta.COUNTS_UNKNOWN);
+    for (byte format : new byte[] {1, 2, 3}) {
+      older[7] = format;
+      assertThat(ReplicaMeta.decode(older)).isEqualTo(uncounted);
+    }
+    byte[] badCounts = meta.clone();
+    badCounts[badCounts.length - 1] = 10; // more expiring values than values
+    assertThatThrownBy(() -> ReplicaMeta.decode(badCounts))
+        .isInstanceOf(CorruptDataException.class).hasMessageContaining("bad value counts");
+    older[7] = 4; // format 4 without its counts
+    assertThatThrownBy(() -> ReplicaMeta.decode(older))
+        .isInstanceOf(CorruptDataException.class).hasMessageContaining("counts truncated");
+
   }
 
   @Example
@@ -248,12 +266,12 @@ class CodecProperties {
     for (byte[] b : List.of(hugeCount, badFlag)) {
       assertThatThrownBy(() -> DeltaChunk.decode(b)).isInstanceOf(CorruptDataException.class);
     }
-    byte[] futureFormat = new ReplicaMeta(1, 1, new VersionVector(), 0, 0).encode();
+    byte[] futureFormat = new ReplicaMeta(1, 1, new VersionVector(), 0, 0, 0, 0).encode();
     futureFormat[7] = (byte) (ReplicaMeta.FORMAT_VERSION + 1);
     assertThatThrownBy(() -> ReplicaMeta.decode(futureFormat))
         .isInstanceOf(CorruptDataException.class)
         .hasMessageContaining("version " + (ReplicaMeta.FORMAT_VERSION + 1));
-    byte[] notOurs = new ReplicaMeta(1, 1, new VersionVector(), 0, 0).encode();
+    byte[] notOurs = new ReplicaMeta(1, 1, new VersionVector(), 0, 0, 0, 0).encode();
     notOurs[0] = 0;
     assertThatThrownBy(() -> ReplicaMeta.decode(notOurs))
         .isInstanceOf(CorruptDataException.class).hasMessageContaining("not a kvs data directory");

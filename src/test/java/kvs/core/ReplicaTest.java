@@ -417,6 +417,51 @@ class ReplicaTest {
   }
 
   /**
+   * A shadow (the log record of a covered write displaced by an entry beyond the vector) is
+   * dropped in the commit that makes the vector cover the key's current entry: here the end of
+   * the delta that was cut short, delivered again. Before, shadows stayed for ever. A restart in
+   * between keeps the shadow, and its listing, exactly.
+   */
+  @Test
+  void aShadowIsDroppedOnceTheKeysCurrentEntryIsCovered() {
+    Node a = new Node(1);
+    Node b = new Node(2);
+    a.replica.put(new SessionToken(), b("k"), b("a's"), 1_000); // a:1, covered on A
+    a.replica.put(new SessionToken(), b("other"), b("x"), 1_000); // a:2
+    b.replica.put(new SessionToken(), b("j"), b("b's first"), 2_000); // b:1
+    Entry bobs = b.replica.put(new SessionToken(), b("k"), b("b's"), 2_000); // b:2 beats a:1
+
+    Replica.DeltaStream toA = b.replica.openDelta(a.replica.vv());
+    DeltaChunk first = toA.next(1); // b:1 only
+    DeltaChunk second = toA.next(1); // b:2 only
+    toA.close();
+    a.replica.applyDelta(second); // b:2 beyond A's vector (A lacks b:1) replaces a:1
+    assertThat(a.replica.peek(b("k"))).isEqualTo(bobs);
+    assertThat(a.replica.shadowCount()).as("a:1 keeps a shadow record").isEqualTo(1);
+    assertThat(a.store.logSize()).isEqualTo(3); // a:1 (shadow), a:2, b:2
+
+    a.restart();
+    assertThat(a.replica.shadowCount()).as("the listing survives a restart").isEqualTo(1);
+
+    a.replica.applyDelta(first); // b:1 arrives: the vector covers b:1
+    assertThat(a.replica.vv().get(b.origin())).isEqualTo(1); // b:2 was stored before: not raised
+    assertThat(a.replica.shadowCount()).as("b:2 still beyond the vector").isEqualTo(1);
+    sync(b.replica, a.replica); // the complete delta closes with b's vector: b:2 covered
+    assertThat(a.replica.vv().get(b.origin())).isEqualTo(2);
+    assertThat(a.replica.shadowCount()).isZero();
+    assertThat(a.store.logSize()).as("a:2, b:1 and b:2 only").isEqualTo(3);
+    List<Entry> ab = new java.util.ArrayList<>();
+    a.store.forEachShadow((o, s, k) -> ab.add(null));
+    assertThat(ab).as("the store's listing of shadows is empty too").isEmpty();
+    // and a third replica still gets everything A claims
+    Node c = new Node(3);
+    sync(a.replica, c.replica);
+    assertThat(c.replica.peek(b("k"))).isEqualTo(bobs);
+    assertThat(c.replica.vv()).isEqualTo(a.replica.vv());
+    assertThat(c.replica.digest()).isEqualTo(a.replica.digest());
+  }
+
+  /**
    * BUG (Hlc.tick overflow, reachable from SessionToken.decode): a client can hand over a token
    * whose clock is Long.MAX_VALUE - 1 (decode accepts any non-negative clock). Its write is
    * stamped Long.MAX_VALUE; the next write of that key calls tick(.., Long.MAX_VALUE), which wraps
@@ -483,6 +528,11 @@ class ReplicaTest {
     @Override
     public void forEachLive(java.util.function.Consumer<Entry> visitor) {
       inner.forEachLive(visitor);
+    }
+
+    @Override
+    public void forEachShadow(ShadowVisitor visitor) {
+      inner.forEachShadow(visitor);
     }
 
     @Override

@@ -17,6 +17,15 @@ public final class TestMutations {
     return m;
   }
 
+  /** As {@link #of(List, List, ReplicaMeta)}, with shadow records to add and to drop. */
+  public static Mutation of(List<Entry> puts, List<long[]> logRemovals, List<Entry> shadows,
+      List<long[]> shadowRemovals, ReplicaMeta meta) {
+    Mutation m = of(puts, logRemovals, meta);
+    m.shadows.addAll(shadows);
+    m.shadowRemovals.addAll(shadowRemovals);
+    return m;
+  }
+
   public static Mutation puts(Entry... puts) {
     return of(List.of(puts), List.of(), null);
   }

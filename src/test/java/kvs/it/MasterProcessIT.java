@@ -32,6 +32,29 @@ class MasterProcessIT {
     assertThat(Arrays.equals(run.stdout, expected)).as("stdout is big:<the 1 MiB value>").isTrue();
   }
 
+  /**
+   * printStore of a store larger than a KVS.DUMP page: the master asks page after page and
+   * prints every key once, in key order, tombstones left out.
+   */
+  @Test
+  void printStoreOfManyPagesPrintsEveryKeyOnceInOrder() throws Exception {
+    StringBuilder script = new StringBuilder("joinServer 0\njoinServer 1\njoinClient 5 0\n");
+    List<String> expected = new java.util.ArrayList<>();
+    for (int i = 0; i < 2_500; i++) {
+      String k = String.format("k%05d", i);
+      script.append("put 5 ").append(k).append(" v").append(i).append('\n');
+      if (i % 5 == 0) {
+        script.append("delete 5 ").append(k).append('\n');
+      } else {
+        expected.add(k + ":v" + i);
+      }
+    }
+    script.append("stabilize\nprintStore 1\n");
+    MasterRun run = MasterRun.run(script.toString().getBytes(StandardCharsets.US_ASCII));
+    assertThat(run.exitCode).as(run.stderr).isZero();
+    assertThat(run.stdoutLines()).containsExactlyElementsOf(expected);
+  }
+
   @Test
   void statsLineIsJsonWithEveryCommandKind() throws Exception {
     MasterRun run = MasterRun.run(("joinServer 0\njoinClient 5 0\nput 5 a 1\nget 5 a\n"

@@ -113,7 +113,7 @@ class SecurityIT {
   void adminAndLinkCommandsAreRefusedWithoutTheClusterSecret() throws Exception {
     try (Jedis j = plain(0)) {
       j.auth(PASSWORD); // a client with the password is still no cluster member
-      for (String[] c : List.of(new String[] {"KVS.STATE"}, new String[] {"KVS.DUMP"},
+      for (String[] c : List.of(new String[] {"KVS.STATE"}, new String[] {"KVS.DUMP", "10"},
           new String[] {"KVS.LINK.BLOCK", "1"}, new String[] {"KVS.LINK.UNBLOCK", "1"},
           new String[] {"KVS.LINK.CONNECT", "1", "127.0.0.1", "1"},
           new String[] {"KVS.AWAIT", "x", "10"})) {

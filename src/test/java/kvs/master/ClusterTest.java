@@ -470,13 +470,10 @@ class ClusterTest {
       }
 
       @Override
-      public List<byte[]> dump() {
-        List<byte[]> out = new ArrayList<>();
-        data.forEach((k, v) -> {
-          out.add(k.getBytes(ISO_8859_1));
-          out.add(v.getBytes(ISO_8859_1));
-        });
-        return out;
+      public void dump(Fleet.EntrySink sink) throws java.io.IOException {
+        for (Map.Entry<String, String> e : data.entrySet()) {
+          sink.accept(e.getKey().getBytes(ISO_8859_1), e.getValue().getBytes(ISO_8859_1));
+        }
       }
 
       @Override

@@ -76,6 +76,9 @@ class ExpiryCommandsTest {
     assertThat(call("TTL", "k")).isEqualTo(-2L);
     assertThat(call("PTTL", "k")).isEqualTo(-2L);
     assertThat(call("TYPE", "k")).isEqualTo("+none");
+    // As in Redis, DBSIZE counts an expired key until it is removed (the GET above hastened it).
+    InProcessNodes.await10s("the sweep removed the value",
+        () -> InProcessNodes.onLoop(node, () -> node.replica.valueCount()) == 0);
     assertThat(call("DBSIZE")).isEqualTo(0L);
     assertThat(call("DEL", "k")).isEqualTo(0L);
     assertThat(((List<?>) ((List<?>) call("SCAN", "0")).get(1))).isEmpty();

@@ -59,7 +59,7 @@ class RocksDbStoreTest {
     VersionVector vv = new VersionVector();
     vv.raise(O1, 5);
     vv.raise(BIG, 9);
-    return new ReplicaMeta(1, 7, vv, clock, -42);
+    return new ReplicaMeta(1, 7, vv, clock, -42, 3, 1);
   }
 
   /** getAll answers as get of each key does: from the cache, and the rest in one multi-get. */

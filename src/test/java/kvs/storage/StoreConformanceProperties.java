@@ -31,8 +31,12 @@ class StoreConformanceProperties {
   static final byte[][] KEYS = {{}, {0x00}, {0x01}, {0x7f}, {(byte) 0x80}, {(byte) 0xff},
       {(byte) 0x80, 0x00}, {0x7f, (byte) 0xff}};
 
-  /** One commit: puts, log removals, maybe new metadata, maybe a snapshot taken before it. */
-  record Commit(List<Entry> puts, List<long[]> removals, ReplicaMeta meta, boolean snapshotBefore) {}
+  /**
+   * One commit: puts, log removals, shadow records added and dropped, maybe new metadata, maybe a
+   * snapshot taken before it.
+   */
+  record Commit(List<Entry> puts, List<long[]> removals, List<Entry> shadows,
+      List<long[]> shadowRemovals, ReplicaMeta meta, boolean snapshotBefore) {}
 
   @Provide
   Arbitrary<List<Commit>> histories() {
@@ -48,10 +52,11 @@ class StoreConformanceProperties {
         .as((clock, digest, seq) -> {
           VersionVector vv = new VersionVector();
           vv.raise(ORIGINS[0], seq);
-          return new ReplicaMeta(0, 0, vv, clock, digest);
+          return new ReplicaMeta(0, 0, vv, clock, digest, seq, seq / 2);
         }).injectNull(0.5);
     Arbitrary<Commit> commit = Combinators.combine(entry.list().ofMaxSize(4),
-        removal.list().ofMaxSize(3), meta, Arbitraries.of(true, false, false, false))
+        removal.list().ofMaxSize(3), entry.list().ofMaxSize(2), removal.list().ofMaxSize(2),
+        meta, Arbitraries.of(true, false, false, false))
         .as(Commit::new);
     return commit.list().ofMinSize(1).ofMaxSize(12);
   }
@@ -70,8 +75,10 @@ class StoreConformanceProperties {
             memoryViews.add(memory.snapshot());
             rocksViews.add(rocks.snapshot());
           }
-          memory.commit(TestMutations.of(c.puts(), c.removals(), c.meta()));
-          rocks.commit(TestMutations.of(c.puts(), c.removals(), c.meta()));
+          memory.commit(TestMutations.of(c.puts(), c.removals(), c.shadows(),
+              c.shadowRemovals(), c.meta()));
+          rocks.commit(TestMutations.of(c.puts(), c.removals(), c.shadows(),
+              c.shadowRemovals(), c.meta()));
           assertSame(memory, rocks);
         }
         for (int i = 0; i < memoryViews.size(); i++) {
@@ -99,6 +106,7 @@ class StoreConformanceProperties {
     expected.forEachLive(e::add);
     actual.forEachLive(a::add);
     assertThat(a).isEqualTo(e);
+    assertThat(shadows(actual)).isEqualTo(shadows(expected));
     try (Store.View ev = expected.snapshot(); Store.View av = actual.snapshot()) {
       assertSameView(ev, av);
     }
@@ -117,6 +125,13 @@ class StoreConformanceProperties {
       long stopA = actual.scanLog(o, 0, 100, (s, k) -> false);
       assertThat(stopA).isEqualTo(stopE);
     }
+  }
+
+  static List<String> shadows(Store s) {
+    List<String> out = new ArrayList<>();
+    s.forEachShadow((o, seq, key) ->
+        out.add(o + ":" + seq + ":" + java.util.HexFormat.of().formatHex(key)));
+    return out;
   }
 
   static List<String> scan(Store.View v, long origin, long after, long upto) {
