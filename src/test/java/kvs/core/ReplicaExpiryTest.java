@@ -208,6 +208,11 @@ class ReplicaExpiryTest {
     }
 
     @Override
+    public void forEachShadow(ShadowVisitor visitor) {
+      inner.forEachShadow(visitor);
+    }
+
+    @Override
     public void close() {
       inner.close();
     }
