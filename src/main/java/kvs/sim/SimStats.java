@@ -10,6 +10,7 @@ public final class SimStats {
   public long writes;
   public long expiringWrites;
   public long transactions;
+  public long flushes;
   public long readsExpired;
   public long sweeps;
   public long repliesLost;
@@ -40,6 +41,7 @@ public final class SimStats {
     writes += o.writes;
     expiringWrites += o.expiringWrites;
     transactions += o.transactions;
+    flushes += o.flushes;
     readsExpired += o.readsExpired;
     sweeps += o.sweeps;
     repliesLost += o.repliesLost;
@@ -66,7 +68,7 @@ public final class SimStats {
   public String toString() {
     return runs + " runs, " + steps + " steps (" + healSteps + " of them healing), "
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
-        + " with an expiry, " + transactions + " transactions), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
+        + " with an expiry, " + transactions + " transactions, " + flushes + " FLUSHALLs), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections

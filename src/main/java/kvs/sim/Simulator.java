@@ -615,6 +615,10 @@ public final class Simulator {
       transaction(c, s, wall);
       return;
     }
+    if (n > 1 && kind < 55) {
+      flushall(c, s, wall);
+      return;
+    }
     List<byte[]> ks = new ArrayList<>(n);
     List<byte[]> vs = new ArrayList<>(n);
     long[] expiries = new long[n];
@@ -716,6 +720,22 @@ public final class Simulator {
     if (written.size() != keysWritten) throw new AssertionError("batch of " + written.size());
     stats.transactions++;
     committed(c, s, written, "ran a transaction");
+  }
+
+  /**
+   * FLUSHALL, as KeyspaceCommands.flush runs it: a tombstone for every key that has a value on
+   * this server now, written as one batch (the server's time for expiry decides which values
+   * count). What other servers hold and this one does not survives it.
+   */
+  private void flushall(Client c, Server s, long wall) {
+    s.replica.now(wall);
+    List<byte[]> live = new ArrayList<>();
+    s.replica.forEachLive(e -> live.add(e.key()));
+    if (live.isEmpty()) return; // +OK, nothing written
+    List<Entry> written = behavior.serveWrite(s.replica, c.connection, live,
+        java.util.Collections.nCopies(live.size(), null), null, wall);
+    stats.flushes++;
+    committed(c, s, written, "flushed all");
   }
 
   /** What follows a commit of a client's writes: the oracle, the pushes, the reply. */
