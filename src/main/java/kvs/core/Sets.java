@@ -54,21 +54,19 @@ public final class Sets {
 
     /** Throws CorruptDataException for anything {@link #encode} did not make. */
     public static Register decode(byte[] v) {
-      try {
-        ByteBuffer b = ByteBuffer.wrap(v);
-        if (b.get() != REGISTER_FORMAT) throw new CorruptDataException("set register: format");
-        byte added = b.get();
-        int n = b.getInt();
-        if (added > 1 || added < 0 || n < 0 || n > b.remaining() / 16) {
-          throw new CorruptDataException("set register: bad header");
-        }
-        Map<Long, Long> removed = new TreeMap<>();
-        for (int i = 0; i < n; i++) removed.put(b.getLong(), b.getLong());
-        if (b.hasRemaining()) throw new CorruptDataException("set register: trailing bytes");
-        return new Register(added == 1, removed);
-      } catch (java.nio.BufferUnderflowException e) {
-        throw new CorruptDataException("set register: truncated");
+      ByteBuffer b = ByteBuffer.wrap(v);
+      if (b.remaining() < 6 || b.get() != REGISTER_FORMAT) {
+        throw new CorruptDataException("set register: bad header");
       }
+      byte added = b.get();
+      int n = b.getInt();
+      if (added > 1 || added < 0 || n < 0 || n != b.remaining() / 16
+          || b.remaining() % 16 != 0) {
+        throw new CorruptDataException("set register: bad length");
+      }
+      Map<Long, Long> removed = new TreeMap<>();
+      for (int i = 0; i < n; i++) removed.put(b.getLong(), b.getLong());
+      return new Register(added == 1, removed);
     }
   }
 
