@@ -40,6 +40,9 @@ async function withNodeRedis(run) {
       incrBy: (k, n) => client.incrBy(k, n),
       hSet: (k, f, v) => client.hSet(k, f, v),
       hGetAll: (k) => client.hGetAll(k),
+      sAdd: (k, ...m) => client.sAdd(k, m),
+      sRem: (k, ...m) => client.sRem(k, m),
+      sMembers: (k) => client.sMembers(k),
       // MULTI ... EXEC with the client's own transaction API
       transaction: (k1, k2) => client.multi().set(k1, 'x1').set(k2, 'x2').get(k1).exec(),
       // WATCH, then a change by another connection: EXEC answers null, the client says so
@@ -88,6 +91,9 @@ async function withIoredis(run) {
       incrBy: (k, n) => client.incrby(k, n),
       hSet: (k, f, v) => client.hset(k, f, v),
       hGetAll: (k) => client.hgetall(k),
+      sAdd: (k, ...m) => client.sadd(k, ...m),
+      sRem: (k, ...m) => client.srem(k, ...m),
+      sMembers: (k) => client.smembers(k),
       transaction: async (k1, k2) => {
         const r = await client.multi().set(k1, 'x1').set(k2, 'x2').get(k1).exec();
         return r.map(([err, value]) => { if (err) throw err; return value; });
@@ -140,6 +146,11 @@ async function checks(c) {
   assert.equal(await c.hSet(prefix + 'h', 'f1', 'v1'), 1);
   assert.equal(await c.hSet(prefix + 'h', 'f2', 'v2'), 1);
   assert.deepEqual({ ...(await c.hGetAll(prefix + 'h')) }, { f1: 'v1', f2: 'v2' });
+  // A set (SMEMBERS is a set in RESP3; each client hands it over as its own collection).
+  assert.equal(await c.sAdd(prefix + 's', 'red', 'green', 'red'), 2);
+  assert.equal(await c.sRem(prefix + 's', 'green', 'nope'), 1);
+  assert.equal(await c.sAdd(prefix + 's', 'blue'), 1);
+  assert.deepEqual([...(await c.sMembers(prefix + 's'))].sort(), ['blue', 'red']);
   // Transactions: all of it runs, in order, and the client sees every reply.
   assert.deepEqual(await c.transaction(prefix + 't1', prefix + 't2'), ['OK', 'OK', 'x1']);
   assert.deepEqual(await c.mget([prefix + 't1', prefix + 't2']), ['x1', 'x2']);
