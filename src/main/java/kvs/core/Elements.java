@@ -3,10 +3,10 @@ package kvs.core;
 import java.nio.ByteBuffer;
 
 /**
- * Storage keys of the elements of typed keys: a counter's per-origin contributions (and, later,
- * a hash's fields or a set's members), each stored as an entry of its own so that one update
- * writes one small entry and replication, the log, the digest and the vectors carry it as any
- * other entry.
+ * Storage keys of the elements of typed keys: a counter's per-origin contributions, a hash's
+ * fields, a set's per-member and per-origin registers, each stored as an entry of its own so
+ * that one update writes one small entry and replication, the log, the digest and the vectors
+ * carry it as any other entry.
  *
  * <pre>
  *   element key:  0xFF  userKeyLength:4  userKey  kind:1  subKey

@@ -579,8 +579,9 @@ public final class Replica {
 
   /**
    * A fingerprint of every element entry of {@code key} (a counter's contributions, a hash's
-   * fields, a set's member registers, deleted ones included), 0 when it has none: it changes with every INCR or HSET of
-   * the key, which leave the key's own entry as it is (WATCH compares it). O(elements).
+   * fields, a set's member registers, deleted ones included), 0 when it has none: it changes
+   * with every INCR, HSET or SADD of the key, which leave the key's own entry as it is (WATCH
+   * compares it). O(elements).
    */
   public long elementsStamp(byte[] key) {
     long[] sum = {0};
