@@ -309,6 +309,58 @@ public final class Replica {
     return next[0];
   }
 
+  /**
+   * Removes for good the tombstones and expiry remnants that no replica can need any more: those
+   * whose dot {@code stable} covers (every member holds that write or a newer one of its key)
+   * and whose clock is at or below {@code clockBound} (every write not yet everywhere is stamped
+   * above it, so it would supersede the entry anyway). Both come from {@link Stability}. Scans
+   * from {@code from} (null: the first key), at most {@code maxExamined} entries, and removes
+   * what qualifies in one commit: the entry, its log record and any shadow of its key. The
+   * digest is the sum of what is stored, so it drops the collected fingerprints: replicas that
+   * collected the same entries hold equal digests again (docs/design.md, Tombstone collection).
+   * Log records of superseded batch writes ({@link Mutation#batchRecords}) stay.
+   *
+   * @param collectedOut when not null, receives each entry removed
+   * @return the key to continue from, or null when the scan reached the end of the store
+   */
+  public byte[] collectStable(VersionVector stable, long clockBound, byte[] from,
+      int maxExamined, List<Entry> collectedOut) {
+    requireNoBatch();
+    if (maxExamined <= 0) throw new IllegalArgumentException("maxExamined must be positive");
+    byte[][] next = {null};
+    int[] examined = {0};
+    List<Entry> stableDead = new ArrayList<>();
+    store.forEachFrom(from, e -> {
+      if (examined[0] == maxExamined) {
+        next[0] = e.key();
+        return false;
+      }
+      examined[0]++;
+      // The replica's own vector covers it too: a stable vector is a minimum that includes it,
+      // but a caller's stale one must not make this replica drop what it has not settled.
+      if (e.isTombstone() && e.clock() <= clockBound && stable.covers(e.origin(), e.seq())
+          && vv.covers(e.origin(), e.seq())) {
+        stableDead.add(e);
+      }
+      return true;
+    });
+    if (stableDead.isEmpty()) return next[0];
+    Change c = new Change();
+    for (Entry e : stableDead) {
+      c.digest -= e.fingerprint();
+      c.m.collected.add(e);
+      ByteBuffer k = ByteBuffer.wrap(e.key());
+      List<long[]> dots = shadowsByKey.get(k);
+      if (dots != null) {
+        c.m.shadowRemovals.addAll(dots);
+        c.shadowsDropped.put(k, dots);
+      }
+    }
+    commit(c);
+    if (collectedOut != null) collectedOut.addAll(stableDead);
+    return next[0];
+  }
+
   private static void removeExpired(Change c, Entry e) {
     c.replace(e, e.remnant()); // same dot: its log record stays as it is
     if (e.expiry() < 1L << 47) c.hlc.observe(e.expiry() << Hlc.LOGICAL_BITS);

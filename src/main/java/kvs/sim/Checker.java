@@ -36,6 +36,8 @@ import kvs.core.Store;
  */
 final class Checker {
   private final byte[][] keys;
+  /** By key: the highest tombstone or remnant some replica collected (see {@link #collected}). */
+  private final Entry[] collectedByKey;
   private final Map<Dot, Write> byDot = new HashMap<>();
   private final List<Write> writes = new ArrayList<>(); // in issue order
   private final Map<Long, Long> maxSeqByOrigin = new HashMap<>();
@@ -73,6 +75,7 @@ final class Checker {
 
   Checker(byte[][] keys, int clients) {
     this.keys = keys;
+    this.collectedByKey = new Entry[keys.length];
     this.sessions = new Session[clients];
     for (int i = 0; i < clients; i++) sessions[i] = new Session(keys.length);
   }
@@ -98,6 +101,21 @@ final class Checker {
     byDot.put(dot, w);
     writes.add(w);
     maxSeqByOrigin.merge(e.origin(), e.seq(), Math::max);
+  }
+
+  /**
+   * A replica removed {@code e}, a tombstone or expiry remnant, as stable
+   * ({@code Replica.collectStable}). From then on a key absent on a replica stands for the
+   * highest entry of the key collected anywhere, and for nothing above it.
+   */
+  void collected(Entry e) {
+    int k = keyIndex(e.key());
+    if (collectedByKey[k] == null || compare(e, collectedByKey[k]) > 0) collectedByKey[k] = e;
+  }
+
+  /** True when an entry of key {@code k} at or above {@code e} was collected somewhere. */
+  private boolean collectedAtLeast(int k, Entry e) {
+    return collectedByKey[k] != null && compare(collectedByKey[k], e) >= 0;
   }
 
   /** Records an atomic batch just committed (a transaction, or a write of several keys). */
@@ -129,6 +147,7 @@ final class Checker {
       if (shown == null) continue;
       for (Entry w : batch) {
         Entry held = replica.peek(w.key());
+        if (held == null && collectedAtLeast(keyIndex(w.key()), w)) continue; // collected
         if (held == null || compare(held, w) < 0) {
           throw new Violation(Violation.Rule.BATCH, where + ": holds " + describe(shown)
               + " of an atomic batch of " + batch.size() + " writes but not " + describe(w)
@@ -199,7 +218,8 @@ final class Checker {
     }
     Session s = sessions[client];
     Entry floor = s.highestByKey[keyIndex];
-    if (floor != null && (got == null || compare(got, floor) < 0)) {
+    if (floor != null && (got == null ? !collectedAtLeast(keyIndex, floor)
+        : compare(got, floor) < 0)) {
       throw new Violation(Violation.Rule.SESSION, where + ": client " + client + " read " + keyName(keyIndex) + " = "
           + (got == null ? "nothing" : describe(got)) + ", older than " + describe(floor)
           + ", which the session had already " + (wroteItself(client, floor) ? "written" : "read")
@@ -245,6 +265,7 @@ final class Checker {
         Entry x = stores[i].get(w.entry.key());
         held = x != null && compare(x, w.entry) >= 0;
       }
+      held |= collectedAtLeast(w.keyIndex, w.entry); // removed as stable, not lost
       w.destroyed = !held;
     }
   }
@@ -267,6 +288,7 @@ final class Checker {
     for (Write w : writes) {
       if (w.destroyed) continue;
       Entry f = finals[w.keyIndex];
+      if (f == null && collectedAtLeast(w.keyIndex, w.entry)) continue; // collected as stable
       if (f == null || compare(f, w.entry) < 0) {
         String what = w.acknowledged ? "acknowledged" : "unacknowledged but committed";
         String lost = w.entry.isTombstone() && f != null && !f.isTombstone()

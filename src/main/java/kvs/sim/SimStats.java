@@ -12,6 +12,8 @@ public final class SimStats {
   public long transactions;
   public long readsExpired;
   public long sweeps;
+  /** Tombstones and expiry remnants removed by collection (Replica.collectStable). */
+  public long collected;
   public long repliesLost;
   public long clientMoves;
   public long messages;
@@ -42,6 +44,7 @@ public final class SimStats {
     transactions += o.transactions;
     readsExpired += o.readsExpired;
     sweeps += o.sweeps;
+    collected += o.collected;
     repliesLost += o.repliesLost;
     clientMoves += o.clientMoves;
     messages += o.messages;
@@ -67,7 +70,7 @@ public final class SimStats {
     return runs + " runs, " + steps + " steps (" + healSteps + " of them healing), "
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
         + " with an expiry, " + transactions + " transactions), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
-        + " of an expired value), " + sweeps + " sweep slices, " + clientMoves + " client moves, " + messages
+        + " of an expired value), " + sweeps + " sweep slices, " + collected + " tombstones collected, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections
         + " connections (" + connectionDrops + " dropped, " + stallTimeouts + " timed out), "

@@ -37,7 +37,9 @@ class CheckerBitesTest {
       Map.entry("skips-origin-for-good", Set.of(Rule.CONVERGENCE)),
       Map.entry("ignores-remote-expiry", Set.of(Rule.EXPIRY)),
       Map.entry("drops-expiry-on-wire", Set.of(Rule.EXPIRY)),
-      Map.entry("splits-batches", Set.of(Rule.BATCH)));
+      Map.entry("splits-batches", Set.of(Rule.BATCH)),
+      Map.entry("collects-unstable",
+          Set.of(Rule.LOST_WRITE, Rule.CONVERGENCE, Rule.SESSION, Rule.BATCH)));
 
   /** docs/simulation.md holds the table of what caught each variant between these lines. */
   static final String TABLE_BEGIN = "<!-- CheckerBitesTest: variants table -->";

@@ -267,11 +267,24 @@ final class Variants {
     }
   };
 
+  /**
+   * (15) Collects every tombstone and remnant its own vector covers, as if it were the only
+   * member: what other members still lack or may still overwrite with an older write is gone.
+   */
+  static final Behavior COLLECTS_UNSTABLE = new Broken("collects-unstable",
+      "collects tombstones by its own vector alone, ignoring the other members and the clock bound") {
+    @Override
+    public byte[] collect(Replica replica, kvs.core.Stability stability, byte[] from,
+        int maxExamined, List<Entry> collected) {
+      return replica.collectStable(replica.vv(), Long.MAX_VALUE, from, maxExamined, collected);
+    }
+  };
+
   static final List<Behavior> BROKEN = List.of(NO_SESSION_CHECK, SAME_INCARNATION_AFTER_WIPE,
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
-      DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES);
+      DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COLLECTS_UNSTABLE);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
