@@ -143,7 +143,9 @@ public final class Replica {
         if (freshIncarnation == meta.incarnation()) {
           throw new IllegalArgumentException("the fresh incarnation is the current one");
         }
-        meta = new ReplicaMeta(serverId, freshIncarnation, meta.vv(), meta.clock(),
+        // One tick above the durable clock: the new incarnation's durable state then shows a
+        // higher clock than any the old one left, which orders the two in adverts (Stability).
+        meta = new ReplicaMeta(serverId, freshIncarnation, meta.vv(), meta.clock() + 1,
             meta.digest(), meta.values(), meta.expiringValues());
       } else if (!counted) {
         return new Replica(store, meta);
@@ -313,7 +315,9 @@ public final class Replica {
    * Removes for good the tombstones and expiry remnants that no replica can need any more: those
    * whose dot {@code stable} covers (every member holds that write or a newer one of its key)
    * and whose clock is at or below {@code clockBound} (every write not yet everywhere is stamped
-   * above it, so it would supersede the entry anyway). Both come from {@link Stability}. Scans
+   * above it, so it would supersede the entry anyway), and for a remnant, whose expiry is at or
+   * below the bound's physical part (every member's time is past it). Both come from
+   * {@link Stability}. Scans
    * from {@code from} (null: the first key), at most {@code maxExamined} entries, and removes
    * what qualifies in one commit: the entry, its log record and any shadow of its key. The
    * digest is the sum of what is stored, so it drops the collected fingerprints: replicas that
@@ -339,7 +343,7 @@ public final class Replica {
       // The replica's own vector covers it too: a stable vector is a minimum that includes it,
       // but a caller's stale one must not make this replica drop what it has not settled.
       if (e.isTombstone() && e.clock() <= clockBound && stable.covers(e.origin(), e.seq())
-          && vv.covers(e.origin(), e.seq())) {
+          && vv.covers(e.origin(), e.seq()) && expiredEverywhere(e, clockBound)) {
         stableDead.add(e);
       }
       return true;
@@ -359,6 +363,17 @@ public final class Replica {
     commit(c);
     if (collectedOut != null) collectedOut.addAll(stableDead);
     return next[0];
+  }
+
+  /**
+   * For a remnant: whether every member's clock (so its time for expiry, {@link #now}) is past
+   * the expiry, so that each reads the value as absent and its sweep will remove it too. A
+   * remnant collected earlier would leave a member whose clock lags holding the expired value,
+   * with a digest that differs until it passes the expiry. True for a plain tombstone.
+   */
+  private static boolean expiredEverywhere(Entry e, long clockBound) {
+    if (!e.hasExpiry()) return true;
+    return e.expiry() < 1L << 47 && e.expiry() << Hlc.LOGICAL_BITS <= clockBound;
   }
 
   private static void removeExpired(Change c, Entry e) {

@@ -38,6 +38,14 @@ public final class Stability {
     final ArrayDeque<long[]> pending = new ArrayDeque<>();
     /** The highest clock of an advert whose own writes the stable vector covers; -1: none. */
     long coveredClock = -1;
+    /** The clock of the newest advert taken in (what is relayed to others). */
+    long clock;
+  }
+
+  /** What {@link #forEachKnown} reports: one member's newest advert. */
+  @FunctionalInterface
+  public interface KnownVisitor {
+    void visit(int serverId, long origin, VersionVector vv, long clock);
   }
 
   private final Map<Integer, Member> members = new TreeMap<>();
@@ -62,6 +70,9 @@ public final class Stability {
     Member m = members.get(serverId);
     if (m == null) return false;
     if (origin != m.origin) {
+      // Relayed from an earlier life: a new incarnation opens one tick above the durable clock
+      // of the last (Replica.open), so the durable state of an earlier one shows a lower clock.
+      if (m.origin >= 0 && clock <= m.clock) return false;
       m.origin = origin;
       m.vv = vv.copy();
       m.pending.clear();
@@ -72,10 +83,22 @@ public final class Stability {
       m.vv = vv.copy();
       if (last != null && (vv.get(origin) < last[0] || clock < last[1])) return false;
     }
+    m.clock = clock;
     long[] advert = {vv.get(origin), clock};
     if (m.pending.size() == PENDING_MAX) m.pending.pollLast(); // a newer one stands in for it
     m.pending.addLast(advert);
     return true;
+  }
+
+  /**
+   * The newest advert known of each member: what a server passes on in its own adverts, so that
+   * members without a direct link (a chain) hear of each other.
+   */
+  public void forEachKnown(KnownVisitor visitor) {
+    for (Map.Entry<Integer, Member> e : members.entrySet()) {
+      Member m = e.getValue();
+      if (m.vv != null) visitor.visit(e.getKey(), m.origin, m.vv.copy(), m.clock);
+    }
   }
 
   /** Removes a member for good: it no longer holds collection back. */
@@ -120,5 +143,23 @@ public final class Stability {
       bound = Math.min(bound, m.coveredClock);
     }
     return bound;
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder("{");
+    for (Map.Entry<Integer, Member> e : members.entrySet()) {
+      Member m = e.getValue();
+      if (sb.length() > 1) sb.append("; ");
+      sb.append(e.getKey()).append(": ");
+      if (m.vv == null) {
+        sb.append("unheard");
+        continue;
+      }
+      sb.append(Origins.toString(m.origin)).append(' ').append(m.vv).append(" @").append(m.clock)
+          .append(" covered @").append(m.coveredClock).append(", ").append(m.pending.size())
+          .append(" pending");
+    }
+    return sb.append('}').toString();
   }
 }

@@ -210,6 +210,9 @@ public final class Simulator {
     }
     if (collecting) {
       for (Server s : servers) { // collection of stable tombstones, healing included
+        // The operating system writes back while the cluster heals too: what a server
+        // advertises for stability is what it has synced.
+        if (!faults && collectRnd.nextInt(100) < 10) s.store.writeBack();
         if (!s.up || collectRnd.nextInt(100) >= 30) continue;
         try {
           collect(s);
@@ -789,7 +792,7 @@ public final class Simulator {
   /**
    * One slice of the server's collection of stable tombstones: first the adverts it hears (the
    * durable state of itself and of every server it has an open link to, as a real server
-   * advertises what it has synced), then {@link Behavior#collect} from where the last slice
+   * advertises what it has synced, each with what that server heard of the others), then {@link Behavior#collect} from where the last slice
    * stopped.
    */
   private void collect(Server s) {
@@ -798,6 +801,8 @@ public final class Simulator {
       if (j != s && !(j.up && e != null && e.open && e.driver != null)) continue;
       kvs.core.ReplicaMeta meta = j.store.durableMeta();
       if (meta != null) s.stability.advert(j.id, meta.origin(), meta.vv(), meta.clock());
+      // What j heard of others comes with its advert, so chains hear each other.
+      if (j != s) j.stability.forEachKnown(s.stability::advert);
     }
     List<Entry> collected = new ArrayList<>();
     s.collectFrom = behavior.collect(s.replica, s.stability, s.collectFrom,
@@ -1034,6 +1039,14 @@ public final class Simulator {
       }
       sb.append(' ').append(s.replica.vv()).append(" digest ")
           .append(Long.toHexString(s.replica.digest()));
+      if (collecting) {
+        sb.append("\n    stable ").append(s.stability.stableVector()).append(" clock bound ")
+            .append(s.stability.clockBound()).append(" from ").append(s.stability);
+        kvs.core.ReplicaMeta durable = s.store.durableMeta();
+        if (durable != null) {
+          sb.append("; durable ").append(Origins.toString(durable.origin())).append(" ").append(durable.vv()).append(" clock ").append(durable.clock());
+        }
+      }
       for (byte[] key : keys) {
         Entry e = s.replica.peek(key);
         if (e != null) sb.append("\n    ").append(Checker.describe(e));
