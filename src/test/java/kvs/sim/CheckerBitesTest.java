@@ -39,6 +39,8 @@ class CheckerBitesTest {
       Map.entry("drops-expiry-on-wire", Set.of(Rule.EXPIRY)),
       Map.entry("splits-batches", Set.of(Rule.BATCH)),
       Map.entry("collects-unstable",
+          Set.of(Rule.LOST_WRITE, Rule.CONVERGENCE, Rule.SESSION, Rule.BATCH)),
+      Map.entry("ignores-clock-bound",
           Set.of(Rule.LOST_WRITE, Rule.CONVERGENCE, Rule.SESSION, Rule.BATCH)));
 
   /** docs/simulation.md holds the table of what caught each variant between these lines. */

@@ -280,11 +280,26 @@ final class Variants {
     }
   };
 
+  /**
+   * (16) Collects by the stable vector but without the clock bound: a write stamped below the
+   * tombstone that a member issued before it saw the tombstone may still be on its way.
+   */
+  static final Behavior IGNORES_CLOCK_BOUND = new Broken("ignores-clock-bound",
+      "collects tombstones the stable vector covers, without the clock bound") {
+    @Override
+    public byte[] collect(Replica replica, kvs.core.Stability stability, byte[] from,
+        int maxExamined, List<Entry> collected) {
+      return replica.collectStable(stability.stableVector(), Long.MAX_VALUE, from, maxExamined,
+          collected);
+    }
+  };
+
   static final List<Behavior> BROKEN = List.of(NO_SESSION_CHECK, SAME_INCARNATION_AFTER_WIPE,
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
-      DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COLLECTS_UNSTABLE);
+      DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COLLECTS_UNSTABLE,
+      IGNORES_CLOCK_BOUND);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
