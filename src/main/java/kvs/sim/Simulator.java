@@ -348,7 +348,8 @@ public final class Simulator {
     s.maxWall = 0; // a new process: its replica knows no wall clock yet
     s.sweepFrom = null;
     s.collectFrom = null;
-    s.stability = newStability(); // what it heard is in memory only
+    // s.stability stays: it holds facts about others' durable states, which the real server
+    // keeps in its metadata (a wiped server would lose it, but runs with wipes do not collect).
     if (s.wipeOnRestart) {
       s.store.wipe();
       checker.onLoss(storesNow());
