@@ -316,7 +316,10 @@ public final class Replica {
    * whose dot {@code stable} covers (every member holds that write or a newer one of its key)
    * and whose clock is at or below {@code clockBound} (every write not yet everywhere is stamped
    * above it, so it would supersede the entry anyway), and for a remnant, whose expiry is at or
-   * below the bound's physical part (every member's time is past it). Both come from
+   * below the bound's physical part: every member's clock, so its time for expiry
+   * ({@link #now}), is past it, each reads the value as absent and its sweep removes it too (a
+   * remnant collected earlier would leave a member whose clock lags holding the expired value,
+   * with a digest that differs until its clock passes the expiry). Both come from
    * {@link Stability}. Scans
    * from {@code from} (null: the first key), at most {@code maxExamined} entries, and removes
    * what qualifies in one commit: the entry, its log record and any shadow of its key. The
@@ -329,6 +332,17 @@ public final class Replica {
    */
   public byte[] collectStable(VersionVector stable, long clockBound, byte[] from,
       int maxExamined, List<Entry> collectedOut) {
+    return collectStable(stable, clockBound,
+        clockBound < 0 ? -1 : Hlc.physicalMillis(clockBound), from, maxExamined, collectedOut);
+  }
+
+  /**
+   * As {@link #collectStable(VersionVector, long, byte[], int, List)}, with the time every
+   * member's time for expiry has reached given apart ({@code expiredEverywhereMillis}: a remnant
+   * is collected only when its expiry is at or before it). Tests and broken variants use it.
+   */
+  public byte[] collectStable(VersionVector stable, long clockBound,
+      long expiredEverywhereMillis, byte[] from, int maxExamined, List<Entry> collectedOut) {
     requireNoBatch();
     if (maxExamined <= 0) throw new IllegalArgumentException("maxExamined must be positive");
     byte[][] next = {null};
@@ -343,7 +357,8 @@ public final class Replica {
       // The replica's own vector covers it too: a stable vector is a minimum that includes it,
       // but a caller's stale one must not make this replica drop what it has not settled.
       if (e.isTombstone() && e.clock() <= clockBound && stable.covers(e.origin(), e.seq())
-          && vv.covers(e.origin(), e.seq()) && expiredEverywhere(e, clockBound)) {
+          && vv.covers(e.origin(), e.seq())
+          && (!e.hasExpiry() || e.expiry() <= expiredEverywhereMillis)) {
         stableDead.add(e);
       }
       return true;
@@ -363,17 +378,6 @@ public final class Replica {
     commit(c);
     if (collectedOut != null) collectedOut.addAll(stableDead);
     return next[0];
-  }
-
-  /**
-   * For a remnant: whether every member's clock (so its time for expiry, {@link #now}) is past
-   * the expiry, so that each reads the value as absent and its sweep will remove it too. A
-   * remnant collected earlier would leave a member whose clock lags holding the expired value,
-   * with a digest that differs until it passes the expiry. True for a plain tombstone.
-   */
-  private static boolean expiredEverywhere(Entry e, long clockBound) {
-    if (!e.hasExpiry()) return true;
-    return e.expiry() < 1L << 47 && e.expiry() << Hlc.LOGICAL_BITS <= clockBound;
   }
 
   private static void removeExpired(Change c, Entry e) {

@@ -281,16 +281,19 @@ final class Variants {
   };
 
   /**
-   * (16) Collects by the stable vector but without the clock bound: a write stamped below the
-   * tombstone that a member issued before it saw the tombstone may still be on its way.
+   * (16) Collects tombstones by the stable vector but without the clock bound (remnants still
+   * wait for every member's clock to pass their expiry): a write stamped below the tombstone,
+   * issued by a member before it saw the tombstone, may still be on its way, for instance from
+   * an incarnation that ended in a power cut.
    */
   static final Behavior IGNORES_CLOCK_BOUND = new Broken("ignores-clock-bound",
-      "collects tombstones the stable vector covers, without the clock bound") {
+      "collects tombstones the stable vector covers, ignoring the clock bound") {
     @Override
     public byte[] collect(Replica replica, kvs.core.Stability stability, byte[] from,
         int maxExamined, List<Entry> collected) {
-      return replica.collectStable(stability.stableVector(), Long.MAX_VALUE, from, maxExamined,
-          collected);
+      long bound = stability.clockBound(); // still the rule for remnants' expiry
+      return replica.collectStable(stability.stableVector(), Long.MAX_VALUE,
+          bound < 0 ? -1 : bound >>> 16, from, maxExamined, collected);
     }
   };
 
