@@ -37,6 +37,9 @@ async function withNodeRedis(run) {
       hello: () => send('HELLO'),
       clientInfo: () => send('CLIENT', 'INFO'),
       session: (...args) => send('KVS.SESSION', ...args),
+      incrBy: (k, n) => client.incrBy(k, n),
+      hSet: (k, f, v) => client.hSet(k, f, v),
+      hGetAll: (k) => client.hGetAll(k),
       // MULTI ... EXEC with the client's own transaction API
       transaction: (k1, k2) => client.multi().set(k1, 'x1').set(k2, 'x2').get(k1).exec(),
       // WATCH, then a change by another connection: EXEC answers null, the client says so
@@ -82,6 +85,9 @@ async function withIoredis(run) {
       hello: () => client.call('HELLO'),
       clientInfo: () => client.call('CLIENT', 'INFO'),
       session: (...args) => client.call('KVS.SESSION', ...args),
+      incrBy: (k, n) => client.incrby(k, n),
+      hSet: (k, f, v) => client.hset(k, f, v),
+      hGetAll: (k) => client.hgetall(k),
       transaction: async (k1, k2) => {
         const r = await client.multi().set(k1, 'x1').set(k2, 'x2').get(k1).exec();
         return r.map(([err, value]) => { if (err) throw err; return value; });
@@ -127,6 +133,13 @@ async function checks(c) {
   assert.ok(token.length > 10, `a session token: ${token}`);
   assert.equal(String(await c.session(token)), 'OK');
   assert.equal(await c.get(prefix + 'a'), 'one');
+  // A counter and a hash (HGETALL is a map in RESP3).
+  assert.equal(await c.incrBy(prefix + 'n', 5), 5);
+  assert.equal(await c.incrBy(prefix + 'n', 2), 7);
+  assert.equal(await c.get(prefix + 'n'), '7');
+  assert.equal(await c.hSet(prefix + 'h', 'f1', 'v1'), 1);
+  assert.equal(await c.hSet(prefix + 'h', 'f2', 'v2'), 1);
+  assert.deepEqual({ ...(await c.hGetAll(prefix + 'h')) }, { f1: 'v1', f2: 'v2' });
   // Transactions: all of it runs, in order, and the client sees every reply.
   assert.deepEqual(await c.transaction(prefix + 't1', prefix + 't2'), ['OK', 'OK', 'x1']);
   assert.deepEqual(await c.mget([prefix + 't1', prefix + 't2']), ['x1', 'x2']);

@@ -23,18 +23,45 @@ import java.util.Arrays;
  * write made alone.
  */
 public record Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry,
-    int batchPreceding, int batchFollowing) {
+    int batchPreceding, int batchFollowing, byte kind) {
+  /** A plain byte string: the value is what GET answers. Every entry before data format 3. */
+  public static final byte KIND_STRING = 0;
+  /**
+   * The head of a counter (see {@link Counters}): the value is the counter's base and what it
+   * cancels of the per-origin contributions stored as elements; reads answer the sum as text.
+   */
+  public static final byte KIND_COUNTER = 1;
+  /**
+   * The head of a hash (see {@link Hashes}): the value is what the head cancels of the fields
+   * stored as elements; reads list the fields.
+   */
+  public static final byte KIND_HASH = 2;
+  /** The highest kind this build knows; a stored entry of a higher kind is refused. */
+  public static final byte KIND_MAX = KIND_HASH;
 
   public Entry {
     if (expiry < 0) throw new IllegalArgumentException("negative expiry " + expiry);
     if (batchPreceding < 0 || batchFollowing < 0 || batchPreceding >= seq) {
       throw new IllegalArgumentException("bad batch " + batchPreceding + "/" + batchFollowing);
     }
+    if (kind < 0 || kind > KIND_MAX) throw new IllegalArgumentException("unknown kind " + kind);
   }
 
-  /** An entry written alone. */
+  /** A string entry (or tombstone) written alone, with an expiry (0 for none). */
   public Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry) {
-    this(key, value, clock, origin, seq, expiry, 0, 0);
+    this(key, value, clock, origin, seq, expiry, 0, 0, KIND_STRING);
+  }
+
+  /** An entry of kind {@code kind} written alone. */
+  public Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry,
+      byte kind) {
+    this(key, value, clock, origin, seq, expiry, 0, 0, kind);
+  }
+
+  /** A string entry (or tombstone) of a batch. */
+  public Entry(byte[] key, byte[] value, long clock, long origin, long seq, long expiry,
+      int batchPreceding, int batchFollowing) {
+    this(key, value, clock, origin, seq, expiry, batchPreceding, batchFollowing, KIND_STRING);
   }
 
   /** An entry without expiry. */
@@ -80,13 +107,20 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
   /** This expiring write without its value (see {@link #isRemnant}). */
   public Entry remnant() {
     if (expiry == 0) throw new IllegalStateException("only an expiring entry has a remnant");
-    return new Entry(key, null, clock, origin, seq, expiry, batchPreceding, batchFollowing);
+    return new Entry(key, null, clock, origin, seq, expiry, batchPreceding, batchFollowing,
+        kind);
+  }
+
+  /** This entry with {@code value} in place of its own: how a read shows a typed value. */
+  public Entry withValue(byte[] shown) {
+    return new Entry(key, shown, clock, origin, seq, expiry, batchPreceding, batchFollowing,
+        kind);
   }
 
   /** This entry as a member of a batch with {@code preceding} and {@code following} writes. */
   public Entry inBatch(int preceding, int following) {
     return preceding == batchPreceding && following == batchFollowing ? this
-        : new Entry(key, value, clock, origin, seq, expiry, preceding, following);
+        : new Entry(key, value, clock, origin, seq, expiry, preceding, following, kind);
   }
 
   /** Whether this write belongs to an atomic batch of several writes. */
@@ -143,6 +177,7 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
       // keeps key, version, dot and expiry (docs/design.md, Expiry) then leaves the digest as is.
       h = mix(h ^ 0x45585049L ^ expiry); // "EXPI"
     }
+    if (kind != KIND_STRING) h = mix(h ^ 0x4B494E44L ^ kind); // "KIND"; strings hash as before
     return h;
   }
 
@@ -157,6 +192,7 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
     return o instanceof Entry e
         && clock == e.clock && origin == e.origin && seq == e.seq && expiry == e.expiry
         && batchPreceding == e.batchPreceding && batchFollowing == e.batchFollowing
+        && kind == e.kind
         && Arrays.equals(key, e.key) && Arrays.equals(value, e.value);
   }
 
@@ -171,7 +207,8 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
         + (value == null ? " tombstone" : " " + value.length + "B")
         + " @" + clock + " " + Origins.toString(origin) + ":" + seq
         + (expiry == 0 ? "" : " expires " + expiry)
-        + (inBatch() ? " batch " + batchFirst() + ".." + batchEnd() : "") + "]";
+        + (inBatch() ? " batch " + batchFirst() + ".." + batchEnd() : "")
+        + (kind == KIND_STRING ? "" : " kind " + kind) + "]";
   }
 
   /** The bytes as ISO-8859-1 text, one char per byte (core uses no charsets: README). */

@@ -6,14 +6,15 @@ import java.nio.ByteBuffer;
  * Binary form of entries, shared by the data column family and the replication stream.
  *
  * <pre>
- *   stored value:  clock:8 origin:8 seq:8 flags:1 [expiry:8] [batchPreceding:4 batchFollowing:4] [valueLength:4 value]
+ *   stored value:  clock:8 origin:8 seq:8 flags:1 [expiry:8] [batchPreceding:4 batchFollowing:4] [kind:1] [valueLength:4 value]
  *   wire entry:    keyLength:4 key  stored value
  * </pre>
  *
  * <p>Flags: bit 0 tombstone, bit 1 an expiry follows (data format 2), bit 2 the entry belongs
  * to an atomic batch and the counts of the batch's writes before and after it follow (data
- * format 3). An entry
- * without expiry or batch is encoded exactly as in format 1, so data written by older builds
+ * format 3), bit 3 a kind byte follows (data format 4: the head of a counter or hash,
+ * {@link Entry#KIND_COUNTER}; a string entry has none). An entry
+ * without expiry, batch or kind is encoded exactly as in format 1, so data written by older builds
  * reads unchanged; an older build refuses an entry with a bit it does not know ("bad header")
  * rather than dropping what it means.
  */
@@ -21,12 +22,14 @@ public final class EntryCodec {
   private static final byte FLAG_TOMBSTONE = 1;
   private static final byte FLAG_EXPIRY = 2;
   private static final byte FLAG_BATCH = 4;
+  private static final byte FLAG_KIND = 8;
   private static final int FIXED = 8 + 8 + 8 + 1;
 
   private EntryCodec() {}
 
   public static int storedSize(Entry e) {
     return FIXED + (e.hasExpiry() ? 8 : 0) + (e.inBatch() ? 8 : 0)
+        + (e.kind() != Entry.KIND_STRING ? 1 : 0)
         + (e.isTombstone() ? 0 : 4 + e.value().length);
   }
 
@@ -42,10 +45,12 @@ public final class EntryCodec {
 
   private static void putStored(ByteBuffer b, Entry e) {
     b.putLong(e.clock()).putLong(e.origin()).putLong(e.seq());
+    boolean typed = e.kind() != Entry.KIND_STRING;
     b.put((byte) ((e.isTombstone() ? FLAG_TOMBSTONE : 0) | (e.hasExpiry() ? FLAG_EXPIRY : 0)
-        | (e.inBatch() ? FLAG_BATCH : 0)));
+        | (e.inBatch() ? FLAG_BATCH : 0) | (typed ? FLAG_KIND : 0)));
     if (e.hasExpiry()) b.putLong(e.expiry());
     if (e.inBatch()) b.putInt(e.batchPreceding()).putInt(e.batchFollowing());
+    if (typed) b.put(e.kind());
     if (!e.isTombstone()) b.putInt(e.value().length).put(e.value());
   }
 
@@ -62,7 +67,8 @@ public final class EntryCodec {
     long origin = b.getLong();
     long seq = b.getLong();
     byte flags = b.get();
-    if (clock < 0 || origin < 0 || seq <= 0 || (flags & ~(FLAG_TOMBSTONE | FLAG_EXPIRY | FLAG_BATCH)) != 0) {
+    if (clock < 0 || origin < 0 || seq <= 0
+        || (flags & ~(FLAG_TOMBSTONE | FLAG_EXPIRY | FLAG_BATCH | FLAG_KIND)) != 0) {
       throw new CorruptDataException("entry: bad header");
     }
     long expiry = 0;
@@ -82,15 +88,25 @@ public final class EntryCodec {
         throw new CorruptDataException("entry: bad batch " + batchPreceding + "/" + batchFollowing);
       }
     }
+    byte kind = Entry.KIND_STRING;
+    if ((flags & FLAG_KIND) != 0) {
+      if (b.remaining() < 1) throw new CorruptDataException("entry: truncated kind");
+      kind = b.get();
+      if (kind <= Entry.KIND_STRING || kind > Entry.KIND_MAX) {
+        throw new CorruptDataException("entry: unknown kind " + kind);
+      }
+    }
     if ((flags & FLAG_TOMBSTONE) != 0) {
-      return new Entry(key, null, clock, origin, seq, expiry, batchPreceding, batchFollowing);
+      return new Entry(key, null, clock, origin, seq, expiry, batchPreceding, batchFollowing,
+          kind);
     }
     if (b.remaining() < 4) throw new CorruptDataException("entry: truncated value length");
     int n = b.getInt();
     if (n < 0 || n > b.remaining()) throw new CorruptDataException("entry: bad value length " + n);
     byte[] value = new byte[n];
     b.get(value);
-    return new Entry(key, value, clock, origin, seq, expiry, batchPreceding, batchFollowing);
+    return new Entry(key, value, clock, origin, seq, expiry, batchPreceding, batchFollowing,
+        kind);
   }
 
   public static void putWire(ByteBuffer b, Entry e) {

@@ -183,6 +183,25 @@ public final class Replica {
     return values;
   }
 
+  /**
+   * How many keys read as present (DBSIZE, INFO's keyspace): {@link #valueCount()} while the
+   * store holds no element of a counter or hash (one seek to where they would sort), else a walk
+   * of the user keys, each counter or hash head resolved as reads show it (a deleted counter or an
+   * emptied hash is no key): O(N) once typed keys exist, since a head's presence depends on its
+   * elements and is not counted.
+   */
+  public long keyCount() {
+    boolean[] typed = {false};
+    forEachFrom(new byte[] {Elements.MARK}, e -> {
+      typed[0] = true;
+      return false;
+    });
+    if (!typed[0]) return values;
+    long[] n = {0};
+    forEachLive(e -> n[0]++);
+    return n[0];
+  }
+
   /** How many of {@link #valueCount()} carry an expiry (INFO's {@code expires=}). */
   public long expiringValueCount() {
     return expiringValues;
@@ -230,10 +249,173 @@ public final class Replica {
     return Math.max(wallSeen, Hlc.physicalMillis(hlc.current()));
   }
 
-  /** The entry stored under {@code key} if it has a value that has not expired by {@link #now()}. */
+  /**
+   * The entry stored under {@code key} if it has a value that has not expired by {@link #now()},
+   * as reads show it ({@link #shown}).
+   */
   public Entry liveEntry(byte[] key) {
     Entry e = current(key);
-    return e != null && e.liveAt(now()) ? e : null;
+    return e != null && e.liveAt(now()) ? shown(e, null) : null;
+  }
+
+  /**
+   * A live stored entry as reads show it: a string as it is; a counter with its value as text
+   * in place of its head, or null when it reads as absent (a reset nothing came after). The
+   * elements read are taken into {@code session} when it is not null.
+   */
+  private Entry shown(Entry head, SessionToken session) {
+    if (head.kind() == Entry.KIND_HASH) {
+      return fields(head, session, 1).isEmpty() ? null : head; // no field: no hash
+    }
+    if (head.kind() != Entry.KIND_COUNTER) return head;
+    java.math.BigDecimal v = Counters.value(Counters.Head.decode(head.value()),
+        contributions(head.key(), session));
+    return v == null ? null : head.withValue(Counters.format(v));
+  }
+
+  /**
+   * The visible fields of the hash whose live head is {@code head}, in field order, at most
+   * {@code max}; each field read is taken into {@code session} (when not null), hidden ones too.
+   */
+  private List<Entry> fields(Entry head, SessionToken session, int max) {
+    VersionVector hidden = Hashes.hidden(head.value());
+    byte[] prefix = Elements.prefix(head.key(), Entry.KIND_HASH);
+    List<Entry> out = new ArrayList<>();
+    forEachFrom(prefix, e -> {
+      if (!Elements.startsWith(e.key(), prefix)) return false;
+      if (session != null) observe(session, e);
+      if (Hashes.visible(e, hidden)) out.add(e);
+      return out.size() < max;
+    });
+    return out;
+  }
+
+  /**
+   * The visible fields of hash {@code key} (element entries; {@link Elements#subKey} gives the
+   * field), in field order, each taken into {@code session}; empty when the key is not a live
+   * hash. The caller has read the key in the session (so its dependencies are covered).
+   */
+  public List<Entry> hashFields(SessionToken session, byte[] key) {
+    Entry head = current(key);
+    if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH) return List.of();
+    return fields(head, session, Integer.MAX_VALUE);
+  }
+
+  /**
+   * The visible field {@code field} of hash {@code key} (its element entry), or null; taken into
+   * {@code session}. The caller has read the key in the session.
+   */
+  public Entry hashField(SessionToken session, byte[] key, byte[] field) {
+    Entry head = current(key);
+    if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH) return null;
+    Entry e = current(Elements.key(key, Entry.KIND_HASH, field));
+    if (e == null) return null;
+    observe(session, e);
+    return Hashes.visible(e, Hashes.hidden(head.value())) ? e : null;
+  }
+
+  /**
+   * Sets fields of hash {@code key} for a session (HSET), one element write each, in one atomic
+   * write. A key that is not a live hash with a field (absent, deleted, expired, or emptied by
+   * HDEL: the caller has refused a key of another type) first gets a new head, hiding every field
+   * this replica holds. A field named twice takes its last value.
+   */
+  public List<Entry> hset(SessionToken session, byte[] key, List<byte[]> fields,
+      List<byte[]> values, long wallMillis) {
+    now(wallMillis);
+    Entry head = current(key);
+    boolean exists = head != null && head.liveAt(now()) && head.kind() == Entry.KIND_HASH
+        && !fields(head, null, 1).isEmpty();
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> vals = new ArrayList<>();
+    if (!exists) {
+      keys.add(key);
+      vals.add(Hashes.head(covered()));
+    }
+    for (int i = 0; i < fields.size(); i++) {
+      keys.add(Elements.key(key, Entry.KIND_HASH, fields.get(i)));
+      vals.add(values.get(i));
+    }
+    byte[] kinds = new byte[keys.size()];
+    if (!exists) kinds[0] = Entry.KIND_HASH;
+    return write(session, keys, vals, kinds, null, wallMillis);
+  }
+
+  /**
+   * Writes the live hash {@code src} as hash {@code dst} (COPY; RENAME with
+   * {@code deleteSource}, which deletes {@code src} as DEL does), in one atomic write: a new head
+   * for {@code dst} with {@code src}'s expiry, hiding every field of {@code dst} held now, and
+   * one element per visible field of {@code src}. O(fields).
+   */
+  public List<Entry> copyHash(SessionToken session, byte[] src, byte[] dst, boolean deleteSource,
+      long wallMillis) {
+    now(wallMillis);
+    Entry head = current(src);
+    if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH) {
+      throw new IllegalArgumentException("not a live hash");
+    }
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> vals = new ArrayList<>();
+    List<Byte> kinds = new ArrayList<>();
+    List<Long> expiries = new ArrayList<>();
+    if (deleteSource) {
+      Deletion d = deletion(src);
+      keys.add(src);
+      vals.add(d.value());
+      kinds.add(d.kind());
+      expiries.add(0L);
+    }
+    keys.add(dst);
+    vals.add(Hashes.head(covered()));
+    kinds.add(Entry.KIND_HASH);
+    expiries.add(head.expiry());
+    byte[] prefix = Elements.prefix(src, Entry.KIND_HASH);
+    for (Entry f : fields(head, session, Integer.MAX_VALUE)) {
+      keys.add(Elements.key(dst, Entry.KIND_HASH, Elements.subKey(prefix, f.key())));
+      vals.add(f.value());
+      kinds.add(Entry.KIND_STRING);
+      expiries.add(0L);
+    }
+    byte[] k = new byte[kinds.size()];
+    long[] x = new long[kinds.size()];
+    for (int i = 0; i < k.length; i++) {
+      k[i] = kinds.get(i);
+      x[i] = expiries.get(i);
+    }
+    return write(session, keys, vals, k, x, wallMillis);
+  }
+
+  /**
+   * A fingerprint of every element entry of {@code key} (a counter's contributions, a hash's
+   * fields, deleted ones included), 0 when it has none: it changes with every INCR or HSET of
+   * the key, which leave the key's own entry as it is (WATCH compares it). O(elements).
+   */
+  public long elementsStamp(byte[] key) {
+    long[] sum = {0};
+    for (byte kind : new byte[] {Entry.KIND_COUNTER, Entry.KIND_HASH}) {
+      byte[] prefix = Elements.prefix(key, kind);
+      forEachFrom(prefix, e -> {
+        if (!Elements.startsWith(e.key(), prefix)) return false;
+        sum[0] += e.fingerprint();
+        return true;
+      });
+    }
+    return sum[0];
+  }
+
+  /** The contribution elements of the counter {@code key}, each taken into {@code session}. */
+  private List<Entry> contributions(byte[] key, SessionToken session) {
+    byte[] prefix = Elements.prefix(key, Entry.KIND_COUNTER);
+    List<Entry> out = new ArrayList<>();
+    forEachFrom(prefix, e -> {
+      if (!Elements.startsWith(e.key(), prefix)) return false;
+      if (!e.isTombstone()) {
+        out.add(e);
+        if (session != null) observe(session, e);
+      }
+      return true;
+    });
+    return out;
   }
 
   // ---- client operations -------------------------------------------------------------------
@@ -265,8 +447,12 @@ public final class Replica {
     if (e == null) return new ReadResult(ReadStatus.NOT_FOUND, null);
     // A write staged in the open batch is observed when the batch commits, not before: the
     // session must not depend on a write that may yet be abandoned.
-    if (staged == null || !staged.change.writes(key)) session.observe(e);
-    if (e.liveAt(now())) return new ReadResult(ReadStatus.FOUND, e);
+    observe(session, e);
+    if (e.liveAt(now())) {
+      Entry shown = shown(e, session);
+      return shown != null ? new ReadResult(ReadStatus.FOUND, shown)
+          : new ReadResult(ReadStatus.NOT_FOUND, e);
+    }
     if (!e.isTombstone() && expiredSeen.size() < EXPIRED_SEEN_MAX) expiredSeen.add(key);
     return new ReadResult(ReadStatus.NOT_FOUND, e);
   }
@@ -363,6 +549,11 @@ public final class Replica {
       }
       return true;
     });
+    // Only a string tombstone or remnant under a user key. Reads reach a key's elements only
+    // through a live head, so elements under a collected tombstone stay as hidden as they were
+    // under it (and a write of the key treats no head as it treats a dead one). Heads and
+    // elements of counters and hashes are left to those types.
+    stableDead.removeIf(e -> e.kind() != Entry.KIND_STRING || Elements.isElementKey(e.key()));
     if (stableDead.isEmpty()) return next[0];
     Change c = new Change();
     for (Entry e : stableDead) {
@@ -405,7 +596,19 @@ public final class Replica {
    */
   public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
       long[] expiries, long wallMillis) {
+    return write(session, keys, values, null, expiries, wallMillis);
+  }
+
+  /**
+   * As {@link #write(SessionToken, List, List, long[], long)}, each value of kind
+   * {@code kinds[i]} ({@link Entry#KIND_STRING} when {@code kinds} is null; a delete has none).
+   */
+  public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
+      byte[] kinds, long[] expiries, long wallMillis) {
     if (keys.size() != values.size()) throw new IllegalArgumentException("keys and values differ");
+    if (kinds != null && kinds.length != keys.size()) {
+      throw new IllegalArgumentException("keys and kinds differ");
+    }
     if (expiries != null && expiries.length != keys.size()) {
       throw new IllegalArgumentException("keys and expiries differ");
     }
@@ -417,7 +620,7 @@ public final class Replica {
     boolean alone = staged == null;
     if (alone) beginBatch();
     try {
-      return stage(session, keys, values, expiries, wallMillis, alone);
+      return stage(session, keys, values, kinds, expiries, wallMillis, alone);
     } catch (RuntimeException | Error e) {
       if (alone) staged = null;
       throw e;
@@ -425,7 +628,7 @@ public final class Replica {
   }
 
   private List<Entry> stage(SessionToken session, List<byte[]> keys, List<byte[]> values,
-      long[] expiries, long wallMillis, boolean alone) {
+      byte[] kinds, long[] expiries, long wallMillis, boolean alone) {
     Batch b = staged;
     Change c = b.change;
     List<Entry> written = new ArrayList<>(keys.size());
@@ -441,8 +644,9 @@ public final class Replica {
       long seq = rewrite ? current.seq() : c.vv.get(origin) + 1;
       byte[] value = values.get(i);
       long expiry = expiries == null || value == null ? 0 : expiries[i];
+      byte kind = kinds == null || value == null ? Entry.KIND_STRING : kinds[i];
       Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
-          : Entry.write(key, value, clock, origin, seq, expiry);
+          : new Entry(key, value, clock, origin, seq, expiry, kind);
       if (rewrite) {
         b.bytes -= EntryCodec.wireSize(current);
         b.written.set((int) (seq - b.firstSeq), e);
@@ -547,6 +751,85 @@ public final class Replica {
       this.change = change;
       this.firstSeq = firstSeq;
     }
+  }
+
+  /** The outcome of an increment: the counter's new value and the entries written. */
+  public record Increment(java.math.BigDecimal value, List<Entry> written) {}
+
+  /**
+   * Adds {@code delta} to the counter {@code key} for a session (INCRBY, INCRBYFLOAT; see
+   * {@link Counters}): this origin's contribution element rises by {@code delta}. A key that is
+   * not a counter yet (absent, deleted, expired, or a string holding a number, which the caller
+   * has checked) first becomes one: a counter head whose base is the string's number (0 when
+   * absent) and which cancels every contribution stored for the key, in the same atomic write.
+   * The caller has read the key in the session (so the session's dependencies are covered).
+   *
+   * @throws IllegalArgumentException when the key holds a string that is not a number
+   */
+  public Increment increment(SessionToken session, byte[] key, java.math.BigDecimal delta,
+      long wallMillis) {
+    now(wallMillis);
+    Entry head = current(key);
+    boolean live = head != null && head.liveAt(now());
+    // One scan of the key's elements serves the new head's cancel map and the new value.
+    List<Entry> contributions = contributions(key, session);
+    byte[] ownKey = Elements.counterKey(key, origin);
+    int ownIndex = -1;
+    for (int i = 0; i < contributions.size(); i++) {
+      if (java.util.Arrays.equals(contributions.get(i).key(), ownKey)) ownIndex = i;
+    }
+    java.math.BigDecimal ownTotal = ownIndex < 0 ? null : Counters.totalOf(contributions.get(ownIndex));
+    if (ownTotal == null) ownTotal = java.math.BigDecimal.ZERO;
+    byte[] ownValue = Counters.encodeTotal(ownTotal.add(delta));
+    List<Entry> written;
+    Counters.Head counter;
+    if (live && head.kind() == Entry.KIND_COUNTER) {
+      counter = Counters.Head.decode(head.value());
+      written = write(session, List.of(ownKey), List.of(ownValue), wallMillis);
+    } else {
+      java.math.BigDecimal base = java.math.BigDecimal.ZERO;
+      long expiry = 0;
+      if (live) {
+        base = Counters.parse(head.value());
+        if (base == null) throw new IllegalArgumentException("the key holds a string, not a number");
+        expiry = head.expiry(); // as in Redis, INCR keeps the key's time to live
+      }
+      counter = new Counters.Head(false, base, Counters.cancelAll(contributions));
+      written = write(session, List.of(key, ownKey), List.of(counter.encode(), ownValue),
+          new byte[] {Entry.KIND_COUNTER, Entry.KIND_STRING}, new long[] {expiry, 0}, wallMillis);
+    }
+    Entry ownNow = written.get(written.size() - 1);
+    if (ownIndex < 0) {
+      contributions.add(ownNow);
+    } else {
+      contributions.set(ownIndex, ownNow);
+    }
+    return new Increment(Counters.value(counter, contributions), written);
+  }
+
+  /** What a delete writes under a key: a value (null: a tombstone) of a kind. */
+  public record Deletion(byte[] value, byte kind) {
+    static final Deletion TOMBSTONE = new Deletion(null, Entry.KIND_STRING);
+  }
+
+  /**
+   * What deleting {@code key} writes (DEL, UNLINK, FLUSHALL): a tombstone for a key that is not
+   * a live counter or hash; for a counter, a reset head that cancels every contribution stored
+   * now, so that an increment concurrent with the delete still counts (see {@link Counters}); for
+   * a hash, a head hiding every field held now, so that a field set concurrently survives (see
+   * {@link Hashes}).
+   */
+  public Deletion deletion(byte[] key) {
+    Entry head = current(key);
+    if (head == null || !head.liveAt(now())) return Deletion.TOMBSTONE;
+    if (head.kind() == Entry.KIND_COUNTER) {
+      return new Deletion(new Counters.Head(true, java.math.BigDecimal.ZERO,
+          Counters.cancelAll(contributions(key, null))).encode(), Entry.KIND_COUNTER);
+    }
+    if (head.kind() == Entry.KIND_HASH) {
+      return new Deletion(Hashes.head(covered()), Entry.KIND_HASH);
+    }
+    return Deletion.TOMBSTONE;
   }
 
   public Entry put(SessionToken session, byte[] key, byte[] value, long wallMillis) {
@@ -733,16 +1016,29 @@ public final class Replica {
   /** Every entry with a value that has not expired by {@link #now()}, in key order. */
   public void forEachLive(Consumer<Entry> visitor) {
     long now = now();
+    Consumer<Entry> shownLive = e -> {
+      if (e.expiredAt(now) || Elements.isElementKey(e.key())) return;
+      Entry shown = shown(e, null);
+      if (shown != null) visitor.accept(shown);
+    };
     if (staged == null) {
-      store.forEachLive(e -> {
-        if (!e.expiredAt(now)) visitor.accept(e);
-      });
+      store.forEachLive(shownLive);
       return;
     }
     forEachFrom(null, e -> {
-      if (e.liveAt(now)) visitor.accept(e);
+      if (e.liveAt(now)) shownLive.accept(e);
       return true;
     });
+  }
+
+  /**
+   * As reads show it ({@link #liveEntry}), the user key's entry {@code stored} (as a store scan
+   * found it, tombstones included), or null when it reads as absent at {@link #now()}; null for
+   * an element's entry too.
+   */
+  public Entry shownAt(Entry stored) {
+    if (Elements.isElementKey(stored.key()) || !stored.liveAt(now())) return null;
+    return shown(stored, null);
   }
 
   /** Every entry with a value, expired or not, in key order: what the store holds. */
@@ -793,6 +1089,19 @@ public final class Replica {
   /** The entry stored under {@code key}, tombstones included, without any session check. */
   public Entry peek(byte[] key) {
     return current(key);
+  }
+
+  /**
+   * Takes {@code e}, just read, into {@code session}, unless it is a write staged in the open
+   * batch: that one is observed when the batch commits, not before (see {@link #read}).
+   */
+  private void observe(SessionToken session, Entry e) {
+    if (staged == null || !staged.change.writes(e.key())) session.observe(e);
+  }
+
+  /** What this replica covers now, an open batch's writes included. */
+  private VersionVector covered() {
+    return staged != null ? staged.change.vv : vv;
   }
 
   /** The key's entry, an open batch's write included. */

@@ -16,12 +16,14 @@ public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long 
   /**
    * Bumped on any incompatible change of the on-disk layout. 2: entries may carry an expiry
    * (EntryCodec's expiry flag). 3: entries may belong to an atomic batch (EntryCodec's batch
-   * flag). 4: the metadata ends with the two value counts. Older formats read unchanged (format
-   * 1 entries have no expiry flag, no entry before 3 a batch flag, and metadata before 4 has no
-   * counts) and become format 4 at the next commit; an older build refuses a newer directory
-   * with "data format version 4, this build reads versions 1 to 3".
+   * flag). 4: the metadata ends with the two value counts. 5: entries may carry a kind
+   * (EntryCodec's kind flag: the heads of counters and hashes, docs/design.md, Data types).
+   * Older formats read unchanged (format 1 entries have no expiry flag, no entry before 3 a
+   * batch flag, none before 5 a kind, and metadata before 4 has no counts) and become format 5
+   * at the next commit; an older build refuses a newer directory with "data format version 5,
+   * this build reads versions 1 to 4".
    */
-  public static final int FORMAT_VERSION = 4;
+  public static final int FORMAT_VERSION = 5;
   /** The oldest format this build still reads. */
   public static final int FORMAT_VERSION_OLDEST = 1;
   /** The first format whose metadata ends with the value counts. */

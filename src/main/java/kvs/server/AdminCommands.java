@@ -153,20 +153,25 @@ final class AdminCommands {
     }
     byte[] from = a.length == 3 ? a[2] : null;
     List<RedisMessage> pairs = new ArrayList<>();
-    long now = c.node.replica.now();
     int[] examined = {0};
     long[] bytes = {0};
     byte[][] next = {null};
     c.node.store.forEachFrom(from, e -> {
+      // Element keys (kvs.core.Elements) sort after every user key: the dump ends at the first.
+      if (kvs.core.Elements.isElementKey(e.key())) return false;
       if (examined[0] == count || bytes[0] >= DUMP_PAGE_BYTES) {
         next[0] = e.key();
         return false;
       }
       examined[0]++;
-      if (e.liveAt(now)) {
+      kvs.core.Entry shown = c.node.replica.shownAt(e); // a counter's number; null: absent
+      if (shown != null) {
+        // printStore's KEY:VALUE: a hash as {field=value, ...} (HashCommands.printable)
+        byte[] value = shown.kind() == kvs.core.Entry.KIND_HASH
+            ? HashCommands.printable(c, e.key()) : shown.value();
         pairs.add(Resp.bulk(e.key()));
-        pairs.add(Resp.bulk(e.value()));
-        bytes[0] += e.key().length + e.value().length;
+        pairs.add(Resp.bulk(value));
+        bytes[0] += e.key().length + value.length;
       }
       return true;
     });

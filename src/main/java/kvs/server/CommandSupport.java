@@ -47,7 +47,7 @@ final class CommandSupport {
         && MessageDigest.isEqual(given, expected.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static boolean checkKey(ConnectionHandler c, byte[] key) {
+  static boolean checkKey(ConnectionHandler c, byte[] key) {
     if (key.length > c.node.config.limits().keyBytesMax()) {
       c.replies.add(Resp.error("ERR key is " + key.length + " bytes; the limit is "
           + c.node.config.limits().keyBytesMax()));
@@ -78,6 +78,22 @@ final class CommandSupport {
     return r;
   }
 
+  static final String WRONGTYPE =
+      "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+  /**
+   * As {@link #read}, for a command on strings (a counter is one): null after answering
+   * WRONGTYPE when the key holds a hash.
+   */
+  static ReadResult readString(ConnectionHandler c, byte[] key) {
+    ReadResult r = read(c, key);
+    if (r != null && r.status() == ReadStatus.FOUND && r.entry().kind() == Entry.KIND_HASH) {
+      c.replies.add(Resp.error(WRONGTYPE));
+      return null;
+    }
+    return r;
+  }
+
   /**
    * Writes (a null value is a tombstone) in this connection's session and replies once the write
    * is durable; {@code reply} is built from the entries written.
@@ -93,18 +109,69 @@ final class CommandSupport {
    */
   static void write(ConnectionHandler c, List<byte[]> keys, List<byte[]> values, long[] expiries,
       Function<List<Entry>, RedisMessage> reply) {
+    write(c, keys, values, null, expiries, reply);
+  }
+
+  /**
+   * As {@link #write(ConnectionHandler, List, List, long[], Function)}, each value of kind
+   * {@code kinds[i]} (null: all strings). Only values a command took from the store (a counter's
+   * head being rewritten with a new expiry, a counter's reset) have another kind than string.
+   */
+  static void write(ConnectionHandler c, List<byte[]> keys, List<byte[]> values, byte[] kinds,
+      long[] expiries, Function<List<Entry>, RedisMessage> reply) {
     for (byte[] k : keys) if (!checkKey(c, k)) return;
-    for (byte[] v : values) if (v != null && !checkValue(c, v)) return;
+    for (int i = 0; i < values.size(); i++) {
+      byte[] v = values.get(i);
+      boolean typed = kinds != null && kinds[i] != Entry.KIND_STRING;
+      if (v != null && !typed && !checkValue(c, v)) return;
+    }
     Node node = c.node;
     List<Entry> written;
     try {
-      written = node.replica.write(c.session, keys, values, expiries, node.clock.millis());
+      written = node.replica.write(c.session, keys, values, kinds, expiries, node.clock.millis());
     } catch (ClockAheadException e) {
       c.replies.add(Resp.error("ERR " + e.getMessage()));
       return;
     }
-    RedisMessage answer = reply.apply(written);
-    if (node.replica.batchOpen()) { // inside EXEC: it commits, pushes and waits for the log
+    committed(c, written, reply.apply(written));
+  }
+
+  /**
+   * Deletes keys in this connection's session as DEL does: a tombstone each, or for a counter
+   * or a hash a head that what was written concurrently survives ({@code kvs.core.Counters},
+   * {@code kvs.core.Hashes}).
+   */
+  static void delete(ConnectionHandler c, List<byte[]> keys,
+      Function<List<Entry>, RedisMessage> reply) {
+    List<byte[]> values = new java.util.ArrayList<>(keys.size());
+    byte[] kinds = new byte[keys.size()];
+    for (int i = 0; i < keys.size(); i++) {
+      kvs.core.Replica.Deletion d = c.node.replica.deletion(keys.get(i));
+      values.add(d.value());
+      kinds[i] = d.kind();
+    }
+    write(c, keys, values, kinds, null, reply);
+  }
+
+  /**
+   * Writes the live key {@code key} again, as stored (its kind and value: a counter stays a
+   * counter), with a new expiry (0 for none): EXPIRE, PERSIST, GETEX.
+   */
+  static void rewriteExpiry(ConnectionHandler c, byte[] key, long expiry,
+      Function<List<Entry>, RedisMessage> reply) {
+    Entry stored = c.node.replica.peek(key);
+    write(c, List.of(key), List.of(stored.value()), new byte[] {stored.kind()},
+        new long[] {expiry}, reply);
+  }
+
+  /**
+   * Hands {@code written}, just written by this connection, to replication, and queues
+   * {@code answer} to go out once the write is durable; inside EXEC (a batch open), EXEC
+   * commits, pushes and waits for the log, and the answer goes out at once.
+   */
+  static void committed(ConnectionHandler c, List<Entry> written, RedisMessage answer) {
+    Node node = c.node;
+    if (node.replica.batchOpen()) {
       c.replies.add(answer);
       return;
     }

@@ -35,8 +35,11 @@ final class Commands {
       BackupCommands.declarations(),
       StringEditCommands.declarations(),
       KeyspaceCommands.declarations(),
+      CounterCommands.declarations(),
+      HashCommands.declarations(),
       ServerInfoCommands.declarations(),
-      TransactionCommands.declarations());
+      TransactionCommands.declarations(),
+      MultiMasterRefusals.declarations());
 
   /** Every declaration, family by family, in declaration order. */
   private static final List<CommandSpec> DECLARED;
@@ -99,6 +102,11 @@ final class Commands {
       }
       return;
     }
+    if (namesReservedKey(spec, args)) {
+      c.node.metrics.commandRefused(spec.name());
+      c.replies.add(Resp.error(RESERVED_KEY));
+      return;
+    }
     c.node.replica.now(c.node.clock.millis()); // the time expiry is read against (Replica.now)
     run(c, spec, args);
   }
@@ -125,6 +133,24 @@ final class Commands {
     long elapsed = System.nanoTime() - start; // one clock read for the slow log and the metrics
     c.node.stats.commandDone(c, args, elapsed);
     c.node.metrics.commandDone(spec.name(), elapsed, c.replies.errors != errorsBefore);
+  }
+
+  static final String RESERVED_KEY = "ERR keys beginning with byte 0xFF are reserved (they name"
+      + " the elements of counters and hashes)";
+
+  /**
+   * True when an argument at one of the command's key positions begins with byte 0xFF: such
+   * storage keys hold the elements of typed values ({@code kvs.core.Elements}), which no client
+   * may read or write as keys of their own.
+   */
+  private static boolean namesReservedKey(CommandSpec spec, byte[][] args) {
+    CommandSpec.Keys k = spec.keys();
+    if (k.first() == 0) return false;
+    int last = k.last() < 0 ? args.length + k.last() : Math.min(k.last(), args.length - 1);
+    for (int i = k.first(); i <= last; i += k.step()) {
+      if (kvs.core.Elements.isElementKey(args[i])) return true;
+    }
+    return false;
   }
 
   private static String unknownCommand(byte[][] args) {

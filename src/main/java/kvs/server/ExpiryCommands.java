@@ -3,7 +3,6 @@ package kvs.server;
 import static kvs.server.CommandSpec.command;
 
 import io.netty.handler.codec.redis.RedisMessage;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import kvs.core.Entry;
@@ -222,7 +221,8 @@ final class ExpiryCommands {
     }
     Entry current = null;
     if (o.nx || o.xx || o.get || o.keepTtl) {
-      ReadResult r = CommandSupport.read(c, a[1]);
+      // SET ... GET answers the old value, which must be a string; otherwise SET replaces any type
+      ReadResult r = o.get ? CommandSupport.readString(c, a[1]) : CommandSupport.read(c, a[1]);
       if (r == null) return;
       current = r.status() == ReadStatus.FOUND ? r.entry() : null;
     }
@@ -234,8 +234,7 @@ final class ExpiryCommands {
     long expiry = o.unit != null ? o.expiry : o.keepTtl && current != null ? current.expiry() : 0;
     if (expiry != 0 && expiry <= now) {
       // EXAT or PXAT in the past: Redis sets and at once expires the key, i.e. deletes it.
-      CommandSupport.write(c, List.of(a[1]), Collections.singletonList(null),
-          w -> o.get ? old : Resp.OK);
+      CommandSupport.delete(c, List.of(a[1]), w -> o.get ? old : Resp.OK);
       return;
     }
     CommandSupport.write(c, List.of(a[1]), List.of(a[2]), new long[] {expiry},
@@ -277,7 +276,7 @@ final class ExpiryCommands {
       c.replies.add(Resp.error(o.error));
       return;
     }
-    Entry current = readLive(c, a[1]);
+    Entry current = readLive(c, a[1], true);
     if (current == MISSING) return;
     if (current == null) {
       c.replies.add(Resp.NIL);
@@ -285,10 +284,9 @@ final class ExpiryCommands {
     }
     RedisMessage value = Resp.bulk(current.value());
     if (o.unit != null && o.expiry <= now) {
-      CommandSupport.write(c, List.of(a[1]), Collections.singletonList(null), w -> value);
+      CommandSupport.delete(c, List.of(a[1]), w -> value);
     } else if (o.unit != null || o.persist && current.hasExpiry()) {
-      CommandSupport.write(c, List.of(a[1]), List.of(current.value()),
-          new long[] {o.persist ? 0 : o.expiry}, w -> value);
+      CommandSupport.rewriteExpiry(c, a[1], o.persist ? 0 : o.expiry, w -> value);
     } else {
       c.replies.add(value);
     }
@@ -353,11 +351,9 @@ final class ExpiryCommands {
       return;
     }
     if (when <= now) {
-      CommandSupport.write(c, List.of(a[1]), Collections.singletonList(null),
-          w -> Resp.integer(1));
+      CommandSupport.delete(c, List.of(a[1]), w -> Resp.integer(1));
     } else {
-      CommandSupport.write(c, List.of(a[1]), List.of(current.value()), new long[] {when},
-          w -> Resp.integer(1));
+      CommandSupport.rewriteExpiry(c, a[1], when, w -> Resp.integer(1));
     }
   }
 
@@ -385,8 +381,7 @@ final class ExpiryCommands {
       c.replies.add(Resp.integer(0));
       return;
     }
-    CommandSupport.write(c, List.of(a[1]), List.of(current.value()), new long[] {0},
-        w -> Resp.integer(1));
+    CommandSupport.rewriteExpiry(c, a[1], 0, w -> Resp.integer(1));
   }
 
   /** Stands for a refused read: ERR_DEP has been answered. */
@@ -397,7 +392,12 @@ final class ExpiryCommands {
    * or {@link #MISSING} after answering ERR_DEP.
    */
   private static Entry readLive(ConnectionHandler c, byte[] key) {
-    ReadResult r = CommandSupport.read(c, key);
+    return readLive(c, key, false);
+  }
+
+  /** As {@link #readLive(ConnectionHandler, byte[])}; a hash answers WRONGTYPE when {@code string}. */
+  private static Entry readLive(ConnectionHandler c, byte[] key, boolean string) {
+    ReadResult r = string ? CommandSupport.readString(c, key) : CommandSupport.read(c, key);
     if (r == null) return MISSING;
     return r.status() == ReadStatus.FOUND ? r.entry() : null;
   }

@@ -3,7 +3,6 @@ package kvs.server;
 import static kvs.server.CommandSpec.command;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import kvs.core.Replica.ReadResult;
 import kvs.core.Replica.ReadStatus;
@@ -46,7 +45,7 @@ final class KeyCommands {
       keys.add(a[i]);
     }
     long n = present;
-    CommandSupport.write(c, keys, Collections.nCopies(keys.size(), null), w -> Resp.integer(n));
+    CommandSupport.delete(c, keys, w -> Resp.integer(n));
   }
 
   /** EXISTS key [key ...]. */
@@ -60,22 +59,28 @@ final class KeyCommands {
     c.replies.add(Resp.integer(n));
   }
 
-  /** TYPE key: every value is a string. */
+  /** TYPE key: string (a counter is one too, as in Redis), hash, or none. */
   private static void type(ConnectionHandler c, byte[][] a) {
     ReadResult r = c.node.replica.read(c.session, a[1]);
     c.replies.add(switch (r.status()) {
-      case FOUND -> Resp.simple("string");
+      case FOUND -> Resp.simple(typeName(r.entry()));
       case NOT_FOUND -> Resp.simple("none");
       case MISSING_DEPENDENCY -> Resp.error(CommandSupport.ERR_DEP);
     });
   }
 
+  /** The name TYPE answers for a live key (a counter is a string, as in Redis). */
+  static String typeName(kvs.core.Entry shown) {
+    return shown.kind() == kvs.core.Entry.KIND_HASH ? "hash" : "string";
+  }
+
   /**
-   * DBSIZE: the keys holding a value, from the count the replica keeps with its metadata (constant
-   * time). As in Redis, a key that has expired counts until it is removed (the sweep, within
-   * about N/10,000 s; a read of it hastens that).
+   * DBSIZE: the keys holding a value (Replica.keyCount: from the count the replica keeps with its
+   * metadata, in constant time, while the server holds no counter or hash). As in Redis, a key
+   * that has expired counts until it is removed (the sweep, within about N/10,000 s; a read of it
+   * hastens that).
    */
   private static void dbsize(ConnectionHandler c, byte[][] a) {
-    c.replies.add(Resp.integer(c.node.replica.valueCount()));
+    c.replies.add(Resp.integer(c.node.replica.keyCount()));
   }
 }

@@ -9,7 +9,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
+import kvs.core.Elements;
 import kvs.core.Entry;
+import kvs.core.Replica;
 import kvs.core.Replica.ReadResult;
 import kvs.core.Replica.ReadStatus;
 import kvs.net.Resp;
@@ -88,15 +90,15 @@ final class KeyspaceCommands {
     byte[] from = new byte[1 + ThreadLocalRandom.current().nextInt(4)];
     ThreadLocalRandom.current().nextBytes(from);
     byte[][] found = {null};
-    long now = c.node.replica.now();
+    // Element keys (kvs.core.Elements) sort after every user key: the walk ends at the first.
     c.node.replica.forEachFrom(from, e -> {
-      if (e.liveAt(now)) found[0] = e.key();
-      return found[0] == null;
+      if (c.node.replica.shownAt(e) != null) found[0] = e.key();
+      return found[0] == null && !Elements.isElementKey(e.key());
     });
     if (found[0] == null) {
       c.node.replica.forEachFrom(null, e -> {
-        if (e.liveAt(now)) found[0] = e.key();
-        return found[0] == null;
+        if (c.node.replica.shownAt(e) != null) found[0] = e.key();
+        return found[0] == null && !Elements.isElementKey(e.key());
       });
     }
     c.replies.add(found[0] == null ? Resp.NIL : Resp.bulk(found[0]));
@@ -134,7 +136,16 @@ final class KeyspaceCommands {
       }
     }
     // As in Redis, the new name keeps the key's time to live.
-    CommandSupport.write(c, List.of(a[1], a[2]), Arrays.asList(null, src.entry().value()),
+    // A counter moves as its value, a string (it becomes a counter again on its next INCR); the
+    // old name is deleted as DEL does (CommandSupport.delete).
+    if (src.entry().kind() == Entry.KIND_HASH) {
+      HashCommands.copy(c, a[1], a[2], true, nx ? Resp.integer(1) : Resp.OK);
+      return;
+    }
+    Replica.Deletion deletion = c.node.replica.deletion(a[1]);
+    CommandSupport.write(c, List.of(a[1], a[2]),
+        Arrays.asList(deletion.value(), src.entry().value()),
+        new byte[] {deletion.kind(), Entry.KIND_STRING},
         new long[] {0, src.entry().expiry()}, w -> nx ? Resp.integer(1) : Resp.OK);
   }
 
@@ -178,6 +189,10 @@ final class KeyspaceCommands {
         return;
       }
     }
+    if (src.entry().kind() == Entry.KIND_HASH) {
+      HashCommands.copy(c, a[1], a[2], false, Resp.integer(1));
+      return;
+    }
     CommandSupport.write(c, List.of(a[2]), List.of(src.entry().value()),
         new long[] {src.entry().expiry()}, w -> Resp.integer(1));
   }
@@ -201,6 +216,6 @@ final class KeyspaceCommands {
       c.replies.add(Resp.OK);
       return;
     }
-    CommandSupport.write(c, keys, Collections.nCopies(keys.size(), null), w -> Resp.OK);
+    CommandSupport.delete(c, keys, w -> Resp.OK);
   }
 }

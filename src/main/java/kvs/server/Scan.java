@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
+import kvs.core.Elements;
 import kvs.net.Resp;
 
 /**
@@ -110,13 +111,13 @@ final class Scan {
         ? 1 + ThreadLocalRandom.current().nextLong((1L << TAG_BITS) - 1)
         : cursor >>> POSITION_BITS;
     byte[] p = pattern;
-    boolean stringsOnly = type == null || type.equals("string");
+    String wanted = type;
     int max = count;
     List<RedisMessage> keys = new ArrayList<>();
     long[] seen = {0, 0}; // entries skipped, entries examined
     byte[][] next = {null};
-    long now = c.node.replica.now();
     c.node.replica.forEachFrom(from, e -> {
+      if (Elements.isElementKey(e.key())) return false; // they sort after every user key
       if (seen[0] < skip) {
         seen[0]++;
         return true;
@@ -126,8 +127,11 @@ final class Scan {
         return false;
       }
       seen[1]++;
-      if (e.liveAt(now) && stringsOnly && (p == null || Glob.matches(p, e.key()))) {
-        keys.add(Resp.bulk(e.key()));
+      if (p == null || Glob.matches(p, e.key())) {
+        kvs.core.Entry shown = c.node.replica.shownAt(e);
+        if (shown != null && (wanted == null || wanted.equals(KeyCommands.typeName(shown)))) {
+          keys.add(Resp.bulk(e.key()));
+        }
       }
       return true;
     });

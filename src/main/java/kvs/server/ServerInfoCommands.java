@@ -114,8 +114,14 @@ final class ServerInfoCommands {
       ReadResult r = CommandSupport.read(c, a[2]);
       if (r == null) return;
       byte[] v = StringEditCommands.valueOf(r);
-      c.replies.add(v == null ? Resp.NIL
-          : Resp.integer(usage(a[2].length, v.length)));
+      long bytes = v == null ? 0 : v.length;
+      if (v != null && r.entry().kind() == kvs.core.Entry.KIND_HASH) {
+        bytes = 0; // a hash: its fields, each stored as an entry of its own (names and values)
+        for (kvs.core.Entry f : c.node.replica.hashFields(c.session, a[2])) {
+          bytes += f.key().length + f.value().length;
+        }
+      }
+      c.replies.add(v == null ? Resp.NIL : Resp.integer(usage(a[2].length, bytes)));
     } else if (sub.equals("STATS") && a.length == 2) {
       List<RedisMessage> out = new ArrayList<>();
       out.add(Resp.bulk("peak.allocated"));
@@ -141,7 +147,7 @@ final class ServerInfoCommands {
   }
 
   /** The estimate MEMORY USAGE answers: the key twice (store and log), the value, overhead. */
-  static long usage(int keyBytes, int valueBytes) {
+  static long usage(int keyBytes, long valueBytes) {
     return 2L * keyBytes + valueBytes + ENTRY_OVERHEAD_BYTES;
   }
 }

@@ -208,7 +208,7 @@ final class ServerMetrics {
   }
 
   Snapshot takeSnapshot() {
-    long keys = node.replica.valueCount();
+    long keys = node.replica.keyCount();
     long expiring = node.replica.expiringValueCount();
     VersionVector ours = node.replica.vv();
     long nowMillis = System.currentTimeMillis();

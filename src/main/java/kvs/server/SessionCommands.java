@@ -3,7 +3,6 @@ package kvs.server;
 import static kvs.server.CommandSpec.command;
 
 import io.netty.handler.codec.redis.RedisMessage;
-import java.util.Collections;
 import java.util.List;
 import kvs.core.Entry;
 import kvs.core.Replica.ReadResult;
@@ -76,10 +75,12 @@ final class SessionCommands {
     CommandSupport.write(c, List.of(a[1]), List.of(a[2]), w -> dotReply(c, w.get(0)));
   }
 
-  /** KVS.DEL key: writes a tombstone, replying [origin, seq, clock, token]. */
+  /**
+   * KVS.DEL key: deletes as DEL does (a tombstone, or a counter's reset), replying [origin, seq,
+   * clock, token].
+   */
   private static void del(ConnectionHandler c, byte[][] a) {
-    CommandSupport.write(c, List.of(a[1]), Collections.singletonList(null),
-        w -> dotReply(c, w.get(0)));
+    CommandSupport.delete(c, List.of(a[1]), w -> dotReply(c, w.get(0)));
   }
 
   /**
@@ -92,9 +93,14 @@ final class SessionCommands {
       c.replies.add(Resp.error(CommandSupport.ERR_DEP));
     } else if (r.entry() == null) {
       c.replies.add(Resp.array(List.of(Resp.NIL)));
+    } else if (r.status() == ReadStatus.FOUND && r.entry().kind() == Entry.KIND_HASH) {
+      c.replies.add(Resp.error(CommandSupport.WRONGTYPE));
     } else {
       Entry e = r.entry();
-      c.replies.add(Resp.array(List.of(Resp.bulk(e.value()), Resp.integer(e.origin()),
+      // Not found with an entry: a tombstone, an expired value or a counter's reset, whose
+      // version the session has taken in; the value is none of the client's business.
+      byte[] value = r.status() == ReadStatus.FOUND ? e.value() : null;
+      c.replies.add(Resp.array(List.of(Resp.bulk(value), Resp.integer(e.origin()),
           Resp.integer(e.seq()), Resp.integer(e.clock()),
           Resp.bulk(c.tokens().issue(c.session)))));
     }

@@ -5,6 +5,7 @@ import static kvs.server.CommandSpec.command;
 import io.netty.handler.codec.redis.RedisMessage;
 import java.util.ArrayList;
 import java.util.List;
+import kvs.core.Entry;
 import kvs.core.Replica.ReadResult;
 import kvs.core.Replica.ReadStatus;
 import kvs.net.Resp;
@@ -48,7 +49,8 @@ final class StringCommands {
   private static void get(ConnectionHandler c, byte[][] a) {
     ReadResult r = c.node.replica.read(c.session, a[1]);
     c.replies.add(switch (r.status()) {
-      case FOUND -> Resp.bulk(r.entry().value());
+      case FOUND -> r.entry().kind() == Entry.KIND_HASH ? Resp.error(CommandSupport.WRONGTYPE)
+          : Resp.bulk(r.entry().value());
       case NOT_FOUND -> Resp.NIL;
       case MISSING_DEPENDENCY -> Resp.error(CommandSupport.ERR_DEP);
     });
@@ -60,7 +62,9 @@ final class StringCommands {
     for (int i = 1; i < a.length; i++) {
       ReadResult r = CommandSupport.read(c, a[i]);
       if (r == null) return;
-      out.add(r.status() == ReadStatus.FOUND ? Resp.bulk(r.entry().value()) : Resp.NIL);
+      // as in Redis, a key of another type reads as nil
+      out.add(r.status() == ReadStatus.FOUND && r.entry().kind() != Entry.KIND_HASH
+          ? Resp.bulk(r.entry().value()) : Resp.NIL);
     }
     c.replies.add(Resp.array(out));
   }

@@ -4,7 +4,6 @@ import static kvs.server.CommandSpec.command;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import kvs.core.Replica.ReadResult;
 import kvs.core.Replica.ReadStatus;
@@ -66,7 +65,7 @@ final class StringEditCommands {
 
   /** GETSET key value. */
   private static void getset(ConnectionHandler c, byte[][] a) {
-    ReadResult r = CommandSupport.read(c, a[1]);
+    ReadResult r = CommandSupport.readString(c, a[1]);
     if (r == null) return;
     byte[] old = valueOf(r);
     CommandSupport.write(c, List.of(a[1]), List.of(a[2]),
@@ -75,14 +74,14 @@ final class StringEditCommands {
 
   /** GETDEL key: nothing is written when the key is absent. */
   private static void getdel(ConnectionHandler c, byte[][] a) {
-    ReadResult r = CommandSupport.read(c, a[1]);
+    ReadResult r = CommandSupport.readString(c, a[1]);
     if (r == null) return;
     byte[] old = valueOf(r);
     if (old == null) {
       c.replies.add(Resp.NIL);
       return;
     }
-    CommandSupport.write(c, List.of(a[1]), Collections.singletonList(null), w -> Resp.bulk(old));
+    CommandSupport.delete(c, List.of(a[1]), w -> Resp.bulk(old));
   }
 
   /** The expiry of the key a read found (0 when none, or when the key is absent). */
@@ -92,7 +91,7 @@ final class StringEditCommands {
 
   /** APPEND key value: answers the new length. */
   private static void append(ConnectionHandler c, byte[][] a) {
-    ReadResult r = CommandSupport.read(c, a[1]);
+    ReadResult r = CommandSupport.readString(c, a[1]);
     if (r == null) return;
     byte[] old = valueOf(r);
     if (old == null) old = new byte[0];
@@ -109,7 +108,7 @@ final class StringEditCommands {
 
   /** STRLEN key. */
   private static void strlen(ConnectionHandler c, byte[][] a) {
-    ReadResult r = CommandSupport.read(c, a[1]);
+    ReadResult r = CommandSupport.readString(c, a[1]);
     if (r == null) return;
     byte[] v = valueOf(r);
     c.replies.add(Resp.integer(v == null ? 0 : v.length));
@@ -131,7 +130,7 @@ final class StringEditCommands {
       c.replies.add(Resp.error(NOT_INTEGER));
       return;
     }
-    ReadResult r = CommandSupport.read(c, a[1]);
+    ReadResult r = CommandSupport.readString(c, a[1]);
     if (r == null) return;
     byte[] v = valueOf(r);
     if (v == null) v = new byte[0];
@@ -163,7 +162,7 @@ final class StringEditCommands {
       c.replies.add(Resp.error("ERR offset is out of range"));
       return;
     }
-    ReadResult r = CommandSupport.read(c, a[1]);
+    ReadResult r = CommandSupport.readString(c, a[1]);
     if (r == null) return;
     byte[] old = valueOf(r);
     byte[] part = a[3];

@@ -102,10 +102,17 @@ final class TransactionCommands {
     }
   }
 
-  /** A watched key's entry at WATCH time: its dot (0, 0 for none) and whether it had a value. */
-  private record Watched(long origin, long seq, boolean live) {
-    static Watched of(Entry e, long now) {
-      return e == null ? new Watched(0, 0, false) : new Watched(e.origin(), e.seq(), e.liveAt(now));
+  /**
+   * A watched key's entry at WATCH time: its dot (0, 0 for none), whether it had a value, and a
+   * stamp of its elements (a counter's or hash's, which INCR and HSET write without the key's
+   * own entry: Replica.elementsStamp).
+   */
+  private record Watched(long origin, long seq, boolean live, long elements) {
+    static Watched of(ConnectionHandler c, byte[] key, long now) {
+      Entry e = c.node.replica.peek(key);
+      long elements = c.node.replica.elementsStamp(key);
+      return e == null ? new Watched(0, 0, false, elements)
+          : new Watched(e.origin(), e.seq(), e.liveAt(now), elements);
     }
   }
 
@@ -188,7 +195,7 @@ final class TransactionCommands {
             + " per connection"));
         return;
       }
-      t.watched.put(key, Watched.of(c.node.replica.peek(a[i]), now));
+      t.watched.put(key, Watched.of(c, a[i], now));
     }
     c.replies.add(Resp.OK);
   }
@@ -204,11 +211,10 @@ final class TransactionCommands {
     if (watched == null) return false;
     long now = c.node.replica.now();
     for (Map.Entry<ByteBuffer, Watched> w : watched.entrySet()) {
-      Entry e = c.node.replica.peek(w.getKey().array());
       Watched then = w.getValue();
-      Watched current = Watched.of(e, now);
+      Watched current = Watched.of(c, w.getKey().array(), now);
       if (current.origin() != then.origin() || current.seq() != then.seq()
-          || then.live() && !current.live()) {
+          || then.live() && !current.live() || current.elements() != then.elements()) {
         return true;
       }
     }

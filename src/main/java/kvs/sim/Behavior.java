@@ -44,6 +44,46 @@ public class Behavior {
     return replica.write(session, keys, values, expiries, wallMillis);
   }
 
+  /**
+   * Serves {@code INCRBY key delta} (CounterCommands: a read in the session, which the caller
+   * has made, then the increment).
+   */
+  public Replica.Increment serveIncrement(Replica replica, SessionToken session, byte[] key,
+      long delta, long wallMillis) {
+    return replica.increment(session, key, java.math.BigDecimal.valueOf(delta), wallMillis);
+  }
+
+  /** Serves {@code HSET key field value} (HashCommands, after its read in the session). */
+  public List<Entry> serveHset(Replica replica, SessionToken session, byte[] key, byte[] field,
+      byte[] value, long wallMillis) {
+    return replica.hset(session, key, List.of(field), List.of(value), wallMillis);
+  }
+
+  /**
+   * Serves a delete of several keys in one atomic write (FLUSHALL) as CommandSupport.delete does:
+   * a counter's or hash's head for those, a tombstone for the others.
+   */
+  public List<Entry> serveDeletes(Replica replica, SessionToken session, List<byte[]> keys,
+      long wallMillis) {
+    List<byte[]> values = new java.util.ArrayList<>(keys.size());
+    byte[] kinds = new byte[keys.size()];
+    for (int i = 0; i < keys.size(); i++) {
+      Replica.Deletion d = replica.deletion(keys.get(i));
+      values.add(d.value());
+      kinds[i] = d.kind();
+    }
+    return replica.write(session, keys, values, kinds, null, wallMillis);
+  }
+
+  /** Serves {@code DEL key} as CommandSupport.delete does: a counter's reset, or a tombstone. */
+  public List<Entry> serveDelete(Replica replica, SessionToken session, byte[] key,
+      long wallMillis) {
+    Replica.Deletion deletion = replica.deletion(key);
+    return replica.write(session, List.of(key),
+        java.util.Collections.singletonList(deletion.value()), new byte[] {deletion.kind()}, null,
+        wallMillis);
+  }
+
   /** What the client records from a write's reply {@code [origin, seq, clock]}. */
   public void recordWriteReply(SessionToken clientToken, Entry written) {
     clientToken.observe(written.origin(), written.seq(), written.clock());

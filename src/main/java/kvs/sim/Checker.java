@@ -42,6 +42,7 @@ final class Checker {
   private final List<Write> writes = new ArrayList<>(); // in issue order
   private final Map<Long, Long> maxSeqByOrigin = new HashMap<>();
   private final Session[] sessions;
+  private final java.util.Set<java.nio.ByteBuffer> typedKeys = new java.util.HashSet<>();
   /** Each write of an atomic batch (by dot) to its whole batch, in order. */
   private final Map<Dot, List<Entry>> batchOf = new HashMap<>();
 
@@ -73,9 +74,10 @@ final class Checker {
     }
   }
 
-  Checker(byte[][] keys, int clients) {
+  Checker(byte[][] keys, byte[][] counterKeys, int clients) {
     this.keys = keys;
     this.collectedByKey = new Entry[keys.length];
+    for (byte[] k : counterKeys) typedKeys.add(java.nio.ByteBuffer.wrap(k));
     this.sessions = new Session[clients];
     for (int i = 0; i < clients; i++) sessions[i] = new Session(keys.length);
   }
@@ -97,7 +99,7 @@ final class Checker {
           + " at step " + before.step + ", again " + describe(e)
           + (before.entry.equals(e) ? "" : " with different content"));
     }
-    Write w = new Write(e, keyIndex(e.key()), client, step);
+    Write w = new Write(e, typedKey(e.key()) ? -1 : keyIndex(e.key()), client, step);
     byDot.put(dot, w);
     writes.add(w);
     maxSeqByOrigin.merge(e.origin(), e.seq(), Math::max);
@@ -109,6 +111,7 @@ final class Checker {
    * highest entry of the key collected anywhere, and for nothing above it.
    */
   void collected(Entry e) {
+    if (typedKey(e.key())) return; // a counter key's plain tombstone: the counter model's
     int k = keyIndex(e.key());
     if (collectedByKey[k] == null || compare(e, collectedByKey[k]) > 0) collectedByKey[k] = e;
   }
@@ -116,6 +119,21 @@ final class Checker {
   /** True when an entry of key {@code k} at or above {@code e} was collected somewhere. */
   private boolean collectedAtLeast(int k, Entry e) {
     return collectedByKey[k] != null && compare(collectedByKey[k], e) >= 0;
+  }
+
+  /**
+   * True for the storage keys of counters (their heads and elements), whose writes are
+   * recorded here by dot (for dot reuse, never-issued claims and destruction by faults) and
+   * judged by {@link CounterModel}, not by the per-key version rules of string keys.
+   */
+  private boolean typedKey(byte[] key) {
+    return kvs.core.Elements.isElementKey(key) || typedKeys.contains(java.nio.ByteBuffer.wrap(key));
+  }
+
+  /** Whether the write {@code e} (a dot issued here) was destroyed by a fault ({@link #onLoss}). */
+  boolean destroyed(Entry e) {
+    Write w = byDot.get(dotOf(e));
+    return w != null && w.destroyed;
   }
 
   /** Records an atomic batch just committed (a transaction, or a write of several keys). */
@@ -147,7 +165,9 @@ final class Checker {
       if (shown == null) continue;
       for (Entry w : batch) {
         Entry held = replica.peek(w.key());
-        if (held == null && collectedAtLeast(keyIndex(w.key()), w)) continue; // collected
+        if (held == null && !typedKey(w.key()) && collectedAtLeast(keyIndex(w.key()), w)) {
+          continue; // collected as stable
+        }
         if (held == null || compare(held, w) < 0) {
           throw new Violation(Violation.Rule.BATCH, where + ": holds " + describe(shown)
               + " of an atomic batch of " + batch.size() + " writes but not " + describe(w)
@@ -238,7 +258,11 @@ final class Checker {
           + " that the session had already seen, so it may lose to what the session saw before");
     }
     w.acknowledged = true;
-    see(s, w.keyIndex, e);
+    if (w.keyIndex >= 0) {
+      see(s, w.keyIndex, e);
+    } else {
+      s.highestClock = Math.max(s.highestClock, e.clock());
+    }
   }
 
   private boolean wroteItself(int client, Entry e) {
@@ -265,7 +289,7 @@ final class Checker {
         Entry x = stores[i].get(w.entry.key());
         held = x != null && compare(x, w.entry) >= 0;
       }
-      held |= collectedAtLeast(w.keyIndex, w.entry); // removed as stable, not lost
+      held |= w.keyIndex >= 0 && collectedAtLeast(w.keyIndex, w.entry); // collected, not lost
       w.destroyed = !held;
     }
   }
@@ -286,7 +310,7 @@ final class Checker {
       if (finals[k] != null) known(finals[k], "final store of server " + replica.serverId());
     }
     for (Write w : writes) {
-      if (w.destroyed) continue;
+      if (w.destroyed || w.keyIndex < 0) continue;
       Entry f = finals[w.keyIndex];
       if (f == null && collectedAtLeast(w.keyIndex, w.entry)) continue; // collected as stable
       if (f == null || compare(f, w.entry) < 0) {

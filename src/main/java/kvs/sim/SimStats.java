@@ -9,7 +9,11 @@ public final class SimStats {
   public long readsRefused;
   public long writes;
   public long expiringWrites;
+  public long increments;
+  public long counterResets;
+  public long fieldWrites;
   public long transactions;
+  public long flushes;
   public long readsExpired;
   public long sweeps;
   /** Tombstones and expiry remnants removed by collection (Replica.collectStable). */
@@ -41,7 +45,11 @@ public final class SimStats {
     readsRefused += o.readsRefused;
     writes += o.writes;
     expiringWrites += o.expiringWrites;
+    increments += o.increments;
+    counterResets += o.counterResets;
+    fieldWrites += o.fieldWrites;
     transactions += o.transactions;
+    flushes += o.flushes;
     readsExpired += o.readsExpired;
     sweeps += o.sweeps;
     collected += o.collected;
@@ -69,8 +77,11 @@ public final class SimStats {
   public String toString() {
     return runs + " runs, " + steps + " steps (" + healSteps + " of them healing), "
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
-        + " with an expiry, " + transactions + " transactions), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
-        + " of an expired value), " + sweeps + " sweep slices, " + collected + " tombstones collected, " + clientMoves + " client moves, " + messages
+        + " with an expiry, " + transactions + " transactions, " + flushes + " FLUSHALLs; "
+        + increments + " increments, " + counterResets + " deletes of a counter, " + fieldWrites
+        + " HSET/HDEL), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
+        + " of an expired value), " + sweeps + " sweep slices, " + collected
+        + " tombstones collected, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections
         + " connections (" + connectionDrops + " dropped, " + stallTimeouts + " timed out), "

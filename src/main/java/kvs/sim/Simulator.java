@@ -70,7 +70,13 @@ public final class Simulator {
   private final ArrayDeque<String> trace = new ArrayDeque<>();
   private final SimStats stats = new SimStats();
   private final byte[][] keys;
+  /** Keys that clients use as counters only (INCRBY, DEL, GET, now and then a SET). */
+  private final byte[][] counterKeys;
   private final Checker checker;
+  private final CounterModel counters;
+  /** A key that clients use as a hash (HSET, HDEL, HGETALL, DEL, now and then a SET). */
+  private final byte[] hashKey = {'h', '0'};
+  private final HashModel hash = new HashModel(hashKey, new String[] {"a", "b", "c"});
   private final Server[] servers;
   private final Client[] clients;
   private final boolean[][] blocked; // [from][to]: that direction delivers nothing
@@ -93,7 +99,10 @@ public final class Simulator {
     this.tracing = tracing;
     this.keys = new byte[cfg.keys()][];
     for (int k = 0; k < keys.length; k++) keys[k] = ("k" + k).getBytes(StandardCharsets.UTF_8);
-    this.checker = new Checker(keys, cfg.clients());
+    this.counterKeys = new byte[][] {{'n', '0'}, {'n', '1'}};
+    this.checker = new Checker(keys, new byte[][] {counterKeys[0], counterKeys[1], hashKey},
+        cfg.clients());
+    this.counters = new CounterModel(counterKeys);
     int n = cfg.servers();
     this.blocked = new boolean[n][n];
     this.pairConn = new Conn[n][n];
@@ -373,7 +382,7 @@ public final class Simulator {
             + ", but crashed as " + s.vvAtCrash + " digest " + Long.toHexString(s.digestAtCrash)
             + (s.lostAtCrash ? " after a power cut" : " without losing anything"));
       }
-      checkDigest(s.replica);
+      checkDigest(s);
       note(() -> "restart " + s.id + " from its durable state " + s.replica.vv() + " as origin "
           + Origins.toString(s.replica.origin()));
     }
@@ -632,6 +641,14 @@ public final class Simulator {
       c.connection = new SessionToken();
       c.connection.mergeFrom(SessionToken.fromText(c.token.toText()));
     }
+    if (rnd.nextInt(100) < COUNTER_PERCENT) {
+      counterRequest(c, s);
+      return;
+    }
+    if (rnd.nextInt(100) < HASH_PERCENT) {
+      hashRequest(c, s);
+      return;
+    }
     int roll = rnd.nextInt(100);
     long wall = wall(s);
     if (roll < 45) {
@@ -643,6 +660,10 @@ public final class Simulator {
     int kind = rnd.nextInt(100);
     if (n > 1 && kind < 50) {
       transaction(c, s, wall);
+      return;
+    }
+    if (n > 1 && kind < 55) {
+      flushall(c, s, wall);
       return;
     }
     List<byte[]> ks = new ArrayList<>(n);
@@ -748,6 +769,43 @@ public final class Simulator {
     committed(c, s, written, "ran a transaction");
   }
 
+  /**
+   * FLUSHALL, as KeyspaceCommands.flush runs it: a tombstone for every key that has a value on
+   * this server now, written as one batch (the server's time for expiry decides which values
+   * count). What other servers hold and this one does not survives it.
+   */
+  private void flushall(Client c, Server s, long wall) {
+    s.replica.now(wall);
+    List<byte[]> live = new ArrayList<>();
+    s.replica.forEachLive(e -> live.add(e.key()));
+    if (live.isEmpty()) return; // +OK, nothing written
+    // As CommandSupport.delete: a counter's or hash's head cancels what this server holds. The
+    // models learn what each such head means from the state before it.
+    java.util.Map<java.nio.ByteBuffer, java.util.Set<CounterModel.Inc>> counterSaw =
+        new java.util.HashMap<>();
+    for (int k = 0; k < counterKeys.length; k++) {
+      counterSaw.put(java.nio.ByteBuffer.wrap(counterKeys[k]), counters.held(s.replica, k));
+    }
+    Entry hashHead = s.replica.peek(hashKey);
+    boolean wasHash = hashHead != null && hashHead.liveAt(s.replica.now())
+        && hashHead.kind() == Entry.KIND_HASH;
+    VersionVector before = s.replica.vv();
+    List<Entry> written = behavior.serveDeletes(s.replica, c.connection, live, wall);
+    for (Entry e : written) {
+      for (int k = 0; k < counterKeys.length; k++) {
+        if (Arrays.equals(e.key(), counterKeys[k])) {
+          counters.headWritten(k, e, counterSaw.get(java.nio.ByteBuffer.wrap(counterKeys[k])));
+        }
+      }
+      if (Arrays.equals(e.key(), hashKey)) {
+        hash.headWritten(e, wasHash ? HashModel.HeadKind.HASH : HashModel.HeadKind.DELETED,
+            before);
+      }
+    }
+    stats.flushes++;
+    committed(c, s, written, "flushed all");
+  }
+
   /** What follows a commit of a client's writes: the oracle, the pushes, the reply. */
   private void committed(Client c, Server s, List<Entry> written, String what) {
     checker.batchIssued(written);
@@ -775,6 +833,218 @@ public final class Simulator {
       behavior.recordWriteReply(c.token, e);
     }
     note(() -> "client " + c.id + " " + what + " at " + s.id + ": " + describeAll(written));
+  }
+
+  /** The share of client requests that go to a counter key. */
+  private static final int COUNTER_PERCENT = 12;
+
+  /**
+   * A request on a counter key, as CounterCommands, KeyCommands and StringCommands serve it: a
+   * read in the session (ERR_DEP ends it there), checked against the model and against the
+   * session's own increments, then GET (the read is all), INCRBY, DEL or SET of a number.
+   */
+  private void counterRequest(Client c, Server s) {
+    int k = rnd.nextInt(counterKeys.length);
+    byte[] key = counterKeys[k];
+    long wall = wall(s);
+    String where = "client " + c.id + " at server " + s.id + " step " + step;
+    Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, key, wall);
+    stats.reads++;
+    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
+      stats.readsRefused++;
+      note(() -> "client " + c.id + " counter " + counters.name(k) + " at " + s.id + ": ERR_DEP");
+      return;
+    }
+    String shown = r.status() == Replica.ReadStatus.FOUND
+        ? CounterModel.latin1(r.entry().value()) : null;
+    counters.checkRead(s.replica, k, shown, expiryNow(s), where + " read");
+    for (CounterModel.Inc mine : c.increments) {
+      if (mine.key() == k && !counters.holds(s.replica, mine)) {
+        throw new Violation(Violation.Rule.SESSION, where + ": read " + counters.name(k)
+            + " without its own increment " + Checker.describe(mine.contribution())
+            + " (read your writes)");
+      }
+    }
+    int what = rnd.nextInt(100);
+    if (what < 30) {
+      note(() -> "client " + c.id + " get " + counters.name(k) + " at " + s.id + ": " + shown);
+      return;
+    }
+    java.util.Set<CounterModel.Inc> saw = counters.held(s.replica, k);
+    List<Entry> written;
+    CounterModel.Inc inc = null;
+    String did;
+    if (what < 90) {
+      long delta = rnd.nextInt(21) - 10;
+      Replica.Increment done = behavior.serveIncrement(s.replica, c.connection, key, delta, wall);
+      written = done.written();
+      inc = counters.incremented(k, written.get(written.size() - 1), delta, c.id);
+      stats.increments++;
+      did = "incremented " + counters.name(k) + " by " + delta + " to " + done.value();
+    } else if (what < 96) {
+      written = behavior.serveDelete(s.replica, c.connection, key, wall);
+      stats.counterResets++;
+      did = "deleted " + counters.name(k);
+    } else {
+      byte[] number = Integer.toString(rnd.nextInt(100)).getBytes(StandardCharsets.ISO_8859_1);
+      written = behavior.serveWrite(s.replica, c.connection, List.of(key), List.of(number),
+          new long[1], wall);
+      did = "set " + counters.name(k);
+    }
+    for (Entry e : written) {
+      checker.issued(e, c.id, step);
+      stats.writes++;
+      if (Arrays.equals(e.key(), key)) counters.headWritten(k, e, saw);
+    }
+    Replica.ReadResult after = s.replica.read(new SessionToken(), key, wall);
+    counters.checkRead(s.replica, k, after.status() == Replica.ReadStatus.FOUND
+        ? CounterModel.latin1(after.entry().value()) : null, expiryNow(s), where + " " + did);
+    pushOwnWrite(s, written);
+    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
+      c.connection = null; // committed, but the reply is lost with the connection
+      stats.repliesLost++;
+      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
+      return;
+    }
+    for (Entry e : written) {
+      checker.acknowledged(c.id, e, where);
+      behavior.recordWriteReply(c.token, e);
+    }
+    if (inc != null) c.increments.add(inc);
+    note(() -> "client " + c.id + " " + did + " at " + s.id + ": " + describeAll(written));
+  }
+
+  /** The share of the remaining client requests that go to the hash key. */
+  private static final int HASH_PERCENT = 10;
+
+  /**
+   * A request on the hash key, as HashCommands, KeyCommands and StringCommands serve it: a read
+   * in the session (ERR_DEP ends it there) showing the fields (HGETALL), checked against the
+   * model and against the session's own field writes, then nothing more, HSET or HDEL of a field
+   * (refused, WRONGTYPE, when the key holds a string), DEL, or SET.
+   */
+  private void hashRequest(Client c, Server s) {
+    long wall = wall(s);
+    String where = "client " + c.id + " at server " + s.id + " step " + step;
+    Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, hashKey, wall);
+    stats.reads++;
+    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
+      stats.readsRefused++;
+      note(() -> "client " + c.id + " hgetall " + hash.name() + " at " + s.id + ": ERR_DEP");
+      return;
+    }
+    String shown = hash.shown(s.replica, r, c.connection);
+    hash.check(s.replica, shown, expiryNow(s), where + " hgetall");
+    for (HashModel.FieldWrite mine : c.fieldWrites) {
+      if (!hash.holds(s.replica, mine)) {
+        throw new Violation(Violation.Rule.SESSION, where + ": read " + hash.name()
+            + " without its own field write " + Checker.describe(mine.entry())
+            + " (read your writes)");
+      }
+    }
+    int what = rnd.nextInt(100);
+    boolean string = shown != null && shown.startsWith("string:");
+    if (what < 30 || what < 85 && string) {
+      note(() -> "client " + c.id + " hgetall " + hash.name() + " at " + s.id + ": " + shown);
+      return;
+    }
+    Entry head = s.replica.peek(hashKey);
+    boolean wasHash = head != null && head.liveAt(s.replica.now()) && head.kind() == Entry.KIND_HASH;
+    VersionVector before = s.replica.vv();
+    List<Entry> written;
+    boolean fieldWrite = what < 85;
+    String did;
+    if (what < 70) {
+      int f = rnd.nextInt(3);
+      byte[] value = value(c);
+      written = behavior.serveHset(s.replica, c.connection, hashKey,
+          new byte[] {(byte) ('a' + f)}, value, wall);
+      stats.fieldWrites++;
+      did = "hset " + (char) ('a' + f);
+    } else if (what < 85) {
+      int f = rnd.nextInt(3);
+      written = behavior.serveWrite(s.replica, c.connection, List.of(hash.fieldKey(f)),
+          Collections.singletonList(null), new long[1], wall);
+      stats.fieldWrites++;
+      did = "hdel " + (char) ('a' + f);
+    } else if (what < 95) {
+      written = behavior.serveDelete(s.replica, c.connection, hashKey, wall);
+      did = "del";
+    } else {
+      written = behavior.serveWrite(s.replica, c.connection, List.of(hashKey),
+          List.of(value(c)), new long[1], wall);
+      did = "set";
+    }
+    List<HashModel.FieldWrite> mine = new ArrayList<>();
+    for (Entry e : written) {
+      checker.issued(e, c.id, step);
+      stats.writes++;
+      if (Arrays.equals(e.key(), hashKey)) {
+        HashModel.HeadKind kind = did.equals("set") ? HashModel.HeadKind.STRING
+            : did.equals("del") && !wasHash ? HashModel.HeadKind.DELETED : HashModel.HeadKind.HASH;
+        hash.headWritten(e, kind, before);
+      } else if (fieldWrite) {
+        mine.add(hash.fieldWritten(e, c.id));
+      }
+    }
+    Replica.ReadResult after = s.replica.read(new SessionToken(), hashKey, wall);
+    hash.check(s.replica, hash.shown(s.replica, after, new SessionToken()), expiryNow(s),
+        where + " " + did);
+    pushOwnWrite(s, written);
+    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
+      c.connection = null; // committed, but the reply is lost with the connection
+      stats.repliesLost++;
+      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
+      return;
+    }
+    for (Entry e : written) {
+      checker.acknowledged(c.id, e, where);
+      behavior.recordWriteReply(c.token, e);
+    }
+    c.fieldWrites.addAll(mine);
+    note(() -> "client " + c.id + " " + did + " " + hash.name() + " at " + s.id + ": "
+        + describeAll(written));
+  }
+
+  /**
+   * After healing: every server reads every counter as the model says, and holds every
+   * increment that no fault destroyed (no lost increment).
+   */
+  private void checkCounters() {
+    for (int k = 0; k < counterKeys.length; k++) {
+      for (Server s : servers) {
+        long wall = wall(s);
+        Replica.ReadResult r = behavior.serveRead(s.replica, new SessionToken(), counterKeys[k],
+            wall);
+        counters.checkRead(s.replica, k, r.status() == Replica.ReadStatus.FOUND
+            ? CounterModel.latin1(r.entry().value()) : null, expiryNow(s),
+            "final read at server " + s.id);
+      }
+    }
+    for (Server s : servers) {
+      long wall = wall(s);
+      Replica.ReadResult r = behavior.serveRead(s.replica, new SessionToken(), hashKey, wall);
+      hash.check(s.replica, hash.shown(s.replica, r, new SessionToken()), expiryNow(s),
+          "final hgetall at server " + s.id);
+      for (HashModel.FieldWrite w : hash.fieldWrites()) {
+        if (!checker.destroyed(w.entry()) && !hash.holds(s.replica, w)) {
+          throw new Violation(Violation.Rule.LOST_WRITE, "field write "
+              + Checker.describe(w.entry()) + " (client " + w.client()
+              + ") is not held by server " + s.id + " after healing");
+        }
+      }
+    }
+    for (CounterModel.Inc i : counters.increments()) {
+      if (checker.destroyed(i.contribution())) continue;
+      for (Server s : servers) {
+        if (!counters.holds(s.replica, i)) {
+          throw new Violation(Violation.Rule.LOST_WRITE, "increment of "
+              + counters.name(i.key()) + " by " + i.delta() + " ("
+              + Checker.describe(i.contribution()) + ", client " + i.client()
+              + ") is not held by server " + s.id + " after healing");
+        }
+      }
+    }
   }
 
   /** One slice of the server's sweep of expired values (Node's, a few entries at a time). */
@@ -937,10 +1207,10 @@ public final class Simulator {
   }
 
   private void checkConverged() {
-    List<Entry> first = live(servers[0].replica);
+    List<Entry> first = live(servers[0]);
     for (Server s : servers) {
-      checkDigest(s.replica);
-      List<Entry> mine = live(s.replica);
+      checkDigest(s);
+      List<Entry> mine = live(s);
       if (!mine.equals(first)) {
         throw new Violation(Violation.Rule.CONVERGENCE, "servers 0 and " + s.id + " have equal vectors and digests but hold "
             + first + " and " + mine);
@@ -948,6 +1218,7 @@ public final class Simulator {
       for (Entry e : mine) checker.known(e, "final store of server " + s.id);
     }
     checker.checkFinal(servers[0].replica);
+    checkCounters();
     // Every session reads every key on every server. Without wipes nothing a session has seen
     // can be missing after convergence, so nothing may be refused either.
     for (Client c : clients) {
@@ -973,7 +1244,8 @@ public final class Simulator {
    * The replica's running digest must equal the sum of its entries' fingerprints, and its value
    * counts (DBSIZE) a count of its entries.
    */
-  private void checkDigest(Replica r) {
+  private void checkDigest(Server s) {
+    Replica r = s.replica;
     long sum = 0;
     long values = 0;
     long expiring = 0;
@@ -981,6 +1253,13 @@ public final class Simulator {
       Entry e = r.peek(key);
       if (e != null) sum += e.fingerprint();
       if (e != null && !e.isTombstone()) {
+        values++;
+        if (e.hasExpiry()) expiring++;
+      }
+    }
+    for (Entry e : typedEntries(s)) {
+      sum += e.fingerprint();
+      if (!e.isTombstone()) { // a counter's or hash's head or element holds a value too
         values++;
         if (e.hasExpiry()) expiring++;
       }
@@ -1072,7 +1351,8 @@ public final class Simulator {
    * replicas hold the same, expiries included, whatever their clocks say has expired and
    * whichever expired values their sweeps have removed.
    */
-  private List<Entry> live(Replica r) {
+  private List<Entry> live(Server s) {
+    Replica r = s.replica;
     List<Entry> out = new ArrayList<>();
     for (byte[] key : keys) {
       // An expired value may be swept on one server and not yet on another: compare what the
@@ -1080,6 +1360,26 @@ public final class Simulator {
       Entry e = r.peek(key);
       if (e != null) out.add(e.hasExpiry() ? e.remnant() : e);
     }
+    out.addAll(typedEntries(s));
+    return out;
+  }
+
+  /**
+   * The heads of the counter and hash keys and every element entry, tombstones included (a
+   * deleted hash field), as stored, in key order.
+   */
+  private List<Entry> typedEntries(Server s) {
+    List<Entry> out = new ArrayList<>();
+    for (byte[] key : counterKeys) {
+      Entry e = s.replica.peek(key);
+      if (e != null) out.add(e);
+    }
+    Entry h = s.replica.peek(hashKey);
+    if (h != null) out.add(h);
+    s.store.forEachFrom(new byte[] {kvs.core.Elements.MARK}, e -> {
+      out.add(e);
+      return true;
+    });
     return out;
   }
 
@@ -1166,6 +1466,10 @@ public final class Simulator {
     final int id;
     final SessionToken token = new SessionToken(); // what KvsClient keeps
     SessionToken connection; // the server's session for the current connection
+    /** Its acknowledged increments, which its reads must hold (read your writes). */
+    final List<CounterModel.Inc> increments = new ArrayList<>();
+    /** Its acknowledged field writes, which its reads must hold (read your writes). */
+    final List<HashModel.FieldWrite> fieldWrites = new ArrayList<>();
     int server;
     int ops;
 

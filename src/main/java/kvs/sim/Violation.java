@@ -20,6 +20,16 @@ final class Violation extends RuntimeException {
     /** A replica's memory disagrees with its disk or with its own entries (digest, restart). */
     DURABLE_STATE,
     /**
+     * A counter read other than its model says: its base plus every increment the reading
+     * server holds that the counter's head did not cancel (docs/simulation.md, rule 9).
+     */
+    COUNTER,
+    /**
+     * A hash shown other than its model says: the fields whose entries its winning head did not
+     * hide (docs/simulation.md, rule 10).
+     */
+    HASH,
+    /**
      * A value served at or after its expiry on the reading server's clock, a value reported
      * absent before its expiry on that server's time for expiry, or an expired value served
      * again by the same server (docs/simulation.md, rule 7).

@@ -35,7 +35,8 @@ class CodecProperties {
         Arbitraries.longs().between(1, Long.MAX_VALUE));
     Arbitrary<Long> expiry = Arbitraries.oneOf(Arbitraries.just(0L),
         Arbitraries.longs().between(1, Long.MAX_VALUE));
-    return Combinators.combine(key, value, clock, origin, seq, expiry).as(Entry::new);
+    Arbitrary<Byte> kind = Arbitraries.bytes().between(Entry.KIND_STRING, Entry.KIND_MAX);
+    return Combinators.combine(key, value, clock, origin, seq, expiry, kind).as(Entry::new);
   }
 
   @Provide
@@ -242,8 +243,14 @@ class CodecProperties {
     byte[] negativeClock = ByteBuffer.allocate(25).putLong(-1).putLong(1).putLong(1).put((byte) 1)
         .array();
     byte[] zeroSeq = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(0).put((byte) 1).array();
-    byte[] unknownFlag = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 8)
+    byte[] unknownFlag = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 16)
         .array();
+    byte[] truncatedKind = ByteBuffer.allocate(25).putLong(1).putLong(1).putLong(1).put((byte) 9)
+        .array();
+    byte[] stringKindWritten = ByteBuffer.allocate(26).putLong(1).putLong(1).putLong(1)
+        .put((byte) 9).put(Entry.KIND_STRING).array();
+    byte[] unknownKind = ByteBuffer.allocate(26).putLong(1).putLong(1).putLong(1).put((byte) 9)
+        .put((byte) (Entry.KIND_MAX + 1)).array();
     byte[] truncatedBatch = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1)
         .put((byte) 5).putInt(1).array();
     byte[] emptyBatch = ByteBuffer.allocate(33).putLong(1).putLong(1).putLong(1).put((byte) 5)
@@ -256,8 +263,9 @@ class CodecProperties {
         .putLong(0).array();
     byte[] hugeValue = ByteBuffer.allocate(29).putLong(1).putLong(1).putLong(1).put((byte) 0)
         .putInt(Integer.MAX_VALUE).array();
-    for (byte[] b : List.of(negativeClock, zeroSeq, unknownFlag, truncatedExpiry, zeroExpiry,
-        hugeValue, truncatedBatch, emptyBatch, batchBeforeTheFirstDot)) {
+    for (byte[] b : List.of(negativeClock, zeroSeq, unknownFlag, truncatedKind,
+        stringKindWritten, unknownKind, truncatedExpiry, zeroExpiry, hugeValue, truncatedBatch,
+        emptyBatch, batchBeforeTheFirstDot)) {
       assertThatThrownBy(() -> EntryCodec.decodeStored(new byte[0], b))
           .isInstanceOf(CorruptDataException.class);
     }

@@ -68,8 +68,8 @@ class JavaClientsIT {
       assertThat(a.commandCount()).isGreaterThan(20);
       assertThat(a.commandInfo("get", "mset").get("mset").getArity()).isEqualTo(-3);
       assertThat(a.commandList()).contains("get", "kvs.session");
-      assertThatThrownBy(() -> a.hset("h", "f", "v")).isInstanceOf(JedisDataException.class)
-          .hasMessageStartingWith("ERR unknown command 'HSET'");
+      assertThatThrownBy(() -> a.sadd("s", "m")).isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("ERR unknown command 'SADD'");
 
       // The other server gets the writes; DBSIZE counts them once they are there.
       ClusterProcess.await("server 1 holds jedis:1 and jedis:2", 10_000,
@@ -103,6 +103,74 @@ class JavaClientsIT {
       lost.set("jtx:1", "mine");
       assertThat(lost.exec()).isNull();
       assertThat(a.get("jtx:1")).isEqualTo("theirs");
+    }
+  }
+
+  @Test
+  void countersWithJedisAndLettuceAddUpAcrossServers() throws Exception {
+    try (Jedis a = cluster.jedis(0); Jedis b = cluster.jedis(1)) {
+      assertThat(a.incr("counter:j")).isEqualTo(1);
+      assertThat(a.incrBy("counter:j", 9)).isEqualTo(10);
+      assertThat(a.decr("counter:j")).isEqualTo(9);
+      assertThat(a.decrBy("counter:j", 4)).isEqualTo(5);
+      assertThat(a.incrByFloat("counter:f", 2.5)).isEqualTo(2.5);
+      assertThat(a.get("counter:j")).isEqualTo("5");
+      assertThat(a.type("counter:j")).isEqualTo("string");
+      assertThat(b.incrBy("counter:j", 5)).isGreaterThanOrEqualTo(5); // server 1's own share
+      a.set("counter:word", "abc");
+      assertThatThrownBy(() -> a.incr("counter:word")).isInstanceOf(JedisDataException.class)
+          .hasMessage("ERR value is not an integer or out of range");
+      ClusterProcess.await("both servers count both increments", 10_000,
+          () -> "10".equals(a.get("counter:j")) && "10".equals(b.get("counter:j")));
+    }
+    RedisClient client = RedisClient.create(RedisURI.builder().withHost(ClusterProcess.HOST)
+        .withPort(cluster.port(1)).withTimeout(Duration.ofSeconds(10)).build());
+    try (StatefulRedisConnection<String, String> conn = client.connect()) {
+      RedisCommands<String, String> r = conn.sync();
+      assertThat(r.incr("counter:l")).isEqualTo(1);
+      assertThat(r.incrby("counter:l", 41)).isEqualTo(42);
+      assertThat(r.decrby("counter:l", 2)).isEqualTo(40);
+      assertThat(r.decr("counter:l")).isEqualTo(39);
+      assertThat(r.incrbyfloat("counter:l", 0.5)).isEqualTo(39.5);
+      assertThat(r.get("counter:l")).isEqualTo("39.5");
+      assertThatThrownBy(() -> r.incr("counter:l")).isInstanceOf(RedisCommandExecutionException.class)
+          .hasMessage("ERR value is not an integer or out of range");
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
+  void hashesWithJedisAndLettuce() throws Exception {
+    try (Jedis a = cluster.jedis(0); Jedis b = cluster.jedis(1)) {
+      assertThat(a.hset("hash:j", Map.of("name", "ann", "city", "Oslo"))).isEqualTo(2);
+      assertThat(a.hget("hash:j", "name")).isEqualTo("ann");
+      assertThat(a.hmget("hash:j", "name", "nope")).containsExactly("ann", null);
+      assertThat(a.hlen("hash:j")).isEqualTo(2);
+      assertThat(a.hexists("hash:j", "city")).isTrue();
+      assertThat(a.hincrBy("hash:j", "visits", 3)).isEqualTo(3);
+      assertThat(a.hdel("hash:j", "visits")).isEqualTo(1);
+      assertThat(a.type("hash:j")).isEqualTo("hash");
+      assertThatThrownBy(() -> a.get("hash:j")).isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("WRONGTYPE");
+      assertThat(b.hset("hash:j", "email", "ann@example.org")).isEqualTo(1L); // on server 1
+      ClusterProcess.await("both servers hold the three fields", 10_000,
+          () -> a.hgetAll("hash:j").size() == 3 && b.hgetAll("hash:j").size() == 3);
+      assertThat(a.hgetAll("hash:j")).containsEntry("email", "ann@example.org")
+          .containsEntry("name", "ann").containsEntry("city", "Oslo");
+    }
+    RedisClient client = RedisClient.create(RedisURI.builder().withHost(ClusterProcess.HOST)
+        .withPort(cluster.port(1)).withTimeout(Duration.ofSeconds(10)).build());
+    try (StatefulRedisConnection<String, String> conn = client.connect()) {
+      RedisCommands<String, String> r = conn.sync();
+      assertThat(r.hset("hash:l", Map.of("a", "1", "b", "2"))).isEqualTo(2);
+      assertThat(r.hgetall("hash:l")).isEqualTo(Map.of("a", "1", "b", "2"));
+      assertThat(r.hkeys("hash:l")).containsExactly("a", "b");
+      assertThat(r.hvals("hash:l")).containsExactly("1", "2");
+      assertThat(r.hsetnx("hash:l", "a", "x")).isFalse();
+      assertThat(r.hstrlen("hash:l", "a")).isEqualTo(1);
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
     }
   }
 

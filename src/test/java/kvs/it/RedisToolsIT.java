@@ -50,7 +50,7 @@ class RedisToolsIT {
     assertThat(cli(0, "SCAN", "0", "MATCH", "tools:[ag]*", "COUNT", "1000"))
         .isEqualTo("0\ntools:a\ntools:greeting\n");
     assertThat(cli(0, "INFO", "server")).contains("# Server", "redis_version:");
-    assertThat(cli(0, "HSET", "h", "f", "v")).startsWith("ERR unknown command 'HSET'");
+    assertThat(cli(0, "SADD", "s", "m")).startsWith("ERR unknown command 'SADD'");
     // The write reached the other server.
     ClusterProcess.await("server 1 has tools:a", 10_000, () -> {
       try {
@@ -102,5 +102,64 @@ class RedisToolsIT {
     for (String line : out.split("\n")) {
       if (line.contains("requests per second")) System.out.println("redis-benchmark: " + line.strip());
     }
+  }
+
+  /** redis-benchmark -t incr on both servers at once: every increment counts on both. */
+  @Test
+  void benchmarkIncrOnBothServersCountsEveryIncrement() throws Exception {
+    List<Tool> runs = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Thread> threads = new ArrayList<>();
+    for (int server = 0; server < 2; server++) {
+      List<String> cmd = List.of("redis-benchmark", "-p", Integer.toString(cluster.port(server)),
+          "-t", "incr", "-n", "2000", "-c", "4", "-q");
+      Thread t = new Thread(() -> {
+        try {
+          runs.add(Tool.run(cmd, "", 120));
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+      t.start();
+      threads.add(t);
+    }
+    for (Thread t : threads) t.join();
+    assertThat(runs).hasSize(2);
+    for (Tool t : runs) {
+      String out = t.stdout().replace('\r', '\n');
+      assertThat(t.exitCode()).as(t.toString()).isZero();
+      assertThat(out).as(t.toString()).contains("INCR: ").contains("requests per second");
+      assertThat(out + t.stderr()).as(t.toString()).doesNotContainIgnoringCase("error");
+      for (String line : out.split("\n")) {
+        if (line.contains("requests per second")) System.out.println("redis-benchmark: " + line.strip());
+      }
+    }
+    // redis-benchmark -t incr increments the one key counter:__rand_int__ 2,000 times per run.
+    for (int server = 0; server < 2; server++) {
+      int s = server;
+      ClusterProcess.await("server " + s + " counts all 4,000 increments", 20_000, () -> {
+        try {
+          return cli(s, "GET", "counter:__rand_int__").equals("4000\n");
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+    }
+    assertThat(cli(0, "TYPE", "counter:__rand_int__")).isEqualTo("string\n");
+  }
+
+  @Test
+  void benchmarkHsetFinishesWithoutErrors() throws Exception {
+    Tool t = Tool.run(List.of("redis-benchmark", "-p", Integer.toString(cluster.port(1)),
+        "-t", "hset", "-n", "2000", "-c", "4", "-q"), "", 120);
+    String out = t.stdout().replace('\r', '\n');
+    assertThat(t.exitCode()).as(t.toString()).isZero();
+    assertThat(out).as(t.toString()).contains("HSET: ").contains("requests per second");
+    assertThat(out + t.stderr()).as(t.toString()).doesNotContainIgnoringCase("error");
+    for (String line : out.split("\n")) {
+      if (line.contains("requests per second")) System.out.println("redis-benchmark: " + line.strip());
+    }
+    // redis-benchmark -t hset sets field element:__rand_int__ of myhash to VXK
+    assertThat(cli(1, "HGET", "myhash", "element:__rand_int__")).isEqualTo("VXK\n");
+    assertThat(cli(1, "TYPE", "myhash")).isEqualTo("hash\n");
   }
 }

@@ -2,39 +2,17 @@ package kvs.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * KVS.DUMP pages: each call examines at most COUNT entries from the key it is given, the pages
  * together hold every live entry once in key order (tombstones and expired values left out),
  * and bad arguments get an error.
  */
-class AdminDumpTest {
-  @TempDir Path dir;
-  private InProcessNodes nodes;
-
-  @BeforeEach
-  void nodes() {
-    nodes = new InProcessNodes(dir);
-  }
-
-  @AfterEach
-  void stop() {
-    nodes.close();
-  }
-
-  private static String text(Object bulk) {
-    return bulk == null ? null : new String((byte[]) bulk, StandardCharsets.UTF_8);
-  }
-
+class AdminDumpTest extends InProcessServersTest {
   @Test
   void pagesTogetherHoldEveryLiveEntryOnceInKeyOrder() throws Exception {
     Node n = nodes.start(0, Map.of());

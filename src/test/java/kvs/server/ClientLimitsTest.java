@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -14,10 +11,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import kvs.net.Limits;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,20 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * replies to a half-closed client, and inline commands with unbalanced quotes. Peers' links and
  * admin connections are held to none of the client limits.
  */
-class ClientLimitsTest {
-  @TempDir Path dir;
-  private InProcessNodes nodes;
-
-  @BeforeEach
-  void nodes() {
-    nodes = new InProcessNodes(dir);
-  }
-
-  @AfterEach
-  void stop() {
-    nodes.close();
-  }
-
+class ClientLimitsTest extends InProcessServersTest {
   private Node start(int id, Limits limits, String requirePass, boolean fsync,
       Map<Integer, InetSocketAddress> peers) throws Exception {
     return nodes.start(id, limits, requirePass, fsync, peers);
@@ -54,10 +35,6 @@ class ClientLimitsTest {
     RespConn a = RespConn.open(n.port());
     assertThat(a.call("KVS.ADMIN", InProcessNodes.SECRET)).isEqualTo("+OK");
     return a;
-  }
-
-  private static String text(Object bulk) {
-    return new String((byte[]) bulk, StandardCharsets.UTF_8);
   }
 
   // ---- half-close --------------------------------------------------------------------------

@@ -2,38 +2,16 @@ package kvs.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * SCAN cursors resume where the page ended on any connection (a pooled client), and a cursor the
  * server does not know is counted from the first key by its position.
  */
-class ScanTest {
-  @TempDir Path dir;
-  private InProcessNodes nodes;
-
-  @BeforeEach
-  void nodes() {
-    nodes = new InProcessNodes(dir);
-  }
-
-  @AfterEach
-  void stop() {
-    nodes.close();
-  }
-
-  private static String text(Object bulk) {
-    return new String((byte[]) bulk, StandardCharsets.UTF_8);
-  }
-
+class ScanTest extends InProcessServersTest {
   private static List<String> keys(Object reply) {
     List<String> out = new ArrayList<>();
     for (Object o : (List<?>) ((List<?>) reply).get(1)) out.add(text(o));

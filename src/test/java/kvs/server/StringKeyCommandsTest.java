@@ -3,51 +3,22 @@ package kvs.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import kvs.net.Limits;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The string and keyspace commands of issue 13 and what tools read (INFO, CLIENT, SLOWLOG,
  * MEMORY, CONFIG GET, TIME), on in-process servers over real sockets: Redis 7's replies and
  * errors, and replication of FLUSHALL, RENAME and COPY to a peer.
  */
-class StringKeyCommandsTest {
-  @TempDir Path dir;
-  private InProcessNodes nodes;
-
-  @BeforeEach
-  void nodes() {
-    nodes = new InProcessNodes(dir);
-  }
-
-  @AfterEach
-  void stop() {
-    nodes.close();
-  }
-
+class StringKeyCommandsTest extends InProcessServersTest {
   private Node start() throws Exception {
     return nodes.start(0, Map.of());
-  }
-
-  private static String text(Object bulk) {
-    return bulk == null ? null : new String((byte[]) bulk, StandardCharsets.UTF_8);
-  }
-
-  private static List<String> texts(Object array) {
-    List<String> out = new ArrayList<>();
-    for (Object o : (List<?>) array) out.add(o instanceof byte[] b ? text(b) : String.valueOf(o));
-    return out;
   }
 
   @Test

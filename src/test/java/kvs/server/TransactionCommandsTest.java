@@ -3,44 +3,17 @@ package kvs.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import kvs.core.Entry;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * MULTI, EXEC, DISCARD, WATCH and UNWATCH on in-process servers over real sockets: Redis 7's
  * replies and errors, isolation, all-or-nothing, and a transaction reaching a peer as one batch.
  */
-class TransactionCommandsTest {
-  @TempDir Path dir;
-  private InProcessNodes nodes;
-
-  @BeforeEach
-  void nodes() {
-    nodes = new InProcessNodes(dir);
-  }
-
-  @AfterEach
-  void stop() {
-    nodes.close();
-  }
-
-  private static String text(Object bulk) {
-    return bulk == null ? null : new String((byte[]) bulk, StandardCharsets.UTF_8);
-  }
-
-  private static List<String> texts(Object array) {
-    List<String> out = new ArrayList<>();
-    for (Object o : (List<?>) array) out.add(o instanceof byte[] b ? text(b) : String.valueOf(o));
-    return out;
-  }
-
+class TransactionCommandsTest extends InProcessServersTest {
   @Test
   void execRunsTheQueueInOrderAndItsCommandsSeeEachOthersWrites() throws Exception {
     Node n = nodes.start(0, Map.of());
@@ -209,6 +182,31 @@ class TransactionCommandsTest {
         assertThat(held.get(i).batchFollowing()).isEqualTo(49 - i);
       }
       assertThat(onPeer.call("DBSIZE")).isEqualTo(50L);
+    }
+  }
+
+  @Test
+  void commandsWithoutMeaningInAMultiMasterStoreAreRefusedSayingWhyAndChangeNothing()
+      throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("SET", "k", "v")).isEqualTo("+OK");
+      for (String[] cmd : List.of(new String[] {"REPLICAOF", "127.0.0.1", "6379"},
+          new String[] {"SLAVEOF", "NO", "ONE"}, new String[] {"WAIT", "1", "0"},
+          new String[] {"CLUSTER", "INFO"}, new String[] {"MOVE", "k", "1"},
+          new String[] {"SWAPDB", "0", "1"}, new String[] {"BGSAVE"}, new String[] {"FAILOVER"})) {
+        assertThat((String) c.call(cmd)).as(cmd[0])
+            .startsWith("-ERR " + cmd[0] + " has no meaning in kvs, a multi-master store: ");
+      }
+      assertThat(text(c.call("GET", "k"))).isEqualTo("v");
+      assertThat(c.call("DBSIZE")).isEqualTo(1L);
+      // Inside a transaction it is queued like any command and fails alone at EXEC.
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      assertThat(c.call("MOVE", "k", "1")).isEqualTo("+QUEUED");
+      assertThat(c.call("SET", "k", "w")).isEqualTo("+QUEUED");
+      List<?> results = (List<?>) c.call("EXEC");
+      assertThat((String) results.get(0)).startsWith("-ERR MOVE has no meaning");
+      assertThat(results.get(1)).isEqualTo("+OK");
     }
   }
 

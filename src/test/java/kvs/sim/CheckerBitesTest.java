@@ -38,6 +38,8 @@ class CheckerBitesTest {
       Map.entry("ignores-remote-expiry", Set.of(Rule.EXPIRY)),
       Map.entry("drops-expiry-on-wire", Set.of(Rule.EXPIRY)),
       Map.entry("splits-batches", Set.of(Rule.BATCH)),
+      Map.entry("counter-keeps-latest", Set.of(Rule.LOST_WRITE, Rule.SESSION)),
+      Map.entry("hash-delete-is-a-tombstone", Set.of(Rule.HASH)),
       Map.entry("collects-unstable",
           Set.of(Rule.LOST_WRITE, Rule.CONVERGENCE, Rule.SESSION, Rule.BATCH)),
       Map.entry("ignores-clock-bound",

@@ -34,8 +34,10 @@ final class Variants {
       Entry e = replica.peek(key);
       if (e == null) return new Replica.ReadResult(Replica.ReadStatus.NOT_FOUND, null);
       session.observe(e);
-      return new Replica.ReadResult(e.liveAt(replica.now(wallMillis))
-          ? Replica.ReadStatus.FOUND : Replica.ReadStatus.NOT_FOUND, e);
+      replica.now(wallMillis);
+      Entry shown = replica.liveEntry(key); // a counter's value, a hash's head with a field
+      return shown != null ? new Replica.ReadResult(Replica.ReadStatus.FOUND, shown)
+          : new Replica.ReadResult(Replica.ReadStatus.NOT_FOUND, e);
     }
   };
 
@@ -220,8 +222,9 @@ final class Variants {
         long wallMillis) {
       Replica.ReadResult r = BASE.serveRead(replica, session, key, wallMillis);
       Entry e = r.entry();
+      // (a string's expiry: a counter or hash head that reads as absent has other reasons)
       if (r.status() == Replica.ReadStatus.NOT_FOUND && e != null && !e.isTombstone()
-          && e.origin() != replica.origin()) {
+          && e.kind() == Entry.KIND_STRING && e.origin() != replica.origin()) {
         return new Replica.ReadResult(Replica.ReadStatus.FOUND, e);
       }
       return r;
@@ -242,7 +245,7 @@ final class Variants {
           List<Entry> kept = new java.util.ArrayList<>();
           for (Entry e : chunk.entries()) {
             kept.add(new Entry(e.key(), e.value(), e.clock(), e.origin(), e.seq(), 0,
-                e.batchPreceding(), e.batchFollowing()));
+                e.batchPreceding(), e.batchFollowing(), e.kind()));
           }
           return super.receiveChunk(new DeltaChunk(kept, chunk.completes(), chunk.push()));
         }
@@ -268,7 +271,27 @@ final class Variants {
   };
 
   /**
-   * (15) Collects every tombstone and remnant its own vector covers, as if it were the only
+   * (15) A counter that keeps the latest value: INCRBY reads the value and writes the sum back
+   * as one last-writer-wins string, as a read-modify-write string command does
+   * (StringEditCommands), so of two increments made at the same time on two servers one is lost.
+   */
+  static final Behavior COUNTER_KEEPS_LATEST = new Broken("counter-keeps-latest",
+      "INCRBY writes the new value as a last-writer-wins string") {
+    @Override
+    public Replica.Increment serveIncrement(Replica replica, SessionToken session, byte[] key,
+        long delta, long wallMillis) {
+      Replica.ReadResult r = replica.read(session, key, wallMillis);
+      java.math.BigDecimal current = r.status() == Replica.ReadStatus.FOUND
+          ? kvs.core.Counters.parse(r.entry().value()) : java.math.BigDecimal.ZERO;
+      java.math.BigDecimal next = current.add(java.math.BigDecimal.valueOf(delta));
+      List<Entry> written = replica.write(session, List.of(key),
+          List.of(kvs.core.Counters.format(next)), wallMillis);
+      return new Replica.Increment(next, written);
+    }
+  };
+
+  /**
+   * (17) Collects every tombstone and remnant its own vector covers, as if it were the only
    * member: what other members still lack or may still overwrite with an older write is gone.
    */
   static final Behavior COLLECTS_UNSTABLE = new Broken("collects-unstable",
@@ -281,7 +304,25 @@ final class Variants {
   };
 
   /**
-   * (16) Collects tombstones by the stable vector but without the clock bound (remnants still
+   * (16) DEL of a hash writes a plain tombstone, as for a string: last-writer-wins against the
+   * fields, so a field set on another server at the same time vanishes if the DEL is later.
+   */
+  static final Behavior HASH_DELETE_IS_A_TOMBSTONE = new Broken("hash-delete-is-a-tombstone",
+      "DEL of a hash writes a tombstone instead of a head hiding the fields it saw") {
+    @Override
+    public List<Entry> serveDelete(Replica replica, SessionToken session, byte[] key,
+        long wallMillis) {
+      Entry head = replica.peek(key);
+      if (head == null || head.kind() != Entry.KIND_HASH) {
+        return BASE.serveDelete(replica, session, key, wallMillis);
+      }
+      return replica.write(session, List.of(key), java.util.Collections.singletonList(null),
+          wallMillis);
+    }
+  };
+
+  /**
+   * (18) Collects tombstones by the stable vector but without the clock bound (remnants still
    * wait for every member's clock to pass their expiry): a write stamped below the tombstone,
    * issued by a member before it saw the tombstone, may still be on its way, for instance from
    * an incarnation that ended in a power cut.
@@ -301,8 +342,8 @@ final class Variants {
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
-      DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COLLECTS_UNSTABLE,
-      IGNORES_CLOCK_BOUND);
+      DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE,
+      COLLECTS_UNSTABLE, IGNORES_CLOCK_BOUND);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {

@@ -1,0 +1,217 @@
+package kvs.core;
+
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.nio.ByteBuffer;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Counters that merge: concurrent increments on different servers all count.
+ *
+ * <p>A counter is a head entry under the user key ({@link Entry#KIND_COUNTER}) and one element
+ * entry per origin that incremented it ({@link Elements#counterKey}). An origin's element holds
+ * the running total of that origin's increments and only that origin writes it, so its newest
+ * version is its total and last-writer-wins merges it exactly. The head holds a base (the value
+ * of the string the counter started from, or 0) and, per origin, the contribution it
+ * <em>cancels</em>: the (sequence, total) of that origin's element as the writer of the head saw
+ * it. The counter's value is the base plus, for every origin, its total minus what the head
+ * cancels of it, counting only elements newer (by sequence of their own origin) than the one
+ * the head saw. So an increment the head's writer had seen is cancelled, and one it had not seen
+ * (concurrent with it) still counts: an observed reset.
+ *
+ * <p>A head flagged {@link Head#reset} is what DEL writes on a counter: the key reads as absent
+ * unless some element is newer than what the reset saw (an increment concurrent with the DEL),
+ * and then as the sum of those newer increments.
+ *
+ * <p>Numbers are decimals ({@link BigDecimal}) rounded to 34 significant digits
+ * ({@link MathContext#DECIMAL128}): exact for every 64-bit integer, so INCR is exact, and the
+ * same on every replica, so replicas that hold the same entries read the same value whatever
+ * order they summed in. Pure: no I/O, no charsets (ASCII by hand).
+ */
+public final class Counters {
+  /** Significant digits kept in a total and in a value. */
+  public static final MathContext PRECISION = MathContext.DECIMAL128;
+  /** The longest number text accepted (Redis's MAX_LONG_DOUBLE_CHARS). */
+  public static final int TEXT_MAX = 5 * 1024;
+  /**
+   * Digits kept after the decimal point: smaller amounts round away, so a number's text stays
+   * short whatever exponent a client writes (Redis, with its long double, prints 17).
+   */
+  public static final int SCALE_MAX = 400;
+  /**
+   * Digits kept before the decimal point: a number text with more is refused, so that no number
+   * is larger than what Redis's long double can hold and print (about 1.19e4932).
+   */
+  public static final int INTEGER_DIGITS_MAX = 4900;
+  private static final byte HEAD_FORMAT = 1;
+  private static final byte FLAG_RESET = 1;
+
+  private Counters() {}
+
+  /** What a head saw of one origin's element: its sequence and its total. */
+  public record Cancel(long seq, BigDecimal total) {}
+
+  /**
+   * A counter's head: whether it is a reset (DEL), the base, and per origin what it cancels.
+   */
+  public record Head(boolean reset, BigDecimal base, SortedMap<Long, Cancel> cancelled) {
+    public Head {
+      cancelled = Collections.unmodifiableSortedMap(new TreeMap<>(cancelled));
+    }
+
+    public byte[] encode() {
+      byte[] baseText = format(base);
+      int size = 2 + 2 + baseText.length + 4;
+      Map<Long, byte[]> texts = new TreeMap<>();
+      for (Map.Entry<Long, Cancel> c : cancelled.entrySet()) {
+        byte[] t = format(c.getValue().total());
+        texts.put(c.getKey(), t);
+        size += 8 + 8 + 2 + t.length;
+      }
+      ByteBuffer b = ByteBuffer.allocate(size);
+      b.put(HEAD_FORMAT).put(reset ? FLAG_RESET : 0);
+      b.putShort((short) baseText.length).put(baseText);
+      b.putInt(cancelled.size());
+      for (Map.Entry<Long, Cancel> c : cancelled.entrySet()) {
+        byte[] t = texts.get(c.getKey());
+        b.putLong(c.getKey()).putLong(c.getValue().seq()).putShort((short) t.length).put(t);
+      }
+      return b.array();
+    }
+
+    /** Reads {@link #encode()}'s form; throws CorruptDataException on anything else. */
+    public static Head decode(byte[] value) {
+      ByteBuffer b = ByteBuffer.wrap(value);
+      need(b, 2);
+      if (b.get() != HEAD_FORMAT) throw new CorruptDataException("counter head: unknown format");
+      byte flags = b.get();
+      if ((flags & ~FLAG_RESET) != 0) throw new CorruptDataException("counter head: bad flags");
+      BigDecimal base = number(b);
+      need(b, 4);
+      int n = b.getInt();
+      if (n < 0 || n > b.remaining() / 18) {
+        throw new CorruptDataException("counter head: bad count " + n);
+      }
+      SortedMap<Long, Cancel> cancelled = new TreeMap<>();
+      for (int i = 0; i < n; i++) {
+        need(b, 16);
+        long origin = b.getLong();
+        long seq = b.getLong();
+        cancelled.put(origin, new Cancel(seq, number(b)));
+      }
+      if (b.hasRemaining()) throw new CorruptDataException("counter head: trailing bytes");
+      return new Head((flags & FLAG_RESET) != 0, base, cancelled);
+    }
+
+    private static void need(ByteBuffer b, int bytes) {
+      if (b.remaining() < bytes) throw new CorruptDataException("counter head: truncated");
+    }
+
+    private static BigDecimal number(ByteBuffer b) {
+      need(b, 2);
+      int len = Short.toUnsignedInt(b.getShort());
+      need(b, len);
+      byte[] text = new byte[len];
+      b.get(text);
+      BigDecimal v = parse(text);
+      if (v == null) throw new CorruptDataException("counter head: bad number");
+      return v;
+    }
+  }
+
+  /**
+   * The counter's value from its head and the contribution elements stored under its key (in
+   * any order), or null when it reads as absent (a reset that nothing came after).
+   */
+  public static BigDecimal value(Head head, List<Entry> contributions) {
+    BigDecimal sum = head.base();
+    boolean unobserved = false;
+    for (Entry e : contributions) {
+      BigDecimal total = totalOf(e);
+      if (total == null) continue;
+      Cancel c = head.cancelled().get(e.origin());
+      if (c == null) {
+        sum = sum.add(total);
+        unobserved = true;
+      } else if (e.seq() > c.seq()) {
+        sum = sum.add(total.subtract(c.total()));
+        unobserved = true;
+      }
+    }
+    if (head.reset() && !unobserved) return null;
+    BigDecimal v = sum.round(PRECISION);
+    return v.scale() > SCALE_MAX ? v.setScale(SCALE_MAX, java.math.RoundingMode.HALF_EVEN) : v;
+  }
+
+  /** What a new head cancels: every contribution as it is stored now. */
+  public static SortedMap<Long, Cancel> cancelAll(List<Entry> contributions) {
+    SortedMap<Long, Cancel> out = new TreeMap<>();
+    for (Entry e : contributions) {
+      BigDecimal total = totalOf(e);
+      if (total != null) out.put(e.origin(), new Cancel(e.seq(), total));
+    }
+    return out;
+  }
+
+  /**
+   * The total an element holds, or null for an entry that is not a contribution of its own
+   * origin (a tombstone, or one whose key names another origin: only an origin writes its own
+   * contribution, so such an entry can come only from a broken peer and counts nowhere).
+   */
+  static BigDecimal totalOf(Entry e) {
+    if (e.value() == null) return null;
+    byte[] k = e.key();
+    if (k.length < 8 || ByteBuffer.wrap(k, k.length - 8, 8).getLong() != e.origin()) return null;
+    return parse(e.value());
+  }
+
+  /** The contribution element value holding {@code total}. */
+  public static byte[] encodeTotal(BigDecimal total) {
+    return format(total);
+  }
+
+  /**
+   * A decimal number written in ASCII (as INCRBYFLOAT accepts: sign, digits, point, exponent),
+   * rounded to {@link #PRECISION}; null when {@code text} is not one or is longer than
+   * {@link #TEXT_MAX}.
+   */
+  public static BigDecimal parse(byte[] text) {
+    if (text.length == 0 || text.length > TEXT_MAX) return null;
+    char[] chars = new char[text.length];
+    for (int i = 0; i < text.length; i++) {
+      int ch = text[i] & 0xff;
+      boolean ok = ch >= '0' && ch <= '9' || ch == '-' || ch == '+' || ch == '.' || ch == 'e'
+          || ch == 'E';
+      if (!ok) return null;
+      chars[i] = (char) ch;
+    }
+    try {
+      return bounded(new BigDecimal(chars, PRECISION));
+    } catch (NumberFormatException | ArithmeticException e) {
+      return null;
+    }
+  }
+
+  /**
+   * {@code v} rounded to {@link #PRECISION} and {@link #SCALE_MAX}, or null when it has more
+   * than {@link #INTEGER_DIGITS_MAX} digits before the point.
+   */
+  public static BigDecimal bounded(BigDecimal v) {
+    v = v.round(PRECISION);
+    if (v.scale() > SCALE_MAX) v = v.setScale(SCALE_MAX, java.math.RoundingMode.HALF_EVEN);
+    return v.precision() - v.scale() > INTEGER_DIGITS_MAX ? null : v;
+  }
+
+  /** The number as Redis writes it: plain digits, no exponent, no trailing zeros after a point. */
+  public static byte[] format(BigDecimal v) {
+    BigDecimal s = v.signum() == 0 ? BigDecimal.ZERO : v.stripTrailingZeros();
+    String text = s.toPlainString();
+    byte[] out = new byte[text.length()];
+    for (int i = 0; i < out.length; i++) out[i] = (byte) text.charAt(i);
+    return out;
+  }
+}

@@ -1,0 +1,366 @@
+package kvs.server;
+
+import static kvs.server.CommandSpec.command;
+
+import io.netty.handler.codec.redis.RedisMessage;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import kvs.core.ClockAheadException;
+import kvs.core.Counters;
+import kvs.core.Elements;
+import kvs.core.Entry;
+import kvs.core.Replica.ReadResult;
+import kvs.core.Replica.ReadStatus;
+import kvs.net.Resp;
+import kvs.server.CommandSpec.Access;
+import kvs.server.CommandSpec.Flag;
+import kvs.server.CommandSpec.Keys;
+
+/**
+ * The hash commands, with Redis 7's replies and errors. Each field is an entry of its own, a
+ * last-writer-wins register ({@code kvs.core.Hashes}): two servers setting different fields at
+ * the same time both keep theirs; of the same field, the later write wins. HINCRBY and
+ * HINCRBYFLOAT read the field and write the sum back in one step on the server that runs them:
+ * concurrent ones on two servers keep one (they are not merging counters).
+ */
+final class HashCommands {
+  private HashCommands() {}
+
+  static List<CommandSpec> declarations() {
+    return List.of(
+        command("HSET", -4, Access.AUTHENTICATED).flags(Flag.WRITE, Flag.DENYOOM, Flag.FAST)
+            .keys(Keys.ONE)
+            .summary("Sets fields of a hash; each field merges on its own.")
+            .handler(HashCommands::hset),
+        command("HSETNX", 4, Access.AUTHENTICATED).flags(Flag.WRITE, Flag.DENYOOM, Flag.FAST)
+            .keys(Keys.ONE)
+            .summary("Sets a field of a hash only if it is not there.")
+            .handler(HashCommands::hsetnx),
+        command("HGET", 3, Access.AUTHENTICATED).flags(Flag.READONLY, Flag.FAST).keys(Keys.ONE)
+            .summary("Answers a field of a hash.")
+            .handler(HashCommands::hget),
+        command("HMGET", -3, Access.AUTHENTICATED).flags(Flag.READONLY, Flag.FAST).keys(Keys.ONE)
+            .summary("Answers fields of a hash.")
+            .handler(HashCommands::hmget),
+        command("HGETALL", 2, Access.AUTHENTICATED).flags(Flag.READONLY).keys(Keys.ONE)
+            .summary("Answers every field and value of a hash (a map in RESP3).")
+            .handler((c, a) -> all(c, a, true, true)),
+        command("HKEYS", 2, Access.AUTHENTICATED).flags(Flag.READONLY).keys(Keys.ONE)
+            .summary("Answers the fields of a hash.")
+            .handler((c, a) -> all(c, a, true, false)),
+        command("HVALS", 2, Access.AUTHENTICATED).flags(Flag.READONLY).keys(Keys.ONE)
+            .summary("Answers the values of a hash.")
+            .handler((c, a) -> all(c, a, false, true)),
+        command("HLEN", 2, Access.AUTHENTICATED).flags(Flag.READONLY, Flag.FAST).keys(Keys.ONE)
+            .summary("Counts the fields of a hash (O(N): walks the fields).")
+            .handler(HashCommands::hlen),
+        command("HEXISTS", 3, Access.AUTHENTICATED).flags(Flag.READONLY, Flag.FAST)
+            .keys(Keys.ONE)
+            .summary("Answers whether a hash has a field.")
+            .handler(HashCommands::hexists),
+        command("HSTRLEN", 3, Access.AUTHENTICATED).flags(Flag.READONLY, Flag.FAST)
+            .keys(Keys.ONE)
+            .summary("Answers the length of a field's value.")
+            .handler(HashCommands::hstrlen),
+        command("HDEL", -3, Access.AUTHENTICATED).flags(Flag.WRITE, Flag.FAST).keys(Keys.ONE)
+            .summary("Deletes fields of a hash; the last one deletes the key.")
+            .handler(HashCommands::hdel),
+        command("HINCRBY", 4, Access.AUTHENTICATED).flags(Flag.WRITE, Flag.DENYOOM, Flag.FAST)
+            .keys(Keys.ONE)
+            .summary("Adds an integer to a field (one last-writer-wins write of the field).")
+            .handler((c, a) -> hincr(c, a, false)),
+        command("HINCRBYFLOAT", 4, Access.AUTHENTICATED)
+            .flags(Flag.WRITE, Flag.DENYOOM, Flag.FAST).keys(Keys.ONE)
+            .summary("Adds a decimal to a field (one last-writer-wins write of the field).")
+            .handler((c, a) -> hincr(c, a, true)),
+        command("HSCAN", -3, Access.AUTHENTICATED).flags(Flag.READONLY).keys(Keys.ONE)
+            .summary("Iterates over the fields of a hash, with MATCH, COUNT and NOVALUES (one"
+                + " page: cursor 0).")
+            .handler(HashCommands::hscan));
+  }
+
+  /**
+   * Reads {@code key} in the session as a hash: true when it is one (or absent: an empty hash),
+   * false after answering WRONGTYPE or ERR_DEP.
+   */
+  private static boolean readHash(ConnectionHandler c, byte[] key) {
+    ReadResult r = CommandSupport.read(c, key);
+    if (r == null) return false;
+    if (r.status() == ReadStatus.FOUND && r.entry().kind() != Entry.KIND_HASH) {
+      c.replies.add(Resp.error(CommandSupport.WRONGTYPE));
+      return false;
+    }
+    return true;
+  }
+
+  /** The visible fields, by field, in field order. */
+  private static Map<java.nio.ByteBuffer, Entry> fields(ConnectionHandler c, byte[] key) {
+    byte[] prefix = Elements.prefix(key, Entry.KIND_HASH);
+    Map<java.nio.ByteBuffer, Entry> out = new LinkedHashMap<>();
+    for (Entry e : c.node.replica.hashFields(c.session, key)) {
+      out.put(java.nio.ByteBuffer.wrap(Elements.subKey(prefix, e.key())), e);
+    }
+    return out;
+  }
+
+  private static boolean checkFields(ConnectionHandler c, byte[][] a, int from, int step) {
+    for (int i = from; i < a.length; i += step) {
+      if (a[i].length > c.node.config.limits().keyBytesMax()) {
+        c.replies.add(Resp.error("ERR field is " + a[i].length + " bytes; the limit is "
+            + c.node.config.limits().keyBytesMax()));
+        return false;
+      }
+      if (step == 2 && a[i + 1].length > c.node.config.limits().valueBytesMax()) {
+        c.replies.add(Resp.error("ERR value is " + a[i + 1].length + " bytes; the limit is "
+            + c.node.config.limits().valueBytesMax()));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Writes fields (values all null: deletes them, HDEL) and replies once durable. */
+  private static void setFields(ConnectionHandler c, byte[] key, List<byte[]> fields,
+      List<byte[]> values, RedisMessage reply) {
+    if (!CommandSupport.checkKey(c, key)) return;
+    Node node = c.node;
+    List<Entry> written;
+    try {
+      if (values.get(0) == null) { // HDEL: all null
+        List<byte[]> keys = new ArrayList<>();
+        for (byte[] f : fields) keys.add(Elements.key(key, Entry.KIND_HASH, f));
+        written = node.replica.write(c.session, keys, values, node.clock.millis());
+      } else {
+        written = node.replica.hset(c.session, key, fields, values, node.clock.millis());
+      }
+    } catch (ClockAheadException e) {
+      c.replies.add(Resp.error("ERR " + e.getMessage()));
+      return;
+    }
+    CommandSupport.committed(c, written, reply);
+  }
+
+  /** HSET key field value [field value ...]: answers how many fields are new. */
+  private static void hset(ConnectionHandler c, byte[][] a) {
+    if (a.length % 2 != 0) {
+      c.replies.add(Resp.error(CommandSupport.wrongArity("hset")));
+      return;
+    }
+    if (!checkFields(c, a, 2, 2) || !readHash(c, a[1])) return;
+    Map<java.nio.ByteBuffer, Entry> have = fields(c, a[1]);
+    List<byte[]> fields = new ArrayList<>();
+    List<byte[]> values = new ArrayList<>();
+    java.util.Set<java.nio.ByteBuffer> added = new java.util.HashSet<>();
+    for (int i = 2; i < a.length; i += 2) {
+      fields.add(a[i]);
+      values.add(a[i + 1]);
+      if (!have.containsKey(java.nio.ByteBuffer.wrap(a[i]))) added.add(java.nio.ByteBuffer.wrap(a[i]));
+    }
+    setFields(c, a[1], fields, values, Resp.integer(added.size()));
+  }
+
+  /** HSETNX key field value. */
+  private static void hsetnx(ConnectionHandler c, byte[][] a) {
+    if (!checkFields(c, a, 2, 2) || !readHash(c, a[1])) return;
+    if (c.node.replica.hashField(c.session, a[1], a[2]) != null) {
+      c.replies.add(Resp.integer(0));
+      return;
+    }
+    setFields(c, a[1], List.of(a[2]), List.of(a[3]), Resp.integer(1));
+  }
+
+  private static byte[] field(ConnectionHandler c, byte[] key, byte[] field) {
+    Entry e = c.node.replica.hashField(c.session, key, field);
+    return e == null ? null : e.value();
+  }
+
+  /** HGET key field. */
+  private static void hget(ConnectionHandler c, byte[][] a) {
+    if (!readHash(c, a[1])) return;
+    c.replies.add(Resp.bulk(field(c, a[1], a[2])));
+  }
+
+  /** HMGET key field [field ...]. */
+  private static void hmget(ConnectionHandler c, byte[][] a) {
+    if (!readHash(c, a[1])) return;
+    List<RedisMessage> out = new ArrayList<>();
+    for (int i = 2; i < a.length; i++) out.add(Resp.bulk(field(c, a[1], a[i])));
+    c.replies.add(Resp.array(out));
+  }
+
+  /** HGETALL, HKEYS, HVALS. */
+  private static void all(ConnectionHandler c, byte[][] a, boolean keys, boolean values) {
+    if (!readHash(c, a[1])) return;
+    List<RedisMessage> out = new ArrayList<>();
+    for (Map.Entry<java.nio.ByteBuffer, Entry> f : fields(c, a[1]).entrySet()) {
+      if (keys) out.add(Resp.bulk(f.getKey().array()));
+      if (values) out.add(Resp.bulk(f.getValue().value()));
+    }
+    c.replies.add(keys && values ? Resp.map(out) : Resp.array(out));
+  }
+
+  /** HLEN key. */
+  private static void hlen(ConnectionHandler c, byte[][] a) {
+    if (!readHash(c, a[1])) return;
+    c.replies.add(Resp.integer(c.node.replica.hashFields(c.session, a[1]).size()));
+  }
+
+  /** HEXISTS key field. */
+  private static void hexists(ConnectionHandler c, byte[][] a) {
+    if (!readHash(c, a[1])) return;
+    c.replies.add(Resp.integer(field(c, a[1], a[2]) == null ? 0 : 1));
+  }
+
+  /** HSTRLEN key field. */
+  private static void hstrlen(ConnectionHandler c, byte[][] a) {
+    if (!readHash(c, a[1])) return;
+    byte[] v = field(c, a[1], a[2]);
+    c.replies.add(Resp.integer(v == null ? 0 : v.length));
+  }
+
+  /** HDEL key field [field ...]: tombstones for the fields that are there; answers how many. */
+  private static void hdel(ConnectionHandler c, byte[][] a) {
+    if (!readHash(c, a[1])) return;
+    List<byte[]> fields = new ArrayList<>();
+    java.util.Set<java.nio.ByteBuffer> seen = new java.util.HashSet<>();
+    for (int i = 2; i < a.length; i++) {
+      if (seen.add(java.nio.ByteBuffer.wrap(a[i])) && field(c, a[1], a[i]) != null) {
+        fields.add(a[i]);
+      }
+    }
+    if (fields.isEmpty()) {
+      c.replies.add(Resp.integer(0));
+      return;
+    }
+    setFields(c, a[1], fields, java.util.Collections.nCopies(fields.size(), null),
+        Resp.integer(fields.size()));
+  }
+
+  /** HINCRBY key field increment | HINCRBYFLOAT key field increment. */
+  private static void hincr(ConnectionHandler c, byte[][] a, boolean decimal) {
+    if (!checkFields(c, a, 2, 1) || !readHash(c, a[1])) return;
+    byte[] old = field(c, a[1], a[2]);
+    byte[] next;
+    RedisMessage reply;
+    if (decimal) {
+      BigDecimal by = Counters.parse(a[3]);
+      BigDecimal current = old == null ? BigDecimal.ZERO : Counters.parse(old);
+      if (by == null || current == null) {
+        c.replies.add(Resp.error(by == null ? CounterCommands.NOT_FLOAT
+            : "ERR hash value is not a float"));
+        return;
+      }
+      BigDecimal sum = Counters.bounded(current.add(by));
+      if (sum == null) {
+        c.replies.add(Resp.error(CounterCommands.NAN_OR_INFINITY));
+        return;
+      }
+      next = Counters.format(sum);
+      reply = Resp.bulk(next);
+    } else {
+      Long by = CounterCommands.parseStrictLong(a[3]);
+      if (by == null) {
+        c.replies.add(Resp.error(CounterCommands.NOT_INTEGER));
+        return;
+      }
+      Long current = old == null ? Long.valueOf(0) : CounterCommands.parseStrictLong(old);
+      if (current == null) {
+        c.replies.add(Resp.error("ERR hash value is not an integer"));
+        return;
+      }
+      long sum;
+      try {
+        sum = Math.addExact(current, by);
+      } catch (ArithmeticException e) {
+        c.replies.add(Resp.error(CounterCommands.OVERFLOW));
+        return;
+      }
+      next = Long.toString(sum).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      reply = Resp.integer(sum);
+    }
+    setFields(c, a[1], List.of(a[2]), List.of(next), reply);
+  }
+
+  /**
+   * HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES]: every matching field in one page
+   * (cursor 0), as Redis answers a small hash; COUNT is accepted and checked.
+   */
+  private static void hscan(ConnectionHandler c, byte[][] a) {
+    if (StringEditCommands.parseLong(a[2]) == Long.MIN_VALUE
+        || StringEditCommands.parseLong(a[2]) < 0) {
+      c.replies.add(Resp.error("ERR invalid cursor"));
+      return;
+    }
+    byte[] pattern = null;
+    boolean values = true;
+    for (int i = 3; i < a.length; i++) {
+      String opt = Resp.ascii(a[i]).toUpperCase(Locale.ROOT);
+      if (opt.equals("MATCH") && i + 1 < a.length) {
+        pattern = a[++i];
+      } else if (opt.equals("COUNT") && i + 1 < a.length) {
+        long n = StringEditCommands.parseLong(a[++i]);
+        if (n == Long.MIN_VALUE) {
+          c.replies.add(Resp.error(StringEditCommands.NOT_INTEGER));
+          return;
+        }
+        if (n < 1) {
+          c.replies.add(Resp.error("ERR syntax error"));
+          return;
+        }
+      } else if (opt.equals("NOVALUES")) {
+        values = false;
+      } else {
+        c.replies.add(Resp.error("ERR syntax error"));
+        return;
+      }
+    }
+    if (!readHash(c, a[1])) return;
+    List<RedisMessage> out = new ArrayList<>();
+    for (Map.Entry<java.nio.ByteBuffer, Entry> f : fields(c, a[1]).entrySet()) {
+      byte[] name = f.getKey().array();
+      if (pattern != null && !Glob.matches(pattern, name)) continue;
+      out.add(Resp.bulk(name));
+      if (values) out.add(Resp.bulk(f.getValue().value()));
+    }
+    c.replies.add(Resp.array(List.of(Resp.bulk("0"), Resp.array(out))));
+  }
+
+  /**
+   * A hash as KVS.DUMP and printStore show it: {@code {field=value, ...}} in field order (the
+   * bytes as they are).
+   */
+  static byte[] printable(ConnectionHandler c, byte[] key) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write('{');
+    byte[] prefix = Elements.prefix(key, Entry.KIND_HASH);
+    boolean first = true;
+    for (Entry e : c.node.replica.hashFields(new kvs.core.SessionToken(), key)) {
+      if (!first) out.writeBytes(new byte[] {',', ' '});
+      first = false;
+      out.writeBytes(Elements.subKey(prefix, e.key()));
+      out.write('=');
+      out.writeBytes(e.value());
+    }
+    out.write('}');
+    return out.toByteArray();
+  }
+
+  /** COPY / RENAME of a hash: every field written under the new name in one atomic write. */
+  static void copy(ConnectionHandler c, byte[] src, byte[] dst, boolean rename,
+      RedisMessage reply) {
+    if (!CommandSupport.checkKey(c, dst)) return;
+    Node node = c.node;
+    List<Entry> written;
+    try {
+      written = node.replica.copyHash(c.session, src, dst, rename, node.clock.millis());
+    } catch (ClockAheadException e) {
+      c.replies.add(Resp.error("ERR " + e.getMessage()));
+      return;
+    }
+    CommandSupport.committed(c, written, reply);
+  }
+}
