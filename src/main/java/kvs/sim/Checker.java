@@ -37,7 +37,7 @@ import kvs.core.Store;
 final class Checker {
   private final byte[][] keys;
   /** By key: the highest tombstone or remnant some replica collected (see {@link #collected}). */
-  private final Entry[] collectedByKey;
+  private final Map<java.nio.ByteBuffer, Entry> collectedByKey = new HashMap<>();
   private final Map<Dot, Write> byDot = new HashMap<>();
   private final List<Write> writes = new ArrayList<>(); // in issue order
   private final Map<Long, Long> maxSeqByOrigin = new HashMap<>();
@@ -76,7 +76,6 @@ final class Checker {
 
   Checker(byte[][] keys, byte[][] counterKeys, int clients) {
     this.keys = keys;
-    this.collectedByKey = new Entry[keys.length];
     for (byte[] k : counterKeys) typedKeys.add(java.nio.ByteBuffer.wrap(k));
     this.sessions = new Session[clients];
     for (int i = 0; i < clients; i++) sessions[i] = new Session(keys.length);
@@ -111,14 +110,14 @@ final class Checker {
    * highest entry of the key collected anywhere, and for nothing above it.
    */
   void collected(Entry e) {
-    if (typedKey(e.key())) return; // a counter key's plain tombstone: the counter model's
-    int k = keyIndex(e.key());
-    if (collectedByKey[k] == null || compare(e, collectedByKey[k]) > 0) collectedByKey[k] = e;
+    collectedByKey.merge(java.nio.ByteBuffer.wrap(e.key()), e,
+        (a, b) -> compare(b, a) > 0 ? b : a);
   }
 
-  /** True when an entry of key {@code k} at or above {@code e} was collected somewhere. */
-  private boolean collectedAtLeast(int k, Entry e) {
-    return collectedByKey[k] != null && compare(collectedByKey[k], e) >= 0;
+  /** True when an entry of {@code key} at or above {@code e} was collected somewhere. */
+  private boolean collectedAtLeast(byte[] key, Entry e) {
+    Entry c = collectedByKey.get(java.nio.ByteBuffer.wrap(key));
+    return c != null && compare(c, e) >= 0;
   }
 
   /**
@@ -165,7 +164,7 @@ final class Checker {
       if (shown == null) continue;
       for (Entry w : batch) {
         Entry held = replica.peek(w.key());
-        if (held == null && !typedKey(w.key()) && collectedAtLeast(keyIndex(w.key()), w)) {
+        if (held == null && collectedAtLeast(w.key(), w)) {
           continue; // collected as stable
         }
         if (held == null || compare(held, w) < 0) {
@@ -238,7 +237,7 @@ final class Checker {
     }
     Session s = sessions[client];
     Entry floor = s.highestByKey[keyIndex];
-    if (floor != null && (got == null ? !collectedAtLeast(keyIndex, floor)
+    if (floor != null && (got == null ? !collectedAtLeast(keys[keyIndex], floor)
         : compare(got, floor) < 0)) {
       throw new Violation(Violation.Rule.SESSION, where + ": client " + client + " read " + keyName(keyIndex) + " = "
           + (got == null ? "nothing" : describe(got)) + ", older than " + describe(floor)
@@ -289,7 +288,7 @@ final class Checker {
         Entry x = stores[i].get(w.entry.key());
         held = x != null && compare(x, w.entry) >= 0;
       }
-      held |= w.keyIndex >= 0 && collectedAtLeast(w.keyIndex, w.entry); // collected, not lost
+      held |= collectedAtLeast(w.entry.key(), w.entry); // collected, not lost
       w.destroyed = !held;
     }
   }
@@ -312,7 +311,7 @@ final class Checker {
     for (Write w : writes) {
       if (w.destroyed || w.keyIndex < 0) continue;
       Entry f = finals[w.keyIndex];
-      if (f == null && collectedAtLeast(w.keyIndex, w.entry)) continue; // collected as stable
+      if (f == null && collectedAtLeast(w.entry.key(), w.entry)) continue; // collected as stable
       if (f == null || compare(f, w.entry) < 0) {
         String what = w.acknowledged ? "acknowledged" : "unacknowledged but committed";
         String lost = w.entry.isTombstone() && f != null && !f.isTombstone()
