@@ -32,7 +32,7 @@ import redis.clients.jedis.Jedis;
 public final class Bench {
   /** Scenario names, in the order they run. */
   public static final List<String> SCENARIOS =
-      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh");
+      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh", "cpu");
 
   /** How a run is configured; {@code classpath} holds kvs.cli.Main (normally target/kvs.jar). */
   public record Options(boolean quick, Set<String> scenarios, Path out, long seed, int servers,
@@ -41,13 +41,13 @@ public final class Bench {
   /** Sizes of one run: the SPEC's, or the smoke run's. */
   private record Sizes(int servers, int ceilingRequests, int treePuts, int treeMaxValue,
       int churnCommands, long healBytes, int healValueBytes, int respRequestsEach, int joins,
-      int meshWrites) {
+      int meshWrites, int cpuRequests) {
     static Sizes of(boolean quick, int servers) {
       return quick
           ? new Sizes(servers > 0 ? servers : 3, 5_000, 60, 1_600, 120, 1L << 20, 64 * 1024,
-              500, 2, 50)
+              500, 2, 50, 2_000)
           : new Sizes(servers > 0 ? servers : 5, 50_000, 4_000, 1_600, 25_000, 200L << 20,
-              100 * 1024, 20_000, 10, 2_000);
+              100 * 1024, 20_000, 10, 2_000, 100_000);
     }
   }
 
@@ -143,6 +143,7 @@ public final class Bench {
       case "resp" -> resp();
       case "join" -> join();
       case "mesh" -> mesh();
+      case "cpu" -> cpu();
       default -> throw new IllegalArgumentException("unknown scenario " + s);
     };
   }
@@ -522,6 +523,139 @@ public final class Bench {
     return d;
   }
 
+  // ---- CPU per operation, per role -------------------------------------------------------
+
+  /** One value size of the cpu scenario: requests per pass and the keyspace they cover. */
+  private record CpuPass(int valueBytes, long requests, int keyspace) {}
+
+  /**
+   * CPU time per operation, by role, against a local redis-server under the same load (SPEC
+   * section 8): {@code redis-benchmark -c 10} SET then GET into server 0 of a full mesh, for
+   * 100-byte and 8 KB values, each server's CPU time read from /proc before and after. The
+   * origin's CPU per SET and per GET and each peer's CPU per write it applied are printed with
+   * their user/system split and as ratios to redis-server's CPU per SET and per GET in the same
+   * run. A warm-up pass first, so that the figures are the steady state, not the JIT's work.
+   * Last, one connection's SETs (-c 1) give the whole cluster's CPU per write: the figure that
+   * shows how the cost of a write grows with the number of servers ({@code --servers 20}).
+   */
+  private Map<String, Object> cpu() throws Exception {
+    Map<String, Object> d = new LinkedHashMap<>();
+    Path bench = RedisTools.which("redis-benchmark");
+    Path redisServer = RedisTools.which("redis-server");
+    if (bench == null || redisServer == null || !ProcCpu.available()) {
+      d.put("skipped", "redis-server, redis-benchmark or /proc is missing");
+      rows.add(new Row("cpu", "skipped: redis-server/redis-benchmark or /proc absent", Double.NaN,
+          "", null, null, null));
+      return d;
+    }
+    int n = sizes.servers();
+    long requests = sizes.cpuRequests();
+    // 8 KB values: fewer requests over fewer keys, so that five replicas do not write gigabytes.
+    List<CpuPass> passes = List.of(new CpuPass(100, requests, 100_000),
+        new CpuPass(8192, Math.max(1_000, requests / 5), 10_000));
+    d.put("servers", n);
+    d.put("connections", 10);
+    Map<String, ProcCpu> redisCpu = new LinkedHashMap<>();
+    try (RedisTools.Server redis = new RedisTools.Server(redisServer, work.resolve("redis-cpu"))) {
+      List<Integer> port = List.of(redis.port);
+      RedisTools.benchmark(bench, port, 10, requests / 2, "set", 100, 100_000); // warm-up
+      for (CpuPass p : passes) {
+        for (String test : List.of("set", "get")) {
+          ProcCpu before = ProcCpu.of(redis.pid());
+          RedisTools.benchmark(bench, port, 10, p.requests(), test, p.valueBytes(), p.keyspace());
+          redisCpu.put(test + p.valueBytes(),
+              ProcCpu.of(redis.pid()).minus(before).perOpUs(p.requests()));
+        }
+      }
+    }
+    try (LocalCluster cluster = LocalCluster.start(launch, work.resolve("cpu"), n)) {
+      cluster.awaitConverged(30_000);
+      List<Integer> origin = List.of(cluster.servers().get(0).port());
+      RedisTools.benchmark(bench, origin, 10, requests / 2, "set", 100, 100_000); // warm-up
+      RedisTools.benchmark(bench, origin, 10, requests / 2, "get", 100, 100_000);
+      cluster.awaitConverged(60_000);
+      for (CpuPass p : passes) {
+        Map<String, Object> pd = new LinkedHashMap<>();
+        pd.put("requests", p.requests());
+        pd.put("keyspace", p.keyspace());
+        String v = p.valueBytes() == 100 ? "100 B" : p.valueBytes() / 1024 + " KB";
+        // SET: the origin's CPU per SET, each peer's per write it applied (all of them).
+        List<ProcCpu> before = cluster.cpu();
+        RedisTools.benchmark(bench, origin, 10, p.requests(), "set", p.valueBytes(),
+            p.keyspace());
+        double lagMs = cluster.awaitConverged(120_000);
+        List<ProcCpu> set = minus(cluster.cpu(), before);
+        ProcCpu originSet = set.get(0).perOpUs(p.requests());
+        ProcCpu peers = new ProcCpu(0, 0);
+        double worstPeerUs = 0;
+        for (ProcCpu c : set.subList(1, n)) {
+          peers = peers.plus(c);
+          worstPeerUs = Math.max(worstPeerUs, c.perOpUs(p.requests()).totalMs());
+        }
+        ProcCpu peerSet = peers.perOpUs(p.requests() * (n - 1));
+        // GET on the origin alone: the peers only hear heartbeats meanwhile.
+        before = cluster.cpu();
+        RedisTools.benchmark(bench, origin, 10, p.requests(), "get", p.valueBytes(),
+            p.keyspace());
+        ProcCpu originGet = minus(cluster.cpu(), before).get(0).perOpUs(p.requests());
+        ProcCpu redisSet = redisCpu.get("set" + p.valueBytes());
+        ProcCpu redisGet = redisCpu.get("get" + p.valueBytes());
+        pd.put("replicated_to_all_after_set_ms", lagMs);
+        putCpu(pd, "redis_set", redisSet);
+        putCpu(pd, "redis_get", redisGet);
+        putCpu(pd, "origin_set", originSet);
+        putCpu(pd, "peer_set", peerSet);
+        pd.put("worst_peer_set_us", worstPeerUs);
+        putCpu(pd, "origin_get", originGet);
+        d.put("value_" + p.valueBytes(), pd);
+        cpuRow("redis-server CPU per SET, " + v, redisSet, null, null);
+        cpuRow("origin CPU per SET, " + v, originSet, redisSet, 1.5);
+        cpuRow("each peer's CPU per applied write, " + v, peerSet, redisSet, 0.5);
+        rows.add(new Row("cpu", "  the busiest peer's, " + v, worstPeerUs, "us",
+            worstPeerUs / redisSet.totalMs(), null, null));
+        cpuRow("redis-server CPU per GET, " + v, redisGet, null, null);
+        cpuRow("CPU per GET, " + v, originGet, redisGet, 1.2);
+      }
+      // One connection: no batching from concurrent clients, so every write's cost shows.
+      long one = Math.max(500, requests / 10);
+      List<ProcCpu> before = cluster.cpu();
+      RedisTools.benchmark(bench, origin, 1, one, "set", 100, 100_000);
+      cluster.awaitConverged(120_000);
+      ProcCpu all = new ProcCpu(0, 0);
+      for (ProcCpu c : minus(cluster.cpu(), before)) all = all.plus(c);
+      ProcCpu clusterSet = all.perOpUs(one);
+      Map<String, Object> od = new LinkedHashMap<>();
+      od.put("requests", one);
+      putCpu(od, "cluster_set", clusterSet);
+      d.put("one_connection", od);
+      cpuRow("CPU of all " + n + " servers per SET, one connection, 100 B", clusterSet, null,
+          null);
+    }
+    return d;
+  }
+
+  private static List<ProcCpu> minus(List<ProcCpu> after, List<ProcCpu> before) {
+    List<ProcCpu> out = new ArrayList<>();
+    for (int i = 0; i < after.size(); i++) out.add(after.get(i).minus(before.get(i)));
+    return out;
+  }
+
+  private static void putCpu(Map<String, Object> d, String name, ProcCpu perOpUs) {
+    d.put(name + "_us", perOpUs.totalMs());
+    d.put(name + "_user_us", perOpUs.userMs());
+    d.put(name + "_system_us", perOpUs.systemMs());
+  }
+
+  /** A row of CPU per operation with its split, as a ratio to {@code redis} when given. */
+  private void cpuRow(String figure, ProcCpu perOpUs, ProcCpu redis, Double maxRatio) {
+    Double ratio = redis == null || redis.totalMs() <= 0 ? null
+        : perOpUs.totalMs() / redis.totalMs();
+    rows.add(new Row("cpu", String.format(Locale.ROOT, "%s (user %s, sys %s)", figure,
+        fmt(perOpUs.userMs()), fmt(perOpUs.systemMs())), perOpUs.totalMs(), "us", ratio,
+        maxRatio == null ? null : String.format(Locale.ROOT, "<= %.0f%% of redis", maxRatio * 100),
+        maxRatio == null || ratio == null ? null : ratio <= maxRatio));
+  }
+
   // ---- output --------------------------------------------------------------------------------
 
   private void printTable(PrintStream out, String started, String load) {
@@ -533,7 +667,7 @@ public final class Bench {
       out.printf(Locale.ROOT, "ratios: to the two-hop ceiling (%s ops/s) or, for resp, to one"
           + " local redis-server%n", fmt(ceiling));
     }
-    String fmtLine = "%-8s %-58s %12s %-8s %7s %-22s %s%n";
+    String fmtLine = "%-8s %-72s %12s %-8s %7s %-22s %s%n";
     out.printf(Locale.ROOT, fmtLine, "scenario", "figure", "value", "unit", "ratio", "target",
         "met");
     for (Row r : rows) {

@@ -119,6 +119,13 @@ final class LocalCluster implements AutoCloseable {
     return ms;
   }
 
+  /** Each server's CPU time so far, user and system apart, in the order of {@link #servers}. */
+  List<ProcCpu> cpu() throws IOException {
+    List<ProcCpu> out = new ArrayList<>();
+    for (Server s : servers) out.add(ProcCpu.of(s.process().pid()));
+    return out;
+  }
+
   /** An authenticated admin connection to server {@code i}. */
   Jedis admin(int i) {
     Jedis j = plain(i);

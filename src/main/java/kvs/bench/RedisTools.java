@@ -59,6 +59,11 @@ final class RedisTools {
       }
     }
 
+    /** The redis-server process id, to read its CPU time from /proc. */
+    long pid() {
+      return process.pid();
+    }
+
     @Override
     public void close() {
       process.destroy();

@@ -25,7 +25,10 @@ import picocli.CommandLine.Model.CommandSpec;
           + " of 8-10 KB values, joins, partitions, a kill), heal (stabilize after healing 200 MB"
           + " of divergent writes), resp (redis-benchmark SET/GET, 50 connections over 5 servers,"
           + " against one local redis-server), join (joinServer median), mesh (bytes sent per"
-          + " replicated write in a full mesh).",
+          + " replicated write in a full mesh), cpu (CPU per SET on the origin, per applied write"
+          + " on each peer and per GET, 100 B and 8 KB values, user/system, as ratios to a local"
+          + " redis-server under the same redis-benchmark load; cluster CPU per SET of one"
+          + " connection).",
       "Throughputs are also given as ratios to the ceiling measured in the same run."
     })
 public final class BenchCommand implements Callable<Integer> {

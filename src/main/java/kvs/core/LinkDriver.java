@@ -25,8 +25,11 @@ import java.util.Set;
  *   <li><b>Postponing.</b> A delta whose every missing write comes from an origin the peer is
  *       linked to waits: those links carry it, and the peer's next advert says so.</li>
  *   <li><b>Adverts.</b> This replica's vector and linked origins, at most every
- *       {@link #ADVERT_INTERVAL_MS} after a change, at once when the links change, and as a
- *       heartbeat every {@link #HEARTBEAT_MS} when nothing else went out.</li>
+ *       {@link #ADVERT_INTERVAL_MS} after a change the peers must hear of soon, at most every
+ *       {@link #QUIET_ADVERT_MS} after a routine one (writes pushed by their own origins, which
+ *       push them to every peer too: see {@link #replicaAdvanced}), at once when the links
+ *       change, and as a heartbeat every {@link #HEARTBEAT_MS} when nothing else went out. So
+ *       in a mesh of n servers a write costs n - 1 pushes, not n x (n - 1) adverts.</li>
  *   <li><b>Liveness.</b> A link that heard nothing for {@link #IDLE_TIMEOUT_MS} is dead
  *       ({@link #tick} says so): a half-open connection is closed and redialled.</li>
  * </ul>
@@ -45,6 +48,12 @@ public class LinkDriver implements AutoCloseable {
   public static final long DELTA_DELAY_MS = 20;
   /** Adverts of this replica's vector go out at most this often. */
   public static final long ADVERT_INTERVAL_MS = 5;
+  /**
+   * Adverts of routine changes (see {@link #replicaAdvanced}) go out at most this often: what
+   * they say only ends the peer's wait on a postponed delta and keeps its per-link lag figures
+   * fresh, so they are spread over many writes instead of one round per write.
+   */
+  public static final long QUIET_ADVERT_MS = 100;
   /** When no advert went out for this long, one goes out anyway, so the peer hears from us. */
   public static final long HEARTBEAT_MS = 1_000;
   /** A link that heard nothing for this long (five missed heartbeats) is taken for dead. */
@@ -70,10 +79,15 @@ public class LinkDriver implements AutoCloseable {
   protected final int chunkBytes;
   /** Origins the peer has live links to, as it last advertised: they push to it themselves. */
   protected Set<Long> peerLinkedOrigins = Set.of();
+  /** The same origins, sorted, for a lookup per pushed write and link without boxing. */
+  private long[] peerLinkedSorted = new long[0];
   private Set<Long> linkedOrigins;
   private VersionVector advertised = new VersionVector();
   private Set<Long> advertisedLinks = Set.of();
   private boolean advertSentSinceHeartbeat;
+  private long advertSentAt = Long.MIN_VALUE / 2;
+  /** A delta was postponed for other links to carry; the peer's next advert decides it. */
+  private boolean deltaAwaitsAdvert;
   private long deltaAt = NEVER;
   private long advertAt = NEVER;
   private long heartbeatAt;
@@ -127,12 +141,45 @@ public class LinkDriver implements AutoCloseable {
    * @throws CorruptDataException when the frame does not decode; the link must close
    */
   public List<Entry> receive(Kind kind, byte[] payload, long now) {
+    return receiveFrame(kind, payload, now).covered();
+  }
+
+  /**
+   * What a received frame did: the writes it newly made this replica cover, in order (null
+   * when the replica did not change), and whether that was routine: a push whose every write
+   * this replica newly covers and passes on, and each from an origin this server is linked to
+   * (so nothing is left for a delta of this server's to carry). After a routine change the other links call
+   * {@link #replicaAdvanced}, after any other {@link #replicaChanged}.
+   */
+  public record Received(List<Entry> covered, boolean routine) {}
+
+  /** As {@link #receive}, saying whether the change was routine (see {@link Received}). */
+  public Received receiveFrame(Kind kind, byte[] payload, long now) {
     heard(now);
     if (kind == Kind.ADVERT) {
+      Set<Long> linksBefore = peerLinkedOrigins;
       receiveAdvert(payload);
-      return null;
+      // A postponed delta is decided again now; and when the peer's links changed, writes that
+      // were left to one of its links (by forward or by a postponed delta) may now be this
+      // side's to send, even if no delta was postponed when they were left out.
+      if (deltaAwaitsAdvert || !peerLinkedOrigins.equals(linksBefore)) {
+        deltaAwaitsAdvert = false;
+        deltaAt = Math.min(deltaAt, now);
+      }
+      return new Received(null, false);
     }
-    return receiveChunk(DeltaChunk.decode(payload));
+    DeltaChunk chunk = DeltaChunk.decode(payload);
+    long generation = replica.beyondVectorGeneration();
+    List<Entry> covered = receiveChunk(chunk);
+    if (covered == null) return new Received(null, false);
+    // Every write of the push newly covered and passed on (none held already, none of a batch
+    // held only in part, which a delta passes on), none stored beyond the vector.
+    boolean routine = chunk.push() && generation == replica.beyondVectorGeneration()
+        && covered.size() == chunk.entries().size();
+    for (int i = 0; routine && i < covered.size(); i++) {
+      routine = linkedOrigins.contains(covered.get(i).origin());
+    }
+    return new Received(covered, routine);
   }
 
   /** The wire drained below its bound: go on with the delta. */
@@ -149,6 +196,20 @@ public class LinkDriver implements AutoCloseable {
     advertAt = Math.min(advertAt, now + ADVERT_INTERVAL_MS);
   }
 
+  /**
+   * This replica took in, through another link, a routine change ({@link Received}): writes
+   * pushed by origins this server is linked to. Every other peer either is linked to the same
+   * origin, which pushes to it, or gets the writes from {@link #forward}; and the peer's own
+   * decisions about the writes do not depend on knowing at once that this side holds them
+   * (it never pushes a write to a server linked to its origin, and postpones a delta of such
+   * writes until its links change). So no delta check is due, and the advert waits up to
+   * {@link #QUIET_ADVERT_MS}, carrying every routine change meanwhile.
+   */
+  public void replicaAdvanced(long now) {
+    advertAt = Math.min(advertAt, Math.max(now + ADVERT_INTERVAL_MS,
+        advertSentAt + QUIET_ADVERT_MS));
+  }
+
   /** This server's links changed: the peer learns it at once. */
   public void linksChanged(Set<Long> linkedOrigins, long now) {
     this.linkedOrigins = sorted(linkedOrigins);
@@ -161,8 +222,17 @@ public class LinkDriver implements AutoCloseable {
    */
   public void forward(List<Entry> entries, long now) {
     long self = replica.origin();
-    DeltaChunk push = state.forward(entries, o -> o != self && (o == peerOrigin || relayedByPeerLink(o)));
-    if (push == null || push.entries().size() < entries.size()) {
+    java.util.function.LongPredicate carriedElsewhere =
+        o -> o != self && (o == peerOrigin || relayedByPeerLink(o));
+    // A write left out because its origin is the peer, or pushes to the peer, needs no delta:
+    // only one left out for another reason (the peer is not caught up, a delta streams) does.
+    int owed = 0;
+    for (Entry e : entries) {
+      if (!carriedElsewhere.test(e.origin())) owed++;
+    }
+    if (owed == 0) return; // in a mesh, a peer's usual case: every write came from its origin
+    DeltaChunk push = state.forward(entries, carriedElsewhere);
+    if ((push == null ? 0 : push.entries().size()) < owed) {
       deltaAt = Math.min(deltaAt, now + DELTA_DELAY_MS);
     }
     if (push == null) return;
@@ -184,10 +254,10 @@ public class LinkDriver implements AutoCloseable {
     if (now >= advertAt) {
       advertAt = NEVER;
       VersionVector vv = advertisedVector();
-      if (!vv.equals(advertised) || !linkedOrigins.equals(advertisedLinks)) sendAdvert(vv);
+      if (!vv.equals(advertised) || !linkedOrigins.equals(advertisedLinks)) sendAdvert(vv, now);
     }
     if (now >= heartbeatAt) {
-      if (!advertSentSinceHeartbeat) sendAdvert(advertisedVector());
+      if (!advertSentSinceHeartbeat) sendAdvert(advertisedVector(), now);
       advertSentSinceHeartbeat = false;
       heartbeatAt = now + HEARTBEAT_MS;
     }
@@ -212,9 +282,11 @@ public class LinkDriver implements AutoCloseable {
     long self = replica.origin();
     if (state.lacksOnlyWritesOf(o -> o != self && relayedByPeerLink(o))) {
       // The peer's own links to those origins carry what it lacks (a push, or their deltas);
-      // relaying it too would send each write over every path of a mesh. Check again later:
-      // once the peer's advert shows it has them, or a link of its drops, this sends or stops.
-      deltaAt = Math.min(deltaAt, now + DELTA_DELAY_MS);
+      // relaying it too would send each write over every path of a mesh. Check again when the
+      // peer next advertises (at once when a link of its drops, and at least every heartbeat):
+      // then this sends or stops. Not on a timer of its own: in a mesh every link would
+      // otherwise check every few milliseconds for as long as writes flow.
+      deltaAwaitsAdvert = true;
       return;
     }
     while (wire.writable()) {
@@ -232,7 +304,7 @@ public class LinkDriver implements AutoCloseable {
 
   /** True when the peer is linked to {@code origin}, which then delivers its writes itself. */
   protected boolean relayedByPeerLink(long origin) {
-    return peerLinkedOrigins.contains(origin);
+    return java.util.Arrays.binarySearch(peerLinkedSorted, origin) >= 0;
   }
 
   /** The vector an advert carries: what this replica holds on disk. */
@@ -253,9 +325,11 @@ public class LinkDriver implements AutoCloseable {
     for (int i = 0; i < n; i++) links.add(b.getLong());
     state.receiveAdvert(vv);
     peerLinkedOrigins = links;
+    peerLinkedSorted = links.stream().mapToLong(Long::longValue).sorted().toArray();
   }
 
-  private void sendAdvert(VersionVector vv) {
+  private void sendAdvert(VersionVector vv, long now) {
+    advertSentAt = now;
     advertised = vv;
     advertisedLinks = linkedOrigins;
     advertSentSinceHeartbeat = true;

@@ -60,6 +60,16 @@ public final class Replica {
   private final java.util.ArrayDeque<byte[]> expiredSeen = new java.util.ArrayDeque<>();
   private static final int EXPIRED_SEEN_MAX = 1024;
   /**
+   * True once a whole pass of the sweep found no value with an expiry and none has been stored
+   * since: until one is, the sweep has nothing to look for and skips its scan (a store without
+   * expiring keys costs no background reads, as Redis keeps its expiring keys apart).
+   */
+  private boolean noExpiringValues;
+  /** The sweep's pass under way started at the first key (so its end covers the store)... */
+  private boolean sweepPassFromStart;
+  /** ...and saw a value with an expiry, or one was stored while it ran. */
+  private boolean sweepPassSawExpiring;
+  /**
    * The largest batch (in replication bytes) whose writes are marked as one atomic batch
    * ({@link Entry#batchFollowing}): a marked batch travels in one message, so it must stay well
    * below a peer's frame limit (32 MiB). A larger write batch (an MSET of more, a FLUSHALL of a
@@ -472,6 +482,11 @@ public final class Replica {
   public byte[] sweepExpired(byte[] from, int maxExamined, long wallMillis) {
     requireNoBatch();
     long now = now(wallMillis);
+    if (noExpiringValues && expiredSeen.isEmpty()) return null;
+    if (from == null) {
+      sweepPassFromStart = true;
+      sweepPassSawExpiring = false;
+    }
     Change c = new Change();
     for (byte[] key; (key = expiredSeen.poll()) != null; ) {
       Entry e = c.current(key);
@@ -486,9 +501,15 @@ public final class Replica {
         return false;
       }
       examined[0]++;
+      if (!e.isTombstone() && e.hasExpiry()) sweepPassSawExpiring = true;
       if (!e.isTombstone() && e.expiredAt(now)) expired.add(e);
       return true;
     });
+    if (next[0] == null && sweepPassFromStart) {
+      // A whole pass ended: with no expiring value seen, the scan rests until one is stored.
+      noExpiringValues = !sweepPassSawExpiring;
+      sweepPassFromStart = false;
+    }
     for (Entry e : expired) {
       Entry current = c.current(e.key());
       if (current.equals(e)) removeExpired(c, e);
@@ -883,13 +904,16 @@ public final class Replica {
     boolean raised = false;
     List<Entry> covered = new ArrayList<>();
     List<Entry> displaced = new ArrayList<>(); // replaced here, or not applied as older
-    for (Entry e : chunk.entries()) {
+    List<Entry> entries = chunk.entries();
+    Entry[] stored = readCurrent(entries);
+    for (int i = 0; i < entries.size(); i++) {
+      Entry e = entries.get(i);
       c.hlc.observe(e.clock());
       // A remnant says its expiry has passed on the server that removed it (sweepExpired).
       if (e.isRemnant() && e.expiry() < 1L << 47) c.hlc.observe(e.expiry() << Hlc.LOGICAL_BITS);
       long have = c.vv.get(e.origin());
       if (e.seq() <= have) continue; // have it, or what superseded it
-      Entry current = c.current(e.key());
+      Entry current = c.current(e.key(), stored[i]);
       if (!e.sameDot(current)) {
         if (e.supersedes(current)) {
           if (current != null) displaced.add(current);
@@ -934,6 +958,29 @@ public final class Replica {
     if (beyondVector) beyondVectorGeneration++;
     if (newlyCovered != null) newlyCovered.addAll(wholeBatches(covered));
     return true;
+  }
+
+  /**
+   * The stored entries of the keys of {@code entries} that a chunk may apply (those whose dot
+   * this replica does not cover yet), read together (Store.getAll); null elsewhere. A key the
+   * chunk carries twice is read twice, and its second write is decided against the first
+   * (Change.current finds it among the change's own writes).
+   */
+  private Entry[] readCurrent(List<Entry> entries) {
+    List<byte[]> keys = new ArrayList<>(entries.size());
+    List<Integer> at = new ArrayList<>(entries.size());
+    for (int i = 0; i < entries.size(); i++) {
+      Entry e = entries.get(i);
+      if (e.seq() > vv.get(e.origin())) {
+        keys.add(e.key());
+        at.add(i);
+      }
+    }
+    Entry[] byEntry = new Entry[entries.size()];
+    if (keys.isEmpty()) return byEntry;
+    Entry[] read = store.getAll(keys);
+    for (int j = 0; j < read.length; j++) byEntry[at.get(j)] = read[j];
+    return byEntry;
   }
 
   /**
@@ -1120,6 +1167,13 @@ public final class Replica {
     c.m.meta = new ReplicaMeta(serverId, incarnation, c.vv, c.hlc.current(), c.digest, c.values,
         c.expiringValues);
     store.commit(c.m);
+    for (Entry e : c.m.puts) {
+      if (!e.isTombstone() && e.hasExpiry()) {
+        noExpiringValues = false; // the sweep has something to look for again
+        sweepPassSawExpiring = true; // perhaps behind the pass's position
+        break;
+      }
+    }
     vv = c.vv;
     hlc.observe(c.hlc.current());
     digest = c.digest;
@@ -1167,6 +1221,12 @@ public final class Replica {
     Entry current(byte[] key) {
       Integer i = putIndex.get(ByteBuffer.wrap(key));
       return i != null ? m.puts.get(i) : store.get(key);
+    }
+
+    /** As {@link #current(byte[])}, given what the store held of the key before this change. */
+    Entry current(byte[] key, Entry stored) {
+      Integer i = putIndex.get(ByteBuffer.wrap(key));
+      return i != null ? m.puts.get(i) : stored;
     }
 
     /** Makes {@code next} the current entry of its key; log records are the caller's business. */

@@ -19,6 +19,17 @@ public interface Store extends AutoCloseable {
   /** The entry of {@code key}, tombstones included, or null. */
   Entry get(byte[] key);
 
+  /**
+   * The entries of {@code keys}, in the same order (null where a key has none), as {@link #get}
+   * of each would give them. A store may read them together: RocksDB in one call across JNI
+   * instead of one per key, for the keys of a whole received push or delta chunk.
+   */
+  default Entry[] getAll(java.util.List<byte[]> keys) {
+    Entry[] out = new Entry[keys.size()];
+    for (int i = 0; i < out.length; i++) out[i] = get(keys.get(i));
+    return out;
+  }
+
   void commit(Mutation mutation);
 
   /** A consistent read-only view as of now; later commits do not show through it. */

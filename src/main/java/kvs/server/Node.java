@@ -294,10 +294,12 @@ public final class Node implements AutoCloseable {
    * Called on the loop after data from a peer changed the replica: pass on what it newly
    * covered, let each link check later for what pushes did not carry, advertise, wake watchers.
    * The link the data came from gets none of it back: its link state already counts it as held.
+   * A routine change (writes pushed by their origins, {@link kvs.core.LinkDriver.Received})
+   * needs no delta check and only a quiet advert.
    */
-  void onPeerData(List<Entry> newlyCovered) {
+  void onPeerData(List<Entry> newlyCovered, boolean routine) {
     queuePush(newlyCovered);
-    links.forEach(PeerLink::replicaChanged);
+    links.forEach(routine ? PeerLink::replicaAdvanced : PeerLink::replicaChanged);
     watchersDue();
   }
 

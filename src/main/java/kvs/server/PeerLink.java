@@ -168,6 +168,13 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
     done();
   }
 
+  /** The replica took in writes pushed by their origins (see {@link LinkDriver#replicaAdvanced}). */
+  void replicaAdvanced() {
+    if (!channel.isActive()) return;
+    driver.replicaAdvanced(now());
+    done();
+  }
+
   /** This server's links changed. */
   void linksChanged(Set<Long> linkedOrigins) {
     if (!channel.isActive()) return;
@@ -186,8 +193,8 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
           : ADVERT.equals(type) ? LinkDriver.Kind.ADVERT : null;
       if (kind == null) throw new CorruptDataException("unexpected message on a peer link");
       (kind == LinkDriver.Kind.DELTA ? deltasReceived : advertsReceived).inc();
-      List<Entry> covered = driver.receive(kind, args[1], now());
-      if (covered != null) node.onPeerData(covered);
+      LinkDriver.Received received = driver.receiveFrame(kind, args[1], now());
+      if (received.covered() != null) node.onPeerData(received.covered(), received.routine());
       done();
     } catch (CorruptDataException e) {
       log.warn("server {}: dropping link to server {}: {}", node.config.id(), peerId,

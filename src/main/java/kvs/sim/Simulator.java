@@ -536,13 +536,14 @@ public final class Simulator {
           if (chunk.isLast() && to.chunksSinceLast > 0) stats.multiChunkDeltas++;
           to.chunksSinceLast = chunk.isLast() ? 0 : to.chunksSinceLast + 1;
         }
-        List<Entry> covered = to.driver.receive(
+        LinkDriver.Received received = to.driver.receiveFrame(
             m.kind == DELTA ? LinkDriver.Kind.DELTA : LinkDriver.Kind.ADVERT, m.bytes, nowMillis);
+        List<Entry> covered = received.covered();
         if (chunk != null) {
           checker.checkBatches(s.replica, chunk.entries(), "server " + to.self + " after a "
               + (chunk.push() ? "push" : "delta chunk") + " from " + to.peer + " step " + step);
         }
-        if (covered != null) onPeerData(s, covered); // as PeerLink.channelRead
+        if (covered != null) onPeerData(s, covered, received.routine()); // as PeerLink.channelRead
         if (tracing && chunk != null && (covered != null || chunk.isLast())) {
           note(() -> "apply " + to.peer + " -> " + to.self + " #" + from.conn.id + ": "
               + chunk.entries().size() + " entries"
@@ -593,12 +594,17 @@ public final class Simulator {
    * As Node.onPeerData: the newly covered writes go to every link (each driver skips what its
    * peer holds or gets another way), and every link checks for a delta and advertises.
    */
-  private void onPeerData(Server s, List<Entry> covered) {
+  private void onPeerData(Server s, List<Entry> covered, boolean routine) {
     for (End e : s.links) {
       if (e != null && e.driver != null && e.open) e.driver.forward(covered, nowMillis);
     }
     for (End e : s.links) {
-      if (e != null && e.driver != null && e.open) e.driver.replicaChanged(nowMillis);
+      if (e == null || e.driver == null || !e.open) continue;
+      if (routine) {
+        e.driver.replicaAdvanced(nowMillis);
+      } else {
+        e.driver.replicaChanged(nowMillis);
+      }
     }
   }
 

@@ -138,20 +138,88 @@ class LinkDriverTest {
     LinkDriver d = driver(new VersionVector(), LinkDriver.CHUNK_BYTES);
     d.start(T0);
     d.receive(Kind.ADVERT, advert(new VersionVector(), self.origin(), third.origin()), T0);
+    assertThat(d.nextWakeAt()).as("the peer's links changed: a check at once").isEqualTo(T0);
+    d.tick(T0);
+    assertThat(wire.chunks()).as("nothing to send").isEmpty();
     Entry relayed = write(third, "t", "3");
     self.replica.applyDelta(new DeltaChunk(List.of(relayed), null));
     d.forward(List.of(relayed), T0 + 1);
     assertThat(wire.chunks()).as("not pushed: the peer's link to 3 carries it").isEmpty();
+    assertThat(d.nextWakeAt()).as("and no delta is due for it").isGreaterThan(T0 + 1
+        + LinkDriver.DELTA_DELAY_MS);
     d.replicaChanged(T0 + 1);
     d.tick(T0 + 1 + LinkDriver.DELTA_DELAY_MS);
     assertThat(wire.chunks()).as("postponed").isEmpty();
-    assertThat(d.nextWakeAt()).as("checked again later")
-        .isLessThanOrEqualTo(T0 + 1 + 2 * LinkDriver.DELTA_DELAY_MS);
-    // the peer's link to server 3 drops: the next check relays
-    d.receive(Kind.ADVERT, advert(new VersionVector(), self.origin()), T0 + 30);
-    d.tick(T0 + 1 + 2 * LinkDriver.DELTA_DELAY_MS);
+    d.tick(T0 + 1 + LinkDriver.ADVERT_INTERVAL_MS + LinkDriver.DELTA_DELAY_MS);
+    assertThat(d.nextWakeAt()).as("no timer of its own: the peer's next advert decides")
+        .isGreaterThan(T0 + 1 + 10 * LinkDriver.DELTA_DELAY_MS);
+    // the peer still lacks it and is still linked to 3: postponed again
+    d.receive(Kind.ADVERT, advert(new VersionVector(), self.origin(), third.origin()), T0 + 60);
+    assertThat(d.nextWakeAt()).isEqualTo(T0 + 60);
+    d.tick(T0 + 60);
+    assertThat(wire.chunks()).isEmpty();
+    // the peer's link to server 3 drops: its advert makes this side relay at once
+    d.receive(Kind.ADVERT, advert(new VersionVector(), self.origin()), T0 + 80);
+    assertThat(d.nextWakeAt()).isEqualTo(T0 + 80);
+    d.tick(T0 + 80);
     assertThat(wire.chunks()).singleElement()
         .satisfies(c -> assertThat(c.entries()).containsExactly(relayed));
+  }
+
+  /**
+   * A push of writes by their own origin, which this server is linked to, is routine: the other
+   * links advertise it quietly, at most every QUIET_ADVERT_MS, and check for no delta, so that
+   * one write in a mesh does not cost every link an advert and a delta check.
+   */
+  @Test
+  void writesPushedByTheirOriginAreAdvertisedQuietlyWithoutADeltaCheck() {
+    LinkDriver fromPeer = driver(new VersionVector(), LinkDriver.CHUNK_BYTES);
+    fromPeer.start(T0);
+    TestWire thirdWire = new TestWire();
+    LinkDriver toThird = new LinkDriver(new LinkDriver.Setup(self.replica, third.origin(),
+        new VersionVector(), thirdWire, Set.of(peer.origin(), third.origin()),
+        LinkDriver.CHUNK_BYTES, T0));
+    toThird.start(T0);
+    toThird.receive(Kind.ADVERT, advert(new VersionVector(), peer.origin()), T0);
+    toThird.tick(T0);
+    thirdWire.clear();
+
+    Entry pushed = write(peer, "p", "1");
+    LinkDriver.Received r = fromPeer.receiveFrame(Kind.DELTA,
+        DeltaChunk.push(List.of(pushed)).encode(), T0 + 1);
+    assertThat(r.covered()).containsExactly(pushed);
+    assertThat(r.routine()).isTrue();
+    toThird.forward(r.covered(), T0 + 1);
+    toThird.replicaAdvanced(T0 + 1);
+    assertThat(thirdWire.chunks()).as("server 3 is linked to the origin").isEmpty();
+    assertThat(toThird.nextWakeAt()).isEqualTo(T0 + 1 + LinkDriver.ADVERT_INTERVAL_MS);
+    toThird.tick(T0 + 1 + LinkDriver.ADVERT_INTERVAL_MS);
+    assertThat(thirdWire.adverts()).isEqualTo(1);
+    assertThat(thirdWire.chunks()).isEmpty();
+
+    // the next routine changes within the quiet interval share one advert at its end
+    Entry second = write(peer, "q", "2");
+    assertThat(fromPeer.receiveFrame(Kind.DELTA, DeltaChunk.push(List.of(second)).encode(),
+        T0 + 10).routine()).isTrue();
+    toThird.replicaAdvanced(T0 + 10);
+    long quietAt = T0 + 1 + LinkDriver.ADVERT_INTERVAL_MS + LinkDriver.QUIET_ADVERT_MS;
+    assertThat(toThird.nextWakeAt()).isEqualTo(quietAt);
+    toThird.tick(quietAt - 1);
+    assertThat(thirdWire.adverts()).isEqualTo(1);
+    toThird.tick(quietAt);
+    assertThat(thirdWire.adverts()).isEqualTo(2);
+    assertThat(VersionVector.decodeFrom(ByteBuffer.wrap(thirdWire.lastAdvert())))
+        .isEqualTo(self.replica.vv());
+
+    // a write relayed from an origin this server is not linked to is news: not routine
+    Entry relayed = write(third, "t", "3");
+    assertThat(fromPeer.receiveFrame(Kind.DELTA, DeltaChunk.push(List.of(relayed)).encode(),
+        T0 + 200).routine()).isFalse();
+    // nor is a delta, whose closing vector may raise any origin
+    Entry later = write(peer, "r", "4");
+    assertThat(fromPeer.receiveFrame(Kind.DELTA,
+        new DeltaChunk(List.of(later), peer.replica.vv()).encode(), T0 + 201).routine())
+        .isFalse();
   }
 
   @Test

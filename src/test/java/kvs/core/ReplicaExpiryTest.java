@@ -168,4 +168,80 @@ class ReplicaExpiryTest {
     assertThat(a.replica.peek(b("k7")).isRemnant()).isTrue();
     assertThat(a.replica.peek(b("k1")).isRemnant()).isFalse();
   }
+
+  /** A store that counts the entries the sweep's scans visit. */
+  private static final class CountingStore implements Store {
+    final kvs.storage.MemoryStore inner = new kvs.storage.MemoryStore();
+    int visited;
+
+    @Override
+    public ReplicaMeta loadMeta() {
+      return inner.loadMeta();
+    }
+
+    @Override
+    public Entry get(byte[] key) {
+      return inner.get(key);
+    }
+
+    @Override
+    public void commit(Mutation mutation) {
+      inner.commit(mutation);
+    }
+
+    @Override
+    public View snapshot() {
+      return inner.snapshot();
+    }
+
+    @Override
+    public void forEachLive(java.util.function.Consumer<Entry> visitor) {
+      inner.forEachLive(visitor);
+    }
+
+    @Override
+    public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
+      inner.forEachFrom(from, e -> {
+        visited++;
+        return visitor.test(e);
+      });
+    }
+
+    @Override
+    public void forEachShadow(ShadowVisitor visitor) {
+      inner.forEachShadow(visitor);
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+    }
+  }
+
+  @Test
+  void theSweepRestsOnceAWholePassFoundNoExpiringValueUntilOneIsStored() {
+    CountingStore store = new CountingStore();
+    Replica r = Replica.open(store, 1, 1001);
+    SessionToken s = new SessionToken();
+    for (int i = 0; i < 5; i++) r.put(s, b("k" + i), b("v"), 1_000);
+    assertThat(r.sweepExpired(null, 3, 1_000)).isEqualTo(b("k3"));
+    assertThat(r.sweepExpired(b("k3"), 3, 1_000)).isNull(); // the pass ended: nothing expiring
+    assertThat(store.visited).isEqualTo(6); // three, then k3 and k4, plus the one past k2
+    store.visited = 0;
+    assertThat(r.sweepExpired(null, 3, 1_000)).isNull();
+    assertThat(store.visited).as("resting: no scan").isZero();
+
+    // an expiring value wakes it (here one a peer sent), and it is removed once expired
+    Node peer = new Node(2);
+    Entry e = putExpiring(peer.replica, new SessionToken(), "k2", "w", 2_000, 1_500);
+    r.applyDelta(new DeltaChunk(List.of(e), null));
+    assertThat(r.sweepExpired(null, 10, 2_000)).isNull();
+    assertThat(store.visited).isEqualTo(5);
+    assertThat(r.peek(b("k2")).isRemnant()).isTrue();
+    // that pass saw an expiring value: one more pass finds only its remnant, then it rests
+    store.visited = 0;
+    r.sweepExpired(null, 10, 2_000);
+    r.sweepExpired(null, 10, 2_000);
+    assertThat(store.visited).isEqualTo(5);
+  }
 }

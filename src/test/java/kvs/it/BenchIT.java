@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BenchIT {
   private static final List<String> SCENARIOS =
-      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh");
+      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh", "cpu");
 
   @Test
   void quickBenchPrintsTheTableAndWritesValidJson(@TempDir Path dir) throws Exception {
@@ -79,6 +79,25 @@ class BenchIT {
         "redis-server and redis-benchmark, for the bench's ceiling and ratios")) {
       assertThat(doc.get("ceiling_two_hop_ops").getAsDouble()).isPositive();
       assertThat(scenarios.getAsJsonObject("tree").get("put_phase_ratio").getAsDouble())
+          .isPositive();
+      // The CPU figure: every role's CPU per operation, split user/system, for both sizes. A
+      // smoke run's passes are short and /proc counts in 10 ms ticks, so only the origin's
+      // SETs are sure to have used a tick; the rest may read zero, never less.
+      JsonObject cpu = scenarios.getAsJsonObject("cpu");
+      assertThat(cpu.getAsJsonObject("value_100").get("origin_set_us").getAsDouble())
+          .isPositive();
+      for (String size : List.of("value_100", "value_8192")) {
+        JsonObject pass = cpu.getAsJsonObject(size);
+        for (String role : List.of("redis_set", "redis_get", "origin_set", "peer_set",
+            "origin_get")) {
+          assertThat(pass.get(role + "_us").getAsDouble()).as(size + " " + role)
+              .isNotNegative();
+          assertThat(pass.get(role + "_user_us").getAsDouble() + pass.get(role + "_system_us")
+              .getAsDouble()).as(size + " " + role).isEqualTo(pass.get(role + "_us")
+              .getAsDouble(), org.assertj.core.data.Offset.offset(1e-6));
+        }
+      }
+      assertThat(cpu.getAsJsonObject("one_connection").get("cluster_set_us").getAsDouble())
           .isPositive();
     }
   }

@@ -62,6 +62,24 @@ class RocksDbStoreTest {
     return new ReplicaMeta(1, 7, vv, clock, -42, 3, 1);
   }
 
+  /** getAll answers as get of each key does: from the cache, and the rest in one multi-get. */
+  @Test
+  void getAllReadsSeveralKeysAsGetDoesWhetherCachedStoredOrAbsent() {
+    Entry a = Entry.write(b("a"), b("1"), 100, O1, 1);
+    Entry gone = Entry.tombstone(b("g"), 101, O1, 2);
+    Entry c = Entry.write(b("c"), b("3"), 102, O1, 3);
+    try (RocksDbStore s = RocksDbStore.open(tmp.resolve("db"), false)) {
+      s.commit(TestMutations.of(List.of(a, gone, c), List.of(), meta(7)));
+    }
+    try (RocksDbStore s = RocksDbStore.open(tmp.resolve("db"), false)) { // an empty cache
+      assertThat(s.get(b("c"))).isEqualTo(c); // now cached
+      assertThat(s.getAll(List.of(b("a"), b("nothing"), b("g"), b("c"), b("a"))))
+          .containsExactly(a, null, gone, c, a);
+      assertThat(s.getAll(List.of(b("nothing")))).containsExactly((Entry) null);
+      assertThat(s.getAll(List.of())).isEmpty();
+    }
+  }
+
   @Test
   void commitThenGetAndForEachLiveInUnsignedByteOrder() {
     try (RocksDbStore s = RocksDbStore.open(tmp.resolve("db"), false)) {
