@@ -124,4 +124,49 @@ class ReplicaCollectTest {
         .containsExactly(remnant);
     assertThat(a.replica.digest()).isEqualTo(storedSum(a.replica));
   }
+
+  /** Each replica's durable state (a MemoryStore commits at once) advertised to {@code st}. */
+  private static void hearAll(Stability st, Node... nodes) {
+    for (Node n : nodes) st.advert(n.id, n.origin(), n.replica.vv(), n.replica.clock());
+  }
+
+  @Test
+  void aConcurrentOlderWriteStillOnItsWayHoldsTheTombstoneBack() {
+    Node a = new Node(0);
+    Node b = new Node(1);
+    Node c = new Node(2);
+    Stability st = new Stability(List.of(0, 1, 2));
+    hearAll(st, a, b, c); // nothing written yet: every origin's later writes are above these
+    Entry older = b.replica.put(new SessionToken(), b("k"), b("old"), WALL);
+    Entry del = a.replica.put(new SessionToken(), b("k"), null, WALL + 1_000);
+    assertThat(del.clock()).isGreaterThan(older.clock());
+    // b's write is on its way to a and c (a delta cut before b saw the delete).
+    List<DeltaChunk> inFlight = ReplicaHarness.drain(b.replica, a.replica.vv(), 1 << 20);
+    sync(a.replica, b.replica);
+    sync(a.replica, c.replica); // every replica holds the delete; b's write has reached no one
+    hearAll(st, a, b, c);
+    assertThat(st.stableVector().covers(del.origin(), del.seq())).isTrue();
+    assertThat(st.clockBound()).as("b wrote below the delete, unseen").isLessThan(del.clock());
+    assertThat(collect(c.replica, st.stableVector(), st.clockBound())).isEmpty();
+
+    // Collected anyway (no clock bound), c takes b's older write as new: the key comes back
+    // there while a, holding the tombstone, keeps the key deleted.
+    Node rogue = new Node(3);
+    sync(c.replica, rogue.replica);
+    assertThat(collect(rogue.replica, st.stableVector(), Long.MAX_VALUE)).containsExactly(del);
+    ReplicaHarness.applyAll(rogue.replica, inFlight);
+    assertThat(rogue.replica.peek(b("k"))).isEqualTo(older);
+    ReplicaHarness.applyAll(a.replica, inFlight);
+    assertThat(a.replica.peek(b("k"))).isEqualTo(del);
+
+    // By the rule: once b's write is everywhere (beaten by the delete), the delete goes.
+    ReplicaHarness.applyAll(c.replica, inFlight);
+    hearAll(st, a, b, c);
+    assertThat(st.clockBound()).isGreaterThanOrEqualTo(del.clock());
+    for (Node n : List.of(a, b, c)) {
+      assertThat(collect(n.replica, st.stableVector(), st.clockBound())).containsExactly(del);
+      assertThat(n.replica.peek(b("k"))).isNull();
+    }
+    assertThat(a.replica.digest()).isEqualTo(b.replica.digest()).isEqualTo(c.replica.digest());
+  }
 }
