@@ -38,7 +38,7 @@ import java.util.TreeMap;
  * oldest origin's bound is folded into a floor that only ever lowers the member's bound).
  */
 public final class Stability {
-  /** Adverts per origin kept until the stable vector covers them; beyond, the newest is replaced. */
+  /** Adverts kept per origin until the stable vector covers them; beyond, the newest goes. */
   public static final int PENDING_MAX = 64;
   /** Incarnations remembered per member; older ones only lower the member's floor. */
   public static final int ORIGINS_MAX = 64;

@@ -1069,8 +1069,9 @@ public final class Simulator {
   /**
    * One slice of the server's collection of stable tombstones: first the adverts it hears (the
    * durable state of itself and of every server it has an open link to, as a real server
-   * advertises what it has synced, each with what that server heard of the others), then {@link Behavior#collect} from where the last slice
-   * stopped.
+   * advertises what it has synced, each with what that server heard of the others), then
+   * {@link Behavior#collect} from where the last slice stopped. The adverts arrive at once: what
+   * they say stays true however late they come, so a delay would only slow collection down.
    */
   private void collect(Server s) {
     for (Server j : servers) {
@@ -1330,7 +1331,8 @@ public final class Simulator {
             .append(s.stability.clockBound()).append(" from ").append(s.stability);
         kvs.core.ReplicaMeta durable = s.store.durableMeta();
         if (durable != null) {
-          sb.append("; durable ").append(Origins.toString(durable.origin())).append(" ").append(durable.vv()).append(" clock ").append(durable.clock());
+          sb.append("; durable ").append(Origins.toString(durable.origin())).append(' ')
+              .append(durable.vv()).append(" clock ").append(durable.clock());
         }
       }
       for (byte[] key : keys) {
