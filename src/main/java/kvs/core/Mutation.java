@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * One atomic change to a {@link Store}: entries to write (each also indexed in the log by its
  * dot), log records to drop because their write was superseded, shadow log records to add and to
- * drop, and the new metadata. Removals apply first, then puts, then shadows.
+ * drop, tombstones collected, and the new metadata. Removals apply first, then collected
+ * entries, then puts, then shadows.
  */
 public final class Mutation {
   final List<Entry> puts = new ArrayList<>();
@@ -14,6 +15,7 @@ public final class Mutation {
   final List<Entry> shadows = new ArrayList<>();
   final List<long[]> shadowRemovals = new ArrayList<>();
   final List<Entry> batchRecords = new ArrayList<>();
+  final List<Entry> collected = new ArrayList<>();
   ReplicaMeta meta;
 
   public List<Entry> puts() {
@@ -50,12 +52,21 @@ public final class Mutation {
     return batchRecords;
   }
 
+  /**
+   * Tombstones and expiry remnants removed for good (Replica.collectStable): each entry's key
+   * leaves the data and its dot's log record goes. Applied after the removals, before the puts;
+   * a mutation never both collects and writes a key.
+   */
+  public List<Entry> collected() {
+    return collected;
+  }
+
   public ReplicaMeta meta() {
     return meta;
   }
 
   public boolean isEmpty() {
     return puts.isEmpty() && logRemovals.isEmpty() && shadows.isEmpty()
-        && shadowRemovals.isEmpty() && batchRecords.isEmpty();
+        && shadowRemovals.isEmpty() && batchRecords.isEmpty() && collected.isEmpty();
   }
 }

@@ -153,7 +153,9 @@ public final class Replica {
         if (freshIncarnation == meta.incarnation()) {
           throw new IllegalArgumentException("the fresh incarnation is the current one");
         }
-        meta = new ReplicaMeta(serverId, freshIncarnation, meta.vv(), meta.clock(),
+        // One tick above the durable clock: the new incarnation's durable state then shows a
+        // higher clock than any the old one left, which orders the two in adverts (Stability).
+        meta = new ReplicaMeta(serverId, freshIncarnation, meta.vv(), meta.clock() + 1,
             meta.digest(), meta.values(), meta.expiringValues());
       } else if (!counted) {
         return new Replica(store, meta);
@@ -698,6 +700,80 @@ public final class Replica {
       if (current.equals(e)) removeExpired(c, e);
     }
     if (!c.m.isEmpty()) commit(c);
+    return next[0];
+  }
+
+  /**
+   * Removes for good the tombstones and expiry remnants that no replica can need any more: those
+   * whose dot {@code stable} covers (every member holds that write or a newer one of its key)
+   * and whose clock is at or below {@code clockBound} (every write not yet everywhere is stamped
+   * above it, so it would supersede the entry anyway), and for a remnant, whose expiry is at or
+   * below the bound's physical part: every member's clock, so its time for expiry
+   * ({@link #now}), is past it, each reads the value as absent and its sweep removes it too (a
+   * remnant collected earlier would leave a member whose clock lags holding the expired value,
+   * with a digest that differs until its clock passes the expiry). Both come from
+   * {@link Stability}. Scans
+   * from {@code from} (null: the first key), at most {@code maxExamined} entries, and removes
+   * what qualifies in one commit: the entry, its log record and any shadow of its key. The
+   * digest is the sum of what is stored, so it drops the collected fingerprints: replicas that
+   * collected the same entries hold equal digests again (docs/design.md, Tombstone collection).
+   * Log records of superseded batch writes ({@link Mutation#batchRecords}) stay.
+   *
+   * @param collectedOut when not null, receives each entry removed
+   * @return the key to continue from, or null when the scan reached the end of the store
+   */
+  public byte[] collectStable(VersionVector stable, long clockBound, byte[] from,
+      int maxExamined, List<Entry> collectedOut) {
+    return collectStable(stable, clockBound,
+        clockBound < 0 ? -1 : Hlc.physicalMillis(clockBound), from, maxExamined, collectedOut);
+  }
+
+  /**
+   * As {@link #collectStable(VersionVector, long, byte[], int, List)}, with the time every
+   * member's time for expiry has reached given apart ({@code expiredEverywhereMillis}: a remnant
+   * is collected only when its expiry is at or before it). Tests and broken variants use it.
+   */
+  public byte[] collectStable(VersionVector stable, long clockBound,
+      long expiredEverywhereMillis, byte[] from, int maxExamined, List<Entry> collectedOut) {
+    requireNoBatch();
+    if (maxExamined <= 0) throw new IllegalArgumentException("maxExamined must be positive");
+    byte[][] next = {null};
+    int[] examined = {0};
+    List<Entry> stableDead = new ArrayList<>();
+    store.forEachFrom(from, e -> {
+      if (examined[0] == maxExamined) {
+        next[0] = e.key();
+        return false;
+      }
+      examined[0]++;
+      // The replica's own vector covers it too: a stable vector is a minimum that includes it,
+      // but a caller's stale one must not make this replica drop what it has not settled.
+      if (e.isTombstone() && e.clock() <= clockBound && stable.covers(e.origin(), e.seq())
+          && vv.covers(e.origin(), e.seq())
+          && (!e.hasExpiry() || e.expiry() <= expiredEverywhereMillis)) {
+        stableDead.add(e);
+      }
+      return true;
+    });
+    // Only a string tombstone or remnant under a user key. Reads reach a key's elements only
+    // through a live head, so elements under a collected tombstone stay as hidden as they were
+    // under it (and a write of the key treats no head as it treats a dead one). Heads and
+    // elements of counters and hashes are left to those types.
+    stableDead.removeIf(e -> e.kind() != Entry.KIND_STRING || Elements.isElementKey(e.key()));
+    if (stableDead.isEmpty()) return next[0];
+    Change c = new Change();
+    for (Entry e : stableDead) {
+      c.digest -= e.fingerprint();
+      c.m.collected.add(e);
+      ByteBuffer k = ByteBuffer.wrap(e.key());
+      List<long[]> dots = shadowsByKey.get(k);
+      if (dots != null) {
+        c.m.shadowRemovals.addAll(dots);
+        c.shadowsDropped.put(k, dots);
+      }
+    }
+    commit(c);
+    if (collectedOut != null) collectedOut.addAll(stableDead);
     return next[0];
   }
 

@@ -144,6 +144,17 @@ public class Behavior {
     return new LinkDriver(setup);
   }
 
+  /**
+   * One slice of the server's collection of stable tombstones and expiry remnants, from
+   * {@code from}: as the real server will run it, with the stable vector and clock bound of what
+   * it heard from every member ({@link kvs.core.Stability}). Returns where to go on.
+   */
+  public byte[] collect(Replica replica, kvs.core.Stability stability, byte[] from,
+      int maxExamined, List<Entry> collected) {
+    return replica.collectStable(stability.stableVector(), stability.clockBound(), from,
+        maxExamined, collected);
+  }
+
   @Override
   public String toString() {
     return name();

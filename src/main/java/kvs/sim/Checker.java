@@ -36,6 +36,8 @@ import kvs.core.Store;
  */
 final class Checker {
   private final byte[][] keys;
+  /** By key: the highest tombstone or remnant some replica collected (see {@link #collected}). */
+  private final Map<java.nio.ByteBuffer, Entry> collectedByKey = new HashMap<>();
   private final Map<Dot, Write> byDot = new HashMap<>();
   private final List<Write> writes = new ArrayList<>(); // in issue order
   private final Map<Long, Long> maxSeqByOrigin = new HashMap<>();
@@ -103,6 +105,22 @@ final class Checker {
   }
 
   /**
+   * A replica removed {@code e}, a tombstone or expiry remnant, as stable
+   * ({@code Replica.collectStable}). From then on a key absent on a replica stands for the
+   * highest entry of the key collected anywhere, and for nothing above it.
+   */
+  void collected(Entry e) {
+    collectedByKey.merge(java.nio.ByteBuffer.wrap(e.key()), e,
+        (a, b) -> compare(b, a) > 0 ? b : a);
+  }
+
+  /** True when an entry of {@code key} at or above {@code e} was collected somewhere. */
+  private boolean collectedAtLeast(byte[] key, Entry e) {
+    Entry c = collectedByKey.get(java.nio.ByteBuffer.wrap(key));
+    return c != null && compare(c, e) >= 0;
+  }
+
+  /**
    * True for the storage keys of counters (their heads and elements), whose writes are
    * recorded here by dot (for dot reuse, never-issued claims and destruction by faults) and
    * judged by {@link CounterModel}, not by the per-key version rules of string keys.
@@ -146,6 +164,9 @@ final class Checker {
       if (shown == null) continue;
       for (Entry w : batch) {
         Entry held = replica.peek(w.key());
+        if (held == null && collectedAtLeast(w.key(), w)) {
+          continue; // collected as stable
+        }
         if (held == null || compare(held, w) < 0) {
           throw new Violation(Violation.Rule.BATCH, where + ": holds " + describe(shown)
               + " of an atomic batch of " + batch.size() + " writes but not " + describe(w)
@@ -216,7 +237,8 @@ final class Checker {
     }
     Session s = sessions[client];
     Entry floor = s.highestByKey[keyIndex];
-    if (floor != null && (got == null || compare(got, floor) < 0)) {
+    if (floor != null && (got == null ? !collectedAtLeast(keys[keyIndex], floor)
+        : compare(got, floor) < 0)) {
       throw new Violation(Violation.Rule.SESSION, where + ": client " + client + " read " + keyName(keyIndex) + " = "
           + (got == null ? "nothing" : describe(got)) + ", older than " + describe(floor)
           + ", which the session had already " + (wroteItself(client, floor) ? "written" : "read")
@@ -266,6 +288,7 @@ final class Checker {
         Entry x = stores[i].get(w.entry.key());
         held = x != null && compare(x, w.entry) >= 0;
       }
+      held |= collectedAtLeast(w.entry.key(), w.entry); // collected, not lost
       w.destroyed = !held;
     }
   }
@@ -288,6 +311,7 @@ final class Checker {
     for (Write w : writes) {
       if (w.destroyed || w.keyIndex < 0) continue;
       Entry f = finals[w.keyIndex];
+      if (f == null && collectedAtLeast(w.entry.key(), w.entry)) continue; // collected as stable
       if (f == null || compare(f, w.entry) < 0) {
         String what = w.acknowledged ? "acknowledged" : "unacknowledged but committed";
         String lost = w.entry.isTombstone() && f != null && !f.isTombstone()

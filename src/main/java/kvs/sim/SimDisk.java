@@ -102,6 +102,15 @@ final class SimDisk implements Store {
     unsynced.clear();
   }
 
+  /**
+   * The metadata a power cut now would leave (written back, or null): what the server may
+   * advertise for causal stability ({@link kvs.core.Stability}), as a real one advertises what
+   * it has synced.
+   */
+  ReplicaMeta durableMeta() {
+    return synced.loadMeta();
+  }
+
   @Override
   public ReplicaMeta loadMeta() {
     return live.loadMeta();

@@ -17,6 +17,8 @@ public final class SimStats {
   public long flushes;
   public long readsExpired;
   public long sweeps;
+  /** Tombstones and expiry remnants removed by collection (Replica.collectStable). */
+  public long collected;
   public long repliesLost;
   public long clientMoves;
   public long messages;
@@ -52,6 +54,7 @@ public final class SimStats {
     flushes += o.flushes;
     readsExpired += o.readsExpired;
     sweeps += o.sweeps;
+    collected += o.collected;
     repliesLost += o.repliesLost;
     clientMoves += o.clientMoves;
     messages += o.messages;
@@ -79,7 +82,8 @@ public final class SimStats {
         + " with an expiry, " + transactions + " transactions, " + flushes + " FLUSHALLs; "
         + increments + " increments, " + counterResets + " deletes of a counter, " + fieldWrites
         + " HSET/HDEL, " + memberWrites + " SADD/SREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
-        + " of an expired value), " + sweeps + " sweep slices, " + clientMoves + " client moves, " + messages
+        + " of an expired value), " + sweeps + " sweep slices, " + collected
+        + " tombstones collected, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections
         + " connections (" + connectionDrops + " dropped, " + stallTimeouts + " timed out), "

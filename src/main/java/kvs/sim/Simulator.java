@@ -54,6 +54,17 @@ public final class Simulator {
   private final long seed;
   private final Behavior behavior;
   private final SplittableRandom rnd;
+  /**
+   * The draws of tombstone collection, apart from {@link #rnd}: collection came after the other
+   * faults and actions, and a stream of its own keeps every earlier seed's schedule as it was.
+   */
+  private final SplittableRandom collectRnd;
+  /**
+   * Whether servers collect stable tombstones: not in runs with wipes, since a wiped server
+   * comes back as a new member that may stamp writes below what was collected (retirement and
+   * rejoining are not built: docs/design.md, Tombstone collection).
+   */
+  private final boolean collecting;
   private final SimConfig cfg;
   private final boolean tracing;
   private final ArrayDeque<String> trace = new ArrayDeque<>();
@@ -86,6 +97,8 @@ public final class Simulator {
     this.behavior = behavior;
     this.rnd = new SplittableRandom(seed);
     this.cfg = SimConfig.draw(rnd);
+    this.collectRnd = new SplittableRandom(seed ^ 0x5354_4142_4C45L); // "STABLE"
+    this.collecting = cfg.wipePercent() == 0;
     this.tracing = tracing;
     this.keys = new byte[cfg.keys()][];
     for (int k = 0; k < keys.length; k++) keys[k] = ("k" + k).getBytes(StandardCharsets.UTF_8);
@@ -108,8 +121,15 @@ public final class Simulator {
       s.store.faults(true);
       servers[i] = s;
     }
+    for (Server s : servers) s.stability = newStability();
     this.clients = new Client[cfg.clients()];
     for (int c = 0; c < clients.length; c++) clients[c] = new Client(c, rnd.nextInt(n));
+  }
+
+  private kvs.core.Stability newStability() {
+    List<Integer> ids = new ArrayList<>();
+    for (int i = 0; i < cfg.servers(); i++) ids.add(i);
+    return new kvs.core.Stability(ids);
   }
 
   /** Runs one seed with the real server's and client's behaviour. */
@@ -198,6 +218,19 @@ public final class Simulator {
         a.run();
       } catch (SimDisk.StorageFault f) {
         stopOnStorageFault(f);
+      }
+    }
+    if (collecting) {
+      for (Server s : servers) { // collection of stable tombstones, healing included
+        // The operating system writes back while the cluster heals too: what a server
+        // advertises for stability is what it has synced.
+        if (!faults && collectRnd.nextInt(100) < 10) s.store.writeBack();
+        if (!s.up || collectRnd.nextInt(100) >= 30) continue;
+        try {
+          collect(s);
+        } catch (SimDisk.StorageFault f) {
+          stopOnStorageFault(f);
+        }
       }
     }
     checkInvariants();
@@ -326,6 +359,9 @@ public final class Simulator {
   private void restart(Server s) {
     s.maxWall = 0; // a new process: its replica knows no wall clock yet
     s.sweepFrom = null;
+    s.collectFrom = null;
+    // s.stability stays: it holds facts about others' durable states, which the real server
+    // keeps in its metadata (a wiped server would lose it, but runs with wipes do not collect).
     if (s.wipeOnRestart) {
       s.store.wipe();
       checker.onLoss(storesNow());
@@ -1148,6 +1184,34 @@ public final class Simulator {
     }
   }
 
+  /**
+   * One slice of the server's collection of stable tombstones: first the adverts it hears (the
+   * durable state of itself and of every server it has an open link to, as a real server
+   * advertises what it has synced, each with what that server heard of the others), then
+   * {@link Behavior#collect} from where the last slice stopped. The adverts arrive at once: what
+   * they say stays true however late they come, so a delay would only slow collection down.
+   */
+  private void collect(Server s) {
+    for (Server j : servers) {
+      End e = s.links[j.id];
+      if (j != s && !(j.up && e != null && e.open && e.driver != null)) continue;
+      kvs.core.ReplicaMeta meta = j.store.durableMeta();
+      if (meta != null) s.stability.advert(j.id, meta.origin(), meta.vv(), meta.clock());
+      // What j heard of others comes with its advert, so chains hear each other.
+      if (j != s) j.stability.forEachKnown(s.stability::advert);
+    }
+    List<Entry> collected = new ArrayList<>();
+    s.collectFrom = behavior.collect(s.replica, s.stability, s.collectFrom,
+        1 + collectRnd.nextInt(3), collected);
+    for (Entry e : collected) {
+      checker.collected(e);
+      stats.collected++;
+    }
+    if (!collected.isEmpty()) {
+      note(() -> "server " + s.id + " collected " + describeAll(collected));
+    }
+  }
+
   /** A time to live: often shorter than a run's steps, sometimes as long as the whole run. */
   private long ttl() {
     return 1 + rnd.nextInt(rnd.nextBoolean() ? 50 : 3_000);
@@ -1380,6 +1444,15 @@ public final class Simulator {
       }
       sb.append(' ').append(s.replica.vv()).append(" digest ")
           .append(Long.toHexString(s.replica.digest()));
+      if (collecting) {
+        sb.append("\n    stable ").append(s.stability.stableVector()).append(" clock bound ")
+            .append(s.stability.clockBound()).append(" from ").append(s.stability);
+        kvs.core.ReplicaMeta durable = s.store.durableMeta();
+        if (durable != null) {
+          sb.append("; durable ").append(Origins.toString(durable.origin())).append(' ')
+              .append(durable.vv()).append(" clock ").append(durable.clock());
+        }
+      }
       for (byte[] key : keys) {
         Entry e = s.replica.peek(key);
         if (e != null) sb.append("\n    ").append(Checker.describe(e));
@@ -1505,6 +1578,10 @@ public final class Simulator {
     long maxWall;
     /** Where the sweep of expired values goes on (null: from the first key). */
     byte[] sweepFrom;
+    /** Where the collection of stable tombstones goes on (null: from the first key). */
+    byte[] collectFrom;
+    /** What this server heard of every member's durable state. */
+    kvs.core.Stability stability;
 
     Server(int id, int n, SimClock clock) {
       this.id = id;

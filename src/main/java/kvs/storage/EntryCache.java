@@ -54,6 +54,12 @@ final class EntryCache {
     }
   }
 
+  /** Forgets {@code key}: its entry was removed from the store (Replica.collectStable). */
+  void remove(byte[] key) {
+    Entry old = entries.remove(new Key(key));
+    if (old != null) bytes -= cost(old);
+  }
+
   long bytes() {
     return bytes;
   }

@@ -64,6 +64,10 @@ public final class MemoryStore implements Store {
       remove(log, dot);
       remove(shadows, dot);
     }
+    for (Entry e : m.collected()) {
+      data.remove(e.key());
+      remove(log, new long[] {e.origin(), e.seq()});
+    }
     for (Entry e : m.puts()) {
       data.put(e.key(), e);
       log.computeIfAbsent(e.origin(), o -> new TreeMap<>()).put(e.seq(), e.key());

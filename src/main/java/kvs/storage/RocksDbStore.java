@@ -341,6 +341,10 @@ public final class RocksDbStore implements Store {
         batch.delete(logCf, logKey(dot[0], dot[1]));
         batch.delete(metaCf, shadowKey(dot[0], dot[1]));
       }
+      for (Entry e : m.collected()) {
+        batch.delete(dataCf, e.key());
+        batch.delete(logCf, logKey(e.origin(), e.seq()));
+      }
       for (Entry e : m.puts()) {
         batch.put(dataCf, e.key(), EntryCodec.encodeStored(e));
         batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
@@ -356,6 +360,7 @@ public final class RocksDbStore implements Store {
       throw fail("write failed", e);
     }
     logPending = groupLogWrites;
+    for (Entry e : m.collected()) cache.remove(e.key());
     for (Entry e : m.puts()) cache.put(e);
   }
 

@@ -40,6 +40,10 @@ class CheckerBitesTest {
       Map.entry("splits-batches", Set.of(Rule.BATCH)),
       Map.entry("counter-keeps-latest", Set.of(Rule.LOST_WRITE, Rule.SESSION)),
       Map.entry("hash-delete-is-a-tombstone", Set.of(Rule.HASH)),
+      Map.entry("collects-unstable",
+          Set.of(Rule.LOST_WRITE, Rule.CONVERGENCE, Rule.SESSION, Rule.BATCH)),
+      Map.entry("ignores-clock-bound",
+          Set.of(Rule.LOST_WRITE, Rule.CONVERGENCE, Rule.SESSION, Rule.BATCH)),
       Map.entry("set-remove-wins", Set.of(Rule.SET)));
 
   /** docs/simulation.md holds the table of what caught each variant between these lines. */

@@ -291,6 +291,19 @@ final class Variants {
   };
 
   /**
+   * (17) Collects every tombstone and remnant its own vector covers, as if it were the only
+   * member: what other members still lack or may still overwrite with an older write is gone.
+   */
+  static final Behavior COLLECTS_UNSTABLE = new Broken("collects-unstable",
+      "collects tombstones by its own vector alone, ignoring the other members and the clock bound") {
+    @Override
+    public byte[] collect(Replica replica, kvs.core.Stability stability, byte[] from,
+        int maxExamined, List<Entry> collected) {
+      return replica.collectStable(replica.vv(), Long.MAX_VALUE, from, maxExamined, collected);
+    }
+  };
+
+  /**
    * (16) DEL of a hash writes a plain tombstone, as for a string: last-writer-wins against the
    * fields, so a field set on another server at the same time vanishes if the DEL is later.
    */
@@ -309,7 +322,24 @@ final class Variants {
   };
 
   /**
-   * (17) SREM removes the member for good: its register records every origin this server knows
+   * (18) Collects tombstones by the stable vector but without the clock bound (remnants still
+   * wait for every member's clock to pass their expiry): a write stamped below the tombstone,
+   * issued by a member before it saw the tombstone, may still be on its way, for instance from
+   * an incarnation that ended in a power cut.
+   */
+  static final Behavior IGNORES_CLOCK_BOUND = new Broken("ignores-clock-bound",
+      "collects tombstones the stable vector covers, ignoring the clock bound") {
+    @Override
+    public byte[] collect(Replica replica, kvs.core.Stability stability, byte[] from,
+        int maxExamined, List<Entry> collected) {
+      long bound = stability.clockBound(); // still the rule for remnants' expiry
+      return replica.collectStable(stability.stableVector(), Long.MAX_VALUE,
+          bound < 0 ? -1 : bound >>> 16, from, maxExamined, collected);
+    }
+  };
+
+  /**
+   * (19) SREM removes the member for good: its register records every origin this server knows
    * as removed up to any sequence, so an SADD on another server that it had not seen is hidden
    * too (remove wins, where the set is observed-remove: add wins).
    */
@@ -335,7 +365,7 @@ final class Variants {
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
       DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE,
-      SET_REMOVE_WINS);
+      COLLECTS_UNSTABLE, IGNORES_CLOCK_BOUND, SET_REMOVE_WINS);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {

@@ -200,6 +200,34 @@ class RocksDbStoreTest {
   }
 
   @Test
+  void aCollectedTombstoneLeavesDataLogAndCacheAndStaysGoneAfterReopen() {
+    Path dir = tmp.resolve("db");
+    SessionToken session = new SessionToken();
+    long digest;
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      Replica r = Replica.open(s, 3, 1);
+      r.put(session, b("k"), b("v"), 1_000);
+      Entry del = r.put(session, b("k"), null, 1_000);
+      r.put(session, b("other"), b("x"), 1_000);
+      assertThat(s.get(b("k"))).isEqualTo(del); // cached
+      List<Entry> collected = new ArrayList<>();
+      assertThat(r.collectStable(r.vv(), del.clock(), null, 10, collected)).isNull();
+      assertThat(collected).containsExactly(del);
+      assertThat(s.get(b("k"))).as("neither stored nor cached").isNull();
+      try (Store.View v = s.snapshot()) {
+        assertThat(scan(v, r.origin(), 0, 10)).containsExactly(3L); // only "other"'s record
+      }
+      digest = r.digest();
+    }
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      Replica r = Replica.open(s, 3, 1);
+      assertThat(r.peek(b("k"))).isNull();
+      assertThat(r.digest()).isEqualTo(digest);
+      assertThat(r.digest()).isEqualTo(s.get(b("other")).fingerprint());
+    }
+  }
+
+  @Test
   void aReplicaOnRocksDbSurvivesReopenWithItsVectorClockDigestAndSequence() {
     Path dir = tmp.resolve("db");
     SessionToken session = new SessionToken();

@@ -1,0 +1,172 @@
+package kvs.core;
+
+import static kvs.core.ReplicaHarness.b;
+import static kvs.core.ReplicaHarness.sync;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import kvs.core.Replica.ReadStatus;
+import kvs.core.ReplicaHarness.Node;
+import org.junit.jupiter.api.Test;
+
+/** Collection of stable tombstones and expiry remnants (Replica.collectStable). */
+class ReplicaCollectTest {
+  private static final long WALL = 1_000;
+
+  private static List<Entry> collect(Replica r, VersionVector stable, long bound) {
+    List<Entry> out = new ArrayList<>();
+    byte[] from = null;
+    do {
+      from = r.collectStable(stable, bound, from, 2, out);
+    } while (from != null);
+    return out;
+  }
+
+  private static long storedSum(Replica r) {
+    long[] sum = {0};
+    r.forEachFrom(null, e -> {
+      sum[0] += e.fingerprint();
+      return true;
+    });
+    return sum[0];
+  }
+
+  @Test
+  void aStableTombstoneIsRemovedAndTheKeyStillReadsAsAbsent() {
+    Node a = new Node(1);
+    SessionToken s = new SessionToken();
+    a.replica.put(s, b("k"), b("v"), WALL);
+    Entry del = a.replica.put(s, b("k"), null, WALL);
+    a.replica.put(s, b("other"), b("x"), WALL);
+    VersionVector vvBefore = a.replica.vv();
+    assertThat(collect(a.replica, a.replica.vv(), del.clock())).containsExactly(del);
+    assertThat(a.replica.peek(b("k"))).isNull();
+    assertThat(a.replica.read(s, b("k"), WALL).status()).isEqualTo(ReadStatus.NOT_FOUND);
+    assertThat(a.replica.vv()).isEqualTo(vvBefore);
+    assertThat(a.replica.digest()).as("the digest is the sum of what is stored")
+        .isEqualTo(storedSum(a.replica));
+    // It lasts: the store holds the removal.
+    a.restart();
+    assertThat(a.replica.peek(b("k"))).isNull();
+    assertThat(a.replica.digest()).isEqualTo(storedSum(a.replica));
+  }
+
+  @Test
+  void nothingIsCollectedThatTheStableVectorOrTheClockBoundDoesNotAllow() {
+    Node a = new Node(1);
+    SessionToken s = new SessionToken();
+    Entry del = a.replica.put(s, b("k"), null, WALL);
+    Entry value = a.replica.put(s, b("v"), b("x"), WALL);
+    VersionVector short1 = new VersionVector();
+    short1.raise(a.origin(), del.seq() - 1);
+    assertThat(collect(a.replica, short1, Long.MAX_VALUE)).isEmpty();
+    assertThat(collect(a.replica, a.replica.vv(), del.clock() - 1)).isEmpty();
+    // A stable vector ahead of this replica's own (a stale caller) collects nothing it lacks.
+    Node b = new Node(2);
+    assertThat(collect(b.replica, a.replica.vv(), Long.MAX_VALUE)).isEmpty();
+    assertThat(collect(a.replica, a.replica.vv(), Long.MAX_VALUE)).containsExactly(del);
+    assertThat(a.replica.peek(b("v"))).isEqualTo(value);
+  }
+
+  @Test
+  void aWriteThatArrivesAfterCollectionIsEitherHeldAlreadyOrNewer() {
+    Node a = new Node(1);
+    Node c = new Node(2);
+    SessionToken s = new SessionToken();
+    a.replica.put(s, b("k"), b("old"), WALL);
+    sync(a.replica, c.replica);
+    Entry del = c.replica.put(new SessionToken(), b("k"), null, WALL + 5);
+    sync(c.replica, a.replica);
+    VersionVector stable = a.replica.vv();
+    collect(a.replica, stable, del.clock());
+    collect(c.replica, stable, del.clock());
+    assertThat(a.replica.digest()).isEqualTo(c.replica.digest());
+    // A delta of the old write again (covered) changes nothing.
+    sync(a.replica, c.replica);
+    assertThat(c.replica.peek(b("k"))).isNull();
+    // A newer write is taken, on both, with equal digests.
+    a.replica.put(s, b("k"), b("new"), WALL + 10);
+    sync(a.replica, c.replica);
+    assertThat(c.replica.peek(b("k")).value()).isEqualTo(b("new"));
+    assertThat(c.replica.digest()).isEqualTo(a.replica.digest());
+  }
+
+  @Test
+  void replicasThatCollectAtDifferentTimesAgreeOnceBothHave() {
+    Node a = new Node(1);
+    Node c = new Node(2);
+    SessionToken s = new SessionToken();
+    a.replica.put(s, b("k"), b("v"), WALL);
+    Entry del = a.replica.put(s, b("k"), null, WALL);
+    sync(a.replica, c.replica);
+    collect(a.replica, a.replica.vv(), del.clock());
+    assertThat(a.replica.digest()).isNotEqualTo(c.replica.digest());
+    // c overwrites the key before collecting: the tombstone is gone there too.
+    Entry next = c.replica.put(new SessionToken(), b("k"), b("w"), WALL + 1);
+    sync(c.replica, a.replica);
+    assertThat(a.replica.peek(b("k"))).isEqualTo(next);
+    assertThat(a.replica.digest()).isEqualTo(c.replica.digest());
+  }
+
+  @Test
+  void aRemnantIsCollectedOnlyOnceTheBoundIsPastItsExpiry() {
+    Node a = new Node(1);
+    SessionToken s = new SessionToken();
+    Entry e = a.replica.write(s, List.of(b("k")), List.of(b("v")), new long[] {1_500}, WALL)
+        .get(0);
+    a.replica.sweepExpired(null, 10, 2_000);
+    Entry remnant = a.replica.peek(b("k"));
+    assertThat(remnant.isRemnant()).isTrue();
+    long justBefore = (1_499L << Hlc.LOGICAL_BITS) | 0xffff;
+    assertThat(collect(a.replica, a.replica.vv(), Math.max(e.clock(), justBefore))).isEmpty();
+    assertThat(collect(a.replica, a.replica.vv(), 1_500L << Hlc.LOGICAL_BITS))
+        .containsExactly(remnant);
+    assertThat(a.replica.digest()).isEqualTo(storedSum(a.replica));
+  }
+
+  /** Each replica's durable state (a MemoryStore commits at once) advertised to {@code st}. */
+  private static void hearAll(Stability st, Node... nodes) {
+    for (Node n : nodes) st.advert(n.id, n.origin(), n.replica.vv(), n.replica.clock());
+  }
+
+  @Test
+  void aConcurrentOlderWriteStillOnItsWayHoldsTheTombstoneBack() {
+    Node a = new Node(0);
+    Node b = new Node(1);
+    Node c = new Node(2);
+    Stability st = new Stability(List.of(0, 1, 2));
+    hearAll(st, a, b, c); // nothing written yet: every origin's later writes are above these
+    Entry older = b.replica.put(new SessionToken(), b("k"), b("old"), WALL);
+    Entry del = a.replica.put(new SessionToken(), b("k"), null, WALL + 1_000);
+    assertThat(del.clock()).isGreaterThan(older.clock());
+    // b's write is on its way to a and c (a delta cut before b saw the delete).
+    List<DeltaChunk> inFlight = ReplicaHarness.drain(b.replica, a.replica.vv(), 1 << 20);
+    sync(a.replica, b.replica);
+    sync(a.replica, c.replica); // every replica holds the delete; b's write has reached no one
+    hearAll(st, a, b, c);
+    assertThat(st.stableVector().covers(del.origin(), del.seq())).isTrue();
+    assertThat(st.clockBound()).as("b wrote below the delete, unseen").isLessThan(del.clock());
+    assertThat(collect(c.replica, st.stableVector(), st.clockBound())).isEmpty();
+
+    // Collected anyway (no clock bound), c takes b's older write as new: the key comes back
+    // there while a, holding the tombstone, keeps the key deleted.
+    Node rogue = new Node(3);
+    sync(c.replica, rogue.replica);
+    assertThat(collect(rogue.replica, st.stableVector(), Long.MAX_VALUE)).containsExactly(del);
+    ReplicaHarness.applyAll(rogue.replica, inFlight);
+    assertThat(rogue.replica.peek(b("k"))).isEqualTo(older);
+    ReplicaHarness.applyAll(a.replica, inFlight);
+    assertThat(a.replica.peek(b("k"))).isEqualTo(del);
+
+    // By the rule: once b's write is everywhere (beaten by the delete), the delete goes.
+    ReplicaHarness.applyAll(c.replica, inFlight);
+    hearAll(st, a, b, c);
+    assertThat(st.clockBound()).isGreaterThanOrEqualTo(del.clock());
+    for (Node n : List.of(a, b, c)) {
+      assertThat(collect(n.replica, st.stableVector(), st.clockBound())).containsExactly(del);
+      assertThat(n.replica.peek(b("k"))).isNull();
+    }
+    assertThat(a.replica.digest()).isEqualTo(b.replica.digest()).isEqualTo(c.replica.digest());
+  }
+}

@@ -1,0 +1,133 @@
+package kvs.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The stable vector and clock bound one server derives from the members' adverts. */
+class StabilityTest {
+  private static final long A = Origins.of(0, 1);
+  private static final long B = Origins.of(1, 1);
+  private static final long B2 = Origins.of(1, 2);
+
+  private static VersionVector vv(long... originSeq) {
+    VersionVector v = new VersionVector();
+    for (int i = 0; i < originSeq.length; i += 2) v.raise(originSeq[i], originSeq[i + 1]);
+    return v;
+  }
+
+  @Test
+  void nothingIsStableWhileAMemberIsUnheard() {
+    Stability st = new Stability(List.of(0, 1));
+    st.advert(0, A, vv(A, 5), 100);
+    assertThat(st.stableVector().size()).isZero();
+    assertThat(st.clockBound()).isEqualTo(-1);
+  }
+
+  @Test
+  void stableVectorIsThePointwiseMinimum() {
+    Stability st = new Stability(List.of(0, 1));
+    st.advert(0, A, vv(A, 5, B, 2), 100);
+    st.advert(1, B, vv(A, 3, B, 4), 90);
+    assertThat(st.stableVector()).isEqualTo(vv(A, 3, B, 2));
+  }
+
+  @Test
+  void aMembersClockCountsOnceTheStableVectorCoversItsOwnWritesAtThatAdvert() {
+    Stability st = new Stability(List.of(0, 1));
+    st.advert(0, A, vv(A, 5), 100); // A had written 5 when its clock was 100
+    st.advert(1, B, vv(B, 1), 50);
+    // B lacks A's writes 1..5: one of them may be stamped at or below 100 and still reach it.
+    assertThat(st.clockBound()).isEqualTo(-1);
+    st.advert(1, B, vv(A, 5, B, 1), 120);
+    st.advert(0, A, vv(A, 5, B, 1), 130);
+    assertThat(st.stableVector()).isEqualTo(vv(A, 5, B, 1));
+    // A's adverts at 100 and 130 (own write 5) are covered, B's at 50 and 120 (own write 1).
+    assertThat(st.clockBound()).isEqualTo(120);
+  }
+
+  @Test
+  void anOlderAdvertOfTheSameOriginIsIgnored() {
+    Stability st = new Stability(List.of(0));
+    assertThat(st.advert(0, A, vv(A, 5), 100)).isTrue();
+    assertThat(st.advert(0, A, vv(A, 3), 80)).isFalse(); // relayed late
+    assertThat(st.stableVector()).isEqualTo(vv(A, 5));
+  }
+
+  @Test
+  void aNewIncarnationIsCurrentAndTheEarlierOnesBoundStaysFrozen() {
+    Stability st = new Stability(List.of(0, 1));
+    st.advert(0, A, vv(A, 1, B, 3), 100);
+    st.advert(1, B, vv(A, 1, B, 3), 100);
+    assertThat(st.clockBound()).isEqualTo(100);
+    // B restarts after a power cut as B2, one tick above its durable clock.
+    assertThat(st.advert(1, B2, vv(A, 1, B, 2), 101)).isTrue();
+    assertThat(st.stableVector()).isEqualTo(vv(A, 1, B, 2));
+    // A relayed advert of the earlier life does not make it current again.
+    st.advert(1, B, vv(A, 1, B, 3), 100);
+    assertThat(st.stableVector()).isEqualTo(vv(A, 1, B, 2));
+    // B's lost write 3 may survive elsewhere, stamped above 100, below B2's clocks: B's
+    // bound stays at 100 however far B2 and A go.
+    st.advert(1, B2, vv(A, 9, B, 3, B2, 7), 500);
+    st.advert(0, A, vv(A, 9, B, 3, B2, 7), 510);
+    assertThat(st.stableVector()).isEqualTo(vv(A, 9, B, 3, B2, 7));
+    assertThat(st.clockBound()).isEqualTo(100);
+  }
+
+  @Test
+  void anIncarnationSeenInAVectorButNeverHeardAllowsNothing() {
+    Stability st = new Stability(List.of(0, 1));
+    st.advert(0, A, vv(A, 1, B, 3), 100); // B (server 1's earlier life) wrote 3
+    st.advert(1, B2, vv(A, 1, B, 3), 101);
+    assertThat(st.stableVector()).isEqualTo(vv(A, 1, B, 3));
+    assertThat(st.clockBound()).isEqualTo(-1);
+    st.advert(1, B, vv(B, 3), 90); // relayed by someone who heard it
+    assertThat(st.clockBound()).isEqualTo(90);
+  }
+
+  @Test
+  void anAdvertUnderAnotherServersOriginIsRefused() {
+    Stability st = new Stability(List.of(0, 1));
+    assertThat(st.advert(0, B, vv(), 5)).isFalse();
+  }
+
+  @Test
+  void aRetiredMemberNoLongerHoldsCollectionBack() {
+    Stability st = new Stability(List.of(0, 1));
+    st.advert(0, A, vv(A, 4), 100);
+    assertThat(st.clockBound()).isEqualTo(-1);
+    st.retire(1);
+    assertThat(st.isMember(1)).isFalse();
+    assertThat(st.advert(1, B, vv(), 5)).isFalse();
+    assertThat(st.stableVector()).isEqualTo(vv(A, 4));
+    assertThat(st.clockBound()).isEqualTo(100);
+    assertThatThrownBy(() -> st.retire(1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> st.retire(0)).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void pendingAdvertsAreBoundedAndTheNewestStandsInForTheDropped() {
+    Stability st = new Stability(List.of(0, 1));
+    st.advert(1, B, vv(), 1);
+    for (int i = 1; i <= 10 * Stability.PENDING_MAX; i++) st.advert(0, A, vv(A, i), 10L * i);
+    st.advert(1, B, vv(A, 10L * Stability.PENDING_MAX), 2);
+    assertThat(st.clockBound()).isEqualTo(2); // B's own bound is lowest
+    st.retire(1);
+    assertThat(st.clockBound()).isEqualTo(100L * Stability.PENDING_MAX);
+  }
+
+  @Test
+  void relayedKnowledgeReachesAServerWithoutADirectLink() {
+    Stability a = new Stability(List.of(0, 1, 2));
+    Stability c = new Stability(List.of(0, 1, 2));
+    VersionVector all = vv(A, 1);
+    a.advert(0, A, all, 10);
+    a.advert(1, B, all, 11);
+    a.advert(2, Origins.of(2, 1), all, 12);
+    a.forEachKnown(c::advert); // B passes on what it heard
+    assertThat(c.stableVector()).isEqualTo(all);
+    assertThat(c.clockBound()).isEqualTo(10);
+  }
+}
