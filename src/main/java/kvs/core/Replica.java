@@ -785,10 +785,11 @@ public final class Replica {
   /**
    * Writes {@code values[i]} under {@code keys[i]} (a null value deletes) as one atomic batch,
    * each a new write of this origin stamped above everything this replica and the session have
-   * seen. Returns the new entries, one per key written (a key given twice is written once, with
-   * its last value), in the order of their dots; when this returns, they are committed to the
-   * store. Inside an open batch ({@link #beginBatch}) nothing is committed yet: it returns the
-   * entries staged for these keys, one per key given, and {@link #commitBatch} the batch's.
+   * seen. Returns the new entries, one per key given and in that order (a key given twice is
+   * written twice: the later write supersedes the earlier, which is never stored but keeps its
+   * dot in the sequence); when this returns, they are committed to the store. Inside an open
+   * batch ({@link #beginBatch}) nothing is committed yet: it returns the entries staged for
+   * these keys, and {@link #commitBatch} the whole batch's.
    */
   public List<Entry> write(SessionToken session, List<byte[]> keys, List<byte[]> values,
       long wallMillis) {
@@ -843,28 +844,25 @@ public final class Replica {
       Entry current = c.current(key);
       long floor = Math.max(session.clock(), current == null ? 0 : current.clock());
       long clock = c.hlc.tick(wallMillis, floor);
-      // A key this batch already wrote keeps its dot: the earlier write was never committed,
-      // so the batch's dots stay consecutive, each naming a write that is committed (pushes
-      // and coverage count on that: see DeltaChunk.split, applyDelta).
-      boolean rewrite = c.writes(key);
-      long seq = rewrite ? current.seq() : c.vv.get(origin) + 1;
+      // Every write takes a new dot, a key this batch already wrote included: a head written
+      // in between (a DEL of a hash or set) hides what its writer held by dot, so a rewrite
+      // must not keep the dot the head saw. The earlier write is never stored (the change
+      // replaces it) but stays in the batch, and in its pushes, so the batch's dots are
+      // consecutive, each naming a write (pushes and coverage count on that: see
+      // DeltaChunk.split, applyDelta, wholeBatches).
+      long seq = c.vv.get(origin) + 1;
       byte[] value = values.get(i);
       long expiry = expiries == null || value == null ? 0 : expiries[i];
       byte kind = kinds == null || value == null ? Entry.KIND_STRING : kinds[i];
       Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
           : new Entry(key, value, clock, origin, seq, expiry, kind);
-      if (rewrite) {
-        b.bytes -= EntryCodec.wireSize(current);
-        b.written.set((int) (seq - b.firstSeq), e);
-      } else {
-        if (current != null && current.inBatch()) {
-          // A batch's write keeps its log record: see keepLogSound.
-        } else if (current != null) {
-          c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
-        }
-        c.vv.raise(origin, seq);
-        b.written.add(e);
+      if (current != null && current.inBatch()) {
+        // A batch's write keeps its log record: see keepLogSound.
+      } else if (current != null && !c.writes(key)) {
+        c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
       }
+      c.vv.raise(origin, seq);
+      b.written.add(e);
       c.replace(current, e);
       written.add(e);
       b.bytes += EntryCodec.wireSize(e);

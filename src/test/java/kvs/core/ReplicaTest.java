@@ -353,18 +353,19 @@ class ReplicaTest {
   }
 
   @Test
-  void aBatchThatWritesOneKeyTwiceKeepsTheLastUnderOneDot() {
+  void aBatchThatWritesOneKeyTwiceKeepsTheLastAndNumbersEveryWrite() {
     Node a = new Node(1);
     SessionToken s = new SessionToken();
     List<Entry> written = a.replica.write(s, List.of(b("k"), b("k"), b("j")),
         Arrays.asList(b("v1"), b("v2"), null), 100);
-    assertThat(written).extracting(Entry::seq).containsExactly(1L, 2L);
-    assertThat(s(written.get(0).value())).isEqualTo("v2");
-    assertThat(a.replica.peek(b("k"))).isEqualTo(written.get(0));
+    assertThat(written).extracting(Entry::seq).containsExactly(1L, 2L, 3L);
+    assertThat(written.get(1).supersedes(written.get(0))).isTrue();
+    assertThat(written).allMatch(Entry::inBatch);
+    assertThat(a.replica.peek(b("k"))).isEqualTo(written.get(1));
     assertThat(a.replica.peek(b("j")).isTombstone()).isTrue();
     assertThat(a.store.logSize()).isEqualTo(2);
     assertThat(a.replica.digest())
-        .isEqualTo(written.get(0).fingerprint() + written.get(1).fingerprint());
+        .isEqualTo(written.get(1).fingerprint() + written.get(2).fingerprint());
     Node b = new Node(2);
     sync(a.replica, b.replica);
     assertThat(b.replica.digest()).isEqualTo(a.replica.digest());

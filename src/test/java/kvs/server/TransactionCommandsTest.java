@@ -211,6 +211,27 @@ class TransactionCommandsTest extends InProcessServersTest {
   }
 
   @Test
+  void aHashOrSetDeletedAndMadeAgainInOneTransactionKeepsWhatWasMadeAgain() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      c.call("HSET", "h", "f", "v");
+      c.call("DEL", "h");
+      c.call("HSET", "h", "f", "v2");
+      c.call("SADD", "s", "a");
+      c.call("DEL", "s");
+      c.call("SADD", "s", "a");
+      c.call("INCR", "n");
+      c.call("DEL", "n");
+      c.call("INCR", "n");
+      assertThat((List<?>) c.call("EXEC")).hasSize(9);
+      assertThat(text(c.call("HGET", "h", "f"))).isEqualTo("v2");
+      assertThat(c.call("SISMEMBER", "s", "a")).isEqualTo(1L);
+      assertThat(text(c.call("GET", "n"))).isEqualTo("1");
+    }
+  }
+
+  @Test
   void aTransactionWritingMoreThanABatchCarriesIsRefusedWhole() throws Exception {
     Node n = nodes.start(0, Map.of());
     try (RespConn c = RespConn.open(n.port())) {
