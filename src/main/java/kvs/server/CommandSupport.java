@@ -130,15 +130,29 @@ final class CommandSupport {
       boolean typed = kinds != null && kinds[i] != Entry.KIND_STRING;
       if (v != null && !typed && !checkValue(c, v)) return;
     }
-    Node node = c.node;
-    List<Entry> written;
+    List<Entry> written = attempt(c,
+        (replica, now) -> replica.write(c.session, keys, values, kinds, expiries, now));
+    if (written == null) return;
+    committed(c, written, reply.apply(written));
+  }
+
+  /** A write of the replica, given the server's wall clock now. */
+  @FunctionalInterface
+  interface ReplicaWrite<T> {
+    T run(kvs.core.Replica replica, long nowMillis);
+  }
+
+  /**
+   * Runs {@code write} for this connection; null after answering the error when the replica
+   * refuses a session clock too far ahead of this server's ({@link ClockAheadException}).
+   */
+  static <T> T attempt(ConnectionHandler c, ReplicaWrite<T> write) {
     try {
-      written = node.replica.write(c.session, keys, values, kinds, expiries, node.clock.millis());
+      return write.run(c.node.replica, c.node.clock.millis());
     } catch (ClockAheadException e) {
       c.replies.add(Resp.error("ERR " + e.getMessage()));
-      return;
+      return null;
     }
-    committed(c, written, reply.apply(written));
   }
 
   /**

@@ -4,7 +4,6 @@ import static kvs.server.CommandSpec.command;
 
 import java.math.BigDecimal;
 import java.util.List;
-import kvs.core.ClockAheadException;
 import kvs.core.Counters;
 import kvs.core.Replica;
 import kvs.core.Replica.ReadResult;
@@ -143,14 +142,9 @@ final class CounterCommands {
    */
   private static void increment(ConnectionHandler c, byte[] key, BigDecimal by,
       io.netty.handler.codec.redis.RedisMessage reply) {
-    Node node = c.node;
-    Replica.Increment done;
-    try {
-      done = node.replica.increment(c.session, key, by, node.clock.millis());
-    } catch (ClockAheadException e) {
-      c.replies.add(Resp.error("ERR " + e.getMessage()));
-      return;
-    }
+    Replica.Increment done = CommandSupport.attempt(c,
+        (replica, now) -> replica.increment(c.session, key, by, now));
+    if (done == null) return;
     CommandSupport.committed(c, done.written(), reply);
   }
 }

@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import kvs.core.ClockAheadException;
 import kvs.core.Counters;
 import kvs.core.Elements;
 import kvs.core.Entry;
@@ -127,20 +126,17 @@ final class HashCommands {
   private static void setFields(ConnectionHandler c, byte[] key, List<byte[]> fields,
       List<byte[]> values, RedisMessage reply) {
     if (!CommandSupport.checkKey(c, key)) return;
-    Node node = c.node;
     List<Entry> written;
-    try {
-      if (values.get(0) == null) { // HDEL: all null
-        List<byte[]> keys = new ArrayList<>();
-        for (byte[] f : fields) keys.add(Elements.key(key, Entry.KIND_HASH, f));
-        written = node.replica.write(c.session, keys, values, node.clock.millis());
-      } else {
-        written = node.replica.hset(c.session, key, fields, values, node.clock.millis());
-      }
-    } catch (ClockAheadException e) {
-      c.replies.add(Resp.error("ERR " + e.getMessage()));
-      return;
+    if (values.get(0) == null) { // HDEL: all null
+      List<byte[]> keys = new ArrayList<>();
+      for (byte[] f : fields) keys.add(Elements.key(key, Entry.KIND_HASH, f));
+      written = CommandSupport.attempt(c,
+          (replica, now) -> replica.write(c.session, keys, values, now));
+    } else {
+      written = CommandSupport.attempt(c,
+          (replica, now) -> replica.hset(c.session, key, fields, values, now));
     }
+    if (written == null) return;
     CommandSupport.committed(c, written, reply);
   }
 
@@ -353,14 +349,9 @@ final class HashCommands {
   static void copy(ConnectionHandler c, byte[] src, byte[] dst, boolean rename,
       RedisMessage reply) {
     if (!CommandSupport.checkKey(c, dst)) return;
-    Node node = c.node;
-    List<Entry> written;
-    try {
-      written = node.replica.copyHash(c.session, src, dst, rename, node.clock.millis());
-    } catch (ClockAheadException e) {
-      c.replies.add(Resp.error("ERR " + e.getMessage()));
-      return;
-    }
+    List<Entry> written = CommandSupport.attempt(c,
+        (replica, now) -> replica.copyHash(c.session, src, dst, rename, now));
+    if (written == null) return;
     CommandSupport.committed(c, written, reply);
   }
 }

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import kvs.core.ClockAheadException;
 import kvs.core.Entry;
 import kvs.core.Replica;
 import kvs.core.Replica.ReadResult;
@@ -101,15 +100,9 @@ final class SetCommands {
   private static void change(ConnectionHandler c, byte[] key, List<byte[]> members, boolean add,
       java.util.function.Function<List<byte[]>, RedisMessage> reply) {
     if (add && !CommandSupport.checkKey(c, key)) return;
-    Node node = c.node;
-    Replica.SetChange done;
-    try {
-      done = add ? node.replica.sadd(c.session, key, members, node.clock.millis())
-          : node.replica.srem(c.session, key, members, node.clock.millis());
-    } catch (ClockAheadException e) {
-      c.replies.add(Resp.error("ERR " + e.getMessage()));
-      return;
-    }
+    Replica.SetChange done = CommandSupport.attempt(c, (replica, now) -> add
+        ? replica.sadd(c.session, key, members, now) : replica.srem(c.session, key, members, now));
+    if (done == null) return;
     if (done.written().isEmpty()) { // nothing to remove: no write, as Redis
       c.replies.add(reply.apply(done.members()));
       return;
@@ -316,14 +309,9 @@ final class SetCommands {
   static void copy(ConnectionHandler c, byte[] src, byte[] dst, boolean rename,
       RedisMessage reply) {
     if (!CommandSupport.checkKey(c, dst)) return;
-    Node node = c.node;
-    List<Entry> written;
-    try {
-      written = node.replica.copySet(c.session, src, dst, rename, node.clock.millis());
-    } catch (ClockAheadException e) {
-      c.replies.add(Resp.error("ERR " + e.getMessage()));
-      return;
-    }
+    List<Entry> written = CommandSupport.attempt(c,
+        (replica, now) -> replica.copySet(c.session, src, dst, rename, now));
+    if (written == null) return;
     CommandSupport.committed(c, written, reply);
   }
 }

@@ -2,48 +2,19 @@ package kvs.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The set commands on in-process servers over real sockets: Redis 7's replies and errors (RESP2
  * and RESP3), WRONGTYPE both ways, the key commands, transactions and WATCH on a set, and an add
  * that wins over a concurrent remove across a partition.
  */
-class SetCommandsTest {
+class SetCommandsTest extends InProcessServersTest {
   static final String WRONGTYPE =
       "-WRONGTYPE Operation against a key holding the wrong kind of value";
-  @TempDir Path dir;
-  private InProcessNodes nodes;
-
-  @BeforeEach
-  void nodes() {
-    nodes = new InProcessNodes(dir);
-  }
-
-  @AfterEach
-  void stop() {
-    nodes.close();
-  }
-
-  private static String text(Object bulk) {
-    return bulk == null ? null : new String((byte[]) bulk, StandardCharsets.UTF_8);
-  }
-
-  private static List<String> texts(Object array) {
-    List<String> out = new ArrayList<>();
-    for (Object o : (List<?>) array) out.add(o instanceof byte[] b ? text(b) : String.valueOf(o));
-    return out;
-  }
-
   @Test
   void setsAnswerAsRedis() throws Exception {
     Node n = nodes.start(0, Map.of());
