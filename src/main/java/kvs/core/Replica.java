@@ -367,35 +367,50 @@ public final class Replica {
     if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH) {
       throw new IllegalArgumentException("not a live hash");
     }
-    List<byte[]> keys = new ArrayList<>();
-    List<byte[]> vals = new ArrayList<>();
-    List<Byte> kinds = new ArrayList<>();
-    List<Long> expiries = new ArrayList<>();
-    if (deleteSource) {
-      Deletion d = deletion(src);
-      keys.add(src);
-      vals.add(d.value());
-      kinds.add(d.kind());
-      expiries.add(0L);
-    }
-    keys.add(dst);
-    vals.add(Hashes.head(covered()));
-    kinds.add(Entry.KIND_HASH);
-    expiries.add(head.expiry());
+    CopyWrites w = new CopyWrites(src, dst, deleteSource, Entry.KIND_HASH, head.expiry());
     byte[] prefix = Elements.prefix(src, Entry.KIND_HASH);
     for (Entry f : fields(head, session, Integer.MAX_VALUE)) {
-      keys.add(Elements.key(dst, Entry.KIND_HASH, Elements.subKey(prefix, f.key())));
-      vals.add(f.value());
-      kinds.add(Entry.KIND_STRING);
-      expiries.add(0L);
+      w.add(Elements.key(dst, Entry.KIND_HASH, Elements.subKey(prefix, f.key())), f.value(),
+          Entry.KIND_STRING, 0);
     }
-    byte[] k = new byte[kinds.size()];
-    long[] x = new long[kinds.size()];
-    for (int i = 0; i < k.length; i++) {
-      k[i] = kinds.get(i);
-      x[i] = expiries.get(i);
+    return w.write(session, wallMillis);
+  }
+
+  /**
+   * The writes of a COPY or RENAME of a hash or set, in one atomic write: with
+   * {@code deleteSource}, {@code src} deleted as DEL does; then a new head for {@code dst}
+   * hiding every element of it held now; then the elements the caller adds.
+   */
+  private final class CopyWrites {
+    private final List<byte[]> keys = new ArrayList<>();
+    private final List<byte[]> values = new ArrayList<>();
+    private final List<Byte> kinds = new ArrayList<>();
+    private final List<Long> expiries = new ArrayList<>();
+
+    CopyWrites(byte[] src, byte[] dst, boolean deleteSource, byte kind, long expiry) {
+      if (deleteSource) {
+        Deletion d = deletion(src);
+        add(src, d.value(), d.kind(), 0);
+      }
+      add(dst, Hashes.head(covered()), kind, expiry);
     }
-    return write(session, keys, vals, k, x, wallMillis);
+
+    void add(byte[] key, byte[] value, byte kind, long expiry) {
+      keys.add(key);
+      values.add(value);
+      kinds.add(kind);
+      expiries.add(expiry);
+    }
+
+    List<Entry> write(SessionToken session, long wallMillis) {
+      byte[] k = new byte[kinds.size()];
+      long[] x = new long[kinds.size()];
+      for (int i = 0; i < k.length; i++) {
+        k[i] = kinds.get(i);
+        x[i] = expiries.get(i);
+      }
+      return Replica.this.write(session, keys, values, k, x, wallMillis);
+    }
   }
 
   /**
@@ -548,35 +563,12 @@ public final class Replica {
     Entry head = setHead(src);
     if (head == null) throw new IllegalArgumentException("not a live set");
     List<byte[]> members = members(head, session, Integer.MAX_VALUE);
-    List<byte[]> keys = new ArrayList<>();
-    List<byte[]> vals = new ArrayList<>();
-    List<Byte> kinds = new ArrayList<>();
-    List<Long> expiries = new ArrayList<>();
-    if (deleteSource) {
-      Deletion d = deletion(src);
-      keys.add(src);
-      vals.add(d.value());
-      kinds.add(d.kind());
-      expiries.add(0L);
-    }
-    keys.add(dst);
-    vals.add(Hashes.head(covered()));
-    kinds.add(Entry.KIND_SET);
-    expiries.add(head.expiry());
+    CopyWrites w = new CopyWrites(src, dst, deleteSource, Entry.KIND_SET, head.expiry());
     for (byte[] m : members) {
       byte[] own = Elements.key(dst, Entry.KIND_SET, Sets.subKey(m, origin));
-      keys.add(own);
-      vals.add(Sets.addition(current(own)).encode());
-      kinds.add(Entry.KIND_STRING);
-      expiries.add(0L);
+      w.add(own, Sets.addition(current(own)).encode(), Entry.KIND_STRING, 0);
     }
-    byte[] k = new byte[kinds.size()];
-    long[] x = new long[kinds.size()];
-    for (int i = 0; i < k.length; i++) {
-      k[i] = kinds.get(i);
-      x[i] = expiries.get(i);
-    }
-    return write(session, keys, vals, k, x, wallMillis);
+    return w.write(session, wallMillis);
   }
 
   /**
