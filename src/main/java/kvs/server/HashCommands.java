@@ -7,7 +7,6 @@ import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import kvs.core.Counters;
 import kvs.core.Elements;
@@ -286,41 +285,15 @@ final class HashCommands {
    * (cursor 0), as Redis answers a small hash; COUNT is accepted and checked.
    */
   private static void hscan(ConnectionHandler c, byte[][] a) {
-    if (StringEditCommands.parseLong(a[2]) == Long.MIN_VALUE
-        || StringEditCommands.parseLong(a[2]) < 0) {
-      c.replies.add(Resp.error("ERR invalid cursor"));
-      return;
-    }
-    byte[] pattern = null;
-    boolean values = true;
-    for (int i = 3; i < a.length; i++) {
-      String opt = Resp.ascii(a[i]).toUpperCase(Locale.ROOT);
-      if (opt.equals("MATCH") && i + 1 < a.length) {
-        pattern = a[++i];
-      } else if (opt.equals("COUNT") && i + 1 < a.length) {
-        long n = StringEditCommands.parseLong(a[++i]);
-        if (n == Long.MIN_VALUE) {
-          c.replies.add(Resp.error(StringEditCommands.NOT_INTEGER));
-          return;
-        }
-        if (n < 1) {
-          c.replies.add(Resp.error("ERR syntax error"));
-          return;
-        }
-      } else if (opt.equals("NOVALUES")) {
-        values = false;
-      } else {
-        c.replies.add(Resp.error("ERR syntax error"));
-        return;
-      }
-    }
+    ElementScan scan = ElementScan.parse(c, a, true);
+    if (scan == null) return;
     if (!readHash(c, a[1])) return;
     List<RedisMessage> out = new ArrayList<>();
     for (Map.Entry<java.nio.ByteBuffer, Entry> f : fields(c, a[1]).entrySet()) {
       byte[] name = f.getKey().array();
-      if (pattern != null && !Glob.matches(pattern, name)) continue;
+      if (!scan.matches(name)) continue;
       out.add(Resp.bulk(name));
-      if (values) out.add(Resp.bulk(f.getValue().value()));
+      if (scan.values()) out.add(Resp.bulk(f.getValue().value()));
     }
     c.replies.add(Resp.array(List.of(Resp.bulk("0"), Resp.array(out))));
   }

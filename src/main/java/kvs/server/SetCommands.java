@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import kvs.core.Entry;
@@ -233,35 +232,12 @@ final class SetCommands {
 
   /** SSCAN key cursor [MATCH pattern] [COUNT count]: every matching member in one page. */
   private static void sscan(ConnectionHandler c, byte[][] a) {
-    long cursor = StringEditCommands.parseLong(a[2]);
-    if (cursor == Long.MIN_VALUE || cursor < 0) {
-      c.replies.add(Resp.error("ERR invalid cursor"));
-      return;
-    }
-    byte[] pattern = null;
-    for (int i = 3; i < a.length; i++) {
-      String opt = Resp.ascii(a[i]).toUpperCase(Locale.ROOT);
-      if (opt.equals("MATCH") && i + 1 < a.length) {
-        pattern = a[++i];
-      } else if (opt.equals("COUNT") && i + 1 < a.length) {
-        long n = StringEditCommands.parseLong(a[++i]);
-        if (n == Long.MIN_VALUE) {
-          c.replies.add(Resp.error(StringEditCommands.NOT_INTEGER));
-          return;
-        }
-        if (n < 1) {
-          c.replies.add(Resp.error("ERR syntax error"));
-          return;
-        }
-      } else {
-        c.replies.add(Resp.error("ERR syntax error"));
-        return;
-      }
-    }
+    ElementScan scan = ElementScan.parse(c, a, false);
+    if (scan == null) return;
     if (!readSet(c, a[1])) return;
     List<RedisMessage> out = new ArrayList<>();
     for (byte[] m : members(c, a[1])) {
-      if (pattern == null || Glob.matches(pattern, m)) out.add(Resp.bulk(m));
+      if (scan.matches(m)) out.add(Resp.bulk(m));
     }
     c.replies.add(Resp.array(List.of(Resp.bulk("0"), Resp.array(out))));
   }
