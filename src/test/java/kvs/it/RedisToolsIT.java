@@ -50,7 +50,7 @@ class RedisToolsIT {
     assertThat(cli(0, "SCAN", "0", "MATCH", "tools:[ag]*", "COUNT", "1000"))
         .isEqualTo("0\ntools:a\ntools:greeting\n");
     assertThat(cli(0, "INFO", "server")).contains("# Server", "redis_version:");
-    assertThat(cli(0, "SADD", "s", "m")).startsWith("ERR unknown command 'SADD'");
+    assertThat(cli(0, "LPUSH", "l", "m")).startsWith("ERR unknown command 'LPUSH'");
     // The write reached the other server.
     ClusterProcess.await("server 1 has tools:a", 10_000, () -> {
       try {
