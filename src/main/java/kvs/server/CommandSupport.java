@@ -78,6 +78,51 @@ final class CommandSupport {
     return r;
   }
 
+  /**
+   * Reads {@code key} in the session as a key of {@code kind} (a hash or a set): true when it is
+   * one, or absent (an empty one), false after answering WRONGTYPE or ERR_DEP.
+   */
+  static boolean readAs(ConnectionHandler c, byte[] key, byte kind) {
+    ReadResult r = read(c, key);
+    if (r == null) return false;
+    if (r.status() == ReadStatus.FOUND && r.entry().kind() != kind) {
+      c.replies.add(Resp.error(WRONGTYPE));
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * {@code items} as KVS.DUMP and printStore show a hash or a set: {@code {a, b, ...}}, the bytes
+   * as they are.
+   */
+  static byte[] braced(Iterable<byte[]> items) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write('{');
+    boolean first = true;
+    for (byte[] item : items) {
+      if (!first) out.writeBytes(new byte[] {',', ' '});
+      first = false;
+      out.writeBytes(item);
+    }
+    out.write('}');
+    return out.toByteArray();
+  }
+
+  /**
+   * COPY, or RENAME with {@code rename}, of the live hash or set {@code src} (of {@code kind}):
+   * every field or member written under the new name in one atomic write, then {@code reply}.
+   */
+  static void copyTyped(ConnectionHandler c, byte kind, byte[] src, byte[] dst, boolean rename,
+      RedisMessage reply) {
+    if (!checkKey(c, dst)) return;
+    List<Entry> written = attempt(c, (replica, now) -> kind == Entry.KIND_HASH
+        ? replica.copyHash(c.session, src, dst, rename, now)
+        : replica.copySet(c.session, src, dst, rename, now));
+    if (written == null) return;
+    committed(c, written, reply);
+  }
+
   /** True for a hash or a set, which string commands answer WRONGTYPE for (a counter is a string). */
   static boolean notString(Entry shown) {
     return shown.kind() == Entry.KIND_HASH || shown.kind() == Entry.KIND_SET;

@@ -11,8 +11,6 @@ import java.util.Map;
 import kvs.core.Counters;
 import kvs.core.Elements;
 import kvs.core.Entry;
-import kvs.core.Replica.ReadResult;
-import kvs.core.Replica.ReadStatus;
 import kvs.net.Resp;
 import kvs.server.CommandSpec.Access;
 import kvs.server.CommandSpec.Flag;
@@ -81,18 +79,9 @@ final class HashCommands {
             .handler(HashCommands::hscan));
   }
 
-  /**
-   * Reads {@code key} in the session as a hash: true when it is one (or absent: an empty hash),
-   * false after answering WRONGTYPE or ERR_DEP.
-   */
+  /** Reads {@code key} as a hash (see {@link CommandSupport#readAs}). */
   private static boolean readHash(ConnectionHandler c, byte[] key) {
-    ReadResult r = CommandSupport.read(c, key);
-    if (r == null) return false;
-    if (r.status() == ReadStatus.FOUND && r.entry().kind() != Entry.KIND_HASH) {
-      c.replies.add(Resp.error(CommandSupport.WRONGTYPE));
-      return false;
-    }
-    return true;
+    return CommandSupport.readAs(c, key, Entry.KIND_HASH);
   }
 
   /** The visible fields, by field, in field order. */
@@ -303,28 +292,16 @@ final class HashCommands {
    * bytes as they are).
    */
   static byte[] printable(ConnectionHandler c, byte[] key) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    out.write('{');
     byte[] prefix = Elements.prefix(key, Entry.KIND_HASH);
-    boolean first = true;
+    List<byte[]> pairs = new ArrayList<>();
     for (Entry e : c.node.replica.hashFields(new kvs.core.SessionToken(), key)) {
-      if (!first) out.writeBytes(new byte[] {',', ' '});
-      first = false;
-      out.writeBytes(Elements.subKey(prefix, e.key()));
-      out.write('=');
-      out.writeBytes(e.value());
+      byte[] field = Elements.subKey(prefix, e.key());
+      byte[] pair = java.util.Arrays.copyOf(field, field.length + 1 + e.value().length);
+      pair[field.length] = '=';
+      System.arraycopy(e.value(), 0, pair, field.length + 1, e.value().length);
+      pairs.add(pair);
     }
-    out.write('}');
-    return out.toByteArray();
+    return CommandSupport.braced(pairs);
   }
 
-  /** COPY / RENAME of a hash: every field written under the new name in one atomic write. */
-  static void copy(ConnectionHandler c, byte[] src, byte[] dst, boolean rename,
-      RedisMessage reply) {
-    if (!CommandSupport.checkKey(c, dst)) return;
-    List<Entry> written = CommandSupport.attempt(c,
-        (replica, now) -> replica.copyHash(c.session, src, dst, rename, now));
-    if (written == null) return;
-    CommandSupport.committed(c, written, reply);
-  }
 }

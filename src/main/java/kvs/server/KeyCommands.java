@@ -48,8 +48,11 @@ final class KeyCommands {
     CommandSupport.delete(c, keys, w -> Resp.integer(n));
   }
 
-  /** EXISTS key [key ...]. */
-  private static void exists(ConnectionHandler c, byte[][] a) {
+  /**
+   * EXISTS key [key ...], and TOUCH (there is no access time to update, so it counts the keys
+   * that exist, as EXISTS does).
+   */
+  static void exists(ConnectionHandler c, byte[][] a) {
     long n = 0;
     for (int i = 1; i < a.length; i++) {
       ReadResult r = CommandSupport.read(c, a[i]);

@@ -50,7 +50,7 @@ final class KeyspaceCommands {
         command("TOUCH", -2, Access.AUTHENTICATED).flags(Flag.READONLY, Flag.FAST)
             .keys(Keys.ALL)
             .summary("Counts the keys that exist, as this session sees them.")
-            .handler(KeyspaceCommands::touch),
+            .handler(KeyCommands::exists),
         command("RENAME", 3, Access.AUTHENTICATED).flags(Flag.WRITE).keys(1, 2, 1)
             .summary("Renames a key, in one atomic write.")
             .handler((c, a) -> rename(c, a, false)),
@@ -104,17 +104,6 @@ final class KeyspaceCommands {
     c.replies.add(found[0] == null ? Resp.NIL : Resp.bulk(found[0]));
   }
 
-  /** TOUCH key [key ...]: there is no access time to update; counts the keys that exist. */
-  private static void touch(ConnectionHandler c, byte[][] a) {
-    long n = 0;
-    for (int i = 1; i < a.length; i++) {
-      ReadResult r = CommandSupport.read(c, a[i]);
-      if (r == null) return;
-      if (r.status() == ReadStatus.FOUND) n++;
-    }
-    c.replies.add(Resp.integer(n));
-  }
-
   /** RENAME key newkey | RENAMENX key newkey. */
   private static void rename(ConnectionHandler c, byte[][] a, boolean nx) {
     ReadResult src = CommandSupport.read(c, a[1]);
@@ -138,12 +127,9 @@ final class KeyspaceCommands {
     // As in Redis, the new name keeps the key's time to live.
     // A counter moves as its value, a string (it becomes a counter again on its next INCR); the
     // old name is deleted as DEL does (CommandSupport.delete).
-    if (src.entry().kind() == Entry.KIND_HASH) {
-      HashCommands.copy(c, a[1], a[2], true, nx ? Resp.integer(1) : Resp.OK);
-      return;
-    }
-    if (src.entry().kind() == Entry.KIND_SET) {
-      SetCommands.copy(c, a[1], a[2], true, nx ? Resp.integer(1) : Resp.OK);
+    if (CommandSupport.notString(src.entry())) {
+      CommandSupport.copyTyped(c, src.entry().kind(), a[1], a[2], true,
+          nx ? Resp.integer(1) : Resp.OK);
       return;
     }
     Replica.Deletion deletion = c.node.replica.deletion(a[1]);
@@ -193,12 +179,8 @@ final class KeyspaceCommands {
         return;
       }
     }
-    if (src.entry().kind() == Entry.KIND_HASH) {
-      HashCommands.copy(c, a[1], a[2], false, Resp.integer(1));
-      return;
-    }
-    if (src.entry().kind() == Entry.KIND_SET) {
-      SetCommands.copy(c, a[1], a[2], false, Resp.integer(1));
+    if (CommandSupport.notString(src.entry())) {
+      CommandSupport.copyTyped(c, src.entry().kind(), a[1], a[2], false, Resp.integer(1));
       return;
     }
     CommandSupport.write(c, List.of(a[2]), List.of(src.entry().value()),

@@ -11,8 +11,6 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import kvs.core.Entry;
 import kvs.core.Replica;
-import kvs.core.Replica.ReadResult;
-import kvs.core.Replica.ReadStatus;
 import kvs.net.Resp;
 import kvs.server.CommandSpec.Access;
 import kvs.server.CommandSpec.Flag;
@@ -71,18 +69,9 @@ final class SetCommands {
             .handler((c, a) -> combine(c, a, 'd')));
   }
 
-  /**
-   * Reads {@code key} in the session as a set: true when it is one (or absent: an empty set),
-   * false after answering WRONGTYPE or ERR_DEP.
-   */
+  /** Reads {@code key} as a set (see {@link CommandSupport#readAs}). */
   private static boolean readSet(ConnectionHandler c, byte[] key) {
-    ReadResult r = CommandSupport.read(c, key);
-    if (r == null) return false;
-    if (r.status() == ReadStatus.FOUND && r.entry().kind() != Entry.KIND_SET) {
-      c.replies.add(Resp.error(CommandSupport.WRONGTYPE));
-      return false;
-    }
-    return true;
+    return CommandSupport.readAs(c, key, Entry.KIND_SET);
   }
 
   private static List<byte[]> members(ConnectionHandler c, byte[] key) {
@@ -269,25 +258,7 @@ final class SetCommands {
 
   /** A set as KVS.DUMP and printStore show it: {@code {a, b, ...}} in register-key order. */
   static byte[] printable(ConnectionHandler c, byte[] key) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    out.write('{');
-    boolean first = true;
-    for (byte[] m : c.node.replica.setMembers(new kvs.core.SessionToken(), key)) {
-      if (!first) out.writeBytes(new byte[] {',', ' '});
-      first = false;
-      out.writeBytes(m);
-    }
-    out.write('}');
-    return out.toByteArray();
+    return CommandSupport.braced(c.node.replica.setMembers(new kvs.core.SessionToken(), key));
   }
 
-  /** COPY / RENAME of a set: every member written under the new name in one atomic write. */
-  static void copy(ConnectionHandler c, byte[] src, byte[] dst, boolean rename,
-      RedisMessage reply) {
-    if (!CommandSupport.checkKey(c, dst)) return;
-    List<Entry> written = CommandSupport.attempt(c,
-        (replica, now) -> replica.copySet(c.session, src, dst, rename, now));
-    if (written == null) return;
-    CommandSupport.committed(c, written, reply);
-  }
 }
