@@ -1,13 +1,10 @@
 package kvs.sim;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import kvs.core.Elements;
 import kvs.core.Entry;
 import kvs.core.Replica;
-import kvs.core.VersionVector;
 
 /**
  * The simulation's oracle for a hash key. Each field's entry is whatever the replication layer's
@@ -19,21 +16,11 @@ import kvs.core.VersionVector;
  * winning head: for a hash, exactly the fields whose entry has a value and whose write that head
  * did not hide (and no key when there is none); for a string, the string; else nothing.
  */
-final class HashModel {
-  enum HeadKind { HASH, STRING, DELETED }
-
-  record HeadWrite(Entry entry, HeadKind kind, VersionVector hides) {}
-
-  /** A field write (HSET or HDEL) a client made, for read-your-writes and no lost write. */
-  record FieldWrite(Entry entry, int client) {}
-
-  private final byte[] key;
+final class HashModel extends HeadedKeyModel {
   private final String[] fields;
-  private final List<HeadWrite> heads = new ArrayList<>();
-  private final List<FieldWrite> writes = new ArrayList<>();
 
   HashModel(byte[] key, String[] fields) {
-    this.key = key;
+    super(key);
     this.fields = fields;
   }
 
@@ -42,40 +29,8 @@ final class HashModel {
         fields[f].getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
   }
 
-  void headWritten(Entry e, HeadKind kind, VersionVector hides) {
-    heads.add(new HeadWrite(e, kind, hides));
-  }
-
-  FieldWrite fieldWritten(Entry e, int client) {
-    FieldWrite w = new FieldWrite(e, client);
-    writes.add(w);
-    return w;
-  }
-
-  List<FieldWrite> fieldWrites() {
-    return writes;
-  }
-
-  /** Whether {@code r} holds field write {@code w} or a later write of its field. */
-  boolean holds(Replica r, FieldWrite w) {
-    Entry e = r.peek(w.entry().key());
-    return e != null && Checker.compare(e, w.entry()) >= 0;
-  }
-
-  /** What {@code r} must show: null for no key, "string:V", or the fields as a sorted map. */
-  String expected(Replica r, long expiryNow) {
-    Entry head = r.peek(key);
-    if (head == null) return null;
-    HeadWrite w = null;
-    for (HeadWrite h : heads) {
-      if (h.entry().sameDot(head)) w = h;
-    }
-    if (w == null) {
-      throw new Violation(Violation.Rule.NEVER_ISSUED, "the head of " + name() + " on server "
-          + r.serverId() + " is " + Checker.describe(head) + ", never written as a head");
-    }
-    if (w.kind() == HeadKind.DELETED || head.expiredAt(expiryNow)) return null;
-    if (w.kind() == HeadKind.STRING) return "string:" + CounterModel.latin1(head.value());
+  @Override
+  String typedExpected(Replica r, HeadWrite w) {
     Map<String, String> shown = new TreeMap<>();
     for (int f = 0; f < fields.length; f++) {
       Entry e = r.peek(fieldKey(f));
@@ -86,12 +41,8 @@ final class HashModel {
     return shown.isEmpty() ? null : shown.toString();
   }
 
-  /** What {@code r} shows, as {@link #expected} writes it, given its read of the key. */
-  String shown(Replica r, Replica.ReadResult read, kvs.core.SessionToken session) {
-    if (read.status() != Replica.ReadStatus.FOUND) return null;
-    if (read.entry().kind() == Entry.KIND_STRING) {
-      return "string:" + CounterModel.latin1(read.entry().value());
-    }
+  @Override
+  String typedShown(Replica r, kvs.core.SessionToken session) {
     Map<String, String> shown = new TreeMap<>();
     byte[] prefix = Elements.prefix(key, Entry.KIND_HASH);
     for (Entry e : r.hashFields(session, key)) {
@@ -101,17 +52,13 @@ final class HashModel {
     return shown.toString();
   }
 
-  void check(Replica r, String got, long expiryNow, String where) {
-    String want = expected(r, expiryNow);
-    if (want == null ? got != null : !want.equals(got)) {
-      throw new Violation(Violation.Rule.HASH, where + ": " + name() + " shows "
-          + (got == null ? "nothing" : got) + " on server " + r.serverId()
-          + " but its head " + Checker.describe(r.peek(key)) + " and field entries make "
-          + (want == null ? "nothing" : want));
-    }
+  @Override
+  Violation.Rule rule() {
+    return Violation.Rule.HASH;
   }
 
-  String name() {
-    return CounterModel.latin1(key);
+  @Override
+  String elementsMake() {
+    return "field entries make ";
   }
 }

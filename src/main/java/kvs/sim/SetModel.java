@@ -9,7 +9,6 @@ import kvs.core.Elements;
 import kvs.core.Entry;
 import kvs.core.Replica;
 import kvs.core.Sets;
-import kvs.core.VersionVector;
 
 /**
  * The simulation's oracle for a set key: the observed-remove specification, in events, with no
@@ -23,36 +22,22 @@ import kvs.core.VersionVector;
  * there is none); for a string, the string; else nothing. Clocks play no part: an add concurrent
  * with a remove survives whatever their versions say.
  */
-final class SetModel {
-  enum HeadKind { SET, STRING, DELETED }
-
-  record HeadWrite(Entry entry, HeadKind kind, VersionVector hides) {}
-
+final class SetModel extends HeadedKeyModel {
   record Add(int member, long origin, long seq) {}
 
   record Remove(int member, long origin, long seq, Set<Add> observed) {}
 
-  /** A member write (SADD or SREM) a client made, for read-your-writes and no lost write. */
-  record MemberWrite(Entry entry, int client) {}
-
-  private final byte[] key;
   private final String[] members;
-  private final List<HeadWrite> heads = new ArrayList<>();
   private final List<Add> adds = new ArrayList<>();
   private final List<Remove> removes = new ArrayList<>();
-  private final List<MemberWrite> writes = new ArrayList<>();
 
   SetModel(byte[] key, String[] members) {
-    this.key = key;
+    super(key);
     this.members = members;
   }
 
   byte[] member(int m) {
     return members[m].getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-  }
-
-  void headWritten(Entry e, HeadKind kind, VersionVector hides) {
-    heads.add(new HeadWrite(e, kind, hides));
   }
 
   private boolean held(Replica r, int member, long origin, long seq) {
@@ -69,46 +54,18 @@ final class SetModel {
     return out;
   }
 
-  MemberWrite added(Entry e, int member, int client) {
+  ElementWrite added(Entry e, int member, int client) {
     adds.add(new Add(member, e.origin(), e.seq()));
-    return write(e, client);
+    return elementWritten(e, client);
   }
 
-  MemberWrite removed(Entry e, int member, Set<Add> observed, int client) {
+  ElementWrite removed(Entry e, int member, Set<Add> observed, int client) {
     removes.add(new Remove(member, e.origin(), e.seq(), observed));
-    return write(e, client);
+    return elementWritten(e, client);
   }
 
-  private MemberWrite write(Entry e, int client) {
-    MemberWrite w = new MemberWrite(e, client);
-    writes.add(w);
-    return w;
-  }
-
-  List<MemberWrite> memberWrites() {
-    return writes;
-  }
-
-  /** Whether {@code r} holds member write {@code w} or a later write of its register. */
-  boolean holds(Replica r, MemberWrite w) {
-    Entry e = r.peek(w.entry().key());
-    return e != null && Checker.compare(e, w.entry()) >= 0;
-  }
-
-  /** What {@code r} must show: null for no key, "string:V", or the members, sorted. */
-  String expected(Replica r, long expiryNow) {
-    Entry head = r.peek(key);
-    if (head == null) return null;
-    HeadWrite w = null;
-    for (HeadWrite h : heads) {
-      if (h.entry().sameDot(head)) w = h;
-    }
-    if (w == null) {
-      throw new Violation(Violation.Rule.NEVER_ISSUED, "the head of " + name() + " on server "
-          + r.serverId() + " is " + Checker.describe(head) + ", never written as a head");
-    }
-    if (w.kind() == HeadKind.DELETED || head.expiredAt(expiryNow)) return null;
-    if (w.kind() == HeadKind.STRING) return "string:" + CounterModel.latin1(head.value());
+  @Override
+  String typedExpected(Replica r, HeadWrite w) {
     Set<String> shown = new TreeSet<>();
     for (Add a : adds) {
       if (!held(r, a.member(), a.origin(), a.seq()) || w.hides().covers(a.origin(), a.seq())) {
@@ -126,28 +83,20 @@ final class SetModel {
     return shown.isEmpty() ? null : shown.toString();
   }
 
-  /** What {@code r} shows, as {@link #expected} writes it, given its read of the key. */
-  String shown(Replica r, Replica.ReadResult read, kvs.core.SessionToken session) {
-    if (read.status() != Replica.ReadStatus.FOUND) return null;
-    if (read.entry().kind() == Entry.KIND_STRING) {
-      return "string:" + CounterModel.latin1(read.entry().value());
-    }
+  @Override
+  String typedShown(Replica r, kvs.core.SessionToken session) {
     Set<String> shown = new TreeSet<>();
     for (byte[] m : r.setMembers(session, key)) shown.add(CounterModel.latin1(m));
     return shown.toString();
   }
 
-  void check(Replica r, String got, long expiryNow, String where) {
-    String want = expected(r, expiryNow);
-    if (want == null ? got != null : !want.equals(got)) {
-      throw new Violation(Violation.Rule.SET, where + ": " + name() + " shows "
-          + (got == null ? "nothing" : got) + " on server " + r.serverId()
-          + " but its head " + Checker.describe(r.peek(key)) + " and its adds and removes make "
-          + (want == null ? "nothing" : want));
-    }
+  @Override
+  Violation.Rule rule() {
+    return Violation.Rule.SET;
   }
 
-  String name() {
-    return CounterModel.latin1(key);
+  @Override
+  String elementsMake() {
+    return "its adds and removes make ";
   }
 }

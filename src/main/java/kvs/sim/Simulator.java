@@ -807,11 +807,12 @@ public final class Simulator {
         }
       }
       if (Arrays.equals(e.key(), hashKey)) {
-        hash.headWritten(e, wasHash ? HashModel.HeadKind.HASH : HashModel.HeadKind.DELETED,
-            before);
+        hash.headWritten(e, wasHash ? HeadedKeyModel.HeadKind.TYPED
+            : HeadedKeyModel.HeadKind.DELETED, before);
       }
       if (Arrays.equals(e.key(), setKey)) {
-        set.headWritten(e, wasSet ? SetModel.HeadKind.SET : SetModel.HeadKind.DELETED, before);
+        set.headWritten(e, wasSet ? HeadedKeyModel.HeadKind.TYPED
+            : HeadedKeyModel.HeadKind.DELETED, before);
       }
     }
     stats.flushes++;
@@ -947,7 +948,7 @@ public final class Simulator {
     }
     String shown = hash.shown(s.replica, r, c.connection);
     hash.check(s.replica, shown, expiryNow(s), where + " hgetall");
-    for (HashModel.FieldWrite mine : c.fieldWrites) {
+    for (HeadedKeyModel.ElementWrite mine : c.fieldWrites) {
       if (!hash.holds(s.replica, mine)) {
         throw new Violation(Violation.Rule.SESSION, where + ": read " + hash.name()
             + " without its own field write " + Checker.describe(mine.entry())
@@ -987,16 +988,17 @@ public final class Simulator {
           List.of(value(c)), new long[1], wall);
       did = "set";
     }
-    List<HashModel.FieldWrite> mine = new ArrayList<>();
+    List<HeadedKeyModel.ElementWrite> mine = new ArrayList<>();
     for (Entry e : written) {
       checker.issued(e, c.id, step);
       stats.writes++;
       if (Arrays.equals(e.key(), hashKey)) {
-        HashModel.HeadKind kind = did.equals("set") ? HashModel.HeadKind.STRING
-            : did.equals("del") && !wasHash ? HashModel.HeadKind.DELETED : HashModel.HeadKind.HASH;
+        HeadedKeyModel.HeadKind kind = did.equals("set") ? HeadedKeyModel.HeadKind.STRING
+            : did.equals("del") && !wasHash ? HeadedKeyModel.HeadKind.DELETED
+            : HeadedKeyModel.HeadKind.TYPED;
         hash.headWritten(e, kind, before);
       } else if (fieldWrite) {
-        mine.add(hash.fieldWritten(e, c.id));
+        mine.add(hash.elementWritten(e, c.id));
       }
     }
     Replica.ReadResult after = s.replica.read(new SessionToken(), hashKey, wall);
@@ -1040,7 +1042,7 @@ public final class Simulator {
     }
     String shown = set.shown(s.replica, r, c.connection);
     set.check(s.replica, shown, expiryNow(s), where + " smembers");
-    for (SetModel.MemberWrite mine : c.memberWrites) {
+    for (HeadedKeyModel.ElementWrite mine : c.memberWrites) {
       if (!set.holds(s.replica, mine)) {
         throw new Violation(Violation.Rule.SESSION, where + ": read " + set.name()
             + " without its own member write " + Checker.describe(mine.entry())
@@ -1076,13 +1078,14 @@ public final class Simulator {
           List.of(value(c)), new long[1], wall);
       did = "set";
     }
-    List<SetModel.MemberWrite> mine = new ArrayList<>();
+    List<HeadedKeyModel.ElementWrite> mine = new ArrayList<>();
     for (Entry e : written) {
       checker.issued(e, c.id, step);
       stats.writes++;
       if (Arrays.equals(e.key(), setKey)) {
-        SetModel.HeadKind kind = did.equals("set") ? SetModel.HeadKind.STRING
-            : did.equals("del") && !wasSet ? SetModel.HeadKind.DELETED : SetModel.HeadKind.SET;
+        HeadedKeyModel.HeadKind kind = did.equals("set") ? HeadedKeyModel.HeadKind.STRING
+            : did.equals("del") && !wasSet ? HeadedKeyModel.HeadKind.DELETED
+            : HeadedKeyModel.HeadKind.TYPED;
         set.headWritten(e, kind, before);
       } else if (did.startsWith("sadd")) {
         mine.add(set.added(e, m, c.id));
@@ -1136,14 +1139,14 @@ public final class Simulator {
       Replica.ReadResult sr = behavior.serveRead(s.replica, new SessionToken(), setKey, wall);
       set.check(s.replica, set.shown(s.replica, sr, new SessionToken()), expiryNow(s),
           "final smembers at server " + s.id);
-      for (SetModel.MemberWrite w : set.memberWrites()) {
+      for (HeadedKeyModel.ElementWrite w : set.elementWrites()) {
         if (!checker.destroyed(w.entry()) && !set.holds(s.replica, w)) {
           throw new Violation(Violation.Rule.LOST_WRITE, "member write "
               + Checker.describe(w.entry()) + " (client " + w.client()
               + ") is not held by server " + s.id + " after healing");
         }
       }
-      for (HashModel.FieldWrite w : hash.fieldWrites()) {
+      for (HeadedKeyModel.ElementWrite w : hash.elementWrites()) {
         if (!checker.destroyed(w.entry()) && !hash.holds(s.replica, w)) {
           throw new Violation(Violation.Rule.LOST_WRITE, "field write "
               + Checker.describe(w.entry()) + " (client " + w.client()
@@ -1590,8 +1593,8 @@ public final class Simulator {
     /** Its acknowledged increments, which its reads must hold (read your writes). */
     final List<CounterModel.Inc> increments = new ArrayList<>();
     /** Its acknowledged field writes, which its reads must hold (read your writes). */
-    final List<HashModel.FieldWrite> fieldWrites = new ArrayList<>();
-    final List<SetModel.MemberWrite> memberWrites = new ArrayList<>();
+    final List<HeadedKeyModel.ElementWrite> fieldWrites = new ArrayList<>();
+    final List<HeadedKeyModel.ElementWrite> memberWrites = new ArrayList<>();
     int server;
     int ops;
 
