@@ -99,7 +99,7 @@ final class Commands {
       if (!TransactionCommands.queueable(spec)) {
         TransactionCommands.refuse(c, "ERR Command not allowed inside a transaction");
       } else {
-        TransactionCommands.queue(c, args);
+        TransactionCommands.queue(c, spec, args);
       }
       return;
     }

@@ -75,10 +75,13 @@ final class TransactionCommands {
             .handler(TransactionCommands::unwatch));
   }
 
+  /** A command queued by MULTI: its declaration, found by dispatch, and its arguments. */
+  record Queued(CommandSpec spec, byte[][] args) {}
+
   /** A connection's transaction state: what it queued since MULTI, and what it watches. */
   static final class State {
     /** Null outside MULTI. */
-    List<byte[][]> queued;
+    List<Queued> queued;
     long queuedBytes;
     /** A command was refused while queuing: EXEC answers EXECABORT. */
     boolean aborted;
@@ -137,7 +140,7 @@ final class TransactionCommands {
   }
 
   /** Queues a checked command; replies QUEUED, or refuses it when the queue is full. */
-  static void queue(ConnectionHandler c, byte[][] args) {
+  static void queue(ConnectionHandler c, CommandSpec spec, byte[][] args) {
     State t = c.transaction;
     long bytes = 0;
     for (byte[] a : args) bytes += a.length;
@@ -148,7 +151,7 @@ final class TransactionCommands {
       t.queuedBytes = 0;
       return;
     }
-    t.queued.add(args);
+    t.queued.add(new Queued(spec, args));
     t.queuedBytes += bytes;
     c.replies.add(Resp.simple("QUEUED"));
   }
@@ -227,7 +230,7 @@ final class TransactionCommands {
       c.replies.add(Resp.error("ERR EXEC without MULTI"));
       return;
     }
-    List<byte[][]> queued = t.queued;
+    List<Queued> queued = t.queued;
     boolean aborted = t.aborted;
     boolean touched = !aborted && watchedKeyTouched(c);
     t.reset(); // EXEC always ends the transaction and unwatches, whatever it answers
@@ -239,15 +242,14 @@ final class TransactionCommands {
       c.replies.add(ArrayRedisMessage.NULL_INSTANCE);
       return;
     }
-    Node node = c.node;
-    Replica replica = node.replica;
+    Replica replica = c.node.replica;
     List<RedisMessage> results = new ArrayList<>(queued.size());
     replica.beginBatch();
     List<Entry> written;
     try {
       c.replies.capture(results);
       try {
-        for (byte[][] args : queued) Commands.run(c, Commands.table().get(name(args)), args);
+        for (Queued q : queued) Commands.run(c, q.spec(), q.args());
       } finally {
         c.replies.endCapture();
       }
@@ -270,11 +272,6 @@ final class TransactionCommands {
       c.replies.add(reply);
       return;
     }
-    node.onOwnWrite(written);
-    CommandSupport.replyWhenDurable(c, reply);
-  }
-
-  private static String name(byte[][] args) {
-    return Resp.ascii(args[0]).toUpperCase(java.util.Locale.ROOT);
+    CommandSupport.committed(c, written, reply);
   }
 }

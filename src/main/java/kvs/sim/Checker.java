@@ -149,11 +149,11 @@ final class Checker {
    * part of a transaction.
    */
   void checkBatches(Replica replica, List<Entry> chunk, String where) {
-    List<List<Entry>> checked = new ArrayList<>();
+    java.util.Set<List<Entry>> checked =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (Entry e : chunk) {
       List<Entry> batch = batchOf.get(dotOf(e));
-      if (batch == null || checked.stream().anyMatch(b -> b == batch)) continue;
-      checked.add(batch);
+      if (batch == null || !checked.add(batch)) continue;
       Entry shown = null;
       for (Entry w : batch) {
         if (w.sameDot(replica.peek(w.key()))) {
