@@ -137,6 +137,23 @@ final class ClusterProcess implements AutoCloseable {
     return j;
   }
 
+  /**
+   * redis-cli against {@code server} with {@code args}, {@code stdin} as its input: its standard
+   * output, once it has exited 0 within {@code timeoutS} seconds.
+   */
+  String redisCli(int server, String stdin, long timeoutS, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port(server))));
+    cmd.addAll(List.of(args));
+    Tool t = Tool.run(cmd, stdin, timeoutS);
+    assertThat(t.exitCode()).as("%s: %s", cmd, t).isZero();
+    return t.stdout();
+  }
+
+  /** {@code commands} through redis-cli on an admin connection (KVS.ADMIN) to {@code server}. */
+  String redisCliAdmin(int server, String... commands) throws Exception {
+    return redisCli(server, "KVS.ADMIN " + secret + "\n" + String.join("\n", commands) + "\n", 30);
+  }
+
   /** The process of server {@code id}, a child of the cluster process. */
   ProcessHandle serverProcess(int id) {
     Optional<ProcessHandle> p = process.toHandle().children().filter(h -> {

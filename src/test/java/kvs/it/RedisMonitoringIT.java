@@ -40,12 +40,7 @@ class RedisMonitoringIT {
   }
 
   private static String cli(int server, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("redis-cli", "-p",
-        Integer.toString(cluster.port(server))));
-    cmd.addAll(List.of(args));
-    Tool t = Tool.run(cmd, "", 60);
-    assertThat(t.exitCode()).as("%s: %s", cmd, t).isZero();
-    return t.stdout();
+    return cluster.redisCli(server, "", 60, args);
   }
 
   @Test

@@ -2,8 +2,6 @@ package kvs.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,15 +13,11 @@ import org.junit.jupiter.api.Test;
 class SetsIT {
   private static String cli(ClusterProcess c, int server, String stdin, String... args)
       throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(c.port(server))));
-    cmd.addAll(List.of(args));
-    Tool t = Tool.run(cmd, stdin, 30);
-    assertThat(t.exitCode()).as("%s: %s", cmd, t).isZero();
-    return t.stdout();
+    return c.redisCli(server, stdin, 30, args);
   }
 
   private static String admin(ClusterProcess c, int server, String... commands) throws Exception {
-    return cli(c, server, "KVS.ADMIN " + c.secret + "\n" + String.join("\n", commands) + "\n");
+    return c.redisCliAdmin(server, commands);
   }
 
   @Test
