@@ -41,8 +41,14 @@ public record Entry(byte[] key, byte[] value, long clock, long origin, long seq,
    * registers stored as elements, encoded as a hash's head; reads list the members.
    */
   public static final byte KIND_SET = 3;
+  /**
+   * The head of a sorted set (see {@link SortedSets}): the value is what the head hides of the
+   * member registers stored as elements, encoded as a hash's head; reads list the members. Data
+   * format 6.
+   */
+  public static final byte KIND_ZSET = 4;
   /** The highest kind this build knows; a stored entry of a higher kind is refused. */
-  public static final byte KIND_MAX = KIND_SET;
+  public static final byte KIND_MAX = KIND_ZSET;
 
   public Entry {
     if (expiry < 0) throw new IllegalArgumentException("negative expiry " + expiry);

@@ -13,7 +13,8 @@ import java.nio.ByteBuffer;
  * <p>Flags: bit 0 tombstone, bit 1 an expiry follows (data format 2), bit 2 the entry belongs
  * to an atomic batch and the counts of the batch's writes before and after it follow (data
  * format 3), bit 3 a kind byte follows (data format 4: the head of a counter or hash,
- * {@link Entry#KIND_COUNTER}; a string entry has none). An entry
+ * {@link Entry#KIND_COUNTER}; a string entry has none; data format 6 adds the sorted set's kind,
+ * {@link Entry#KIND_ZSET}, which a build of format 5 refuses as "unknown kind"). An entry
  * without expiry, batch or kind is encoded exactly as in format 1, so data written by older builds
  * reads unchanged; an older build refuses an entry with a bit it does not know ("bad header")
  * rather than dropping what it means.

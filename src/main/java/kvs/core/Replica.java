@@ -280,6 +280,9 @@ public final class Replica {
     if (head.kind() == Entry.KIND_SET) {
       return members(head, session, 1).isEmpty() ? null : head; // no member: no set
     }
+    if (head.kind() == Entry.KIND_ZSET) {
+      return zmembers(head, session, 1).isEmpty() ? null : head; // no member: no sorted set
+    }
     if (head.kind() != Entry.KIND_COUNTER) return head;
     java.math.BigDecimal v = Counters.value(Counters.Head.decode(head.value()),
         contributions(head.key(), session));
@@ -571,6 +574,193 @@ public final class Replica {
     return w.write(session, wallMillis);
   }
 
+  // ---- sorted sets (see SortedSets) ---------------------------------------------------------
+
+  /** A present member of a sorted set and its score. */
+  public record ZMember(byte[] member, double score) {}
+
+  /**
+   * The present members of the sorted set whose live head is {@code head}, in register-key
+   * order, at most {@code max}; every register read is taken into {@code session} (when not
+   * null). One walk of the registers, as for sets.
+   */
+  private List<ZMember> zmembers(Entry head, SessionToken session, int max) {
+    VersionVector hidden = Hashes.hidden(head.value());
+    byte[] prefix = Elements.prefix(head.key(), Entry.KIND_ZSET);
+    List<ZMember> out = new ArrayList<>();
+    List<Entry> group = new ArrayList<>();
+    byte[][] member = {null};
+    forEachFrom(prefix, e -> {
+      if (!Elements.startsWith(e.key(), prefix)) return false;
+      if (session != null) observe(session, e);
+      byte[] m = Sets.memberOf(Elements.subKey(prefix, e.key()));
+      if (member[0] != null && !java.util.Arrays.equals(m, member[0])) {
+        SortedSets.State st = SortedSets.state(group, hidden);
+        if (st.present()) out.add(new ZMember(member[0], st.score()));
+        group.clear();
+        if (out.size() >= max) return false;
+      }
+      member[0] = m;
+      group.add(e);
+      return true;
+    });
+    if (out.size() < max && member[0] != null) {
+      SortedSets.State st = SortedSets.state(group, hidden);
+      if (st.present()) out.add(new ZMember(member[0], st.score()));
+    }
+    return out;
+  }
+
+  /** The live sorted-set head of {@code key}, or null when the key is not a live sorted set. */
+  private Entry zsetHead(byte[] key) {
+    Entry head = current(key);
+    return head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_ZSET ? null : head;
+  }
+
+  /** Every register of {@code member} of sorted set {@code key}, in origin order. */
+  private List<Entry> zregisters(byte[] key, byte[] member, SessionToken session) {
+    byte[] prefix = Elements.key(key, Entry.KIND_ZSET, Sets.memberPrefix(member));
+    List<Entry> out = new ArrayList<>();
+    forEachFrom(prefix, e -> {
+      if (!Elements.startsWith(e.key(), prefix)) return false;
+      if (session != null) observe(session, e);
+      out.add(e);
+      return true;
+    });
+    return out;
+  }
+
+  /**
+   * The present members of sorted set {@code key} with their scores, in register-key order
+   * (the caller sorts), each register read taken into {@code session}; empty when the key is
+   * not a live sorted set. The caller has read the key in the session. O(registers).
+   */
+  public List<ZMember> zsetMembers(SessionToken session, byte[] key) {
+    Entry head = zsetHead(key);
+    return head == null ? List.of() : zmembers(head, session, Integer.MAX_VALUE);
+  }
+
+  /**
+   * The score of {@code member} of sorted set {@code key}, or null when it is not there.
+   * O(registers of the member).
+   */
+  public Double zscore(SessionToken session, byte[] key, byte[] member) {
+    Entry head = zsetHead(key);
+    if (head == null) return null;
+    SortedSets.State st = SortedSets.state(zregisters(key, member, session),
+        Hashes.hidden(head.value()));
+    return st.present() ? st.score() : null;
+  }
+
+  /**
+   * One member's update of a ZADD or ZINCRBY: a {@code score} to assign (ZADD), or a
+   * {@code delta} to add (ZINCRBY, ZADD INCR).
+   */
+  public record ZUpdate(byte[] member, Double score, java.math.BigDecimal delta) {
+    public ZUpdate {
+      if ((score == null) == (delta == null)) throw new IllegalArgumentException("score xor delta");
+    }
+  }
+
+  /**
+   * What a ZADD, ZINCRBY or ZREM did: per member named (in order, repeats included), whether it
+   * was present before and its score after (null when absent after), and the entries written.
+   */
+  public record ZChange(List<Boolean> wasPresent, List<Double> scores, List<Entry> written) {}
+
+  /**
+   * Adds members to sorted set {@code key} or changes their scores, for a session (ZADD,
+   * ZINCRBY), in one atomic write: this origin's register of each member says "added" with a
+   * new dot (so the add survives any remove that has not seen it) and carries the score rule's
+   * assignment and total ({@link SortedSets#addition}). A key that is not a live sorted set with
+   * a member (absent, deleted, expired, emptied: the caller has refused another type) first gets
+   * a new head, hiding every register this replica holds. A member named twice is updated twice,
+   * in order, as Redis does. The caller has checked every flag (NX, XX, GT, LT) and that no
+   * resulting score is NaN, and passes only the updates to make.
+   */
+  public ZChange zadd(SessionToken session, byte[] key, List<ZUpdate> updates, long wallMillis) {
+    now(wallMillis);
+    boolean open = staged == null;
+    if (open) beginBatch();
+    try {
+      Entry head = zsetHead(key);
+      boolean exists = head != null && !zmembers(head, null, 1).isEmpty();
+      List<Boolean> was = new ArrayList<>();
+      List<Double> scores = new ArrayList<>();
+      if (!exists) {
+        write(session, List.of(key), List.of(Hashes.head(covered())),
+            new byte[] {Entry.KIND_ZSET}, null, wallMillis);
+        head = current(key);
+      }
+      VersionVector hidden = Hashes.hidden(head.value());
+      for (ZUpdate u : updates) {
+        List<Entry> regs = zregisters(key, u.member(), session);
+        SortedSets.State before = SortedSets.state(regs, hidden);
+        was.add(before.present());
+        boolean own = SortedSets.makesAssignment(regs, hidden, u.score());
+        byte[] value = SortedSets.addition(regs, hidden, origin, u.score(), u.delta()).encode(own);
+        write(session, List.of(Elements.key(key, Entry.KIND_ZSET, Sets.subKey(u.member(), origin))),
+            List.of(value), wallMillis);
+        scores.add(SortedSets.state(zregisters(key, u.member(), null), hidden).score());
+      }
+      return new ZChange(was, scores, open ? commitBatch() : List.of());
+    } catch (RuntimeException | Error e) {
+      if (open) abandonBatch();
+      throw e;
+    }
+  }
+
+  /**
+   * Removes members from sorted set {@code key} for a session (ZREM, ZPOPMIN, ZPOPMAX), in one
+   * atomic write: for each distinct present member, this origin's register records a mark of
+   * every register of it this replica holds (only those adds and increments are removed).
+   *
+   * @return per distinct member named, whether it was present (nothing is written for others)
+   */
+  public ZChange zrem(SessionToken session, byte[] key, List<byte[]> members, long wallMillis) {
+    now(wallMillis);
+    Entry head = zsetHead(key);
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> vals = new ArrayList<>();
+    List<Boolean> was = new ArrayList<>();
+    List<Double> scores = new ArrayList<>();
+    VersionVector hidden = head == null ? null : Hashes.hidden(head.value());
+    for (byte[] m : distinct(members)) {
+      List<Entry> regs = head == null ? List.of() : zregisters(key, m, session);
+      boolean present = head != null && SortedSets.state(regs, hidden).present();
+      was.add(present);
+      scores.add(null);
+      if (!present) continue;
+      keys.add(Elements.key(key, Entry.KIND_ZSET, Sets.subKey(m, origin)));
+      vals.add(SortedSets.removal(regs, origin).encode(false));
+    }
+    if (keys.isEmpty()) return new ZChange(was, scores, List.of());
+    return new ZChange(was, scores, write(session, keys, vals, null, null, wallMillis));
+  }
+
+  /**
+   * Writes the live sorted set {@code src} as sorted set {@code dst} (COPY; RENAME with
+   * {@code deleteSource}), in one atomic write: a new head for {@code dst} with {@code src}'s
+   * expiry, hiding every register of {@code dst} held now, and per member of {@code src} this
+   * origin's register assigning the member's score. O(registers).
+   */
+  public List<Entry> copyZset(SessionToken session, byte[] src, byte[] dst, boolean deleteSource,
+      long wallMillis) {
+    now(wallMillis);
+    Entry head = zsetHead(src);
+    if (head == null) throw new IllegalArgumentException("not a live sorted set");
+    List<ZMember> members = zmembers(head, session, Integer.MAX_VALUE);
+    CopyWrites w = new CopyWrites(src, dst, deleteSource, Entry.KIND_ZSET, head.expiry());
+    for (ZMember m : members) {
+      // The new head hides every register of dst held now, so each member starts afresh.
+      List<Entry> regs = zregisters(dst, m.member(), null);
+      w.add(Elements.key(dst, Entry.KIND_ZSET, Sets.subKey(m.member(), origin)),
+          SortedSets.addition(regs, new VersionVector(), origin, m.score(), null).encode(true),
+          Entry.KIND_STRING, 0);
+    }
+    return w.write(session, wallMillis);
+  }
+
   /**
    * A fingerprint of every element entry of {@code key} (a counter's contributions, a hash's
    * fields, a set's member registers, deleted ones included), 0 when it has none: it changes
@@ -579,7 +769,8 @@ public final class Replica {
    */
   public long elementsStamp(byte[] key) {
     long[] sum = {0};
-    for (byte kind : new byte[] {Entry.KIND_COUNTER, Entry.KIND_HASH, Entry.KIND_SET}) {
+    for (byte kind : new byte[] {Entry.KIND_COUNTER, Entry.KIND_HASH, Entry.KIND_SET,
+        Entry.KIND_ZSET}) {
       byte[] prefix = Elements.prefix(key, kind);
       forEachFrom(prefix, e -> {
         if (!Elements.startsWith(e.key(), prefix)) return false;
@@ -1022,7 +1213,8 @@ public final class Replica {
       return new Deletion(new Counters.Head(true, java.math.BigDecimal.ZERO,
           Counters.cancelAll(contributions(key, null))).encode(), Entry.KIND_COUNTER);
     }
-    if (head.kind() == Entry.KIND_HASH || head.kind() == Entry.KIND_SET) {
+    if (head.kind() == Entry.KIND_HASH || head.kind() == Entry.KIND_SET
+        || head.kind() == Entry.KIND_ZSET) {
       return new Deletion(Hashes.head(covered()), head.kind());
     }
     return Deletion.TOMBSTONE;
