@@ -170,6 +170,7 @@ final class AdminCommands {
         byte[] value = shown.kind() == kvs.core.Entry.KIND_HASH
             ? HashCommands.printable(c, e.key())
             : shown.kind() == kvs.core.Entry.KIND_SET ? SetCommands.printable(c, e.key())
+            : shown.kind() == kvs.core.Entry.KIND_ZSET ? ZSetCommands.printable(c, e.key())
             : shown.value();
         pairs.add(Resp.bulk(e.key()));
         pairs.add(Resp.bulk(value));

@@ -116,16 +116,19 @@ final class CommandSupport {
   static void copyTyped(ConnectionHandler c, byte kind, byte[] src, byte[] dst, boolean rename,
       RedisMessage reply) {
     if (!checkKey(c, dst)) return;
-    List<Entry> written = attempt(c, (replica, now) -> kind == Entry.KIND_HASH
-        ? replica.copyHash(c.session, src, dst, rename, now)
-        : replica.copySet(c.session, src, dst, rename, now));
+    List<Entry> written = attempt(c, (replica, now) -> switch (kind) {
+      case Entry.KIND_HASH -> replica.copyHash(c.session, src, dst, rename, now);
+      case Entry.KIND_ZSET -> replica.copyZset(c.session, src, dst, rename, now);
+      default -> replica.copySet(c.session, src, dst, rename, now);
+    });
     if (written == null) return;
     committed(c, written, reply);
   }
 
   /** True for a hash or a set, which string commands answer WRONGTYPE for (a counter is a string). */
   static boolean notString(Entry shown) {
-    return shown.kind() == Entry.KIND_HASH || shown.kind() == Entry.KIND_SET;
+    return shown.kind() == Entry.KIND_HASH || shown.kind() == Entry.KIND_SET
+        || shown.kind() == Entry.KIND_ZSET;
   }
 
   static final String WRONGTYPE =

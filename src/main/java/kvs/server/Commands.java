@@ -38,6 +38,7 @@ final class Commands {
       CounterCommands.declarations(),
       HashCommands.declarations(),
       SetCommands.declarations(),
+      ZSetCommands.declarations(),
       ServerInfoCommands.declarations(),
       TransactionCommands.declarations(),
       MultiMasterRefusals.declarations());

@@ -77,6 +77,7 @@ final class KeyCommands {
     return switch (shown.kind()) {
       case kvs.core.Entry.KIND_HASH -> "hash";
       case kvs.core.Entry.KIND_SET -> "set";
+      case kvs.core.Entry.KIND_ZSET -> "zset";
       default -> "string";
     };
   }

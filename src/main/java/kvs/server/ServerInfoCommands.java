@@ -121,9 +121,10 @@ final class ServerInfoCommands {
           bytes += f.key().length + f.value().length;
         }
       }
-      if (v != null && r.entry().kind() == kvs.core.Entry.KIND_SET) {
+      byte kind = v == null ? kvs.core.Entry.KIND_STRING : r.entry().kind();
+      if (kind == kvs.core.Entry.KIND_SET || kind == kvs.core.Entry.KIND_ZSET) {
         bytes = 0; // a set: its members, each stored per origin that wrote it, with its register
-        byte[] prefix = kvs.core.Elements.prefix(a[2], kvs.core.Entry.KIND_SET);
+        byte[] prefix = kvs.core.Elements.prefix(a[2], kind);
         long[] sum = {0};
         c.node.replica.forEachFrom(prefix, e -> {
           if (!kvs.core.Elements.startsWith(e.key(), prefix)) return false;
