@@ -72,6 +72,22 @@ public class Behavior {
   }
 
   /**
+   * Serves {@code ZADD key score member} (with a {@code score}) or {@code ZINCRBY key delta
+   * member} (with a {@code delta}), as ZSetCommands does after its read in the session.
+   */
+  public List<Entry> serveZadd(Replica replica, SessionToken session, byte[] key, byte[] member,
+      Double score, Long delta, long wallMillis) {
+    return replica.zadd(session, key, List.of(new Replica.ZUpdate(member, score,
+        delta == null ? null : java.math.BigDecimal.valueOf(delta))), wallMillis).written();
+  }
+
+  /** Serves {@code ZREM key member} (ZSetCommands, after its read in the session). */
+  public List<Entry> serveZrem(Replica replica, SessionToken session, byte[] key, byte[] member,
+      long wallMillis) {
+    return replica.zrem(session, key, List.of(member), wallMillis).written();
+  }
+
+  /**
    * Serves a delete of several keys in one atomic write (FLUSHALL) as CommandSupport.delete does:
    * a counter's or hash's head for those, a tombstone for the others.
    */

@@ -13,6 +13,8 @@ public final class SimStats {
   public long counterResets;
   public long fieldWrites;
   public long memberWrites;
+  /** ZADD, ZINCRBY and ZREM of the sorted-set key. */
+  public long zsetWrites;
   public long transactions;
   public long flushes;
   public long readsExpired;
@@ -50,6 +52,7 @@ public final class SimStats {
     counterResets += o.counterResets;
     fieldWrites += o.fieldWrites;
     memberWrites += o.memberWrites;
+    zsetWrites += o.zsetWrites;
     transactions += o.transactions;
     flushes += o.flushes;
     readsExpired += o.readsExpired;
@@ -81,7 +84,7 @@ public final class SimStats {
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
         + " with an expiry, " + transactions + " transactions, " + flushes + " FLUSHALLs; "
         + increments + " increments, " + counterResets + " deletes of a counter, " + fieldWrites
-        + " HSET/HDEL, " + memberWrites + " SADD/SREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
+        + " HSET/HDEL, " + memberWrites + " SADD/SREM, " + zsetWrites + " ZADD/ZINCRBY/ZREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + collected
         + " tombstones collected, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas

@@ -80,6 +80,9 @@ public final class Simulator {
   /** A key that clients use as a set (SADD, SREM, SMEMBERS, DEL, now and then a SET). */
   private final byte[] setKey = {'s', '0'};
   private final SetModel set = new SetModel(setKey, new String[] {"a", "b", "c"});
+  /** A key that clients use as a sorted set (ZADD, ZINCRBY, ZREM, ZRANGE, DEL, now and then a SET). */
+  private final byte[] zsetKey = {'z', '0'};
+  private final ZSetModel zset = new ZSetModel(zsetKey, new String[] {"a", "b", "c"});
   private final Server[] servers;
   private final Client[] clients;
   private final boolean[][] blocked; // [from][to]: that direction delivers nothing
@@ -103,7 +106,8 @@ public final class Simulator {
     this.keys = new byte[cfg.keys()][];
     for (int k = 0; k < keys.length; k++) keys[k] = ("k" + k).getBytes(StandardCharsets.UTF_8);
     this.counterKeys = new byte[][] {{'n', '0'}, {'n', '1'}};
-    this.checker = new Checker(keys, new byte[][] {counterKeys[0], counterKeys[1], hashKey, setKey},
+    this.checker = new Checker(keys, new byte[][] {counterKeys[0], counterKeys[1], hashKey, setKey,
+        zsetKey},
         cfg.clients());
     this.counters = new CounterModel(counterKeys);
     int n = cfg.servers();
@@ -662,6 +666,10 @@ public final class Simulator {
       setRequest(c, s);
       return;
     }
+    if (rnd.nextInt(100) < ZSET_PERCENT) {
+      zsetRequest(c, s);
+      return;
+    }
     int roll = rnd.nextInt(100);
     long wall = wall(s);
     if (roll < 45) {
@@ -798,6 +806,9 @@ public final class Simulator {
     Entry setHead = s.replica.peek(setKey);
     boolean wasSet = setHead != null && setHead.liveAt(s.replica.now())
         && setHead.kind() == Entry.KIND_SET;
+    Entry zsetHead = s.replica.peek(zsetKey);
+    boolean wasZset = zsetHead != null && zsetHead.liveAt(s.replica.now())
+        && zsetHead.kind() == Entry.KIND_ZSET;
     VersionVector before = s.replica.vv();
     List<Entry> written = behavior.serveDeletes(s.replica, c.connection, live, wall);
     for (Entry e : written) {
@@ -812,6 +823,10 @@ public final class Simulator {
       }
       if (Arrays.equals(e.key(), setKey)) {
         set.headWritten(e, wasSet ? HeadedKeyModel.HeadKind.TYPED
+            : HeadedKeyModel.HeadKind.DELETED, before);
+      }
+      if (Arrays.equals(e.key(), zsetKey)) {
+        zset.headWritten(e, wasZset ? HeadedKeyModel.HeadKind.TYPED
             : HeadedKeyModel.HeadKind.DELETED, before);
       }
     }
@@ -1116,6 +1131,111 @@ public final class Simulator {
         + describeAll(written));
   }
 
+  /** The share of the remaining client requests that go to the sorted-set key. */
+  private static final int ZSET_PERCENT = 10;
+
+  /**
+   * A request on the sorted-set key, as ZSetCommands, KeyCommands and StringCommands serve it: a
+   * read in the session (ERR_DEP ends it there) showing members and scores (ZRANGE WITHSCORES),
+   * checked against the model and against the session's own member writes, then nothing more,
+   * ZADD, ZINCRBY or ZREM of a member (refused, WRONGTYPE, when the key holds a string; a ZREM
+   * of a member that is not there writes nothing), DEL, or SET.
+   */
+  private void zsetRequest(Client c, Server s) {
+    long wall = wall(s);
+    String where = "client " + c.id + " at server " + s.id + " step " + step;
+    Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, zsetKey, wall);
+    stats.reads++;
+    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
+      stats.readsRefused++;
+      note(() -> "client " + c.id + " zrange " + zset.name() + " at " + s.id + ": ERR_DEP");
+      return;
+    }
+    String shown = zset.shown(s.replica, r, c.connection);
+    zset.check(s.replica, shown, expiryNow(s), where + " zrange");
+    for (HeadedKeyModel.ElementWrite mine : c.zmemberWrites) {
+      if (!zset.holds(s.replica, mine)) {
+        throw new Violation(Violation.Rule.SESSION, where + ": read " + zset.name()
+            + " without its own member write " + Checker.describe(mine.entry())
+            + " (read your writes)");
+      }
+    }
+    int what = rnd.nextInt(100);
+    boolean string = shown != null && shown.startsWith("string:");
+    if (what < 25 || what < 85 && string) {
+      note(() -> "client " + c.id + " zrange " + zset.name() + " at " + s.id + ": " + shown);
+      return;
+    }
+    Entry head = s.replica.peek(zsetKey);
+    boolean wasZset = head != null && head.liveAt(s.replica.now())
+        && head.kind() == Entry.KIND_ZSET;
+    VersionVector before = s.replica.vv();
+    int m = rnd.nextInt(3);
+    long amount = rnd.nextInt(21) - 10;
+    java.util.Set<ZSetModel.Event> observed = zset.observed(s.replica, m);
+    ZSetModel.Event winner = zset.winner(s.replica, m, expiryNow(s));
+    List<Entry> written;
+    String did;
+    if (what < 45) {
+      written = behavior.serveZadd(s.replica, c.connection, zsetKey, zset.member(m),
+          (double) amount, null, wall);
+      stats.zsetWrites++;
+      did = "zadd " + amount + " " + (char) ('a' + m);
+    } else if (what < 70) {
+      written = behavior.serveZadd(s.replica, c.connection, zsetKey, zset.member(m), null,
+          amount, wall);
+      stats.zsetWrites++;
+      did = "zincrby " + amount + " " + (char) ('a' + m);
+    } else if (what < 85) {
+      written = behavior.serveZrem(s.replica, c.connection, zsetKey, zset.member(m), wall);
+      stats.zsetWrites++;
+      did = "zrem " + (char) ('a' + m);
+    } else if (what < 95) {
+      written = behavior.serveDelete(s.replica, c.connection, zsetKey, wall);
+      did = "del";
+    } else {
+      written = behavior.serveWrite(s.replica, c.connection, List.of(zsetKey),
+          List.of(value(c)), new long[1], wall);
+      did = "set";
+    }
+    List<HeadedKeyModel.ElementWrite> mine = new ArrayList<>();
+    for (Entry e : written) {
+      checker.issued(e, c.id, step);
+      stats.writes++;
+      if (Arrays.equals(e.key(), zsetKey)) {
+        HeadedKeyModel.HeadKind kind = did.equals("set") ? HeadedKeyModel.HeadKind.STRING
+            : did.equals("del") && !wasZset ? HeadedKeyModel.HeadKind.DELETED
+            : HeadedKeyModel.HeadKind.TYPED;
+        zset.headWritten(e, kind, before);
+      } else if (did.startsWith("zadd") || did.startsWith("zincrby")) {
+        mine.add(zset.added(e, m, did.startsWith("zincrby"), amount, winner, observed, c.id));
+      } else if (did.startsWith("zrem")) {
+        mine.add(zset.removed(e, m, observed, c.id));
+      }
+    }
+    Replica.ReadResult after = s.replica.read(new SessionToken(), zsetKey, wall);
+    zset.check(s.replica, zset.shown(s.replica, after, new SessionToken()), expiryNow(s),
+        where + " " + did);
+    if (written.isEmpty()) {
+      note(() -> "client " + c.id + " " + did + " " + zset.name() + " at " + s.id + ": :0");
+      return;
+    }
+    pushOwnWrite(s, written);
+    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
+      c.connection = null; // committed, but the reply is lost with the connection
+      stats.repliesLost++;
+      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
+      return;
+    }
+    for (Entry e : written) {
+      checker.acknowledged(c.id, e, where);
+      behavior.recordWriteReply(c.token, e);
+    }
+    c.zmemberWrites.addAll(mine);
+    note(() -> "client " + c.id + " " + did + " " + zset.name() + " at " + s.id + ": "
+        + describeAll(written));
+  }
+
   /**
    * After healing: every server reads every counter as the model says, and holds every
    * increment that no fault destroyed (no lost increment).
@@ -1142,6 +1262,16 @@ public final class Simulator {
       for (HeadedKeyModel.ElementWrite w : set.elementWrites()) {
         if (!checker.destroyed(w.entry()) && !set.holds(s.replica, w)) {
           throw new Violation(Violation.Rule.LOST_WRITE, "member write "
+              + Checker.describe(w.entry()) + " (client " + w.client()
+              + ") is not held by server " + s.id + " after healing");
+        }
+      }
+      Replica.ReadResult zr = behavior.serveRead(s.replica, new SessionToken(), zsetKey, wall);
+      zset.check(s.replica, zset.shown(s.replica, zr, new SessionToken()), expiryNow(s),
+          "final zrange at server " + s.id);
+      for (HeadedKeyModel.ElementWrite w : zset.elementWrites()) {
+        if (!checker.destroyed(w.entry()) && !zset.holds(s.replica, w)) {
+          throw new Violation(Violation.Rule.LOST_WRITE, "sorted-set member write "
               + Checker.describe(w.entry()) + " (client " + w.client()
               + ") is not held by server " + s.id + " after healing");
         }
@@ -1500,6 +1630,8 @@ public final class Simulator {
     if (h != null) out.add(h);
     Entry st = s.replica.peek(setKey);
     if (st != null) out.add(st);
+    Entry zt = s.replica.peek(zsetKey);
+    if (zt != null) out.add(zt);
     s.store.forEachFrom(new byte[] {kvs.core.Elements.MARK}, e -> {
       out.add(e);
       return true;
@@ -1595,6 +1727,8 @@ public final class Simulator {
     /** Its acknowledged field writes, which its reads must hold (read your writes). */
     final List<HeadedKeyModel.ElementWrite> fieldWrites = new ArrayList<>();
     final List<HeadedKeyModel.ElementWrite> memberWrites = new ArrayList<>();
+    /** The sorted-set member writes this client's session saw acknowledged. */
+    final List<HeadedKeyModel.ElementWrite> zmemberWrites = new ArrayList<>();
     int server;
     int ops;
 

@@ -36,6 +36,12 @@ final class Violation extends RuntimeException {
      */
     SET,
     /**
+     * A sorted set shown other than its model says: the members with a live add, each scored by
+     * the winning assignment plus the increments neither it nor a held remove had seen
+     * (docs/simulation.md, rule 12).
+     */
+    ZSET,
+    /**
      * A value served at or after its expiry on the reading server's clock, a value reported
      * absent before its expiry on that server's time for expiry, or an expired value served
      * again by the same server (docs/simulation.md, rule 7).

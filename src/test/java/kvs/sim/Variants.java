@@ -360,12 +360,31 @@ final class Variants {
     }
   };
 
+  /**
+   * A ZINCRBY that writes the new score back as an assignment (a ZADD of the score it read plus
+   * the increment, as a read-modify-write would), so of two concurrent ZINCRBY of one member on
+   * two servers the later by version wins and the other increment is lost.
+   */
+  static final Behavior ZSET_SCORE_KEEPS_LATEST = new Broken("zset-score-keeps-latest",
+      "ZINCRBY writes the score it read plus the increment as a ZADD (the latest overwrites a"
+          + " concurrent increment)") {
+    @Override
+    public List<Entry> serveZadd(Replica replica, SessionToken session, byte[] key,
+        byte[] member, Double score, Long delta, long wallMillis) {
+      if (delta == null) return super.serveZadd(replica, session, key, member, score, null,
+          wallMillis);
+      Double cur = replica.zscore(new SessionToken(), key, member);
+      return super.serveZadd(replica, session, key, member, (cur == null ? 0 : cur) + delta,
+          null, wallMillis);
+    }
+  };
+
   static final List<Behavior> BROKEN = List.of(NO_SESSION_CHECK, SAME_INCARNATION_AFTER_WIPE,
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
       DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE,
-      COLLECTS_UNSTABLE, IGNORES_CLOCK_BOUND, SET_REMOVE_WINS);
+      COLLECTS_UNSTABLE, IGNORES_CLOCK_BOUND, SET_REMOVE_WINS, ZSET_SCORE_KEEPS_LATEST);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
