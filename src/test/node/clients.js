@@ -43,6 +43,13 @@ async function withNodeRedis(run) {
       sAdd: (k, ...m) => client.sAdd(k, m),
       sRem: (k, ...m) => client.sRem(k, m),
       sMembers: (k) => client.sMembers(k),
+      zAdd: (k, score, m) => client.zAdd(k, [{ score, value: m }]),
+      zIncrBy: async (k, by, m) => Number(await client.zIncrBy(k, by, m)),
+      zScore: async (k, m) => { const s = await client.zScore(k, m); return s === null ? null : Number(s); },
+      zRem: (k, m) => client.zRem(k, m),
+      // [[member, score], ...] (WITHSCORES is pairs of a string and a double in RESP3)
+      zRangeWithScores: async (k) => (await client.zRangeWithScores(k, 0, -1))
+        .map(({ value, score }) => [String(value), Number(score)]),
       // MULTI ... EXEC with the client's own transaction API
       transaction: (k1, k2) => client.multi().set(k1, 'x1').set(k2, 'x2').get(k1).exec(),
       // WATCH, then a change by another connection: EXEC answers null, the client says so
@@ -94,6 +101,17 @@ async function withIoredis(run) {
       sAdd: (k, ...m) => client.sadd(k, ...m),
       sRem: (k, ...m) => client.srem(k, ...m),
       sMembers: (k) => client.smembers(k),
+      zAdd: (k, score, m) => client.zadd(k, score, m),
+      zIncrBy: async (k, by, m) => Number(await client.zincrby(k, by, m)),
+      zScore: async (k, m) => { const s = await client.zscore(k, m); return s === null ? null : Number(s); },
+      zRem: (k, m) => client.zrem(k, m),
+      zRangeWithScores: async (k) => {
+        const r = await client.zrange(k, 0, -1, 'WITHSCORES');
+        if (r.length > 0 && Array.isArray(r[0])) return r.map(([m, s]) => [String(m), Number(s)]);
+        const out = [];
+        for (let i = 0; i < r.length; i += 2) out.push([String(r[i]), Number(r[i + 1])]);
+        return out;
+      },
       transaction: async (k1, k2) => {
         const r = await client.multi().set(k1, 'x1').set(k2, 'x2').get(k1).exec();
         return r.map(([err, value]) => { if (err) throw err; return value; });
@@ -151,6 +169,15 @@ async function checks(c) {
   assert.equal(await c.sRem(prefix + 's', 'green', 'nope'), 1);
   assert.equal(await c.sAdd(prefix + 's', 'blue'), 1);
   assert.deepEqual([...(await c.sMembers(prefix + 's'))].sort(), ['blue', 'red']);
+  // A sorted set (ZSCORE a double and WITHSCORES pairs in RESP3; each client converts).
+  assert.equal(await c.zAdd(prefix + 'z', 10, 'ann'), 1);
+  assert.equal(await c.zAdd(prefix + 'z', 2.5, 'bob'), 1);
+  assert.equal(await c.zIncrBy(prefix + 'z', 5, 'ann'), 15);
+  assert.equal(await c.zScore(prefix + 'z', 'bob'), 2.5);
+  assert.equal(await c.zScore(prefix + 'z', 'nope'), null);
+  assert.deepEqual(await c.zRangeWithScores(prefix + 'z'), [['bob', 2.5], ['ann', 15]]);
+  assert.equal(await c.zRem(prefix + 'z', 'bob'), 1);
+  assert.deepEqual(await c.zRangeWithScores(prefix + 'z'), [['ann', 15]]);
   // Transactions: all of it runs, in order, and the client sees every reply.
   assert.deepEqual(await c.transaction(prefix + 't1', prefix + 't2'), ['OK', 'OK', 'x1']);
   assert.deepEqual(await c.mget([prefix + 't1', prefix + 't2']), ['x1', 'x2']);

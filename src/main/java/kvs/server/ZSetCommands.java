@@ -133,7 +133,11 @@ final class ZSetCommands {
     if (!digit) return null;
     try {
       double d = Double.parseDouble(s);
-      return Double.isNaN(d) ? null : d;
+      // As strtod's ERANGE, which Redis refuses: a finite text too large, or one too small
+      // to be anything but 0.
+      if (Double.isInfinite(d)) return null;
+      if (d == 0 && unsigned.replaceAll("[eE].*", "").matches(".*[1-9].*")) return null;
+      return d;
     } catch (NumberFormatException e) {
       return null;
     }

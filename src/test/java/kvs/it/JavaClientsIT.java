@@ -210,6 +210,48 @@ class JavaClientsIT {
   }
 
   @Test
+  void sortedSetsWithJedisAndLettuce() throws Exception {
+    try (Jedis a = cluster.jedis(0); Jedis b = cluster.jedis(1)) {
+      assertThat(a.zadd("zset:j", 10, "ann")).isEqualTo(1);
+      assertThat(a.zadd("zset:j", Map.of("bob", 20.0, "cat", 5.5))).isEqualTo(2);
+      assertThat(a.zscore("zset:j", "cat")).isEqualTo(5.5);
+      assertThat(a.zincrby("zset:j", 2.5, "cat")).isEqualTo(8.0);
+      assertThat(a.zrange("zset:j", 0, -1)).containsExactly("cat", "ann", "bob");
+      assertThat(a.zrangeWithScores("zset:j", 0, 0).get(0).getScore()).isEqualTo(8.0);
+      assertThat(a.zrangeByScore("zset:j", 9, 30)).containsExactly("ann", "bob");
+      assertThat(a.zrank("zset:j", "bob")).isEqualTo(2L);
+      assertThat(a.zcount("zset:j", "-inf", "(20")).isEqualTo(2);
+      assertThat(a.type("zset:j")).isEqualTo("zset");
+      assertThatThrownBy(() -> a.get("zset:j")).isInstanceOf(JedisDataException.class)
+          .hasMessageStartingWith("WRONGTYPE");
+      assertThat(b.zincrby("zset:j", 1, "ann")).isGreaterThanOrEqualTo(1.0); // on server 1
+      ClusterProcess.await("both servers hold ann at 11", 10_000,
+          () -> Double.valueOf(11).equals(a.zscore("zset:j", "ann"))
+              && Double.valueOf(11).equals(b.zscore("zset:j", "ann")));
+      assertThat(a.zrem("zset:j", "bob")).isEqualTo(1);
+      assertThat(a.zpopmin("zset:j").getElement()).isEqualTo("cat");
+      assertThat(a.zcard("zset:j")).isEqualTo(1);
+    }
+    RedisClient client = RedisClient.create(RedisURI.builder().withHost(ClusterProcess.HOST)
+        .withPort(cluster.port(1)).withTimeout(Duration.ofSeconds(10)).build());
+    try (StatefulRedisConnection<String, String> conn = client.connect()) {
+      RedisCommands<String, String> r = conn.sync(); // Lettuce speaks RESP3: scores as doubles
+      assertThat(r.zadd("zset:l", 1.5, "a")).isEqualTo(1);
+      assertThat(r.zadd("zset:l", 2, "b")).isEqualTo(1);
+      assertThat(r.zscore("zset:l", "a")).isEqualTo(1.5);
+      assertThat(r.zincrby("zset:l", 1, "a")).isEqualTo(2.5);
+      assertThat(r.zrange("zset:l", 0, -1)).containsExactly("b", "a");
+      assertThat(r.zrangeWithScores("zset:l", 0, -1).get(1).getScore()).isEqualTo(2.5);
+      assertThat(r.zrevrank("zset:l", "a")).isEqualTo(0L);
+      assertThat(r.zpopmax("zset:l").getValue()).isEqualTo("a");
+      assertThat(r.zmscore("zset:l", "a", "b")).containsExactly(null, 2.0);
+      assertThat(r.zcard("zset:l")).isEqualTo(1);
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
   void jedisIsBinarySafe() {
     byte[] key = {'b', 0, (byte) 0xff, '\r', '\n', ' ', 'k'};
     byte[] value = new byte[70_000];

@@ -161,6 +161,23 @@ class RedisToolsIT {
   }
 
   @Test
+  void benchmarkZaddAndZpopminFinishWithoutErrors() throws Exception {
+    Tool t = Tool.run(List.of("redis-benchmark", "-p", Integer.toString(cluster.port(1)),
+        "-t", "zadd,zpopmin", "-n", "2000", "-c", "4", "-q"), "", 120);
+    String out = t.stdout().replace('\r', '\n');
+    assertThat(t.exitCode()).as(t.toString()).isZero();
+    assertThat(out).as(t.toString()).contains("ZADD: ").contains("ZPOPMIN: ")
+        .contains("requests per second");
+    assertThat(out + t.stderr()).as(t.toString()).doesNotContainIgnoringCase("error");
+    for (String line : out.split("\n")) {
+      if (line.contains("requests per second")) System.out.println("redis-benchmark: " + line.strip());
+    }
+    // redis-benchmark -t zadd adds element:__rand_int__ with score 0 to myzset 2,000 times (one
+    // member without -r), then -t zpopmin pops it: the sorted set is gone.
+    assertThat(cli(1, "EXISTS", "myzset")).isEqualTo("0\n");
+  }
+
+  @Test
   void benchmarkHsetFinishesWithoutErrors() throws Exception {
     Tool t = Tool.run(List.of("redis-benchmark", "-p", Integer.toString(cluster.port(1)),
         "-t", "hset", "-n", "2000", "-c", "4", "-q"), "", 120);

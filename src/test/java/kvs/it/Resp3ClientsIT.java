@@ -137,6 +137,14 @@ class Resp3ClientsIT {
       } while (!cursor.equals("0"));
       assertThat(new HashSet<>(seen)).containsExactlyInAnyOrder("j3:1", "j3:2");
       assertThat(j.del("j3:2", "j3:absent")).isEqualTo(1);
+      // a sorted set: ZSCORE a RESP3 double, WITHSCORES [member, score] pairs
+      assertThat(j.zadd("j3:z", 1.5, "a")).isEqualTo(1);
+      assertThat(j.zadd("j3:z", 3, "b")).isEqualTo(1);
+      assertThat(j.zscore("j3:z", "a")).isEqualTo(1.5);
+      assertThat(j.zincrby("j3:z", 2, "a")).isEqualTo(3.5);
+      assertThat(j.zrangeWithScores("j3:z", 0, -1))
+          .extracting(t -> t.getElement() + "=" + t.getScore()).containsExactly("b=3.0", "a=3.5");
+      assertThat(j.zpopmin("j3:z").getScore()).isEqualTo(3.0);
       Object token = j.sendCommand(ClusterProcess.cmd("KVS.SESSION"));
       assertThat(j.sendCommand(ClusterProcess.cmd("KVS.SESSION"), (byte[]) token))
           .isEqualTo("OK".getBytes(StandardCharsets.US_ASCII));

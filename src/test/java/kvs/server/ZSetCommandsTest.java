@@ -88,6 +88,9 @@ class ZSetCommandsTest extends InProcessServersTest {
       // errors change nothing
       assertThat(c.call("ZADD", "z", "x", "a")).isEqualTo("-ERR value is not a valid float");
       assertThat(c.call("ZADD", "z", "nan", "a")).isEqualTo("-ERR value is not a valid float");
+      assertThat(c.call("ZADD", "z", "1e400", "a")).isEqualTo("-ERR value is not a valid float");
+      assertThat(c.call("ZADD", "z", "1e-400", "a")).isEqualTo("-ERR value is not a valid float");
+      assertThat(c.call("ZADD", "z", "0x10", "a")).isEqualTo("-ERR value is not a valid float");
       assertThat(c.call("ZADD", "z", "1", "a", "2")).isEqualTo("-ERR syntax error");
       assertThat(c.call("ZADD", "z", "NX", "XX", "1", "a"))
           .isEqualTo("-ERR XX and NX options at the same time are not compatible");
