@@ -607,7 +607,7 @@ final class ZSetCommands {
       if (offset < 0 || offset >= out.size()) {
         out = List.of();
       } else {
-        long end = count < 0 ? out.size() : Math.min(out.size(), offset + count);
+        long end = count < 0 || count > out.size() - offset ? out.size() : offset + count;
         out = out.subList((int) offset, (int) end);
       }
     }

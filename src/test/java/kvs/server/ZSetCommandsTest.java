@@ -58,6 +58,12 @@ class ZSetCommandsTest extends InProcessServersTest {
       assertThat(texts(c.call("ZRANGEBYSCORE", "z", "0", "10", "LIMIT", "3", "-1")))
           .containsExactly("b");
       assertThat(texts(c.call("ZREVRANGEBYSCORE", "z", "4", "3"))).containsExactly("d", "c");
+      assertThat(texts(c.call("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "2",
+          "9223372036854775807"))).containsExactly("d", "b");
+      assertThat(c.call("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "-1", "2"))
+          .isEqualTo(List.of());
+      assertThat(c.call("ZRANGE", "z", "5", "9")).isEqualTo(List.of());
+      assertThat(c.call("ZRANGE", "z", "-100", "0")).asList().hasSize(1);
       assertThat(c.call("ZCOUNT", "z", "(1.5", "+inf")).isEqualTo(3L);
       assertThat(c.call("ZRANK", "z", "d")).isEqualTo(2L);
       assertThat(c.call("ZREVRANK", "z", "d")).isEqualTo(1L);
