@@ -277,7 +277,32 @@ class ZSetCommandsTest extends InProcessServersTest {
       // a DEL on one side, a ZADD on the other: the new member survives, the old one not
       assertThat(ca.call("DEL", "gone")).isEqualTo(1L);
       assertThat(cb.call("ZADD", "gone", "2", "new")).isEqualTo(1L);
+      // two types written to one key at once: the later head by version decides, everywhere
+      assertThat(ca.call("ZADD", "mixed", "1", "x")).isEqualTo(1L);
+      assertThat(cb.call("SADD", "mixed", "y")).isEqualTo(1L);
+      assertThat(cb.call("SET", "mixed2", "plain")).isEqualTo("+OK");
+      assertThat(ca.call("ZADD", "mixed2", "3", "z")).isEqualTo(1L);
       heal(a, b);
+      String mixedType = (String) ca.call("TYPE", "mixed");
+      assertThat(cb.call("TYPE", "mixed")).isEqualTo(mixedType);
+      assertThat(mixedType).isIn("+zset", "+set");
+      for (RespConn c : List.of(ca, cb)) {
+        if (mixedType.equals("+zset")) {
+          assertThat(texts(c.call("ZRANGE", "mixed", "0", "-1"))).containsExactly("x");
+          assertThat(c.call("SMEMBERS", "mixed")).isEqualTo(WRONGTYPE);
+        } else {
+          assertThat(texts(c.call("SMEMBERS", "mixed"))).containsExactly("y");
+          assertThat(c.call("ZRANGE", "mixed", "0", "-1")).isEqualTo(WRONGTYPE);
+        }
+        String type2 = (String) c.call("TYPE", "mixed2");
+        assertThat(type2).isEqualTo(ca.call("TYPE", "mixed2")).isIn("+zset", "+string");
+        if (type2.equals("+zset")) {
+          assertThat(texts(c.call("ZRANGE", "mixed2", "0", "-1", "WITHSCORES")))
+              .containsExactly("z", "3");
+        } else {
+          assertThat(text(c.call("GET", "mixed2"))).isEqualTo("plain");
+        }
+      }
       for (RespConn c : List.of(ca, cb)) {
         assertThat(texts(c.call("ZRANGE", "board", "0", "-1", "WITHSCORES")))
             .containsExactly("ann", "22", "bob", "25");
