@@ -50,14 +50,22 @@ abstract class HeadedKeyModel {
     return e != null && Checker.compare(e, w.entry()) >= 0;
   }
 
-  /** What {@code r} must show: null for no key, "string:V", or the type's sorted form. */
-  String expected(Replica r, long expiryNow) {
+  /** The write of the head {@code r} holds for the key, or null when it holds none or no such write. */
+  HeadWrite headOf(Replica r) {
     Entry head = r.peek(key);
     if (head == null) return null;
     HeadWrite w = null;
     for (HeadWrite h : heads) {
       if (h.entry().sameDot(head)) w = h;
     }
+    return w;
+  }
+
+  /** What {@code r} must show: null for no key, "string:V", or the type's sorted form. */
+  String expected(Replica r, long expiryNow) {
+    Entry head = r.peek(key);
+    if (head == null) return null;
+    HeadWrite w = headOf(r);
     if (w == null) {
       throw new Violation(Violation.Rule.NEVER_ISSUED, "the head of " + name() + " on server "
           + r.serverId() + " is " + Checker.describe(head) + ", never written as a head");

@@ -65,7 +65,6 @@ final class ZSetModel extends HeadedKeyModel {
 
   private final String[] members;
   private final List<Event> events = new ArrayList<>();
-  private final List<HeadWrite> heads = new ArrayList<>();
 
   ZSetModel(byte[] key, String[] members) {
     super(key);
@@ -74,12 +73,6 @@ final class ZSetModel extends HeadedKeyModel {
 
   byte[] member(int m) {
     return members[m].getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-  }
-
-  @Override
-  void headWritten(Entry e, HeadKind kind, kvs.core.VersionVector hides) {
-    super.headWritten(e, kind, hides);
-    heads.add(new HeadWrite(e, kind, hides));
   }
 
   private boolean held(Replica r, Event x) {
@@ -96,12 +89,8 @@ final class ZSetModel extends HeadedKeyModel {
 
   /** The winning head write on {@code r} if it makes the key a live sorted set, else null. */
   private HeadWrite zsetHead(Replica r, long expiryNow) {
-    Entry head = r.peek(key);
-    if (head == null || head.expiredAt(expiryNow)) return null;
-    for (HeadWrite h : heads) {
-      if (h.entry().sameDot(head)) return h.kind() == HeadKind.TYPED ? h : null;
-    }
-    return null;
+    HeadWrite w = headOf(r);
+    return w == null || w.kind() != HeadKind.TYPED || w.entry().expiredAt(expiryNow) ? null : w;
   }
 
   private List<Event> liveAdds(Replica r, HeadWrite w, int member) {
