@@ -44,10 +44,8 @@ final class HashModel extends HeadedKeyModel {
   @Override
   String typedShown(Replica r, kvs.core.SessionToken session) {
     Map<String, String> shown = new TreeMap<>();
-    byte[] prefix = Elements.prefix(key, Entry.KIND_HASH);
-    for (Entry e : r.hashFields(session, key)) {
-      shown.put(CounterModel.latin1(Elements.subKey(prefix, e.key())),
-          CounterModel.latin1(e.value()));
+    for (Replica.HashField f : r.hashFields(session, key)) {
+      shown.put(CounterModel.latin1(f.name()), CounterModel.latin1(f.value()));
     }
     return shown.toString();
   }
