@@ -275,7 +275,7 @@ public final class Replica {
    */
   private Entry shown(Entry head, SessionToken session) {
     if (head.kind() == Entry.KIND_HASH) {
-      return hasField(head) ? head : null; // no field: no hash
+      return hasField(head, session) ? head : null; // no field: no hash
     }
     if (head.kind() == Entry.KIND_SET) {
       return members(head, session, 1).isEmpty() ? null : head; // no member: no set
@@ -369,13 +369,20 @@ public final class Replica {
     return new HashPage(out, next, regs.size() + incs.size());
   }
 
-  /** Whether the hash whose live head is {@code head} shows a field: pages until one is found. */
-  private boolean hasField(Entry head) {
+  /**
+   * Whether the hash whose live head is {@code head} shows a field: pages until one is found,
+   * the first page of one entry of each family (a hash read asks this, and its first field is
+   * usually there), each next one twice as large, up to 64. The entries read are taken into
+   * {@code session} (when not null).
+   */
+  private boolean hasField(Entry head, SessionToken session) {
     byte[] from = null;
+    int budget = 1;
     do {
-      HashPage p = fieldPage(head, from, 64, null);
+      HashPage p = fieldPage(head, from, budget, session);
       if (!p.fields().isEmpty()) return true;
       from = p.next();
+      budget = Math.min(64, 2 * budget);
     } while (from != null);
     return false;
   }
@@ -472,7 +479,7 @@ public final class Replica {
       List<byte[]> values, long wallMillis) {
     now(wallMillis);
     Entry head = hashHead(key);
-    boolean exists = head != null && hasField(head);
+    boolean exists = head != null && hasField(head, null);
     List<byte[]> keys = new ArrayList<>();
     List<byte[]> vals = new ArrayList<>();
     List<Byte> kinds = new ArrayList<>();
@@ -523,7 +530,7 @@ public final class Replica {
       java.math.BigDecimal delta, long wallMillis) {
     now(wallMillis);
     Entry head = hashHead(key);
-    boolean exists = head != null && hasField(head);
+    boolean exists = head != null && hasField(head, null);
     byte[] ownKey = Elements.key(key, Hashes.INCREMENTS, Hashes.incrementSubKey(field, origin));
     Entry own = current(ownKey);
     java.math.BigDecimal ownTotal = own == null ? null : Counters.totalOf(own);
@@ -607,12 +614,16 @@ public final class Replica {
   private List<byte[]> members(Entry head, SessionToken session, int max) {
     List<byte[]> out = new ArrayList<>();
     byte[] from = null;
+    // pages from one register (a set read asks for one member), each next one twice as large,
+    // up to 64
+    int budget = max == Integer.MAX_VALUE ? max : 1;
     do {
-      SetPage p = memberPage(head, from, max == Integer.MAX_VALUE ? max : 64, session);
+      SetPage p = memberPage(head, from, budget, session);
       for (byte[] m : p.members()) {
         if (out.size() < max) out.add(m);
       }
       from = p.next();
+      budget = max == Integer.MAX_VALUE ? max : Math.min(64, 2 * budget);
     } while (from != null && out.size() < max);
     return out;
   }

@@ -241,4 +241,105 @@ class HashProperties {
     assertThat(shown(n.replica)).isNull();
     assertThat(shown(n.replica, dst)).isEqualTo(source);
   }
+
+  // ---- the merge of a field's entries: a join ----------------------------------------------
+
+  /**
+   * A replica's entries of one field: its register and each origin's increment element, by
+   * storage key. Replication merges them one by one, keeping the later version of each key.
+   */
+  record FieldState(Map<String, Entry> entries) {
+    FieldState merge(FieldState o) {
+      Map<String, Entry> out = new TreeMap<>(entries);
+      o.entries.forEach((k, e) -> out.merge(k, e, (x, y) -> x.supersedes(y) ? x : y));
+      return new FieldState(out);
+    }
+
+    /**
+     * The field's value under a head that hides and cancels nothing, summing the increments in
+     * key order or in reverse (replicas list them in whatever order they hold them).
+     */
+    String value() {
+      return value(false);
+    }
+
+    String value(boolean reversed) {
+      Entry register = null;
+      List<Entry> incs = new ArrayList<>();
+      for (Entry e : entries.values()) {
+        if (e.key()[e.key().length - 1] == 'f') {
+          register = e;
+        } else {
+          incs.add(e);
+        }
+      }
+      if (reversed) java.util.Collections.reverse(incs);
+      return s(Hashes.value(b("f"), register, incs,
+          Hashes.decodeHead(Hashes.head(new VersionVector()))));
+    }
+  }
+
+  @Provide
+  Arbitrary<FieldState> fieldStates() {
+    // An entry of origin o at sequence q: its clock grows with q (one origin's writes are
+    // ordered) and its content is a function of the dot, since a dot names one write: an
+    // increment element holds total o * q, a register (dots with q even) a base or none and the
+    // cancels of what its writer might have held.
+    Arbitrary<Entry> entry = Combinators.combine(Arbitraries.longs().between(1, 3),
+        Arbitraries.longs().between(1, 8))
+        .as((o, q) -> {
+          if (q % 2 == 1) {
+            return new Entry(Elements.key(KEY, Hashes.INCREMENTS, Hashes.incrementSubKey(b("f"),
+                o)), Counters.encodeTotal(java.math.BigDecimal.valueOf(o * q)), q * 10 + o, o, q,
+                0);
+          }
+          java.util.SortedMap<Long, Counters.Cancel> cancels = new java.util.TreeMap<>();
+          for (long p = 1; p <= 3; p++) {
+            long seen = (q + p * o) % 8;
+            if (seen % 2 == 1) cancels.put(p, new Counters.Cancel(seen,
+                java.math.BigDecimal.valueOf(p * seen)));
+          }
+          Hashes.Register r = new Hashes.Register(q % 4 == 0 ? null : b(Long.toString(q * o)),
+              cancels);
+          return new Entry(Elements.key(KEY, Entry.KIND_HASH, b("f")), r.encode(), q * 10 + o,
+              o, q, 0, r.kind());
+        });
+    return entry.filter(e -> e.value() != null).list().ofMaxSize(5).map(l -> {
+      FieldState st = new FieldState(Map.of());
+      for (Entry e : l) st = st.merge(new FieldState(Map.of(s(e.key()), e)));
+      return st;
+    });
+  }
+
+  @Property(tries = 300)
+  void fieldMergeIsCommutativeAssociativeIdempotent(@ForAll("fieldStates") FieldState x,
+      @ForAll("fieldStates") FieldState y, @ForAll("fieldStates") FieldState z) {
+    assertThat(x.merge(y)).isEqualTo(y.merge(x));
+    assertThat(x.merge(y).merge(z)).isEqualTo(x.merge(y.merge(z)));
+    assertThat(x.merge(x)).isEqualTo(x);
+    assertThat(x.merge(y).value()).isEqualTo(y.merge(x).value());
+    assertThat(x.merge(y).merge(z).value()).isEqualTo(x.merge(y.merge(z)).value());
+    FieldState all = x.merge(y).merge(z);
+    assertThat(all.value(true)).as("the value of a set of entries, in any order")
+        .isEqualTo(all.value(false));
+  }
+
+  @Property(tries = 200)
+  void registersAndHeadsRoundTrip(@ForAll("fieldStates") FieldState x) {
+    java.util.SortedMap<java.nio.ByteBuffer, java.util.SortedMap<Long, Counters.Cancel>> all =
+        new java.util.TreeMap<>();
+    for (Entry e : x.entries().values()) {
+      if (e.kind() == Entry.KIND_COUNTER) {
+        Hashes.Register r = Hashes.Register.of(e);
+        assertThat(Hashes.Register.of(e.withValue(r.encode())).cancelled())
+            .isEqualTo(r.cancelled());
+        all.put(java.nio.ByteBuffer.wrap(b("f" + all.size())), r.cancelled());
+      }
+    }
+    VersionVector v = new VersionVector();
+    v.raise(7, 3);
+    Hashes.Head h = Hashes.decodeHead(Hashes.head(v, all));
+    assertThat(h.hidden()).isEqualTo(v);
+    assertThat(h.cancelled()).isEqualTo(all);
+  }
 }
