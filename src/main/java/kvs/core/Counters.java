@@ -65,21 +65,10 @@ public final class Counters {
 
     public byte[] encode() {
       byte[] baseText = format(base);
-      int size = 2 + 2 + baseText.length + 4;
-      Map<Long, byte[]> texts = new TreeMap<>();
-      for (Map.Entry<Long, Cancel> c : cancelled.entrySet()) {
-        byte[] t = format(c.getValue().total());
-        texts.put(c.getKey(), t);
-        size += 8 + 8 + 2 + t.length;
-      }
-      ByteBuffer b = ByteBuffer.allocate(size);
+      ByteBuffer b = ByteBuffer.allocate(2 + 2 + baseText.length + cancelsSize(cancelled));
       b.put(HEAD_FORMAT).put(reset ? FLAG_RESET : 0);
       b.putShort((short) baseText.length).put(baseText);
-      b.putInt(cancelled.size());
-      for (Map.Entry<Long, Cancel> c : cancelled.entrySet()) {
-        byte[] t = texts.get(c.getKey());
-        b.putLong(c.getKey()).putLong(c.getValue().seq()).putShort((short) t.length).put(t);
-      }
+      putCancels(b, cancelled);
       return b.array();
     }
 
@@ -90,37 +79,61 @@ public final class Counters {
       if (b.get() != HEAD_FORMAT) throw new CorruptDataException("counter head: unknown format");
       byte flags = b.get();
       if ((flags & ~FLAG_RESET) != 0) throw new CorruptDataException("counter head: bad flags");
-      BigDecimal base = number(b);
-      need(b, 4);
-      int n = b.getInt();
-      if (n < 0 || n > b.remaining() / 18) {
-        throw new CorruptDataException("counter head: bad count " + n);
-      }
-      SortedMap<Long, Cancel> cancelled = new TreeMap<>();
-      for (int i = 0; i < n; i++) {
-        need(b, 16);
-        long origin = b.getLong();
-        long seq = b.getLong();
-        cancelled.put(origin, new Cancel(seq, number(b)));
-      }
+      BigDecimal base = number(b, "counter head");
+      SortedMap<Long, Cancel> cancelled = getCancels(b, "counter head");
       if (b.hasRemaining()) throw new CorruptDataException("counter head: trailing bytes");
       return new Head((flags & FLAG_RESET) != 0, base, cancelled);
     }
 
     private static void need(ByteBuffer b, int bytes) {
-      if (b.remaining() < bytes) throw new CorruptDataException("counter head: truncated");
+      Counters.need(b, bytes, "counter head");
     }
+  }
 
-    private static BigDecimal number(ByteBuffer b) {
-      need(b, 2);
-      int len = Short.toUnsignedInt(b.getShort());
-      need(b, len);
-      byte[] text = new byte[len];
-      b.get(text);
-      BigDecimal v = parse(text);
-      if (v == null) throw new CorruptDataException("counter head: bad number");
-      return v;
+  /** The bytes {@link #putCancels} writes for {@code cancelled}. */
+  static int cancelsSize(SortedMap<Long, Cancel> cancelled) {
+    int size = 4;
+    for (Cancel c : cancelled.values()) size += 8 + 8 + 2 + format(c.total()).length;
+    return size;
+  }
+
+  /** Writes a cancel map: {@code count:4 [origin:8 seq:8 totalLength:2 total]...}. */
+  static void putCancels(ByteBuffer b, SortedMap<Long, Cancel> cancelled) {
+    b.putInt(cancelled.size());
+    for (Map.Entry<Long, Cancel> c : cancelled.entrySet()) {
+      byte[] t = format(c.getValue().total());
+      b.putLong(c.getKey()).putLong(c.getValue().seq()).putShort((short) t.length).put(t);
     }
+  }
+
+  /** Reads {@link #putCancels}' form; {@code what} names the value in errors. */
+  static SortedMap<Long, Cancel> getCancels(ByteBuffer b, String what) {
+    need(b, 4, what);
+    int n = b.getInt();
+    if (n < 0 || n > b.remaining() / 18) throw new CorruptDataException(what + ": bad count " + n);
+    SortedMap<Long, Cancel> cancelled = new TreeMap<>();
+    for (int i = 0; i < n; i++) {
+      need(b, 16, what);
+      long origin = b.getLong();
+      long seq = b.getLong();
+      cancelled.put(origin, new Cancel(seq, number(b, what)));
+    }
+    return cancelled;
+  }
+
+  private static void need(ByteBuffer b, int bytes, String what) {
+    if (b.remaining() < bytes) throw new CorruptDataException(what + ": truncated");
+  }
+
+  private static BigDecimal number(ByteBuffer b, String what) {
+    need(b, 2, what);
+    int len = Short.toUnsignedInt(b.getShort());
+    need(b, len, what);
+    byte[] text = new byte[len];
+    b.get(text);
+    BigDecimal v = parse(text);
+    if (v == null) throw new CorruptDataException(what + ": bad number");
+    return v;
   }
 
   /**
@@ -128,12 +141,29 @@ public final class Counters {
    * any order), or null when it reads as absent (a reset that nothing came after).
    */
   public static BigDecimal value(Head head, List<Entry> contributions) {
-    BigDecimal sum = head.base();
+    BigDecimal sum = uncancelled(head.cancelled(), Map.of(), contributions);
+    if (sum == null) return head.reset() ? null : round(head.base());
+    return round(head.base().add(sum));
+  }
+
+  /**
+   * The sum, over {@code contributions} (each an origin's running total, in any order), of what
+   * neither cancel map cancels: an origin's total minus the later (by sequence) of the two
+   * cancels of that origin, counting only a contribution newer than that cancel; null when no
+   * contribution is newer than what they cancel (so nothing is added, not even a zero). Two
+   * cancel maps because a hash field's increments are cancelled both by the field's register
+   * and by the hash's head ({@link Hashes}).
+   */
+  public static BigDecimal uncancelled(Map<Long, Cancel> a, Map<Long, Cancel> b,
+      List<Entry> contributions) {
+    BigDecimal sum = BigDecimal.ZERO;
     boolean unobserved = false;
     for (Entry e : contributions) {
       BigDecimal total = totalOf(e);
       if (total == null) continue;
-      Cancel c = head.cancelled().get(e.origin());
+      Cancel ca = a.get(e.origin());
+      Cancel cb = b.get(e.origin());
+      Cancel c = ca == null ? cb : cb == null || ca.seq() >= cb.seq() ? ca : cb;
       if (c == null) {
         sum = sum.add(total);
         unobserved = true;
@@ -142,8 +172,12 @@ public final class Counters {
         unobserved = true;
       }
     }
-    if (head.reset() && !unobserved) return null;
-    BigDecimal v = sum.round(PRECISION);
+    return unobserved ? sum : null;
+  }
+
+  /** {@code v} rounded as a counter's value is: {@link #PRECISION}, then {@link #SCALE_MAX}. */
+  public static BigDecimal round(BigDecimal v) {
+    v = v.round(PRECISION);
     return v.scale() > SCALE_MAX ? v.setScale(SCALE_MAX, java.math.RoundingMode.HALF_EVEN) : v;
   }
 

@@ -39,6 +39,13 @@ public final class Elements {
         .put(MARK).putInt(userKey.length).put(userKey).put(kind).put(subKey).array();
   }
 
+  /** {@code prefix} (from {@link #prefix}) followed by {@code subKey}: an element key. */
+  public static byte[] join(byte[] prefix, byte[] subKey) {
+    byte[] out = java.util.Arrays.copyOf(prefix, prefix.length + subKey.length);
+    System.arraycopy(subKey, 0, out, prefix.length, subKey.length);
+    return out;
+  }
+
   /** The key of a counter's contribution from {@code origin}. */
   public static byte[] counterKey(byte[] userKey, long origin) {
     return key(userKey, Entry.KIND_COUNTER, ByteBuffer.allocate(8).putLong(origin).array());

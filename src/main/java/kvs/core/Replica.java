@@ -275,7 +275,7 @@ public final class Replica {
    */
   private Entry shown(Entry head, SessionToken session) {
     if (head.kind() == Entry.KIND_HASH) {
-      return fields(head, session, 1).isEmpty() ? null : head; // no field: no hash
+      return hasField(head, session) ? head : null; // no field: no hash
     }
     if (head.kind() == Entry.KIND_SET) {
       return members(head, session, 1).isEmpty() ? null : head; // no member: no set
@@ -289,72 +289,265 @@ public final class Replica {
     return v == null ? null : head.withValue(Counters.format(v));
   }
 
+  /** A field of a hash as reads show it: its name and value. */
+  public record HashField(byte[] name, byte[] value) {}
+
   /**
-   * The visible fields of the hash whose live head is {@code head}, in field order, at most
-   * {@code max}; each field read is taken into {@code session} (when not null), hidden ones too.
+   * A page of a hash's fields: the fields shown, in field order, from where the page began up
+   * to {@code next} (exclusive; null: to the end), and how many stored entries it examined.
    */
-  private List<Entry> fields(Entry head, SessionToken session, int max) {
-    VersionVector hidden = Hashes.hidden(head.value());
-    byte[] prefix = Elements.prefix(head.key(), Entry.KIND_HASH);
+  public record HashPage(List<HashField> fields, byte[] next, int examined) {}
+
+  /** The live hash head of {@code key}, or null when the key is not a live hash. */
+  private Entry hashHead(byte[] key) {
+    Entry head = current(key);
+    return head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH ? null : head;
+  }
+
+  /**
+   * The fields of the hash whose live head is {@code head}, from field {@code from} (inclusive;
+   * null for the first), reading at most about {@code budget} registers and {@code budget}
+   * increments: the two element families are walked side by side (both sort in field order,
+   * {@link Hashes#incrementSubKey}), a field's increments are read whole, and the page ends
+   * before the first field either walk did not reach. Every entry of a field it shows or passes
+   * is taken into {@code session} (when not null), hidden ones too.
+   */
+  private HashPage fieldPage(Entry head, byte[] from, int budget, SessionToken session) {
+    Hashes.Head h = Hashes.decodeHead(head.value());
+    byte[] regPrefix = Elements.prefix(head.key(), Entry.KIND_HASH);
+    byte[] incPrefix = Elements.prefix(head.key(), Hashes.INCREMENTS);
+    List<Entry> regs = new ArrayList<>();
+    byte[][] regNext = {null};
+    forEachFrom(from == null ? regPrefix : Elements.join(regPrefix, from), e -> {
+      if (!Elements.startsWith(e.key(), regPrefix)) return false;
+      if (regs.size() >= budget) {
+        regNext[0] = Elements.subKey(regPrefix, e.key());
+        return false;
+      }
+      regs.add(e);
+      return true;
+    });
+    List<Entry> incs = new ArrayList<>();
+    List<byte[]> incFields = new ArrayList<>();
+    byte[][] incNext = {null};
+    forEachFrom(from == null ? incPrefix : Elements.join(incPrefix, Hashes.fieldPrefix(from)), e -> {
+      if (!Elements.startsWith(e.key(), incPrefix)) return false;
+      byte[] f = Hashes.fieldOfIncrement(Elements.subKey(incPrefix, e.key()));
+      if (incs.size() >= budget
+          && !java.util.Arrays.equals(f, incFields.get(incFields.size() - 1))) {
+        incNext[0] = f;
+        return false;
+      }
+      incs.add(e);
+      incFields.add(f);
+      return true;
+    });
+    byte[] next = regNext[0];
+    if (incNext[0] != null && (next == null
+        || java.util.Arrays.compareUnsigned(incNext[0], next) < 0)) {
+      next = incNext[0];
+    }
+    java.util.TreeMap<byte[], Entry> registers = new java.util.TreeMap<>(
+        java.util.Arrays::compareUnsigned);
+    java.util.TreeMap<byte[], List<Entry>> increments = new java.util.TreeMap<>(
+        java.util.Arrays::compareUnsigned);
+    for (Entry e : regs) registers.put(Elements.subKey(regPrefix, e.key()), e);
+    for (int i = 0; i < incs.size(); i++) {
+      increments.computeIfAbsent(incFields.get(i), f -> new ArrayList<>()).add(incs.get(i));
+    }
+    java.util.TreeSet<byte[]> names = new java.util.TreeSet<>(java.util.Arrays::compareUnsigned);
+    names.addAll(registers.keySet());
+    names.addAll(increments.keySet());
+    List<HashField> out = new ArrayList<>();
+    for (byte[] f : next == null ? names : names.headSet(next, false)) {
+      Entry reg = registers.get(f);
+      List<Entry> inc = increments.getOrDefault(f, List.of());
+      if (session != null) {
+        if (reg != null) observe(session, reg);
+        for (Entry e : inc) observe(session, e);
+      }
+      byte[] v = Hashes.value(f, reg, inc, h);
+      if (v != null) out.add(new HashField(f, v));
+    }
+    return new HashPage(out, next, regs.size() + incs.size());
+  }
+
+  /**
+   * Whether the hash whose live head is {@code head} shows a field: pages until one is found,
+   * the first page of one entry of each family (a hash read asks this, and its first field is
+   * usually there), each next one twice as large, up to 64. The entries read are taken into
+   * {@code session} (when not null).
+   */
+  private boolean hasField(Entry head, SessionToken session) {
+    byte[] from = null;
+    int budget = 1;
+    do {
+      HashPage p = fieldPage(head, from, budget, session);
+      if (!p.fields().isEmpty()) return true;
+      from = p.next();
+      budget = Math.min(64, 2 * budget);
+    } while (from != null);
+    return false;
+  }
+
+  /**
+   * The fields of hash {@code key} as reads show them, in field order, every entry read taken
+   * into {@code session}; empty when the key is not a live hash. The caller has read the key in
+   * the session (so its dependencies are covered).
+   */
+  public List<HashField> hashFields(SessionToken session, byte[] key) {
+    Entry head = hashHead(key);
+    return head == null ? List.of()
+        : fieldPage(head, null, Integer.MAX_VALUE, session).fields();
+  }
+
+  /**
+   * One page of the fields of hash {@code key} from field {@code from} (null: the first),
+   * examining about {@code budget} entries of each element family (HSCAN); an empty last page
+   * when the key is not a live hash.
+   */
+  public HashPage hashFields(SessionToken session, byte[] key, byte[] from, int budget) {
+    if (budget < 1) throw new IllegalArgumentException("budget " + budget);
+    Entry head = hashHead(key);
+    return head == null ? new HashPage(List.of(), null, 0)
+        : fieldPage(head, from, budget, session);
+  }
+
+  /**
+   * The value field {@code field} of hash {@code key} shows, or null; every entry read taken
+   * into {@code session}. The caller has read the key in the session. O(origins that
+   * incremented the field).
+   */
+  public byte[] hashField(SessionToken session, byte[] key, byte[] field) {
+    Entry head = hashHead(key);
+    if (head == null) return null;
+    Entry reg = current(Elements.key(key, Entry.KIND_HASH, field));
+    if (reg != null) observe(session, reg);
+    List<Entry> incs = fieldIncrements(key, field, session);
+    return Hashes.value(field, reg, incs, Hashes.decodeHead(head.value()));
+  }
+
+  /** The increment elements of {@code field} of hash {@code key}, tombstones aside. */
+  private List<Entry> fieldIncrements(byte[] key, byte[] field, SessionToken session) {
+    byte[] prefix = Elements.key(key, Hashes.INCREMENTS, Hashes.fieldPrefix(field));
     List<Entry> out = new ArrayList<>();
     forEachFrom(prefix, e -> {
       if (!Elements.startsWith(e.key(), prefix)) return false;
       if (session != null) observe(session, e);
-      if (Hashes.visible(e, hidden)) out.add(e);
-      return out.size() < max;
+      if (!e.isTombstone()) out.add(e);
+      return true;
     });
     return out;
   }
 
   /**
-   * The visible fields of hash {@code key} (element entries; {@link Elements#subKey} gives the
-   * field), in field order, each taken into {@code session}; empty when the key is not a live
-   * hash. The caller has read the key in the session (so its dependencies are covered).
+   * What a new head of hash {@code key} cancels: every field increment held now, per field.
+   * O(increment elements of the key).
    */
-  public List<Entry> hashFields(SessionToken session, byte[] key) {
-    Entry head = current(key);
-    if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH) return List.of();
-    return fields(head, session, Integer.MAX_VALUE);
+  private java.util.SortedMap<ByteBuffer, java.util.SortedMap<Long, Counters.Cancel>>
+      incrementsHeld(byte[] key) {
+    byte[] prefix = Elements.prefix(key, Hashes.INCREMENTS);
+    java.util.SortedMap<ByteBuffer, List<Entry>> byField = new java.util.TreeMap<>();
+    forEachFrom(prefix, e -> {
+      if (!Elements.startsWith(e.key(), prefix)) return false;
+      if (!e.isTombstone()) {
+        byte[] f = Hashes.fieldOfIncrement(Elements.subKey(prefix, e.key()));
+        byField.computeIfAbsent(ByteBuffer.wrap(f), x -> new ArrayList<>()).add(e);
+      }
+      return true;
+    });
+    java.util.SortedMap<ByteBuffer, java.util.SortedMap<Long, Counters.Cancel>> out =
+        new java.util.TreeMap<>();
+    for (var f : byField.entrySet()) {
+      java.util.SortedMap<Long, Counters.Cancel> c = Hashes.cancelAll(f.getValue());
+      if (!c.isEmpty()) out.put(f.getKey(), c);
+    }
+    return out;
+  }
+
+  /** A new head for hash {@code key}: hides what this replica covers, cancels what it holds. */
+  private byte[] newHashHead(byte[] key) {
+    return Hashes.head(covered(), incrementsHeld(key));
   }
 
   /**
-   * The visible field {@code field} of hash {@code key} (its element entry), or null; taken into
-   * {@code session}. The caller has read the key in the session.
-   */
-  public Entry hashField(SessionToken session, byte[] key, byte[] field) {
-    Entry head = current(key);
-    if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH) return null;
-    Entry e = current(Elements.key(key, Entry.KIND_HASH, field));
-    if (e == null) return null;
-    observe(session, e);
-    return Hashes.visible(e, Hashes.hidden(head.value())) ? e : null;
-  }
-
-  /**
-   * Sets fields of hash {@code key} for a session (HSET), one element write each, in one atomic
-   * write. A key that is not a live hash with a field (absent, deleted, expired, or emptied by
-   * HDEL: the caller has refused a key of another type) first gets a new head, hiding every field
-   * this replica holds. A field named twice takes its last value.
+   * Sets fields of hash {@code key} for a session (HSET), one register write each, in one
+   * atomic write; each register cancels the increments of its field this replica holds (an
+   * increment concurrent with it still counts: {@link Hashes}). A key that is not a live hash
+   * with a field (absent, deleted, expired, or emptied by HDEL: the caller has refused a key of
+   * another type) first gets a new head, hiding every field write this replica covers and
+   * cancelling every increment it holds. A field named twice takes its last value.
    */
   public List<Entry> hset(SessionToken session, byte[] key, List<byte[]> fields,
       List<byte[]> values, long wallMillis) {
     now(wallMillis);
-    Entry head = current(key);
-    boolean exists = head != null && head.liveAt(now()) && head.kind() == Entry.KIND_HASH
-        && !fields(head, null, 1).isEmpty();
+    Entry head = hashHead(key);
+    boolean exists = head != null && hasField(head, null);
     List<byte[]> keys = new ArrayList<>();
     List<byte[]> vals = new ArrayList<>();
+    List<Byte> kinds = new ArrayList<>();
     if (!exists) {
       keys.add(key);
-      vals.add(Hashes.head(covered()));
+      vals.add(newHashHead(key));
+      kinds.add(Entry.KIND_HASH);
     }
     for (int i = 0; i < fields.size(); i++) {
+      Hashes.Register r = new Hashes.Register(values.get(i),
+          Hashes.cancelAll(fieldIncrements(key, fields.get(i), null)));
       keys.add(Elements.key(key, Entry.KIND_HASH, fields.get(i)));
-      vals.add(values.get(i));
+      vals.add(r.encode());
+      kinds.add(r.kind());
     }
-    byte[] kinds = new byte[keys.size()];
-    if (!exists) kinds[0] = Entry.KIND_HASH;
-    return write(session, keys, vals, kinds, null, wallMillis);
+    return write(session, keys, vals, bytes(kinds), null, wallMillis);
+  }
+
+  /**
+   * Deletes fields of hash {@code key} for a session (HDEL), in one atomic write: each field's
+   * register loses its base and cancels the increments of the field this replica holds (a
+   * tombstone when it holds none), so an increment concurrent with the HDEL still counts and
+   * the field then shows it. The caller names fields that are present.
+   */
+  public List<Entry> hdel(SessionToken session, byte[] key, List<byte[]> fields,
+      long wallMillis) {
+    now(wallMillis);
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> vals = new ArrayList<>();
+    List<Byte> kinds = new ArrayList<>();
+    for (byte[] f : fields) {
+      Hashes.Register r = new Hashes.Register(null,
+          Hashes.cancelAll(fieldIncrements(key, f, null)));
+      keys.add(Elements.key(key, Entry.KIND_HASH, f));
+      vals.add(r.encode());
+      kinds.add(r.kind());
+    }
+    return write(session, keys, vals, bytes(kinds), null, wallMillis);
+  }
+
+  /**
+   * Adds {@code delta} to field {@code field} of hash {@code key} for a session (HINCRBY,
+   * HINCRBYFLOAT; the caller has checked the field's value is a number and the sum fits): this
+   * origin's increment element of the field rises by {@code delta}, one write; a key that is not
+   * a live hash with a field first gets a new head, as for {@link #hset}.
+   */
+  public List<Entry> hincrement(SessionToken session, byte[] key, byte[] field,
+      java.math.BigDecimal delta, long wallMillis) {
+    now(wallMillis);
+    Entry head = hashHead(key);
+    boolean exists = head != null && hasField(head, null);
+    byte[] ownKey = Elements.key(key, Hashes.INCREMENTS, Hashes.incrementSubKey(field, origin));
+    Entry own = current(ownKey);
+    java.math.BigDecimal ownTotal = own == null ? null : Counters.totalOf(own);
+    if (ownTotal == null) ownTotal = java.math.BigDecimal.ZERO;
+    byte[] ownValue = Counters.encodeTotal(ownTotal.add(delta));
+    if (exists) return write(session, List.of(ownKey), List.of(ownValue), null, null, wallMillis);
+    return write(session, List.of(key, ownKey), List.of(newHashHead(key), ownValue),
+        new byte[] {Entry.KIND_HASH, Entry.KIND_STRING}, null, wallMillis);
+  }
+
+  private static byte[] bytes(List<Byte> list) {
+    byte[] out = new byte[list.size()];
+    for (int i = 0; i < out.length; i++) out[i] = list.get(i);
+    return out;
   }
 
   /**
@@ -370,11 +563,10 @@ public final class Replica {
     if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH) {
       throw new IllegalArgumentException("not a live hash");
     }
+    List<HashField> fields = fieldPage(head, null, Integer.MAX_VALUE, session).fields();
     CopyWrites w = new CopyWrites(src, dst, deleteSource, Entry.KIND_HASH, head.expiry());
-    byte[] prefix = Elements.prefix(src, Entry.KIND_HASH);
-    for (Entry f : fields(head, session, Integer.MAX_VALUE)) {
-      w.add(Elements.key(dst, Entry.KIND_HASH, Elements.subKey(prefix, f.key())), f.value(),
-          Entry.KIND_STRING, 0);
+    for (HashField f : fields) {
+      w.add(Elements.key(dst, Entry.KIND_HASH, f.name()), f.value(), Entry.KIND_STRING, 0);
     }
     return w.write(session, wallMillis);
   }
@@ -395,7 +587,8 @@ public final class Replica {
         Deletion d = deletion(src);
         add(src, d.value(), d.kind(), 0);
       }
-      add(dst, Hashes.head(covered()), kind, expiry);
+      add(dst, kind == Entry.KIND_HASH ? newHashHead(dst) : Hashes.head(covered()), kind,
+          expiry);
     }
 
     void add(byte[] key, byte[] value, byte kind, long expiry) {
@@ -419,29 +612,78 @@ public final class Replica {
   /**
    * The present members of the set whose live head is {@code head}, in register-key order, at
    * most {@code max}; every register read is taken into {@code session} (when not null). One
-   * walk of the registers: a member's registers are adjacent (its sub-keys share a prefix).
+   * walk of the registers, page by page ({@link #memberPage}).
    */
   private List<byte[]> members(Entry head, SessionToken session, int max) {
+    List<byte[]> out = new ArrayList<>();
+    byte[] from = null;
+    // pages from one register (a set read asks for one member), each next one twice as large,
+    // up to 64
+    int budget = max == Integer.MAX_VALUE ? max : 1;
+    do {
+      SetPage p = memberPage(head, from, budget, session);
+      for (byte[] m : p.members()) {
+        if (out.size() < max) out.add(m);
+      }
+      from = p.next();
+      budget = max == Integer.MAX_VALUE ? max : Math.min(64, 2 * budget);
+    } while (from != null && out.size() < max);
+    return out;
+  }
+
+  /**
+   * A page of a set's members: those present, in register-key order, from where the page began
+   * up to the member whose register sub-keys begin with {@code next} ({@link Sets#memberPrefix};
+   * null: to the end), and how many registers it examined.
+   */
+  public record SetPage(List<byte[]> members, byte[] next, int examined) {}
+
+  /**
+   * The members of the set whose live head is {@code head} from the member whose registers
+   * begin with sub-key {@code from} (null: the first), examining about {@code budget} registers:
+   * a member's registers are adjacent (their sub-keys share a prefix) and read whole, so the page
+   * ends at a member boundary. Every register read is taken into {@code session} (when not null).
+   */
+  private SetPage memberPage(Entry head, byte[] from, int budget, SessionToken session) {
     VersionVector hidden = Hashes.hidden(head.value());
     byte[] prefix = Elements.prefix(head.key(), Entry.KIND_SET);
     List<byte[]> out = new ArrayList<>();
     List<Entry> group = new ArrayList<>();
     byte[][] member = {null};
-    forEachFrom(prefix, e -> {
+    byte[][] next = {null};
+    int[] examined = {0};
+    forEachFrom(from == null ? prefix : Elements.join(prefix, from), e -> {
       if (!Elements.startsWith(e.key(), prefix)) return false;
-      if (session != null) observe(session, e);
       byte[] m = Sets.memberOf(Elements.subKey(prefix, e.key()));
       if (member[0] != null && !java.util.Arrays.equals(m, member[0])) {
         if (Sets.present(group, hidden)) out.add(member[0]);
         group.clear();
-        if (out.size() >= max) return false;
+        if (examined[0] >= budget) {
+          next[0] = Sets.memberPrefix(m);
+          member[0] = null;
+          return false;
+        }
       }
+      if (session != null) observe(session, e);
+      examined[0]++;
       member[0] = m;
       group.add(e);
       return true;
     });
-    if (out.size() < max && member[0] != null && Sets.present(group, hidden)) out.add(member[0]);
-    return out;
+    if (member[0] != null && Sets.present(group, hidden)) out.add(member[0]);
+    return new SetPage(out, next[0], examined[0]);
+  }
+
+  /**
+   * One page of the members of set {@code key} from the member whose registers begin with
+   * sub-key {@code from} (null: the first), examining about {@code budget} registers (SSCAN); an
+   * empty last page when the key is not a live set.
+   */
+  public SetPage setMembers(SessionToken session, byte[] key, byte[] from, int budget) {
+    if (budget < 1) throw new IllegalArgumentException("budget " + budget);
+    Entry head = setHead(key);
+    return head == null ? new SetPage(List.of(), null, 0)
+        : memberPage(head, from, budget, session);
   }
 
   /** The live set head of {@code key}, or null when the key is not a live set. */
@@ -769,8 +1011,8 @@ public final class Replica {
    */
   public long elementsStamp(byte[] key) {
     long[] sum = {0};
-    for (byte kind : new byte[] {Entry.KIND_COUNTER, Entry.KIND_HASH, Entry.KIND_SET,
-        Entry.KIND_ZSET}) {
+    for (byte kind : new byte[] {Entry.KIND_COUNTER, Entry.KIND_HASH, Hashes.INCREMENTS,
+        Entry.KIND_SET, Entry.KIND_ZSET}) {
       byte[] prefix = Elements.prefix(key, kind);
       forEachFrom(prefix, e -> {
         if (!Elements.startsWith(e.key(), prefix)) return false;
@@ -1213,8 +1455,8 @@ public final class Replica {
       return new Deletion(new Counters.Head(true, java.math.BigDecimal.ZERO,
           Counters.cancelAll(contributions(key, null))).encode(), Entry.KIND_COUNTER);
     }
-    if (head.kind() == Entry.KIND_HASH || head.kind() == Entry.KIND_SET
-        || head.kind() == Entry.KIND_ZSET) {
+    if (head.kind() == Entry.KIND_HASH) return new Deletion(newHashHead(key), head.kind());
+    if (head.kind() == Entry.KIND_SET || head.kind() == Entry.KIND_ZSET) {
       return new Deletion(Hashes.head(covered()), head.kind());
     }
     return Deletion.TOMBSTONE;

@@ -1,14 +1,31 @@
 package kvs.server;
 
+import io.netty.handler.codec.redis.RedisMessage;
+import java.util.List;
 import java.util.Locale;
+import kvs.core.Elements;
 import kvs.net.Resp;
 
 /**
- * The arguments of HSCAN and SSCAN ({@code key cursor [MATCH pattern] [COUNT count]}, and
- * NOVALUES for HSCAN), checked as Redis 7 checks them. A scan answers every element in one page
- * (cursor 0), so COUNT is checked and otherwise ignored.
+ * HSCAN and SSCAN ({@code key cursor [MATCH pattern] [COUNT count]}, and NOVALUES for HSCAN):
+ * the arguments, checked as Redis 7 checks them, and the paging.
+ *
+ * <p>A call reads one page of the key's elements from where the cursor left off, examining
+ * about COUNT stored entries (tombstones and hidden elements included, so a page may hold fewer
+ * elements than COUNT, or none, before the end), and answers the cursor of the next page, 0 at
+ * the end. Cursors are SCAN's ({@link Scan#resume}, {@link Scan#advance}): a random tag and the
+ * count of entries examined, the server remembering for each cursor it handed out lately the
+ * element to go on from (stored with the key and element family it belongs to, so a cursor of
+ * another scan is never taken for this one), whichever connection comes back with it. Each
+ * call seeks there: its cost is what it examines, not what lies before it. A cursor the server
+ * has forgotten (or never handed out) starts the walk again from the first element: elements
+ * may come twice, none present for the whole scan is missed. As with Redis, an element present
+ * for the whole scan is returned at least once; one added or removed meanwhile may or may not
+ * be.
  */
-record ElementScan(byte[] pattern, boolean values) {
+record ElementScan(long cursor, byte[] pattern, boolean values, int count) {
+  /** The largest COUNT honoured; a larger one is taken as this. */
+  static final int COUNT_MAX = 100_000;
 
   /** The parsed arguments of {@code a}, or null after answering the error. */
   static ElementScan parse(ConnectionHandler c, byte[][] a, boolean noValuesAllowed) {
@@ -19,6 +36,7 @@ record ElementScan(byte[] pattern, boolean values) {
     }
     byte[] pattern = null;
     boolean values = true;
+    int count = 10;
     for (int i = 3; i < a.length; i++) {
       String opt = Resp.ascii(a[i]).toUpperCase(Locale.ROOT);
       if (opt.equals("MATCH") && i + 1 < a.length) {
@@ -33,6 +51,7 @@ record ElementScan(byte[] pattern, boolean values) {
           c.replies.add(Resp.error("ERR syntax error"));
           return null;
         }
+        count = (int) Math.min(n, COUNT_MAX);
       } else if (noValuesAllowed && opt.equals("NOVALUES")) {
         values = false;
       } else {
@@ -40,11 +59,38 @@ record ElementScan(byte[] pattern, boolean values) {
         return null;
       }
     }
-    return new ElementScan(pattern, values);
+    return new ElementScan(cursor, pattern, values, count);
   }
 
   /** Whether an element's name matches the MATCH pattern (all do without one). */
   boolean matches(byte[] name) {
     return pattern == null || Glob.matches(pattern, name);
+  }
+
+  /**
+   * One page from {@code from} (a sub-key of the element family; null: the first element):
+   * the reply's elements, the sub-key of the next page (null: the end) and the entries examined.
+   */
+  record Page(List<RedisMessage> elements, byte[] next, long examined) {}
+
+  /** Reads one page of about {@code budget} entries from {@code from}. */
+  interface Pager {
+    Page page(byte[] from, int budget);
+  }
+
+  /**
+   * Answers {@code [cursor, [elements]]} for the page where this scan's cursor goes on, over
+   * the element family whose keys begin with {@code prefix} ({@link Elements#prefix}).
+   */
+  void run(ConnectionHandler c, byte[] prefix, Pager pager) {
+    Scan.ResumePoints points = c.node.scanResumePoints;
+    Scan.Resume resume = Scan.resume(points, cursor);
+    byte[] from = resume.point() != null && Elements.startsWith(resume.point(), prefix)
+        ? Elements.subKey(prefix, resume.point()) : null;
+    Page p = pager.page(from, count);
+    long next = Scan.advance(points, cursor, resume.tag(), Math.max(1, p.examined()),
+        p.next() == null ? null : Elements.join(prefix, p.next()));
+    c.replies.add(Resp.array(List.of(Resp.bulk(Long.toString(next)),
+        Resp.array(p.elements()))));
   }
 }

@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import kvs.core.Counters;
-import kvs.core.Elements;
+import kvs.core.Replica;
 import kvs.core.Entry;
 import kvs.net.Resp;
 import kvs.server.CommandSpec.Access;
@@ -20,8 +20,9 @@ import kvs.server.CommandSpec.Keys;
  * The hash commands, with Redis 7's replies and errors. Each field is an entry of its own, a
  * last-writer-wins register ({@code kvs.core.Hashes}): two servers setting different fields at
  * the same time both keep theirs; of the same field, the later write wins. HINCRBY and
- * HINCRBYFLOAT read the field and write the sum back in one step on the server that runs them:
- * concurrent ones on two servers keep one (they are not merging counters).
+ * HINCRBYFLOAT make a field a merging counter: each server adds to its own running total of the
+ * field, so increments on different servers all count; HSET and HDEL hide the increments their
+ * server had seen and no other.
  */
 final class HashCommands {
   private HashCommands() {}
@@ -67,15 +68,15 @@ final class HashCommands {
             .handler(HashCommands::hdel),
         command("HINCRBY", 4, Access.AUTHENTICATED).flags(Flag.WRITE, Flag.DENYOOM, Flag.FAST)
             .keys(Keys.ONE)
-            .summary("Adds an integer to a field (one last-writer-wins write of the field).")
+            .summary("Adds an integer to a field; increments on different servers all count.")
             .handler((c, a) -> hincr(c, a, false)),
         command("HINCRBYFLOAT", 4, Access.AUTHENTICATED)
             .flags(Flag.WRITE, Flag.DENYOOM, Flag.FAST).keys(Keys.ONE)
-            .summary("Adds a decimal to a field (one last-writer-wins write of the field).")
+            .summary("Adds a decimal to a field; increments on different servers all count.")
             .handler((c, a) -> hincr(c, a, true)),
         command("HSCAN", -3, Access.AUTHENTICATED).flags(Flag.READONLY).keys(Keys.ONE)
-            .summary("Iterates over the fields of a hash, with MATCH, COUNT and NOVALUES (one"
-                + " page: cursor 0).")
+            .summary("Iterates over the fields of a hash, about COUNT per call, with MATCH and"
+                + " NOVALUES.")
             .handler(HashCommands::hscan));
   }
 
@@ -84,12 +85,11 @@ final class HashCommands {
     return CommandSupport.readAs(c, key, Entry.KIND_HASH);
   }
 
-  /** The visible fields, by field, in field order. */
-  private static Map<java.nio.ByteBuffer, Entry> fields(ConnectionHandler c, byte[] key) {
-    byte[] prefix = Elements.prefix(key, Entry.KIND_HASH);
-    Map<java.nio.ByteBuffer, Entry> out = new LinkedHashMap<>();
-    for (Entry e : c.node.replica.hashFields(c.session, key)) {
-      out.put(java.nio.ByteBuffer.wrap(Elements.subKey(prefix, e.key())), e);
+  /** The fields as reads show them, by field, in field order. */
+  private static Map<java.nio.ByteBuffer, byte[]> fields(ConnectionHandler c, byte[] key) {
+    Map<java.nio.ByteBuffer, byte[]> out = new LinkedHashMap<>();
+    for (Replica.HashField f : c.node.replica.hashFields(c.session, key)) {
+      out.put(java.nio.ByteBuffer.wrap(f.name()), f.value());
     }
     return out;
   }
@@ -116,10 +116,8 @@ final class HashCommands {
     if (!CommandSupport.checkKey(c, key)) return;
     List<Entry> written;
     if (values.get(0) == null) { // HDEL: all null
-      List<byte[]> keys = new ArrayList<>();
-      for (byte[] f : fields) keys.add(Elements.key(key, Entry.KIND_HASH, f));
       written = CommandSupport.attempt(c,
-          (replica, now) -> replica.write(c.session, keys, values, now));
+          (replica, now) -> replica.hdel(c.session, key, fields, now));
     } else {
       written = CommandSupport.attempt(c,
           (replica, now) -> replica.hset(c.session, key, fields, values, now));
@@ -135,7 +133,7 @@ final class HashCommands {
       return;
     }
     if (!checkFields(c, a, 2, 2) || !readHash(c, a[1])) return;
-    Map<java.nio.ByteBuffer, Entry> have = fields(c, a[1]);
+    Map<java.nio.ByteBuffer, byte[]> have = fields(c, a[1]);
     List<byte[]> fields = new ArrayList<>();
     List<byte[]> values = new ArrayList<>();
     java.util.Set<java.nio.ByteBuffer> added = new java.util.HashSet<>();
@@ -158,8 +156,7 @@ final class HashCommands {
   }
 
   private static byte[] field(ConnectionHandler c, byte[] key, byte[] field) {
-    Entry e = c.node.replica.hashField(c.session, key, field);
-    return e == null ? null : e.value();
+    return c.node.replica.hashField(c.session, key, field);
   }
 
   /** HGET key field. */
@@ -180,9 +177,9 @@ final class HashCommands {
   private static void all(ConnectionHandler c, byte[][] a, boolean keys, boolean values) {
     if (!readHash(c, a[1])) return;
     List<RedisMessage> out = new ArrayList<>();
-    for (Map.Entry<java.nio.ByteBuffer, Entry> f : fields(c, a[1]).entrySet()) {
+    for (Map.Entry<java.nio.ByteBuffer, byte[]> f : fields(c, a[1]).entrySet()) {
       if (keys) out.add(Resp.bulk(f.getKey().array()));
-      if (values) out.add(Resp.bulk(f.getValue().value()));
+      if (values) out.add(Resp.bulk(f.getValue()));
     }
     c.replies.add(keys && values ? Resp.map(out) : Resp.array(out));
   }
@@ -224,14 +221,20 @@ final class HashCommands {
         Resp.integer(fields.size()));
   }
 
-  /** HINCRBY key field increment | HINCRBYFLOAT key field increment. */
+  /**
+   * HINCRBY key field increment | HINCRBYFLOAT key field increment: checks the field's value (a
+   * number; absent counts as 0) and the sum as Redis 7 does, then adds the increment to this
+   * server's running total of the field ({@code Replica.hincrement}): increments made on
+   * different servers at the same time all count.
+   */
   private static void hincr(ConnectionHandler c, byte[][] a, boolean decimal) {
     if (!checkFields(c, a, 2, 1) || !readHash(c, a[1])) return;
+    if (!CommandSupport.checkKey(c, a[1])) return;
     byte[] old = field(c, a[1], a[2]);
-    byte[] next;
+    BigDecimal by;
     RedisMessage reply;
     if (decimal) {
-      BigDecimal by = Counters.parse(a[3]);
+      by = Counters.parse(a[3]);
       BigDecimal current = old == null ? BigDecimal.ZERO : Counters.parse(old);
       if (by == null || current == null) {
         c.replies.add(Resp.error(by == null ? CounterCommands.NOT_FLOAT
@@ -243,11 +246,10 @@ final class HashCommands {
         c.replies.add(Resp.error(CounterCommands.NAN_OR_INFINITY));
         return;
       }
-      next = Counters.format(sum);
-      reply = Resp.bulk(next);
+      reply = Resp.bulk(Counters.format(sum));
     } else {
-      Long by = CounterCommands.parseStrictLong(a[3]);
-      if (by == null) {
+      Long step = CounterCommands.parseStrictLong(a[3]);
+      if (step == null) {
         c.replies.add(Resp.error(CounterCommands.NOT_INTEGER));
         return;
       }
@@ -258,33 +260,39 @@ final class HashCommands {
       }
       long sum;
       try {
-        sum = Math.addExact(current, by);
+        sum = Math.addExact(current, step);
       } catch (ArithmeticException e) {
         c.replies.add(Resp.error(CounterCommands.OVERFLOW));
         return;
       }
-      next = Long.toString(sum).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      by = BigDecimal.valueOf(step);
       reply = Resp.integer(sum);
     }
-    setFields(c, a[1], List.of(a[2]), List.of(next), reply);
+    BigDecimal delta = by;
+    List<Entry> written = CommandSupport.attempt(c,
+        (replica, now) -> replica.hincrement(c.session, a[1], a[2], delta, now));
+    if (written == null) return;
+    CommandSupport.committed(c, written, reply);
   }
 
   /**
-   * HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES]: every matching field in one page
-   * (cursor 0), as Redis answers a small hash; COUNT is accepted and checked.
+   * HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES]: one page of about COUNT fields
+   * and the cursor of the next ({@link ElementScan}).
    */
   private static void hscan(ConnectionHandler c, byte[][] a) {
     ElementScan scan = ElementScan.parse(c, a, true);
     if (scan == null) return;
     if (!readHash(c, a[1])) return;
-    List<RedisMessage> out = new ArrayList<>();
-    for (Map.Entry<java.nio.ByteBuffer, Entry> f : fields(c, a[1]).entrySet()) {
-      byte[] name = f.getKey().array();
-      if (!scan.matches(name)) continue;
-      out.add(Resp.bulk(name));
-      if (scan.values()) out.add(Resp.bulk(f.getValue().value()));
-    }
-    c.replies.add(Resp.array(List.of(Resp.bulk("0"), Resp.array(out))));
+    scan.run(c, kvs.core.Elements.prefix(a[1], Entry.KIND_HASH), (from, budget) -> {
+      Replica.HashPage p = c.node.replica.hashFields(c.session, a[1], from, budget);
+      List<RedisMessage> out = new ArrayList<>();
+      for (Replica.HashField f : p.fields()) {
+        if (!scan.matches(f.name())) continue;
+        out.add(Resp.bulk(f.name()));
+        if (scan.values()) out.add(Resp.bulk(f.value()));
+      }
+      return new ElementScan.Page(out, p.next(), p.examined());
+    });
   }
 
   /**
@@ -292,13 +300,12 @@ final class HashCommands {
    * bytes as they are).
    */
   static byte[] printable(ConnectionHandler c, byte[] key) {
-    byte[] prefix = Elements.prefix(key, Entry.KIND_HASH);
     List<byte[]> pairs = new ArrayList<>();
-    for (Entry e : c.node.replica.hashFields(new kvs.core.SessionToken(), key)) {
-      byte[] field = Elements.subKey(prefix, e.key());
-      byte[] pair = java.util.Arrays.copyOf(field, field.length + 1 + e.value().length);
+    for (Replica.HashField f : c.node.replica.hashFields(new kvs.core.SessionToken(), key)) {
+      byte[] field = f.name();
+      byte[] pair = java.util.Arrays.copyOf(field, field.length + 1 + f.value().length);
       pair[field.length] = '=';
-      System.arraycopy(e.value(), 0, pair, field.length + 1, e.value().length);
+      System.arraycopy(f.value(), 0, pair, field.length + 1, f.value().length);
       pairs.add(pair);
     }
     return CommandSupport.braced(pairs);

@@ -64,6 +64,36 @@ final class Scan {
     }
   }
 
+  /**
+   * Where the scan of {@code cursor} goes on: the point remembered for it (null: from the start,
+   * also for a cursor forgotten or never handed out), how many entries to pass first (a
+   * forgotten cursor's position; 0 otherwise), and the scan's tag (drawn anew for cursor 0).
+   * Shared by SCAN, HSCAN and SSCAN ({@link ElementScan}), whose cursors live in one
+   * {@link ResumePoints}.
+   */
+  record Resume(byte[] point, long skip, long tag) {}
+
+  static Resume resume(ResumePoints points, long cursor) {
+    if (cursor == 0) {
+      return new Resume(null, 0, 1 + ThreadLocalRandom.current().nextLong((1L << TAG_BITS) - 1));
+    }
+    byte[] from = points.get(cursor);
+    return new Resume(from, from != null ? 0 : cursor & POSITION_MASK, cursor >>> POSITION_BITS);
+  }
+
+  /**
+   * The cursor that follows {@code cursor} after a call that examined {@code examined} entries
+   * and stopped before {@code next} (null: the end, cursor 0), remembered in {@code points}
+   * with {@code next}. Past 2^40 entries examined the scan ends.
+   */
+  static long advance(ResumePoints points, long cursor, long tag, long examined, byte[] next) {
+    long position = (cursor & POSITION_MASK) + examined;
+    if (next == null || position > POSITION_MASK) return 0;
+    long nextCursor = tag << POSITION_BITS | position;
+    points.put(nextCursor, next);
+    return nextCursor;
+  }
+
   static void run(ConnectionHandler c, byte[][] a) {
     long cursor;
     try {
@@ -103,13 +133,11 @@ final class Scan {
         }
       }
     }
-    ResumePoints resume = c.node.scanResumePoints;
-    byte[] from = cursor == 0 ? null : resume.get(cursor);
+    ResumePoints points = c.node.scanResumePoints;
+    Resume resume = resume(points, cursor);
+    byte[] from = resume.point();
     // a cursor forgotten (or never handed out): count its position from the first key
-    long skip = cursor == 0 || from != null ? 0 : cursor & POSITION_MASK;
-    long tag = cursor == 0
-        ? 1 + ThreadLocalRandom.current().nextLong((1L << TAG_BITS) - 1)
-        : cursor >>> POSITION_BITS;
+    long skip = resume.skip();
     byte[] p = pattern;
     String wanted = type;
     int max = count;
@@ -135,12 +163,7 @@ final class Scan {
       }
       return true;
     });
-    long nextCursor = 0;
-    long position = (cursor & POSITION_MASK) + seen[1];
-    if (next[0] != null && position <= POSITION_MASK) { // past 2^40 entries the scan ends
-      nextCursor = tag << POSITION_BITS | position;
-      resume.put(nextCursor, next[0]);
-    }
+    long nextCursor = advance(points, cursor, resume.tag(), seen[1], next[0]);
     c.replies.add(Resp.array(List.of(Resp.bulk(Long.toString(nextCursor)), Resp.array(keys))));
   }
 

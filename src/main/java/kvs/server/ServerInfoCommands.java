@@ -117,8 +117,9 @@ final class ServerInfoCommands {
       long bytes = v == null ? 0 : v.length;
       if (v != null && r.entry().kind() == kvs.core.Entry.KIND_HASH) {
         bytes = 0; // a hash: its fields, each stored as an entry of its own (names and values)
-        for (kvs.core.Entry f : c.node.replica.hashFields(c.session, a[2])) {
-          bytes += f.key().length + f.value().length;
+        for (kvs.core.Replica.HashField f : c.node.replica.hashFields(c.session, a[2])) {
+          // as a field's element key and value (increments aside)
+          bytes += 1 + 4 + a[2].length + 1 + f.name().length + f.value().length;
         }
       }
       byte kind = v == null ? kvs.core.Entry.KIND_STRING : r.entry().kind();

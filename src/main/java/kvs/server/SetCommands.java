@@ -224,11 +224,14 @@ final class SetCommands {
     ElementScan scan = ElementScan.parse(c, a, false);
     if (scan == null) return;
     if (!readSet(c, a[1])) return;
-    List<RedisMessage> out = new ArrayList<>();
-    for (byte[] m : members(c, a[1])) {
-      if (scan.matches(m)) out.add(Resp.bulk(m));
-    }
-    c.replies.add(Resp.array(List.of(Resp.bulk("0"), Resp.array(out))));
+    scan.run(c, kvs.core.Elements.prefix(a[1], Entry.KIND_SET), (from, budget) -> {
+      kvs.core.Replica.SetPage p = c.node.replica.setMembers(c.session, a[1], from, budget);
+      List<RedisMessage> out = new ArrayList<>();
+      for (byte[] m : p.members()) {
+        if (scan.matches(m)) out.add(Resp.bulk(m));
+      }
+      return new ElementScan.Page(out, p.next(), p.examined());
+    });
   }
 
   /**

@@ -59,6 +59,42 @@ public class Behavior {
     return replica.hset(session, key, List.of(field), List.of(value), wallMillis);
   }
 
+  /** Serves {@code HDEL key field} (HashCommands, after its read in the session). */
+  public List<Entry> serveHdel(Replica replica, SessionToken session, byte[] key, byte[] field,
+      long wallMillis) {
+    return replica.hdel(session, key, List.of(field), wallMillis);
+  }
+
+  /**
+   * Serves {@code HINCRBY key field delta} as HashCommands does, after its read in the session:
+   * reads the field, refuses (null: "ERR hash value is not an integer", or an overflow) when it
+   * holds no 64-bit integer or the sum would not be one, else adds to this server's running
+   * total of the field.
+   */
+  public List<Entry> serveHincrby(Replica replica, SessionToken session, byte[] key,
+      byte[] field, long delta, long wallMillis) {
+    Long current = hashFieldNumber(replica, session, key, field);
+    if (current == null) return null;
+    try {
+      Math.addExact(current, delta);
+    } catch (ArithmeticException e) {
+      return null;
+    }
+    return replica.hincrement(session, key, field, java.math.BigDecimal.valueOf(delta),
+        wallMillis);
+  }
+
+  /** The field's value as a 64-bit integer (0 when absent), or null when it is not one. */
+  static Long hashFieldNumber(Replica replica, SessionToken session, byte[] key, byte[] field) {
+    byte[] old = replica.hashField(session, key, field);
+    if (old == null) return 0L;
+    try {
+      return Long.parseLong(new String(old, java.nio.charset.StandardCharsets.ISO_8859_1));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
   /** Serves {@code SADD key member} (SetCommands, after its read in the session). */
   public List<Entry> serveSadd(Replica replica, SessionToken session, byte[] key, byte[] member,
       long wallMillis) {

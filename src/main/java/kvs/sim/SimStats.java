@@ -12,6 +12,8 @@ public final class SimStats {
   public long increments;
   public long counterResets;
   public long fieldWrites;
+  /** HINCRBYs of a hash field, among {@link #fieldWrites}. */
+  public long fieldIncrements;
   public long memberWrites;
   /** ZADD, ZINCRBY and ZREM of the sorted-set key. */
   public long zsetWrites;
@@ -51,6 +53,7 @@ public final class SimStats {
     increments += o.increments;
     counterResets += o.counterResets;
     fieldWrites += o.fieldWrites;
+    fieldIncrements += o.fieldIncrements;
     memberWrites += o.memberWrites;
     zsetWrites += o.zsetWrites;
     transactions += o.transactions;
@@ -84,7 +87,8 @@ public final class SimStats {
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
         + " with an expiry, " + transactions + " transactions, " + flushes + " FLUSHALLs; "
         + increments + " increments, " + counterResets + " deletes of a counter, " + fieldWrites
-        + " HSET/HDEL, " + memberWrites + " SADD/SREM, " + zsetWrites + " ZADD/ZINCRBY/ZREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
+        + " HSET/HDEL/HINCRBY (" + fieldIncrements + " HINCRBY), " + memberWrites + " SADD/SREM, "
+        + zsetWrites + " ZADD/ZINCRBY/ZREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + collected
         + " tombstones collected, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas

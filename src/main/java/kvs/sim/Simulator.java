@@ -803,6 +803,7 @@ public final class Simulator {
     Entry hashHead = s.replica.peek(hashKey);
     boolean wasHash = hashHead != null && hashHead.liveAt(s.replica.now())
         && hashHead.kind() == Entry.KIND_HASH;
+    java.util.Set<HashModel.Inc> hashHeld = hash.held(s.replica, -1);
     Entry setHead = s.replica.peek(setKey);
     boolean wasSet = setHead != null && setHead.liveAt(s.replica.now())
         && setHead.kind() == Entry.KIND_SET;
@@ -819,7 +820,7 @@ public final class Simulator {
       }
       if (Arrays.equals(e.key(), hashKey)) {
         hash.headWritten(e, wasHash ? HeadedKeyModel.HeadKind.TYPED
-            : HeadedKeyModel.HeadKind.DELETED, before);
+            : HeadedKeyModel.HeadKind.DELETED, before, hashHeld);
       }
       if (Arrays.equals(e.key(), setKey)) {
         set.headWritten(e, wasSet ? HeadedKeyModel.HeadKind.TYPED
@@ -948,8 +949,9 @@ public final class Simulator {
   /**
    * A request on the hash key, as HashCommands, KeyCommands and StringCommands serve it: a read
    * in the session (ERR_DEP ends it there) showing the fields (HGETALL), checked against the
-   * model and against the session's own field writes, then nothing more, HSET or HDEL of a field
-   * (refused, WRONGTYPE, when the key holds a string), DEL, or SET.
+   * model and against the session's own field writes, then nothing more, HSET, HINCRBY or HDEL
+   * of a field (refused, WRONGTYPE, when the key holds a string; HINCRBY refused when the field
+   * holds text), DEL, or SET.
    */
   private void hashRequest(Client c, Server s) {
     long wall = wall(s);
@@ -979,20 +981,37 @@ public final class Simulator {
     Entry head = s.replica.peek(hashKey);
     boolean wasHash = head != null && head.liveAt(s.replica.now()) && head.kind() == Entry.KIND_HASH;
     VersionVector before = s.replica.vv();
+    java.util.Set<HashModel.Inc> heldAll = hash.held(s.replica, -1);
     List<Entry> written;
     boolean fieldWrite = what < 85;
     String did;
-    if (what < 70) {
-      int f = rnd.nextInt(3);
-      byte[] value = value(c);
-      written = behavior.serveHset(s.replica, c.connection, hashKey,
-          new byte[] {(byte) ('a' + f)}, value, wall);
+    int f = rnd.nextInt(3);
+    java.util.Set<HashModel.Inc> heldField = hash.held(s.replica, f);
+    String base = null;
+    long amount = 0;
+    if (what < 55) {
+      // a number half the time, so that increments add to it
+      base = rnd.nextBoolean() ? CounterModel.latin1(value(c))
+          : Integer.toString(rnd.nextInt(100));
+      written = behavior.serveHset(s.replica, c.connection, hashKey, hash.fieldName(f),
+          base.getBytes(StandardCharsets.ISO_8859_1), wall);
       stats.fieldWrites++;
       did = "hset " + (char) ('a' + f);
+    } else if (what < 70) {
+      amount = rnd.nextInt(21) - 5;
+      written = behavior.serveHincrby(s.replica, c.connection, hashKey, hash.fieldName(f),
+          amount, wall);
+      if (written == null) { // the field holds text: ERR hash value is not an integer
+        String value = hash.fieldShown(s.replica, f);
+        note(() -> "client " + c.id + " hincrby " + (char) ('a' + f) + " at " + s.id
+            + ": not an integer (" + value + ")");
+        return;
+      }
+      stats.fieldWrites++;
+      stats.fieldIncrements++;
+      did = "hincrby " + (char) ('a' + f) + " " + amount;
     } else if (what < 85) {
-      int f = rnd.nextInt(3);
-      written = behavior.serveWrite(s.replica, c.connection, List.of(hash.fieldKey(f)),
-          Collections.singletonList(null), new long[1], wall);
+      written = behavior.serveHdel(s.replica, c.connection, hashKey, hash.fieldName(f), wall);
       stats.fieldWrites++;
       did = "hdel " + (char) ('a' + f);
     } else if (what < 95) {
@@ -1011,8 +1030,13 @@ public final class Simulator {
         HeadedKeyModel.HeadKind kind = did.equals("set") ? HeadedKeyModel.HeadKind.STRING
             : did.equals("del") && !wasHash ? HeadedKeyModel.HeadKind.DELETED
             : HeadedKeyModel.HeadKind.TYPED;
-        hash.headWritten(e, kind, before);
+        hash.headWritten(e, kind, before, heldAll);
       } else if (fieldWrite) {
+        if (did.startsWith("hincrby")) {
+          hash.incremented(e, f, amount);
+        } else {
+          hash.registerWritten(e, base, heldField);
+        }
         mine.add(hash.elementWritten(e, c.id));
       }
     }

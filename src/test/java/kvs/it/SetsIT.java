@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
  * Sets across real server processes with redis-cli, README's example: two servers cut apart
  * with KVS.LINK.BLOCK, one adds a member again while the other removes it (later by the clock),
  * one deletes a set the other adds a member to; after the heal the adds the removes had not seen
- * are there on both servers.
+ * are there on both servers. SSCAN pages through a large set with redis-cli, cursor by cursor.
  */
 class SetsIT {
   private static String cli(ClusterProcess c, int server, String stdin, String... args)
@@ -59,6 +59,19 @@ class SetsIT {
       }
       assertThat(cli(c, 1, "", "TYPE", "tags")).isEqualTo("set\n");
       assertThat(cli(c, 1, "", "SISMEMBER", "tags", "green")).isEqualTo("0\n");
+      StringBuilder stdin = new StringBuilder();
+      java.util.Set<String> members = new java.util.TreeSet<>();
+      for (int line = 0; line < 10; line++) {
+        stdin.append("SADD big");
+        for (int i = 0; i < 100; i++) {
+          String m = String.format("m%04d", line * 100 + i);
+          members.add(m);
+          stdin.append(' ').append(m);
+        }
+        stdin.append('\n');
+      }
+      assertThat(cli(c, 1, stdin.toString())).isEqualTo("100\n".repeat(10));
+      assertThat(HashesIT.scanWithRedisCli(c, 1, "SSCAN", "big", 100)).isEqualTo(members);
     }
   }
 }

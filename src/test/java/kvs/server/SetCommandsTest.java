@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The set commands on in-process servers over real sockets: Redis 7's replies and errors (RESP2
  * and RESP3), WRONGTYPE both ways, the key commands, transactions and WATCH on a set, and an add
- * that wins over a concurrent remove across a partition.
+ * that wins over a concurrent remove across a partition, and SSCAN paging with a cursor.
  */
 class SetCommandsTest extends InProcessServersTest {
   static final String WRONGTYPE =
@@ -219,6 +219,46 @@ class SetCommandsTest extends InProcessServersTest {
         assertThat(texts(c.call("SMEMBERS", "gone"))).containsExactly("new");
         assertThat(texts(c.call("SMEMBERS", "both"))).containsExactlyInAnyOrder("x", "y");
       }
+    }
+  }
+
+  @Test
+  void sscanPagesWithACursor() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      java.util.Set<String> kept = new java.util.TreeSet<>();
+      for (int batch = 0; batch < 6; batch++) {
+        List<String> args = new java.util.ArrayList<>(List.of("SADD", "s"));
+        for (int i = 0; i < 500; i++) {
+          String m = String.format("m%05d", batch * 500 + i);
+          args.add(m);
+          if ((batch * 500 + i) % 7 != 0) kept.add(m); // the others go during a scan below
+        }
+        assertThat(c.call(args.toArray(new String[0]))).isEqualTo(500L);
+      }
+      java.util.Set<String> all = new java.util.TreeSet<>();
+      int calls = HashCommandsTest.scanAll(c, "SSCAN", "s", 10, all, null);
+      assertThat(all).hasSize(3000).containsAll(kept);
+      assertThat(calls).as("3,000 members / 10 a call").isBetween(290, 310);
+      java.util.Set<String> seen = new java.util.TreeSet<>();
+      HashCommandsTest.scanAll(c, "SSCAN", "s", 10, seen, () -> {
+        try {
+          for (int i = 0; i < 3000; i += 7) {
+            assertThat(c.call("SREM", "s", String.format("m%05d", i))).isEqualTo(1L);
+            assertThat(c.call("SADD", "s", String.format("m%05da", i))).isEqualTo(1L);
+          }
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+      assertThat(seen).containsAll(kept);
+      for (String m : seen) assertThat(m).matches("m\\d{5}a?");
+      List<?> page = (List<?>) c.call("SSCAN", "s", "0", "COUNT", "20", "MATCH", "m0003*");
+      assertThat(texts(page.get(1))).isEmpty(); // the first 20 registers are m00000 to m00019
+      assertThat(c.call("SSCAN", "s", "-5")).isEqualTo("-ERR invalid cursor");
+      List<?> absent = (List<?>) c.call("SSCAN", "absent", "0");
+      assertThat(text(absent.get(0))).isEqualTo("0");
+      assertThat(absent.get(1)).isEqualTo(List.of());
     }
   }
 }

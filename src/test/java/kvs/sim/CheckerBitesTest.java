@@ -45,7 +45,8 @@ class CheckerBitesTest {
       Map.entry("ignores-clock-bound",
           Set.of(Rule.LOST_WRITE, Rule.CONVERGENCE, Rule.SESSION, Rule.BATCH)),
       Map.entry("set-remove-wins", Set.of(Rule.SET)),
-      Map.entry("zset-score-keeps-latest", Set.of(Rule.ZSET)));
+      Map.entry("zset-score-keeps-latest", Set.of(Rule.ZSET)),
+      Map.entry("hash-field-incr-keeps-latest", Set.of(Rule.HASH)));
 
   /** docs/simulation.md holds the table of what caught each variant between these lines. */
   static final String TABLE_BEGIN = "<!-- CheckerBitesTest: variants table -->";

@@ -322,6 +322,25 @@ final class Variants {
   };
 
   /**
+   * HINCRBY of a hash field reads the field and writes the sum as the field's register, as
+   * before field counters: two servers adding to one field at the same time keep the later sum,
+   * and the other increment is lost.
+   */
+  static final Behavior HASH_FIELD_INCR_KEEPS_LATEST = new Broken("hash-field-incr-keeps-latest",
+      "HINCRBY writes the field's sum as its last-writer-wins register instead of a running"
+      + " total per origin") {
+    @Override
+    public List<Entry> serveHincrby(Replica replica, SessionToken session, byte[] key,
+        byte[] field, long delta, long wallMillis) {
+      Long current = hashFieldNumber(replica, session, key, field);
+      if (current == null) return null;
+      byte[] sum = Long.toString(current + delta).getBytes(
+          java.nio.charset.StandardCharsets.ISO_8859_1);
+      return replica.hset(session, key, List.of(field), List.of(sum), wallMillis);
+    }
+  };
+
+  /**
    * (18) Collects tombstones by the stable vector but without the clock bound (remnants still
    * wait for every member's clock to pass their expiry): a write stamped below the tombstone,
    * issued by a member before it saw the tombstone, may still be on its way, for instance from
@@ -384,7 +403,8 @@ final class Variants {
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
       DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE,
-      COLLECTS_UNSTABLE, IGNORES_CLOCK_BOUND, SET_REMOVE_WINS, ZSET_SCORE_KEEPS_LATEST);
+      COLLECTS_UNSTABLE, IGNORES_CLOCK_BOUND, SET_REMOVE_WINS, ZSET_SCORE_KEEPS_LATEST,
+      HASH_FIELD_INCR_KEEPS_LATEST);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
