@@ -18,12 +18,16 @@ public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long 
    * (EntryCodec's expiry flag). 3: entries may belong to an atomic batch (EntryCodec's batch
    * flag). 4: the metadata ends with the two value counts. 5: entries may carry a kind
    * (EntryCodec's kind flag: the heads of counters and hashes, docs/design.md, Data types).
+   * 6: the store may hold a stability record beside the metadata (what the server knows of the
+   * cluster's members, their durable states and retirements: server/Collector); a directory
+   * without one knows nothing yet, which only delays collection.
    * Older formats read unchanged (format 1 entries have no expiry flag, no entry before 3 a
-   * batch flag, none before 5 a kind, and metadata before 4 has no counts) and become format 5
-   * at the next commit; an older build refuses a newer directory with "data format version 5,
-   * this build reads versions 1 to 4".
+   * batch flag, none before 5 a kind, metadata before 4 has no counts, and none before 6 a
+   * stability record) and become format 6 at the next commit; an older build refuses a newer
+   * directory with "data format version 6, this build reads versions 1 to 5" (it would not keep
+   * the retirements the record holds).
    */
-  public static final int FORMAT_VERSION = 5;
+  public static final int FORMAT_VERSION = 6;
   /** The oldest format this build still reads. */
   public static final int FORMAT_VERSION_OLDEST = 1;
   /** The first format whose metadata ends with the value counts. */

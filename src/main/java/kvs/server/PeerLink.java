@@ -31,6 +31,13 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
   static final String HELLO = "KVS.PEER";
   static final String DELTA = "KVS.DELTA";
   static final String ADVERT = "KVS.VV";
+  /**
+   * The peer protocol this build speaks, the last word of both handshake messages. 2: links
+   * carry {@code KVS.STABLE} messages (tombstone collection). A build before it sent no version
+   * and is refused with a message saying so; it refuses this build's longer handshake in turn
+   * (docs/internal-protocol.md).
+   */
+  static final String PROTOCOL = "2";
 
   final Node node;
   final int peerId;
@@ -77,13 +84,15 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
   static RedisMessage hello(Node node) {
     return Resp.command(HELLO, Resp.bytes(node.config.secret()),
         Resp.bytes(Integer.toString(node.config.id())),
-        Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode());
+        Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode(),
+        Resp.bytes(PROTOCOL));
   }
 
   /** The acceptor's answer to a valid hello. */
   static RedisMessage welcome(Node node) {
     return Resp.command(HELLO, Resp.bytes(Integer.toString(node.config.id())),
-        Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode());
+        Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode(),
+        Resp.bytes(PROTOCOL));
   }
 
   // ---- LinkDriver.Wire ---------------------------------------------------------------------
@@ -189,6 +198,10 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
     try {
       byte[][] args = Resp.arguments((RedisMessage) msg);
       String type = args == null || args.length != 2 ? "" : Resp.ascii(args[0]);
+      if (Collector.MESSAGE.equals(type)) {
+        node.collector.heard(this, args[1]);
+        return;
+      }
       LinkDriver.Kind kind = DELTA.equals(type) ? LinkDriver.Kind.DELTA
           : ADVERT.equals(type) ? LinkDriver.Kind.ADVERT : null;
       if (kind == null) throw new CorruptDataException("unexpected message on a peer link");
@@ -262,13 +275,20 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
               + err.content());
         }
         byte[][] args = Resp.arguments((RedisMessage) msg);
-        if (args == null || args.length != 4 || !HELLO.equals(Resp.ascii(args[0]))) {
+        if (args == null || args.length != 5 || !HELLO.equals(Resp.ascii(args[0]))) {
           throw new IllegalStateException("server " + peerId + " sent a bad handshake");
+        }
+        if (!PROTOCOL.equals(Resp.ascii(args[4]))) {
+          throw new IllegalStateException("server " + peerId + " speaks peer protocol "
+              + Resp.ascii(args[4]) + ", this server " + PROTOCOL + ": run one build across"
+              + " the cluster");
         }
         int id = Integer.parseInt(Resp.ascii(args[1]));
         if (id != peerId) {
           throw new IllegalStateException("expected server " + peerId + " but found server " + id);
         }
+        String refusal = node.collector.refusal(peerId);
+        if (refusal != null) throw new IllegalStateException(refusal);
         VersionVector peerHas = VersionVector.decode(args[3]);
         if (done.isDone() || node.links.isBlocked(peerId)) {
           ctx.close(); // timed out meanwhile, or cut by the operator meanwhile
