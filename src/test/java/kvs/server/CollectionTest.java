@@ -103,8 +103,9 @@ class CollectionTest extends InProcessServersTest {
           () -> state(a).equals(state(b)));
       // Collection goes on meanwhile for what is stable, but not for this tombstone.
       long before = collected(a);
-      InProcessNodes.await("a few collection passes", 10_000,
-          () -> InProcessNodes.onLoop(a, () -> a.collector.slices) > 20);
+      long ticks = InProcessNodes.onLoop(a, () -> a.collector.slices);
+      InProcessNodes.await("a few collection slices", 10_000,
+          () -> InProcessNodes.onLoop(a, () -> a.collector.slices) > ticks + 20);
       assertThat(tombstones(a)).isEqualTo(1);
       assertThat(collected(a)).isEqualTo(before);
       heal(c, a);
@@ -143,8 +144,9 @@ class CollectionTest extends InProcessServersTest {
       try (RespConn cb3 = RespConn.open(b3.port())) {
         assertThat(cb3.call("DEL", "k")).isEqualTo(1L);
         InProcessNodes.await10s("server 0 has the delete", () -> tombstones(a) == 1);
-        InProcessNodes.await("a few collection passes", 10_000,
-            () -> InProcessNodes.onLoop(a, () -> a.collector.slices) > 10);
+        long ticks = InProcessNodes.onLoop(a, () -> a.collector.slices);
+        InProcessNodes.await("a few collection slices", 10_000,
+            () -> InProcessNodes.onLoop(a, () -> a.collector.slices) > ticks + 10);
         assertThat(tombstones(a)).isEqualTo(1);
 
         assertThat(ca.call("KVS.ADMIN", InProcessNodes.SECRET)).isEqualTo("+OK");
