@@ -5,35 +5,38 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ThreadLocalRandom;
 import kvs.core.Elements;
 import kvs.net.Resp;
 
 /**
  * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
  *
- * <p>A cursor holds, in its low {@link #POSITION_BITS} bits, the number of entries already
- * examined, in key order, tombstones included, and above them a tag drawn at random when the
- * scan began (so two scans at the same position have different cursors); clients treat it as
- * an opaque number and stop at 0, as with Redis. A call examines at most COUNT entries, so, as
- * with Redis, a page may hold fewer keys than COUNT, or none, before the end. The server
- * remembers, for the cursors it handed out lately ({@link ResumePoints}), the key to go on from,
- * whichever connection comes back with the cursor (a client with a connection pool may use
- * another for each call): the call seeks there and costs what it examines, not what lies before
- * it, so a full scan is linear in the keyspace, not quadratic. A cursor it has forgotten is
- * counted from the first key by its position. As with Redis, a key present for the whole scan
- * is returned; one that comes or goes meanwhile may or may not be, and one may be returned
- * twice. (Counting a forgotten cursor from the first key keeps that promise because entries are
- * never removed, tombstones included: the entry at a position can only move to a smaller key,
- * so the scan goes on from there or before it, repeating keys, never skipping one.)
+ * <p>A cursor holds, in its low {@link #PREFIX_BITS} bits, the first {@link #PREFIX_BYTES} bytes
+ * of the key the scan goes on from (zero-padded), and above them a tag given when the scan began
+ * ({@link ResumePoints#nextTag}); clients treat it as an opaque number and stop at 0, as with Redis. A call examines
+ * at most COUNT entries (tombstones included), so, as with Redis, a page may hold fewer keys than
+ * COUNT, or none, before the end. The server remembers, for the cursors it handed out lately
+ * ({@link ResumePoints}), the whole key to go on from, whichever connection comes back with the
+ * cursor (a client with a connection pool may use another for each call): the call seeks there
+ * and costs what it examines, so a full scan is linear in the keyspace. A cursor it has forgotten
+ * seeks to the key prefix the cursor carries (its trailing zero bytes dropped), which sorts at or
+ * before the key the scan was to go on from: it may return again keys that share that prefix,
+ * never skips one. As with Redis, a key present for the whole scan is returned; one that comes or
+ * goes meanwhile may or may not be, and one may be returned twice. Nothing here depends on what
+ * lies before the resume key, so tombstones collected meanwhile (docs/design.md, Tombstone
+ * collection) change nothing: the scan goes on in key order from where it stopped, or before.
+ * (Until collection, a forgotten cursor counted entries from the first key instead, which was
+ * correct only because entries were never removed, and linear in the position.)
  */
 final class Scan {
   private static final int COUNT_MAX = 100_000;
-  /** Bits of a cursor that count the entries examined: up to 2^40, a trillion. */
-  static final int POSITION_BITS = 40;
-  private static final long POSITION_MASK = (1L << POSITION_BITS) - 1;
-  /** Tags are 1 to 2^23 - 1: with the position, a cursor stays a positive signed 64-bit number. */
-  private static final int TAG_BITS = 63 - POSITION_BITS;
+  /** Bytes of the resume key a cursor carries. */
+  static final int PREFIX_BYTES = 6;
+  /** Bits of a cursor that carry the resume key's prefix. */
+  static final int PREFIX_BITS = 8 * PREFIX_BYTES;
+  private static final long PREFIX_MASK = (1L << PREFIX_BITS) - 1;
+  /** Tags are 1 to 2^15 - 1: with the prefix, a cursor stays a positive signed 64-bit number. */
+  private static final int TAG_BITS = 63 - PREFIX_BITS;
 
   private Scan() {}
 
@@ -46,6 +49,17 @@ final class Scan {
     static final int MAX_POINTS = 4_096;
     static final long MAX_KEY_BYTES = 16L << 20;
     private long keyBytes;
+    private long lastTag;
+
+    /**
+     * A tag for a new scan: tags go round 1 to 2^15 - 1 in turn, so scans begun less than
+     * 32,767 scans apart never share one (a shared tag and key prefix only makes the scan
+     * further on repeat keys: {@link #put}).
+     */
+    long nextTag() {
+      lastTag = lastTag % ((1L << TAG_BITS) - 1) + 1;
+      return lastTag;
+    }
     private final LinkedHashMap<Long, byte[]> byCursor = new LinkedHashMap<>(64, 0.75f, true);
 
     /** The key {@code cursor} goes on from, or null; kept, so a call repeated resumes too. */
@@ -54,7 +68,11 @@ final class Scan {
     }
 
     void put(long cursor, byte[] key) {
-      byte[] old = byCursor.put(cursor, key);
+      byte[] old = byCursor.get(cursor);
+      // Two scans whose tags and key prefixes collide share a cursor: the smaller key serves
+      // both (the one further on repeats keys, neither skips any).
+      if (old != null && java.util.Arrays.compareUnsigned(old, key) < 0) key = old;
+      byCursor.put(cursor, key);
       keyBytes += key.length - (old == null ? 0 : old.length);
       var eldest = byCursor.entrySet().iterator();
       while (byCursor.size() > MAX_POINTS || keyBytes > MAX_KEY_BYTES) {
@@ -105,28 +123,22 @@ final class Scan {
     }
     ResumePoints resume = c.node.scanResumePoints;
     byte[] from = cursor == 0 ? null : resume.get(cursor);
-    // a cursor forgotten (or never handed out): count its position from the first key
-    long skip = cursor == 0 || from != null ? 0 : cursor & POSITION_MASK;
-    long tag = cursor == 0
-        ? 1 + ThreadLocalRandom.current().nextLong((1L << TAG_BITS) - 1)
-        : cursor >>> POSITION_BITS;
+    // a cursor forgotten (or never handed out): the key prefix it carries, at or before its key
+    if (cursor != 0 && from == null) from = prefixKey(cursor & PREFIX_MASK);
+    long tag = cursor == 0 ? resume.nextTag() : cursor >>> PREFIX_BITS;
     byte[] p = pattern;
     String wanted = type;
     int max = count;
     List<RedisMessage> keys = new ArrayList<>();
-    long[] seen = {0, 0}; // entries skipped, entries examined
+    int[] seen = {0}; // entries examined
     byte[][] next = {null};
     c.node.replica.forEachFrom(from, e -> {
       if (Elements.isElementKey(e.key())) return false; // they sort after every user key
-      if (seen[0] < skip) {
-        seen[0]++;
-        return true;
-      }
-      if (seen[1] == max) {
+      if (seen[0] == max) {
         next[0] = e.key();
         return false;
       }
-      seen[1]++;
+      seen[0]++;
       if (p == null || Glob.matches(p, e.key())) {
         kvs.core.Entry shown = c.node.replica.shownAt(e);
         if (shown != null && (wanted == null || wanted.equals(KeyCommands.typeName(shown)))) {
@@ -136,12 +148,32 @@ final class Scan {
       return true;
     });
     long nextCursor = 0;
-    long position = (cursor & POSITION_MASK) + seen[1];
-    if (next[0] != null && position <= POSITION_MASK) { // past 2^40 entries the scan ends
-      nextCursor = tag << POSITION_BITS | position;
+    if (next[0] != null) {
+      nextCursor = tag << PREFIX_BITS | prefixBits(next[0]);
       resume.put(nextCursor, next[0]);
     }
     c.replies.add(Resp.array(List.of(Resp.bulk(Long.toString(nextCursor)), Resp.array(keys))));
   }
 
+  /** The first {@link #PREFIX_BYTES} bytes of {@code key}, zero-padded, as a number. */
+  static long prefixBits(byte[] key) {
+    long bits = 0;
+    for (int i = 0; i < PREFIX_BYTES; i++) bits = bits << 8 | (i < key.length ? key[i] & 0xFF : 0);
+    return bits;
+  }
+
+  /**
+   * The key a prefix stands for, trailing zero bytes dropped: it sorts at or before every key
+   * whose {@link #prefixBits} these are (a key sorts after its own prefixes).
+   */
+  static byte[] prefixKey(long bits) {
+    byte[] key = new byte[PREFIX_BYTES];
+    for (int i = PREFIX_BYTES - 1; i >= 0; i--) {
+      key[i] = (byte) bits;
+      bits >>>= 8;
+    }
+    int n = PREFIX_BYTES;
+    while (n > 0 && key[n - 1] == 0) n--;
+    return java.util.Arrays.copyOf(key, n);
+  }
 }
