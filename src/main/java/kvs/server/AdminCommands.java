@@ -31,7 +31,7 @@ final class AdminCommands {
     return List.of(
         // KVS.ADMIN secret: makes this an admin connection of the cluster's master or operator
         internal("KVS.ADMIN", 2, Access.ANYONE).handler(AdminCommands::admin),
-        // KVS.PEER secret serverId origin vv protocol: a peer dialling in (see PeerLink)
+        // KVS.PEER secret serverId origin vv protocol clock: a peer dialling in (see PeerLink)
         internal("KVS.PEER", -5, Access.ANYONE).handler(AdminCommands::peer),
         // KVS.LINK.BLOCK peerId
         internal("KVS.LINK.BLOCK", 2, Access.ADMIN).handler(AdminCommands::linkBlock),
@@ -91,9 +91,9 @@ final class AdminCommands {
       c.ctx.close();
       return;
     }
-    if (a.length != 6 || !PeerLink.PROTOCOL.equals(Resp.ascii(a[5]))) {
+    if (a.length != 7 || !PeerLink.PROTOCOL.equals(Resp.ascii(a[5]))) {
       // A build before peer protocol 2 sends no version: it would drop every KVS.STABLE message.
-      c.replies.add(Resp.error("ERR peer protocol " + (a.length == 6 ? Resp.ascii(a[5]) : "1")
+      c.replies.add(Resp.error("ERR peer protocol " + (a.length >= 6 ? Resp.ascii(a[5]) : "1")
           + ": this server speaks peer protocol " + PeerLink.PROTOCOL
           + " (tombstone collection); run one build across the cluster"));
       c.replies.flush();
@@ -103,13 +103,17 @@ final class AdminCommands {
     int peerId = CommandSupport.parseInt(a[2], 0, Integer.MAX_VALUE);
     long peerOrigin = -1;
     VersionVector peerHas = null;
+    long peerClock = -1;
     try {
       peerOrigin = Long.parseLong(Resp.ascii(a[3]));
       peerHas = VersionVector.decode(a[4]);
+      peerClock = Long.parseLong(Resp.ascii(a[6]));
     } catch (CorruptDataException | NumberFormatException e) {
       peerId = Integer.MIN_VALUE;
     }
-    if (peerOrigin < 0 || Origins.serverId(peerOrigin) != peerId) peerId = Integer.MIN_VALUE;
+    if (peerOrigin < 0 || Origins.serverId(peerOrigin) != peerId || peerClock < 0) {
+      peerId = Integer.MIN_VALUE;
+    }
     if (peerId == Integer.MIN_VALUE || peerId == c.node.config.id()) {
       c.replies.add(Resp.error("ERR bad peer handshake"));
     } else if (c.node.links.isBlocked(peerId)) {
@@ -118,6 +122,7 @@ final class AdminCommands {
       c.replies.add(Resp.error("ERR " + c.node.collector.refusal(peerId)));
     } else {
       c.replies.flush();
+      c.node.replica.observeClock(peerClock); // before anything of the link: see observeClock
       PeerLink.accept(c.node, c.ctx, peerId, peerOrigin, peerHas);
     }
   }

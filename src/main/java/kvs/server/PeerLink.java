@@ -32,8 +32,9 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
   static final String DELTA = "KVS.DELTA";
   static final String ADVERT = "KVS.VV";
   /**
-   * The peer protocol this build speaks, the last word of both handshake messages. 2: links
-   * carry {@code KVS.STABLE} messages (tombstone collection). A build before it sent no version
+   * The peer protocol this build speaks, in both handshake messages (then the sender's hybrid
+   * clock, which the receiver observes). 2: links carry {@code KVS.STABLE} messages (tombstone
+   * collection). A build before it sent no version
    * and is refused with a message saying so; it refuses this build's longer handshake in turn
    * (docs/internal-protocol.md).
    */
@@ -85,14 +86,14 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
     return Resp.command(HELLO, Resp.bytes(node.config.secret()),
         Resp.bytes(Integer.toString(node.config.id())),
         Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode(),
-        Resp.bytes(PROTOCOL));
+        Resp.bytes(PROTOCOL), Resp.bytes(Long.toString(node.replica.clock())));
   }
 
   /** The acceptor's answer to a valid hello. */
   static RedisMessage welcome(Node node) {
     return Resp.command(HELLO, Resp.bytes(Integer.toString(node.config.id())),
         Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode(),
-        Resp.bytes(PROTOCOL));
+        Resp.bytes(PROTOCOL), Resp.bytes(Long.toString(node.replica.clock())));
   }
 
   // ---- LinkDriver.Wire ---------------------------------------------------------------------
@@ -275,10 +276,10 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
               + err.content());
         }
         byte[][] args = Resp.arguments((RedisMessage) msg);
-        if (args == null || args.length != 5 || !HELLO.equals(Resp.ascii(args[0]))) {
+        if (args == null || args.length < 5 || !HELLO.equals(Resp.ascii(args[0]))) {
           throw new IllegalStateException("server " + peerId + " sent a bad handshake");
         }
-        if (!PROTOCOL.equals(Resp.ascii(args[4]))) {
+        if (!PROTOCOL.equals(Resp.ascii(args[4])) || args.length != 6) {
           throw new IllegalStateException("server " + peerId + " speaks peer protocol "
               + Resp.ascii(args[4]) + ", this server " + PROTOCOL + ": run one build across"
               + " the cluster");
@@ -295,6 +296,9 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
           return;
         }
         long origin = Long.parseLong(Resp.ascii(args[2]));
+        long clock = Long.parseLong(Resp.ascii(args[5]));
+        if (clock < 0) throw new IllegalStateException("server " + peerId + " sent a bad clock");
+        node.replica.observeClock(clock); // before anything of the link: see observeClock
         PeerLink link = new PeerLink(node, peerId, origin, ctx.channel(), peerHas, true);
         ctx.pipeline().replace(this, "peer", link);
         node.links.register(link);

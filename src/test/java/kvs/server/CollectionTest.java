@@ -169,6 +169,19 @@ class CollectionTest extends InProcessServersTest {
     }
   }
 
+  @Test
+  void aServerOfAnOlderPeerProtocolIsRefusedWithAClearError() throws Exception {
+    Node a = nodes.start(0, Map.of());
+    try (RespConn old = RespConn.open(a.port())) {
+      // A build before peer protocol 2: KVS.PEER secret id origin vv, no version, no clock.
+      Object reply = old.call("KVS.PEER", InProcessNodes.SECRET, "7",
+          Long.toString(kvs.core.Origins.of(7, 1)), "");
+      assertThat(String.valueOf(reply)).startsWith("-ERR peer protocol 1: this server speaks"
+          + " peer protocol 2");
+    }
+    assertThat(InProcessNodes.onLoop(a, () -> a.links.isLinked(7))).isFalse();
+  }
+
   /** INFO's Collection section of server {@code n}. */
   private static String info(Node n) {
     try (RespConn conn = RespConn.open(n.port())) {
