@@ -12,7 +12,7 @@ import kvs.net.Resp;
  * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
  *
  * <p>A cursor holds, in its low {@link #PREFIX_BITS} bits, the first {@link #PREFIX_BYTES} bytes
- * of the key the scan goes on from (zero-padded), and above them a tag given when the scan began
+ * of the key the scan goes on from (zero-padded), and above them a tag given to each cursor handed out
  * ({@link ResumePoints#nextTag}); clients treat it as an opaque number and stop at 0, as with Redis. A call examines
  * at most COUNT entries (tombstones included), so, as with Redis, a page may hold fewer keys than
  * COUNT, or none, before the end. The server remembers, for the cursors it handed out lately
@@ -52,9 +52,12 @@ final class Scan {
     private long lastTag;
 
     /**
-     * A tag for a new scan: tags go round 1 to 2^15 - 1 in turn, so scans begun less than
-     * 32,767 scans apart never share one (a shared tag and key prefix only makes the scan
-     * further on repeat keys: {@link #put}).
+     * A tag for a cursor handed out: tags go round 1 to 2^15 - 1 in turn, one per page, so no
+     * two cursors handed out less than 32,767 pages apart are equal, whatever their keys share:
+     * one scan's pages always differ (with a tag per scan, pages whose resume keys share their
+     * first 6 bytes would be one cursor, and the scan would go round for ever). A cursor kept
+     * longer (retried again and again) may meet its tag again: {@link #put} then keeps the
+     * smaller key, so one of the two scans repeats keys and neither skips any.
      */
     long nextTag() {
       lastTag = lastTag % ((1L << TAG_BITS) - 1) + 1;
@@ -125,7 +128,6 @@ final class Scan {
     byte[] from = cursor == 0 ? null : resume.get(cursor);
     // a cursor forgotten (or never handed out): the key prefix it carries, at or before its key
     if (cursor != 0 && from == null) from = prefixKey(cursor & PREFIX_MASK);
-    long tag = cursor == 0 ? resume.nextTag() : cursor >>> PREFIX_BITS;
     byte[] p = pattern;
     String wanted = type;
     int max = count;
@@ -149,7 +151,7 @@ final class Scan {
     });
     long nextCursor = 0;
     if (next[0] != null) {
-      nextCursor = tag << PREFIX_BITS | prefixBits(next[0]);
+      nextCursor = resume.nextTag() << PREFIX_BITS | prefixBits(next[0]);
       resume.put(nextCursor, next[0]);
     }
     c.replies.add(Resp.array(List.of(Resp.bulk(Long.toString(nextCursor)), Resp.array(keys))));

@@ -393,6 +393,20 @@ public final class RocksDbStore implements Store {
   }
 
   /**
+   * Flushes the memtables and compacts every column family, waiting for the end: space taken by
+   * overwritten, deleted and collected entries goes back to the file system. Thread-safe (RocksDB
+   * serializes it with its own background work); a failure is a storage failure.
+   */
+  public void compact() {
+    try (org.rocksdb.FlushOptions options = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+      db.flush(options, List.of(metaCf, dataCf, logCf));
+      for (ColumnFamilyHandle cf : List.of(metaCf, dataCf, logCf)) db.compactRange(cf);
+    } catch (RocksDBException e) {
+      throw fail("compaction failed", e);
+    }
+  }
+
+  /**
    * Writes the memtables to table files and waits: what was committed so far no longer depends
    * on the write-ahead log. A new store does this once for its identity, so that no cut of the
    * log can leave a database without its metadata (which a start refuses).

@@ -82,6 +82,24 @@ class ScanTest extends InProcessServersTest {
   }
 
   @Test
+  void aScanOfKeysSharingLongPrefixesEnds() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn a = RespConn.open(n.port())) {
+      for (int i = 0; i < 50; i++) a.call("SET", String.format("samelongprefix:%03d", i), "v");
+      List<String> all = new ArrayList<>();
+      String cur = "0";
+      int pages = 0;
+      do {
+        Object page = a.call("SCAN", cur, "COUNT", "5");
+        all.addAll(keys(page));
+        cur = text(((List<?>) page).get(0));
+        assertThat(++pages).as("pages").isLessThan(20);
+      } while (!cur.equals("0"));
+      assertThat(all).hasSize(50).doesNotHaveDuplicates();
+    }
+  }
+
+  @Test
   void twoScansAtTheSamePositionHaveTheirOwnCursors() throws Exception {
     Node n = nodes.start(0, Map.of());
     try (RespConn a = RespConn.open(n.port())) {
