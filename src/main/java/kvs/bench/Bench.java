@@ -32,22 +32,23 @@ import redis.clients.jedis.Jedis;
 public final class Bench {
   /** Scenario names, in the order they run. */
   public static final List<String> SCENARIOS =
-      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh", "cpu");
+      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh", "cpu", "soak");
 
   /** How a run is configured; {@code classpath} holds kvs.cli.Main (normally target/kvs.jar). */
   public record Options(boolean quick, Set<String> scenarios, Path out, long seed, int servers,
-      boolean keepWork, Path jfrDir, String classpath) {}
+      boolean keepWork, Path jfrDir, String classpath, int soakOps) {}
 
   /** Sizes of one run: the SPEC's, or the smoke run's. */
   private record Sizes(int servers, int ceilingRequests, int treePuts, int treeMaxValue,
       int churnCommands, long healBytes, int healValueBytes, int respRequestsEach, int joins,
-      int meshWrites, int cpuRequests) {
-    static Sizes of(boolean quick, int servers) {
+      int meshWrites, int cpuRequests, int soakOps, int soakKeys, int scanKeys) {
+    static Sizes of(boolean quick, int servers, int soakOps) {
       return quick
           ? new Sizes(servers > 0 ? servers : 3, 5_000, 60, 1_600, 120, 1L << 20, 64 * 1024,
-              500, 2, 50, 2_000)
+              500, 2, 50, 2_000, soakOps > 0 ? soakOps : 20_000, 1_000, 10_000)
           : new Sizes(servers > 0 ? servers : 5, 50_000, 4_000, 1_600, 25_000, 200L << 20,
-              100 * 1024, 20_000, 10, 2_000, 100_000);
+              100 * 1024, 20_000, 10, 2_000, 100_000, soakOps > 0 ? soakOps : 1_000_000, 10_000,
+              1_000_000);
     }
   }
 
@@ -67,7 +68,7 @@ public final class Bench {
 
   private Bench(Options options, PrintStream log) {
     this.options = options;
-    this.sizes = Sizes.of(options.quick(), options.servers());
+    this.sizes = Sizes.of(options.quick(), options.servers(), options.soakOps());
     this.log = log;
     this.launch = Launch.of(options.classpath());
   }
@@ -144,6 +145,8 @@ public final class Bench {
       case "join" -> join();
       case "mesh" -> mesh();
       case "cpu" -> cpu();
+      case "soak" -> new Soak(launch, work, log, rows, options.seed(), sizes.soakOps(),
+          sizes.soakKeys(), sizes.scanKeys()).run();
       default -> throw new IllegalArgumentException("unknown scenario " + s);
     };
   }

@@ -55,6 +55,11 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Servers per scenario (default: 5, or 3 with --quick).")
   int servers;
 
+  @Option(names = "--soak-ops", paramLabel = "N",
+      description = "SET/DEL operations of the soak scenario (default: 1,000,000, or 20,000 with"
+          + " --quick).")
+  int soakOps;
+
   @Option(names = "--keep-work",
       description = "Keep the generated scripts, logs and data (the path is printed).")
   boolean keepWork;
@@ -74,13 +79,17 @@ public final class BenchCommand implements Callable<Integer> {
       }
       chosen.add(s);
     }
+    if (soakOps < 0) {
+      throw new ParameterException(spec.commandLine(), "--soak-ops must be positive, got "
+          + soakOps);
+    }
     if (servers != 0 && (servers < 3 || servers > 50)) {
       throw new ParameterException(spec.commandLine(), "--servers must be in 3..50, got " + servers);
     }
     String classpath = MasterCommand.childClasspath();
     Path file = out != null ? out : defaultOut(classpath);
     Bench.Options options = new Bench.Options(quick, chosen, file, seed, servers, keepWork,
-        jfrDir, classpath);
+        jfrDir, classpath, soakOps);
     return Bench.run(options, System.out, System.err);
   }
 

@@ -17,6 +17,23 @@ public final class Mutation {
   final List<Entry> batchRecords = new ArrayList<>();
   final List<Entry> collected = new ArrayList<>();
   ReplicaMeta meta;
+  byte[] stability;
+
+  /**
+   * A mutation that only records what the server knows of the cluster's stability
+   * ({@link Stability#encode}): facts about others' durable states, kept apart from the replica's
+   * metadata record and written when they change (format 6, docs/design.md).
+   */
+  public static Mutation stabilityRecord(byte[] encoded) {
+    Mutation m = new Mutation();
+    m.stability = encoded.clone();
+    return m;
+  }
+
+  /** The stability record to write, or null. */
+  public byte[] stability() {
+    return stability;
+  }
 
   public List<Entry> puts() {
     return puts;
@@ -67,6 +84,7 @@ public final class Mutation {
 
   public boolean isEmpty() {
     return puts.isEmpty() && logRemovals.isEmpty() && shadows.isEmpty()
-        && shadowRemovals.isEmpty() && batchRecords.isEmpty() && collected.isEmpty();
+        && shadowRemovals.isEmpty() && batchRecords.isEmpty() && collected.isEmpty()
+        && stability == null;
   }
 }

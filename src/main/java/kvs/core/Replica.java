@@ -239,6 +239,18 @@ public final class Replica {
     return hlc.current();
   }
 
+  /**
+   * Raises the hybrid clock to at least {@code clock}, a peer's: every later write of this server
+   * is stamped above it, so above every tombstone that peer may have collected (its collection
+   * bound is below its own clock). A server learns it in the link handshake, before it applies
+   * anything from the peer. Nothing is committed: the promise collection rests on is about
+   * clocks advertised from durable metadata, which a restart never goes below.
+   */
+  public void observeClock(long clock) {
+    if (clock < 0) throw new IllegalArgumentException("negative clock " + clock);
+    hlc.observe(clock);
+  }
+
   // ---- time and expiry ---------------------------------------------------------------------
 
   /**

@@ -19,13 +19,17 @@ public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long 
    * flag). 4: the metadata ends with the two value counts. 5: entries may carry a kind
    * (EntryCodec's kind flag: the heads of counters and hashes, docs/design.md, Data types).
    * 6: entries may be of kind {@link Entry#KIND_ZSET} (sorted sets' heads; their registers are
-   * string-kind elements a format-5 build would misread as a set's if it knew the kind), and
-   * hash fields may be counters (increment elements of kind {@code Hashes.INCREMENTS}, field
-   * registers of kind counter, hash heads that cancel increments: kvs.core.Hashes).
+   * string-kind elements a format-5 build would misread as a set's if it knew the kind); hash
+   * fields may be counters (increment elements of kind {@code Hashes.INCREMENTS}, field
+   * registers of kind counter, hash heads that cancel increments: kvs.core.Hashes); and the
+   * store may hold a stability record beside the metadata (what the server knows of the
+   * cluster's members, their durable states and retirements: server/Collector), a directory
+   * without one knowing nothing yet, which only delays collection.
    * Older formats read unchanged (format 1 entries have no expiry flag, no entry before 3 a
-   * batch flag, none before 5 a kind, none before 6 a sorted set or a field counter, and
-   * metadata before 4 has no counts) and become format 6 at the next commit; an older build
-   * refuses a newer directory with "data format version 6, this build reads versions 1 to 5".
+   * batch flag, none before 5 a kind, none before 6 a sorted set, a field counter or a
+   * stability record, and metadata before 4 has no counts) and become format 6 at the next
+   * commit; an older build refuses a newer directory with "data format version 6, this build
+   * reads versions 1 to 5".
    */
   public static final int FORMAT_VERSION = 6;
   /** The oldest format this build still reads. */

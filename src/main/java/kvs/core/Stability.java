@@ -1,11 +1,14 @@
 package kvs.core;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What one server knows of the causal stability of the cluster: from the adverts of every member
@@ -69,6 +72,12 @@ public final class Stability {
   }
 
   private final Map<Integer, Member> members = new TreeMap<>();
+  /** Servers retired for good: never members again, their adverts ignored. */
+  private final Set<Integer> retiredServers = new TreeSet<>();
+  /** Dead incarnations retired for good: their bound no longer counts, their adverts ignored. */
+  private final Set<Long> retiredOrigins = new TreeSet<>();
+  /** At most this many retired servers and incarnations are remembered each (the lowest go). */
+  public static final int RETIRED_MAX = 4096;
 
   public Stability(Collection<Integer> serverIds) {
     if (serverIds.isEmpty()) throw new IllegalArgumentException("no members");
@@ -89,6 +98,7 @@ public final class Stability {
   public boolean advert(int serverId, long origin, VersionVector vv, long clock) {
     Member m = members.get(serverId);
     if (m == null || Origins.serverId(origin) != serverId) return false;
+    if (retiredOrigins.contains(origin)) return false;
     Origin o = m.origins.get(origin);
     if (o == null) {
       if (m.origins.size() == ORIGINS_MAX) forgetOldest(m);
@@ -136,6 +146,62 @@ public final class Stability {
     }
     if (members.size() == 1) throw new IllegalStateException("the last member cannot retire");
     members.remove(serverId);
+    remember(retiredServers, serverId);
+  }
+
+  /**
+   * Makes {@code serverId} a member, not heard from yet (nothing is stable until it is): a
+   * server learns the cluster's membership from its links and from what its peers relay. Returns
+   * false, changing nothing, for a member already known and for a retired server, which never
+   * comes back as the same member (docs/deployment.md, Retiring a server).
+   */
+  public boolean join(int serverId) {
+    if (serverId < 0) throw new IllegalArgumentException("bad server id " + serverId);
+    if (members.containsKey(serverId) || retiredServers.contains(serverId)) return false;
+    members.put(serverId, new Member());
+    return true;
+  }
+
+  /** True when {@code serverId} was retired ({@link #retire}, or relayed by a peer). */
+  public boolean isRetired(int serverId) {
+    return retiredServers.contains(serverId);
+  }
+
+  /** True when the incarnation {@code origin} was retired ({@link #retireOrigin}). */
+  public boolean isRetiredOrigin(long origin) {
+    return retiredOrigins.contains(origin);
+  }
+
+  /** The members, in ascending order of server ids. */
+  public Set<Integer> members() {
+    return java.util.Collections.unmodifiableSet(members.keySet());
+  }
+
+  /**
+   * Retires a dead incarnation for good: its frozen bound no longer limits collection and its
+   * adverts are ignored from now on. Its member's current incarnation cannot be retired (retire
+   * the server instead). The caller vouches that none of its writes is still on its way beyond
+   * every member's vector (docs/deployment.md: after a {@code stabilize}, every member holds the
+   * same data, so each of its surviving writes is held or superseded everywhere). Returns false
+   * when it was retired already.
+   *
+   * @throws IllegalStateException when it is the current incarnation of its member
+   */
+  public boolean retireOrigin(long origin) {
+    if (retiredOrigins.contains(origin)) return false;
+    Member m = members.get(Origins.serverId(origin));
+    if (m != null && m.current == origin) {
+      throw new IllegalStateException(Origins.toString(origin) + " is the current incarnation of"
+          + " server " + Origins.serverId(origin) + "; retire the server instead");
+    }
+    if (m != null) m.origins.remove(origin);
+    remember(retiredOrigins, origin);
+    return true;
+  }
+
+  private static <T> void remember(Set<T> set, T value) {
+    if (set.size() == RETIRED_MAX) set.remove(set.iterator().next());
+    set.add(value);
   }
 
   /** The pointwise minimum of the members' current vectors; empty while one is unheard of. */
@@ -179,10 +245,207 @@ public final class Stability {
       // An incarnation others hold writes of, never heard from: its promise is unknown.
       for (long origin : m.origins.get(m.current).vv.asMap().keySet()) {
         Member owner = members.get(Origins.serverId(origin));
-        if (owner != null && !owner.origins.containsKey(origin)) return -1;
+        if (owner != null && !owner.origins.containsKey(origin)
+            && !retiredOrigins.contains(origin)) {
+          return -1;
+        }
       }
     }
     return bound;
+  }
+
+  // ---- persistence and the wire --------------------------------------------------------------
+
+  private static final byte STATE_FORMAT = 1;
+  private static final byte ADVERT_FORMAT = 1;
+  /** Caps on what a decoded record or advert may announce, checked before allocating. */
+  private static final int MEMBERS_MAX = 65_536;
+
+  /**
+   * Everything this object knows, for the server's metadata (it must outlive restarts: what it
+   * holds are facts about others' durable states). {@link #decode} gives back an equal object.
+   */
+  public byte[] encode() {
+    int size = 1 + 4 + 4 + 8 * retiredServers.size() + 4 + 8 * retiredOrigins.size();
+    for (Member m : members.values()) {
+      size += 4 + 8 + 8 + 4;
+      for (Origin o : m.origins.values()) {
+        size += 8 + 8 + 8 + o.vv.encodedSize() + 4 + 16 * o.pending.size();
+      }
+    }
+    ByteBuffer b = ByteBuffer.allocate(size);
+    b.put(STATE_FORMAT).putInt(members.size());
+    for (Map.Entry<Integer, Member> e : members.entrySet()) {
+      Member m = e.getValue();
+      b.putInt(e.getKey()).putLong(m.current).putLong(m.floor).putInt(m.origins.size());
+      for (Map.Entry<Long, Origin> oe : m.origins.entrySet()) {
+        Origin o = oe.getValue();
+        b.putLong(oe.getKey()).putLong(o.clock).putLong(o.coveredClock);
+        o.vv.encodeTo(b);
+        b.putInt(o.pending.size());
+        for (long[] p : o.pending) b.putLong(p[0]).putLong(p[1]);
+      }
+    }
+    b.putInt(retiredServers.size());
+    for (int id : retiredServers) b.putLong(id);
+    b.putInt(retiredOrigins.size());
+    for (long origin : retiredOrigins) b.putLong(origin);
+    return b.array();
+  }
+
+  /** Reads {@link #encode}'s form; {@link CorruptDataException} on anything malformed. */
+  public static Stability decode(byte[] bytes) {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    try {
+      if (b.get() != STATE_FORMAT) throw new CorruptDataException("stability: unknown format");
+      int n = count(b, 20);
+      Stability s = new Stability();
+      for (int i = 0; i < n; i++) {
+        int id = b.getInt();
+        if (id < 0 || s.members.containsKey(id)) throw new CorruptDataException("stability: bad member");
+        Member m = new Member();
+        m.current = b.getLong();
+        m.floor = b.getLong();
+        int origins = count(b, 28);
+        for (int j = 0; j < origins; j++) {
+          long origin = b.getLong();
+          Origin o = new Origin();
+          o.clock = b.getLong();
+          o.coveredClock = b.getLong();
+          o.vv = VersionVector.decodeFrom(b);
+          int pending = count(b, 16);
+          for (int k = 0; k < pending; k++) o.pending.addLast(new long[] {b.getLong(), b.getLong()});
+          if (Origins.serverId(origin) != id || m.origins.put(origin, o) != null) {
+            throw new CorruptDataException("stability: bad origin");
+          }
+        }
+        if (m.current >= 0 && !m.origins.containsKey(m.current)) {
+          throw new CorruptDataException("stability: unknown current origin");
+        }
+        s.members.put(id, m);
+      }
+      int retired = count(b, 8);
+      for (int i = 0; i < retired; i++) s.retiredServers.add(Math.toIntExact(b.getLong()));
+      int retiredOrigins = count(b, 8);
+      for (int i = 0; i < retiredOrigins; i++) s.retiredOrigins.add(b.getLong());
+      if (b.hasRemaining()) throw new CorruptDataException("stability: trailing bytes");
+      if (s.members.isEmpty()) throw new CorruptDataException("stability: no members");
+      return s;
+    } catch (java.nio.BufferUnderflowException | ArithmeticException e) {
+      throw new CorruptDataException("stability: truncated");
+    }
+  }
+
+  private Stability() {}
+
+  /** A count followed by at least {@code each} bytes per item, checked against what remains. */
+  private static int count(ByteBuffer b, int each) {
+    int n = b.getInt();
+    if (n < 0 || n > MEMBERS_MAX || (long) n * each > b.remaining()) {
+      throw new CorruptDataException("stability: bad count " + n);
+    }
+    return n;
+  }
+
+  /**
+   * What a server tells its peers (the {@code KVS.STABLE} message, docs/internal-protocol.md):
+   * the members it knows, the servers and incarnations retired, and the newest advert it knows of
+   * every origin ({@link #forEachKnown}), its own durable state included. No bound or covered
+   * clock travels: those depend on the receiver's own membership.
+   */
+  public byte[] encodeAdvert() {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteBuffer head = ByteBuffer.allocate(1 + 4 + 4 * members.size() + 4
+        + 4 * retiredServers.size() + 4 + 8 * retiredOrigins.size());
+    head.put(ADVERT_FORMAT).putInt(members.size());
+    for (int id : members.keySet()) head.putInt(id);
+    head.putInt(retiredServers.size());
+    for (int id : retiredServers) head.putInt(id);
+    head.putInt(retiredOrigins.size());
+    for (long o : retiredOrigins) head.putLong(o);
+    out.writeBytes(head.array());
+    int[] known = {0};
+    java.io.ByteArrayOutputStream adverts = new java.io.ByteArrayOutputStream();
+    forEachKnown((id, origin, vv, clock) -> {
+      ByteBuffer a = ByteBuffer.allocate(4 + 8 + 8 + vv.encodedSize());
+      a.putInt(id).putLong(origin).putLong(clock);
+      vv.encodeTo(a);
+      adverts.writeBytes(a.array());
+      known[0]++;
+    });
+    out.writeBytes(ByteBuffer.allocate(4).putInt(known[0]).array());
+    out.writeBytes(adverts.toByteArray());
+    return out.toByteArray();
+  }
+
+  /** One peer's {@link #encodeAdvert}, decoded: the receiver checks it whole before using it. */
+  public record Heard(Set<Integer> members, Set<Integer> retiredServers, Set<Long> retiredOrigins,
+      java.util.List<Known> known) {}
+
+  /** One advert of one origin, as relayed. */
+  public record Known(int serverId, long origin, VersionVector vv, long clock) {}
+
+  /** Decodes a peer's advert; {@link CorruptDataException} on anything malformed. */
+  public static Heard decodeAdvert(byte[] bytes) {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    try {
+      if (b.get() != ADVERT_FORMAT) {
+        throw new CorruptDataException("stability advert: unknown format");
+      }
+      Set<Integer> ms = new TreeSet<>();
+      for (int i = count(b, 4); i > 0; i--) ms.add(nonNegative(b.getInt()));
+      Set<Integer> rs = new TreeSet<>();
+      for (int i = count(b, 4); i > 0; i--) rs.add(nonNegative(b.getInt()));
+      Set<Long> ro = new TreeSet<>();
+      for (int i = count(b, 8); i > 0; i--) ro.add(b.getLong());
+      java.util.List<Known> known = new java.util.ArrayList<>();
+      for (int i = count(b, 24); i > 0; i--) {
+        int id = nonNegative(b.getInt());
+        long origin = b.getLong();
+        long clock = b.getLong();
+        VersionVector vv = VersionVector.decodeFrom(b);
+        if (origin < 0 || Origins.serverId(origin) != id || clock < 0) {
+          throw new CorruptDataException("stability advert: bad origin");
+        }
+        known.add(new Known(id, origin, vv, clock));
+      }
+      if (b.hasRemaining()) throw new CorruptDataException("stability advert: trailing bytes");
+      return new Heard(ms, rs, ro, known);
+    } catch (java.nio.BufferUnderflowException e) {
+      throw new CorruptDataException("stability advert: truncated");
+    }
+  }
+
+  private static int nonNegative(int id) {
+    if (id < 0) throw new CorruptDataException("stability advert: negative server id");
+    return id;
+  }
+
+  /**
+   * Takes in what a peer relayed ({@link #decodeAdvert}): its retirements first (a retired
+   * member leaves, unless it is the last one), then its members (each not known nor retired
+   * joins, unheard), then every advert. Returns true when anything changed.
+   */
+  public boolean hear(Heard heard) {
+    boolean changed = false;
+    for (int id : heard.retiredServers()) {
+      if (members.containsKey(id) && members.size() > 1) {
+        retire(id);
+        changed = true;
+      } else if (!retiredServers.contains(id) && !members.containsKey(id)) {
+        remember(retiredServers, id);
+        changed = true;
+      }
+    }
+    for (long origin : heard.retiredOrigins()) {
+      Member m = members.get(Origins.serverId(origin));
+      // Not heard of a newer incarnation yet: retired when the peer says it again, once it has.
+      if (m != null && m.current == origin) continue;
+      changed |= retireOrigin(origin);
+    }
+    for (int id : heard.members()) changed |= join(id);
+    for (Known k : heard.known()) changed |= advert(k.serverId(), k.origin(), k.vv(), k.clock());
+    return changed;
   }
 
   @Override

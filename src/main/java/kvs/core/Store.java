@@ -16,6 +16,11 @@ public interface Store extends AutoCloseable {
   /** The metadata last committed, or null when the store is empty (never used). */
   ReplicaMeta loadMeta();
 
+  /** The stability record last committed ({@link Mutation#stabilityRecord}), or null. */
+  default byte[] loadStability() {
+    return null;
+  }
+
   /** The entry of {@code key}, tombstones included, or null. */
   Entry get(byte[] key);
 

@@ -31,8 +31,8 @@ final class AdminCommands {
     return List.of(
         // KVS.ADMIN secret: makes this an admin connection of the cluster's master or operator
         internal("KVS.ADMIN", 2, Access.ANYONE).handler(AdminCommands::admin),
-        // KVS.PEER secret serverId origin vv: a peer dialling in (see PeerLink)
-        internal("KVS.PEER", 5, Access.ANYONE).handler(AdminCommands::peer),
+        // KVS.PEER secret serverId origin vv protocol clock: a peer dialling in (see PeerLink)
+        internal("KVS.PEER", -5, Access.ANYONE).handler(AdminCommands::peer),
         // KVS.LINK.BLOCK peerId
         internal("KVS.LINK.BLOCK", 2, Access.ADMIN).handler(AdminCommands::linkBlock),
         // KVS.LINK.UNBLOCK peerId
@@ -45,7 +45,33 @@ final class AdminCommands {
         // KVS.AWAIT state timeoutMs
         internal("KVS.AWAIT", 3, Access.ADMIN).handler(AdminCommands::await),
         // KVS.DUMP count [fromKey]
-        internal("KVS.DUMP", -2, Access.ADMIN).handler(AdminCommands::dump));
+        internal("KVS.DUMP", -2, Access.ADMIN).handler(AdminCommands::dump),
+        // KVS.RETIRE serverId | serverId.incarnationHex (docs/deployment.md, Retiring a server)
+        internal("KVS.RETIRE", 2, Access.ADMIN).handler(AdminCommands::retire),
+        // KVS.STABILITY: what this server knows of the cluster's stability (Collector)
+        internal("KVS.STABILITY", 1, Access.ADMIN)
+            .handler((c, a) -> c.replies.add(Resp.bulk(c.node.collector.describe()))));
+  }
+
+  /**
+   * {@code KVS.RETIRE 3} retires server 3 for good; {@code KVS.RETIRE 3.1a2b3c4d} retires that
+   * dead incarnation of server 3 (as vectors print origins). Anything else is refused and
+   * changes nothing.
+   */
+  private static void retire(ConnectionHandler c, byte[][] a) {
+    String text = Resp.ascii(a[1]);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d{1,10})(?:\\.([0-9a-f]{1,8}))?").matcher(text);
+    long id;
+    if (!m.matches() || (id = Long.parseLong(m.group(1))) > Integer.MAX_VALUE) {
+      c.replies.add(Resp.error("ERR KVS.RETIRE wants a server id (3) or an incarnation as"
+          + " vectors print it (3.1a2b3c4d), got '" + text + "'"));
+      return;
+    }
+    String error = m.group(2) == null ? c.node.collector.retire(id, false)
+        : c.node.collector.retire(
+            kvs.core.Origins.of((int) id, Integer.parseUnsignedInt(m.group(2), 16)), true);
+    c.replies.add(error == null ? Resp.OK : Resp.error(error));
   }
 
   private static void admin(ConnectionHandler c, byte[][] a) {
@@ -65,22 +91,38 @@ final class AdminCommands {
       c.ctx.close();
       return;
     }
+    if (a.length != 7 || !PeerLink.PROTOCOL.equals(Resp.ascii(a[5]))) {
+      // A build before peer protocol 2 sends no version: it would drop every KVS.STABLE message.
+      c.replies.add(Resp.error("ERR peer protocol " + (a.length >= 6 ? Resp.ascii(a[5]) : "1")
+          + ": this server speaks peer protocol " + PeerLink.PROTOCOL
+          + " (tombstone collection); run one build across the cluster"));
+      c.replies.flush();
+      c.ctx.close();
+      return;
+    }
     int peerId = CommandSupport.parseInt(a[2], 0, Integer.MAX_VALUE);
     long peerOrigin = -1;
     VersionVector peerHas = null;
+    long peerClock = -1;
     try {
       peerOrigin = Long.parseLong(Resp.ascii(a[3]));
       peerHas = VersionVector.decode(a[4]);
+      peerClock = Long.parseLong(Resp.ascii(a[6]));
     } catch (CorruptDataException | NumberFormatException e) {
       peerId = Integer.MIN_VALUE;
     }
-    if (peerOrigin < 0 || Origins.serverId(peerOrigin) != peerId) peerId = Integer.MIN_VALUE;
+    if (peerOrigin < 0 || Origins.serverId(peerOrigin) != peerId || peerClock < 0) {
+      peerId = Integer.MIN_VALUE;
+    }
     if (peerId == Integer.MIN_VALUE || peerId == c.node.config.id()) {
       c.replies.add(Resp.error("ERR bad peer handshake"));
     } else if (c.node.links.isBlocked(peerId)) {
       c.replies.add(Resp.error("ERR link to server " + peerId + " is blocked"));
+    } else if (c.node.collector.refusal(peerId) != null) {
+      c.replies.add(Resp.error("ERR " + c.node.collector.refusal(peerId)));
     } else {
       c.replies.flush();
+      c.node.replica.observeClock(peerClock); // before anything of the link: see observeClock
       PeerLink.accept(c.node, c.ctx, peerId, peerOrigin, peerHas);
     }
   }

@@ -13,13 +13,13 @@ import kvs.net.Resp;
  * <p>A call reads one page of the key's elements from where the cursor left off, examining
  * about COUNT stored entries (tombstones and hidden elements included, so a page may hold fewer
  * elements than COUNT, or none, before the end), and answers the cursor of the next page, 0 at
- * the end. Cursors are SCAN's ({@link Scan#resume}, {@link Scan#advance}): a random tag and the
- * count of entries examined, the server remembering for each cursor it handed out lately the
- * element to go on from (stored with the key and element family it belongs to, so a cursor of
- * another scan is never taken for this one), whichever connection comes back with it. Each
- * call seeks there: its cost is what it examines, not what lies before it. A cursor the server
- * has forgotten (or never handed out) starts the walk again from the first element: elements
- * may come twice, none present for the whole scan is missed. As with Redis, an element present
+ * the end. Cursors are SCAN's ({@link Scan#forgottenFrom}, {@link Scan#handOut}): a tag and the
+ * first bytes of the element to go on from, the server remembering for each cursor it handed
+ * out lately the whole element key (stored with the key and element family it belongs to, so a
+ * cursor of another scan is never taken for this one), whichever connection comes back with
+ * it. Each call seeks there: its cost is what it examines, not what lies before it. A cursor
+ * the server has forgotten (or never handed out) seeks to the element prefix it carries, at or
+ * before where it stopped: elements may come twice, none present for the whole scan is missed. As with Redis, an element present
  * for the whole scan is returned at least once; one added or removed meanwhile may or may not
  * be.
  */
@@ -84,11 +84,12 @@ record ElementScan(long cursor, byte[] pattern, boolean values, int count) {
    */
   void run(ConnectionHandler c, byte[] prefix, Pager pager) {
     Scan.ResumePoints points = c.node.scanResumePoints;
-    Scan.Resume resume = Scan.resume(points, cursor);
-    byte[] from = resume.point() != null && Elements.startsWith(resume.point(), prefix)
-        ? Elements.subKey(prefix, resume.point()) : null;
+    byte[] remembered = points.get(cursor);
+    // a cursor remembered for another key's scan is as good as forgotten here
+    byte[] from = remembered != null && Elements.startsWith(remembered, prefix)
+        ? Elements.subKey(prefix, remembered) : Scan.forgottenFrom(cursor);
     Page p = pager.page(from, count);
-    long next = Scan.advance(points, cursor, resume.tag(), Math.max(1, p.examined()),
+    long next = Scan.handOut(points, p.next(),
         p.next() == null ? null : Elements.join(prefix, p.next()));
     c.replies.add(Resp.array(List.of(Resp.bulk(Long.toString(next)),
         Resp.array(p.elements()))));

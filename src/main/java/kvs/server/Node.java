@@ -52,6 +52,8 @@ public final class Node implements AutoCloseable {
   final Replica replica;
   final PeerLinks links;
   final StateWatchers watchers;
+  /** Tombstone collection: stability adverts, membership, the collection task (Collector). */
+  final Collector collector;
   /** The client connections, for --maxclients and INFO (ConnectionHandler). */
   final Clients clients = new Clients();
   /** Where the SCAN cursors handed out lately go on from, for any connection (Scan). */
@@ -112,6 +114,13 @@ public final class Node implements AutoCloseable {
     this.loop = group.next();
     this.links = new PeerLinks(this);
     this.watchers = new StateWatchers(this);
+    try {
+      this.collector = new Collector(this);
+    } catch (RuntimeException e) {
+      group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+      store.close();
+      throw e;
+    }
     this.fsyncThread = config.fsync()
         ? Executors.newSingleThreadExecutor(runnable -> {
           Thread t = new Thread(runnable, "fsync");
@@ -141,6 +150,7 @@ public final class Node implements AutoCloseable {
     try {
       node.bind();
       ExpiryCommands.startSweep(node); // removes expired values in slices (docs/design.md)
+      node.collector.start(); // collects stable tombstones in slices (docs/design.md)
     } catch (RuntimeException | InterruptedException e) {
       node.close();
       throw e;
@@ -360,6 +370,7 @@ public final class Node implements AutoCloseable {
       if (serverChannel != null) serverChannel.close().syncUninterruptibly();
       group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
     } finally {
+      collector.close(); // a sync under way must end before the store closes under it
       if (fsyncThread != null) {
         // The fsync under way must end before the store closes under it.
         fsyncThread.shutdown();

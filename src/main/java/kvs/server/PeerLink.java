@@ -31,6 +31,14 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
   static final String HELLO = "KVS.PEER";
   static final String DELTA = "KVS.DELTA";
   static final String ADVERT = "KVS.VV";
+  /**
+   * The peer protocol this build speaks, in both handshake messages (then the sender's hybrid
+   * clock, which the receiver observes). 2: links carry {@code KVS.STABLE} messages (tombstone
+   * collection). A build before it sent no version
+   * and is refused with a message saying so; it refuses this build's longer handshake in turn
+   * (docs/internal-protocol.md).
+   */
+  static final String PROTOCOL = "2";
 
   final Node node;
   final int peerId;
@@ -77,13 +85,15 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
   static RedisMessage hello(Node node) {
     return Resp.command(HELLO, Resp.bytes(node.config.secret()),
         Resp.bytes(Integer.toString(node.config.id())),
-        Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode());
+        Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode(),
+        Resp.bytes(PROTOCOL), Resp.bytes(Long.toString(node.replica.clock())));
   }
 
   /** The acceptor's answer to a valid hello. */
   static RedisMessage welcome(Node node) {
     return Resp.command(HELLO, Resp.bytes(Integer.toString(node.config.id())),
-        Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode());
+        Resp.bytes(Long.toString(node.replica.origin())), node.replica.vv().encode(),
+        Resp.bytes(PROTOCOL), Resp.bytes(Long.toString(node.replica.clock())));
   }
 
   // ---- LinkDriver.Wire ---------------------------------------------------------------------
@@ -189,6 +199,10 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
     try {
       byte[][] args = Resp.arguments((RedisMessage) msg);
       String type = args == null || args.length != 2 ? "" : Resp.ascii(args[0]);
+      if (Collector.MESSAGE.equals(type)) {
+        node.collector.heard(this, args[1]);
+        return;
+      }
       LinkDriver.Kind kind = DELTA.equals(type) ? LinkDriver.Kind.DELTA
           : ADVERT.equals(type) ? LinkDriver.Kind.ADVERT : null;
       if (kind == null) throw new CorruptDataException("unexpected message on a peer link");
@@ -262,19 +276,29 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
               + err.content());
         }
         byte[][] args = Resp.arguments((RedisMessage) msg);
-        if (args == null || args.length != 4 || !HELLO.equals(Resp.ascii(args[0]))) {
+        if (args == null || args.length < 5 || !HELLO.equals(Resp.ascii(args[0]))) {
           throw new IllegalStateException("server " + peerId + " sent a bad handshake");
+        }
+        if (!PROTOCOL.equals(Resp.ascii(args[4])) || args.length != 6) {
+          throw new IllegalStateException("server " + peerId + " speaks peer protocol "
+              + Resp.ascii(args[4]) + ", this server " + PROTOCOL + ": run one build across"
+              + " the cluster");
         }
         int id = Integer.parseInt(Resp.ascii(args[1]));
         if (id != peerId) {
           throw new IllegalStateException("expected server " + peerId + " but found server " + id);
         }
+        String refusal = node.collector.refusal(peerId);
+        if (refusal != null) throw new IllegalStateException(refusal);
         VersionVector peerHas = VersionVector.decode(args[3]);
         if (done.isDone() || node.links.isBlocked(peerId)) {
           ctx.close(); // timed out meanwhile, or cut by the operator meanwhile
           return;
         }
         long origin = Long.parseLong(Resp.ascii(args[2]));
+        long clock = Long.parseLong(Resp.ascii(args[5]));
+        if (clock < 0) throw new IllegalStateException("server " + peerId + " sent a bad clock");
+        node.replica.observeClock(clock); // before anything of the link: see observeClock
         PeerLink link = new PeerLink(node, peerId, origin, ctx.channel(), peerHas, true);
         ctx.pipeline().replace(this, "peer", link);
         node.links.register(link);

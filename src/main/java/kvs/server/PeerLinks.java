@@ -96,6 +96,7 @@ final class PeerLinks {
     redialDelayMs.remove(link.peerId);
     if (old != null && old != link) old.channel.close();
     log.info("server {}: linked to server {}", node.config.id(), link.peerId);
+    node.collector.linkUp(link); // a member; what it knows of stability goes out with the start
     link.start(); // what the peer lacks goes out; heartbeats out, idle timeout in
     linksChanged(); // every peer learns this server's new neighbour
   }
@@ -103,6 +104,7 @@ final class PeerLinks {
   void onClosed(PeerLink link, boolean dialledByUs) {
     if (live.get(link.peerId) != link) return; // replaced, or never registered
     live.remove(link.peerId);
+    node.collector.linkDown(link);
     log.info("server {}: link to server {} closed", node.config.id(), link.peerId);
     linksChanged();
     if (dialledByUs) scheduleRedial(link.peerId);
@@ -135,6 +137,11 @@ final class PeerLinks {
 
   void unblock(int peerId) {
     blocked.remove(peerId);
+  }
+
+  /** The live link to {@code peerId}, or null. */
+  PeerLink live(int peerId) {
+    return live.get(peerId);
   }
 
   void forEach(java.util.function.Consumer<PeerLink> action) {

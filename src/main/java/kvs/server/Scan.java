@@ -5,35 +5,38 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ThreadLocalRandom;
 import kvs.core.Elements;
 import kvs.net.Resp;
 
 /**
  * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
  *
- * <p>A cursor holds, in its low {@link #POSITION_BITS} bits, the number of entries already
- * examined, in key order, tombstones included, and above them a tag drawn at random when the
- * scan began (so two scans at the same position have different cursors); clients treat it as
- * an opaque number and stop at 0, as with Redis. A call examines at most COUNT entries, so, as
- * with Redis, a page may hold fewer keys than COUNT, or none, before the end. The server
- * remembers, for the cursors it handed out lately ({@link ResumePoints}), the key to go on from,
- * whichever connection comes back with the cursor (a client with a connection pool may use
- * another for each call): the call seeks there and costs what it examines, not what lies before
- * it, so a full scan is linear in the keyspace, not quadratic. A cursor it has forgotten is
- * counted from the first key by its position. As with Redis, a key present for the whole scan
- * is returned; one that comes or goes meanwhile may or may not be, and one may be returned
- * twice. (Counting a forgotten cursor from the first key keeps that promise because entries are
- * never removed, tombstones included: the entry at a position can only move to a smaller key,
- * so the scan goes on from there or before it, repeating keys, never skipping one.)
+ * <p>A cursor holds, in its low {@link #PREFIX_BITS} bits, the first {@link #PREFIX_BYTES} bytes
+ * of the key the scan goes on from (zero-padded), and above them a tag given to each cursor handed out
+ * ({@link ResumePoints#nextTag}); clients treat it as an opaque number and stop at 0, as with Redis. A call examines
+ * at most COUNT entries (tombstones included), so, as with Redis, a page may hold fewer keys than
+ * COUNT, or none, before the end. The server remembers, for the cursors it handed out lately
+ * ({@link ResumePoints}), the whole key to go on from, whichever connection comes back with the
+ * cursor (a client with a connection pool may use another for each call): the call seeks there
+ * and costs what it examines, so a full scan is linear in the keyspace. A cursor it has forgotten
+ * seeks to the key prefix the cursor carries (its trailing zero bytes dropped), which sorts at or
+ * before the key the scan was to go on from: it may return again keys that share that prefix,
+ * never skips one. As with Redis, a key present for the whole scan is returned; one that comes or
+ * goes meanwhile may or may not be, and one may be returned twice. Nothing here depends on what
+ * lies before the resume key, so tombstones collected meanwhile (docs/design.md, Tombstone
+ * collection) change nothing: the scan goes on in key order from where it stopped, or before.
+ * (Until collection, a forgotten cursor counted entries from the first key instead, which was
+ * correct only because entries were never removed, and linear in the position.)
  */
 final class Scan {
   private static final int COUNT_MAX = 100_000;
-  /** Bits of a cursor that count the entries examined: up to 2^40, a trillion. */
-  static final int POSITION_BITS = 40;
-  private static final long POSITION_MASK = (1L << POSITION_BITS) - 1;
-  /** Tags are 1 to 2^23 - 1: with the position, a cursor stays a positive signed 64-bit number. */
-  private static final int TAG_BITS = 63 - POSITION_BITS;
+  /** Bytes of the resume key a cursor carries. */
+  static final int PREFIX_BYTES = 6;
+  /** Bits of a cursor that carry the resume key's prefix. */
+  static final int PREFIX_BITS = 8 * PREFIX_BYTES;
+  private static final long PREFIX_MASK = (1L << PREFIX_BITS) - 1;
+  /** Tags are 1 to 2^15 - 1: with the prefix, a cursor stays a positive signed 64-bit number. */
+  private static final int TAG_BITS = 63 - PREFIX_BITS;
 
   private Scan() {}
 
@@ -46,6 +49,20 @@ final class Scan {
     static final int MAX_POINTS = 4_096;
     static final long MAX_KEY_BYTES = 16L << 20;
     private long keyBytes;
+    private long lastTag;
+
+    /**
+     * A tag for a cursor handed out: tags go round 1 to 2^15 - 1 in turn, one per page, so no
+     * two cursors handed out less than 32,767 pages apart are equal, whatever their keys share:
+     * one scan's pages always differ (with a tag per scan, pages whose resume keys share their
+     * first 6 bytes would be one cursor, and the scan would go round for ever). A cursor kept
+     * longer (retried again and again) may meet its tag again: {@link #put} then keeps the
+     * smaller key, so one of the two scans repeats keys and neither skips any.
+     */
+    long nextTag() {
+      lastTag = lastTag % ((1L << TAG_BITS) - 1) + 1;
+      return lastTag;
+    }
     private final LinkedHashMap<Long, byte[]> byCursor = new LinkedHashMap<>(64, 0.75f, true);
 
     /** The key {@code cursor} goes on from, or null; kept, so a call repeated resumes too. */
@@ -54,7 +71,11 @@ final class Scan {
     }
 
     void put(long cursor, byte[] key) {
-      byte[] old = byCursor.put(cursor, key);
+      byte[] old = byCursor.get(cursor);
+      // Two scans whose tags and key prefixes collide share a cursor: the smaller key serves
+      // both (the one further on repeats keys, neither skips any).
+      if (old != null && java.util.Arrays.compareUnsigned(old, key) < 0) key = old;
+      byCursor.put(cursor, key);
       keyBytes += key.length - (old == null ? 0 : old.length);
       var eldest = byCursor.entrySet().iterator();
       while (byCursor.size() > MAX_POINTS || keyBytes > MAX_KEY_BYTES) {
@@ -62,36 +83,6 @@ final class Scan {
         eldest.remove();
       }
     }
-  }
-
-  /**
-   * Where the scan of {@code cursor} goes on: the point remembered for it (null: from the start,
-   * also for a cursor forgotten or never handed out), how many entries to pass first (a
-   * forgotten cursor's position; 0 otherwise), and the scan's tag (drawn anew for cursor 0).
-   * Shared by SCAN, HSCAN and SSCAN ({@link ElementScan}), whose cursors live in one
-   * {@link ResumePoints}.
-   */
-  record Resume(byte[] point, long skip, long tag) {}
-
-  static Resume resume(ResumePoints points, long cursor) {
-    if (cursor == 0) {
-      return new Resume(null, 0, 1 + ThreadLocalRandom.current().nextLong((1L << TAG_BITS) - 1));
-    }
-    byte[] from = points.get(cursor);
-    return new Resume(from, from != null ? 0 : cursor & POSITION_MASK, cursor >>> POSITION_BITS);
-  }
-
-  /**
-   * The cursor that follows {@code cursor} after a call that examined {@code examined} entries
-   * and stopped before {@code next} (null: the end, cursor 0), remembered in {@code points}
-   * with {@code next}. Past 2^40 entries examined the scan ends.
-   */
-  static long advance(ResumePoints points, long cursor, long tag, long examined, byte[] next) {
-    long position = (cursor & POSITION_MASK) + examined;
-    if (next == null || position > POSITION_MASK) return 0;
-    long nextCursor = tag << POSITION_BITS | position;
-    points.put(nextCursor, next);
-    return nextCursor;
   }
 
   static void run(ConnectionHandler c, byte[][] a) {
@@ -134,27 +125,21 @@ final class Scan {
       }
     }
     ResumePoints points = c.node.scanResumePoints;
-    Resume resume = resume(points, cursor);
-    byte[] from = resume.point();
-    // a cursor forgotten (or never handed out): count its position from the first key
-    long skip = resume.skip();
+    byte[] remembered = points.get(cursor);
+    byte[] from = remembered != null ? remembered : forgottenFrom(cursor);
     byte[] p = pattern;
     String wanted = type;
     int max = count;
     List<RedisMessage> keys = new ArrayList<>();
-    long[] seen = {0, 0}; // entries skipped, entries examined
+    int[] seen = {0}; // entries examined
     byte[][] next = {null};
     c.node.replica.forEachFrom(from, e -> {
       if (Elements.isElementKey(e.key())) return false; // they sort after every user key
-      if (seen[0] < skip) {
-        seen[0]++;
-        return true;
-      }
-      if (seen[1] == max) {
+      if (seen[0] == max) {
         next[0] = e.key();
         return false;
       }
-      seen[1]++;
+      seen[0]++;
       if (p == null || Glob.matches(p, e.key())) {
         kvs.core.Entry shown = c.node.replica.shownAt(e);
         if (shown != null && (wanted == null || wanted.equals(KeyCommands.typeName(shown)))) {
@@ -163,8 +148,50 @@ final class Scan {
       }
       return true;
     });
-    long nextCursor = advance(points, cursor, resume.tag(), seen[1], next[0]);
+    long nextCursor = handOut(points, next[0], next[0]);
     c.replies.add(Resp.array(List.of(Resp.bulk(Long.toString(nextCursor)), Resp.array(keys))));
   }
 
+  /**
+   * Where a scan whose cursor the server does not remember goes on (null for cursor 0: the
+   * start): the key prefix the cursor carries, at or before the key it was to go on from. Shared
+   * by SCAN, HSCAN and SSCAN ({@link ElementScan}, whose prefixes are of the element's sub-key).
+   */
+  static byte[] forgottenFrom(long cursor) {
+    return cursor == 0 ? null : prefixKey(cursor & PREFIX_MASK);
+  }
+
+  /**
+   * The cursor handed out for a page that stopped before {@code next} (null: the end, cursor 0):
+   * a new tag and {@code next}'s prefix, remembered in {@code points} with {@code remember} (the
+   * stored key to seek to, which for an element scan is {@code next} under its family's prefix).
+   */
+  static long handOut(ResumePoints points, byte[] next, byte[] remember) {
+    if (next == null) return 0;
+    long cursor = points.nextTag() << PREFIX_BITS | prefixBits(next);
+    points.put(cursor, remember);
+    return cursor;
+  }
+
+  /** The first {@link #PREFIX_BYTES} bytes of {@code key}, zero-padded, as a number. */
+  static long prefixBits(byte[] key) {
+    long bits = 0;
+    for (int i = 0; i < PREFIX_BYTES; i++) bits = bits << 8 | (i < key.length ? key[i] & 0xFF : 0);
+    return bits;
+  }
+
+  /**
+   * The key a prefix stands for, trailing zero bytes dropped: it sorts at or before every key
+   * whose {@link #prefixBits} these are (a key sorts after its own prefixes).
+   */
+  static byte[] prefixKey(long bits) {
+    byte[] key = new byte[PREFIX_BYTES];
+    for (int i = PREFIX_BYTES - 1; i >= 0; i--) {
+      key[i] = (byte) bits;
+      bits >>>= 8;
+    }
+    int n = PREFIX_BYTES;
+    while (n > 0 && key[n - 1] == 0) n--;
+    return java.util.Arrays.copyOf(key, n);
+  }
 }

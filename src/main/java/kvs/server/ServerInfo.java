@@ -142,6 +142,7 @@ final class ServerInfo {
     double[] cpu = cpuSeconds();
     sections.put("cpu", String.format(Locale.ROOT, "used_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\n"
         + "used_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n", cpu[1], cpu[0]));
+    sections.put("collection", node.collector.info());
     long keys = node.replica.keyCount();
     sections.put("keyspace", keys > 0 ? "db0:keys=" + keys + ",expires="
         + node.replica.expiringValueCount() + ",avg_ttl=0\r\n" : "");

@@ -60,6 +60,7 @@ final class ServerMetrics {
   private final Counter linkMessagesSent;
   private final Counter linkMessagesReceived;
   private final Counter linkSessions;
+  private final CounterDataPoint collected;
   /** Per command name (as declared, upper case), its data points: no label lookup per command. */
   private final Map<String, CommandPoints> commandPoints = new HashMap<>();
   /** (millis, vector) samples of this replica's vector, newest last (loop only). */
@@ -80,6 +81,11 @@ final class ServerMetrics {
   /** What a scrape reports of the replica, the store and the clients, read on the loop. */
   record Snapshot(long takenNanos, long keys, long expiring, long sstBytes, long walBytes,
       int clients, List<LinkSnapshot> links) {}
+
+  /** Entries removed by a collection slice. */
+  void collected(int n) {
+    collected.inc(n);
+  }
 
   ServerMetrics(Node node) {
     this.node = node;
@@ -105,6 +111,9 @@ final class ServerMetrics {
     linkSessions = Counter.builder().name("kvs_link_sessions_total")
         .help("Link sessions established with each peer (each starts with a delta exchange)")
         .labelNames("peer").register(registry);
+    collected = Counter.builder().name("kvs_collected_entries_total")
+        .help("Tombstones and expiry remnants removed for good by collection (docs/design.md,"
+            + " Tombstone collection)").register(registry).labelValues();
     GaugeWithCallback.builder().name("kvs_link_lag_writes")
         .help("Writes this replica holds that the peer is not known to hold (its advertised"
             + " vector against this replica's)")

@@ -19,6 +19,7 @@ public final class MemoryStore implements Store {
   /** The shadow records among the log's, by dot. */
   private final TreeMap<Long, TreeMap<Long, byte[]>> shadows;
   private ReplicaMeta meta;
+  private byte[] stability;
 
   public MemoryStore() {
     this(new TreeMap<>(Arrays::compareUnsigned), new TreeMap<>(), new TreeMap<>(), null);
@@ -34,7 +35,9 @@ public final class MemoryStore implements Store {
 
   /** An independent copy of everything committed so far. */
   public MemoryStore durableCopy() {
-    return new MemoryStore(new TreeMap<>(data), copy(log), copy(shadows), meta);
+    MemoryStore c = new MemoryStore(new TreeMap<>(data), copy(log), copy(shadows), meta);
+    c.stability = stability;
+    return c;
   }
 
   private static TreeMap<Long, TreeMap<Long, byte[]>> copy(TreeMap<Long, TreeMap<Long, byte[]>> t) {
@@ -80,6 +83,12 @@ public final class MemoryStore implements Store {
       log.computeIfAbsent(e.origin(), o -> new TreeMap<>()).put(e.seq(), e.key());
     }
     if (m.meta() != null) meta = m.meta();
+    if (m.stability() != null) stability = m.stability();
+  }
+
+  @Override
+  public byte[] loadStability() {
+    return stability;
   }
 
   private static void remove(TreeMap<Long, TreeMap<Long, byte[]>> byOrigin, long[] dot) {

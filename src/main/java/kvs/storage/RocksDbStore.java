@@ -42,6 +42,9 @@ import org.rocksdb.WALRecoveryMode;
  */
 public final class RocksDbStore implements Store {
   private static final byte[] META_KEY = "replica".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  /** What the server knows of the cluster's stability (format 6, server/Collector). */
+  private static final byte[] STABILITY_KEY =
+      "stability".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   private static final byte[] SHADOW_PREFIX =
       "shadow".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
@@ -255,6 +258,11 @@ public final class RocksDbStore implements Store {
   }
 
   @Override
+  public byte[] loadStability() {
+    return getOrFail(metaCf, null, STABILITY_KEY);
+  }
+
+  @Override
   public ReplicaMeta loadMeta() {
     byte[] bytes = getOrFail(metaCf, null, META_KEY);
     return bytes == null ? null : ReplicaMeta.decode(bytes);
@@ -355,6 +363,7 @@ public final class RocksDbStore implements Store {
       }
       for (Entry e : m.batchRecords()) batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
       if (m.meta() != null) batch.put(metaCf, META_KEY, m.meta().encode());
+      if (m.stability() != null) batch.put(metaCf, STABILITY_KEY, m.stability());
       db.write(writeOptions, batch);
     } catch (RocksDBException e) {
       throw fail("write failed", e);
@@ -381,6 +390,20 @@ public final class RocksDbStore implements Store {
       throw fail("write-ahead log write failed", e);
     }
     logPending = false;
+  }
+
+  /**
+   * Flushes the memtables and compacts every column family, waiting for the end: space taken by
+   * overwritten, deleted and collected entries goes back to the file system. Thread-safe (RocksDB
+   * serializes it with its own background work); a failure is a storage failure.
+   */
+  public void compact() {
+    try (org.rocksdb.FlushOptions options = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+      db.flush(options, List.of(metaCf, dataCf, logCf));
+      for (ColumnFamilyHandle cf : List.of(metaCf, dataCf, logCf)) db.compactRange(cf);
+    } catch (RocksDBException e) {
+      throw fail("compaction failed", e);
+    }
   }
 
   /**

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * SCAN cursors resume where the page ended on any connection (a pooled client), and a cursor the
- * server does not know is counted from the first key by its position.
+ * server does not know seeks to the key prefix it carries, at or before its key: with keys
+ * removed meanwhile (tombstones collected) it repeats keys, never skips one.
  */
 class ScanTest extends InProcessServersTest {
   private static List<String> keys(Object reply) {
@@ -34,10 +35,67 @@ class ScanTest extends InProcessServersTest {
           .first().isEqualTo("k10");
       // the same cursor again (a retried call) resumes there too
       assertThat(keys(b.call("SCAN", cursor, "COUNT", "10"))).first().isEqualTo("k10");
-      // a cursor never handed out: its position (low 40 bits) from the first key
-      long unknown = (12345L << Scan.POSITION_BITS) | 7;
+      // a cursor never handed out (or forgotten): it seeks to the key prefix it carries
+      long unknown = (12345L << Scan.PREFIX_BITS) | Scan.prefixBits(b("k17"));
       assertThat(keys(b.call("SCAN", Long.toString(unknown), "COUNT", "3")))
-          .containsExactly("k02", "k03", "k04"); // a0..a4, k00, k01 are the first seven
+          .containsExactly("k17", "k18", "k19");
+      // a prefix shorter than the key seeks before it: keys sharing the prefix come again
+      long shortPrefix = (12345L << Scan.PREFIX_BITS) | Scan.prefixBits(b("k1"));
+      assertThat(keys(b.call("SCAN", Long.toString(shortPrefix), "COUNT", "2")))
+          .containsExactly("k10", "k11");
+    }
+  }
+
+  private static byte[] b(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aForgottenCursorSkipsNoKeyWhenEntriesBeforeItAreCollected() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn a = RespConn.open(n.port())) {
+      for (int i = 0; i < 40; i++) a.call("SET", String.format("key:%03d", i), "v");
+      Object first = a.call("SCAN", "0", "COUNT", "20");
+      assertThat(keys(first)).hasSize(20);
+      String cursor = text(((List<?>) first).get(0));
+      // The keys already returned are deleted and their tombstones collected (the entries
+      // before the resume key are gone for good), and the server forgets the cursor.
+      for (int i = 0; i < 20; i++) a.call("DEL", String.format("key:%03d", i));
+      int collected = InProcessNodes.onLoop(n, () -> {
+        List<kvs.core.Entry> out = new ArrayList<>();
+        n.replica.collectStable(n.replica.vv(), Long.MAX_VALUE, null, 1_000, out);
+        for (int i = 0; i <= Scan.ResumePoints.MAX_POINTS; i++) {
+          n.scanResumePoints.put((1L << Scan.PREFIX_BITS) | i, b("zzz"));
+        }
+        return out.size();
+      });
+      assertThat(collected).isEqualTo(20);
+      List<String> rest = new ArrayList<>();
+      String cur = cursor;
+      do {
+        Object page = a.call("SCAN", cur, "COUNT", "7");
+        rest.addAll(keys(page));
+        cur = text(((List<?>) page).get(0));
+      } while (!cur.equals("0"));
+      for (int i = 20; i < 40; i++) assertThat(rest).contains(String.format("key:%03d", i));
+    }
+  }
+
+  @Test
+  void aScanOfKeysSharingLongPrefixesEnds() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn a = RespConn.open(n.port())) {
+      for (int i = 0; i < 50; i++) a.call("SET", String.format("samelongprefix:%03d", i), "v");
+      List<String> all = new ArrayList<>();
+      String cur = "0";
+      int pages = 0;
+      do {
+        Object page = a.call("SCAN", cur, "COUNT", "5");
+        all.addAll(keys(page));
+        cur = text(((List<?>) page).get(0));
+        assertThat(++pages).as("pages").isLessThan(20);
+      } while (!cur.equals("0"));
+      assertThat(all).hasSize(50).doesNotHaveDuplicates();
     }
   }
 
