@@ -88,12 +88,15 @@ public final class RocksDbStore implements Store {
     dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
         .setParanoidChecks(true).setMaxBackgroundJobs(2).setKeepLogFileNum(2)
         .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords)
-        .setManualWalFlush(groupLogWrites);
+        .setManualWalFlush(groupLogWrites)
+        .setAllowConcurrentMemtableWrite(Boolean.parseBoolean(
+            System.getProperty("kvs.rocks.concurrentMemtable", "true")));
     // 64 MiB memtables (RocksDB's default) and LZ4, the cheapest of RocksDB's codecs: healing
     // a partition writes hundreds of MB at once, and with 32 MiB and Snappy the flushes and
     // the compaction they trigger competed with replication for the cores (stabilize after
     // healing 210 MB: 3.17-3.23 s before, 2.42-2.96 s after, docs/performance.md).
-    cfOptions = new ColumnFamilyOptions().setWriteBufferSize(64L << 20)
+    cfOptions = new ColumnFamilyOptions()
+        .setWriteBufferSize(Long.getLong("kvs.rocks.writeBufferMb", 64) << 20)
         .setCompressionType(CompressionType.LZ4_COMPRESSION);
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
