@@ -65,8 +65,21 @@ public final class RocksDbStore implements Store {
   static final long CACHE_ENTRY_MAX_BYTES = 16L << 10;
 
   private final boolean groupLogWrites;
-  /** A commit is in the log buffer and not yet written to the operating system. */
+  /** A commit is in the log buffer (or in {@link #pending}), not yet written to the system. */
   private boolean logPending;
+  /**
+   * With {@code groupLogWrites}: the commits made since the last {@link #flushWal}, in one write
+   * batch that reaches RocksDB (memtables and log buffer) in one write when the log is written,
+   * or before anything reads RocksDB itself. So the writes of every connection served in one
+   * loop turn, and every push applied in it, cost one RocksDB write, one metadata record and one
+   * log record (issue 10). Reads in between are served by the entry cache, which a commit
+   * updates at once; a read the cache cannot serve writes the batch first.
+   */
+  private final WriteBatch pending;
+  /** Commits staged in {@link #pending}. */
+  private int pendingCount;
+  /** The metadata of the last commit in {@link #pending}: only the last one is written. */
+  private ReplicaMeta pendingMeta;
   /**
    * Present while the store is open; removed by a clean {@link #close}. Found at open, it says
    * the last run ended without one (SIGKILL, power loss, a storage failure), so the log may have
@@ -115,6 +128,7 @@ public final class RocksDbStore implements Store {
     logCf = handles.get(2);
     closeables.addAll(handles);
     writeOptions = new WriteOptions().setSync(syncWrites);
+    pending = groupLogWrites ? new WriteBatch() : null;
   }
 
   /**
@@ -259,6 +273,7 @@ public final class RocksDbStore implements Store {
 
   @Override
   public ReplicaMeta loadMeta() {
+    writePending();
     byte[] bytes = getOrFail(metaCf, null, META_KEY);
     return bytes == null ? null : ReplicaMeta.decode(bytes);
   }
@@ -267,6 +282,7 @@ public final class RocksDbStore implements Store {
   public Entry get(byte[] key) {
     Entry cached = cache.get(key);
     if (cached != null) return cached;
+    writePending();
     byte[] stored = getOrFail(dataCf, null, key);
     if (stored == null) return null;
     Entry e = decode(key, stored);
@@ -293,6 +309,7 @@ public final class RocksDbStore implements Store {
     if (missing.size() == 1) {
       out[missingAt.get(0)] = get(missing.get(0));
     } else if (!missing.isEmpty()) {
+      writePending();
       List<byte[]> stored;
       try {
         stored = db.multiGetAsList(java.util.Collections.nCopies(missing.size(), dataCf),
@@ -338,33 +355,69 @@ public final class RocksDbStore implements Store {
 
   @Override
   public void commit(Mutation m) {
-    try (WriteBatch batch = new WriteBatch()) {
-      for (long[] dot : m.logRemovals()) batch.delete(logCf, logKey(dot[0], dot[1]));
-      for (long[] dot : m.shadowRemovals()) {
-        batch.delete(logCf, logKey(dot[0], dot[1]));
-        batch.delete(metaCf, shadowKey(dot[0], dot[1]));
+    if (pending != null) {
+      // Staged: written with the other commits of this loop turn (see pending).
+      try {
+        add(pending, m, false);
+      } catch (RocksDBException e) {
+        throw fail("write failed", e);
       }
-      for (Entry e : m.collected()) {
-        batch.delete(dataCf, e.key());
-        batch.delete(logCf, logKey(e.origin(), e.seq()));
+      if (m.meta() != null) pendingMeta = m.meta();
+      pendingCount++;
+      logPending = true;
+    } else {
+      try (WriteBatch batch = new WriteBatch()) {
+        add(batch, m, true);
+        db.write(writeOptions, batch);
+      } catch (RocksDBException e) {
+        throw fail("write failed", e);
       }
-      for (Entry e : m.puts()) {
-        batch.put(dataCf, e.key(), EntryCodec.encodeStored(e));
-        batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
-      }
-      for (Entry e : m.shadows()) {
-        batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
-        batch.put(metaCf, shadowKey(e.origin(), e.seq()), e.key());
-      }
-      for (Entry e : m.batchRecords()) batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
-      if (m.meta() != null) batch.put(metaCf, META_KEY, m.meta().encode());
-      db.write(writeOptions, batch);
-    } catch (RocksDBException e) {
-      throw fail("write failed", e);
     }
-    logPending = groupLogWrites;
     for (Entry e : m.collected()) cache.remove(e.key());
     for (Entry e : m.puts()) cache.put(e);
+  }
+
+  /** Adds the records of {@code m} to {@code batch}, its metadata too when {@code withMeta}. */
+  private void add(WriteBatch batch, Mutation m, boolean withMeta) throws RocksDBException {
+    for (long[] dot : m.logRemovals()) batch.delete(logCf, logKey(dot[0], dot[1]));
+    for (long[] dot : m.shadowRemovals()) {
+      batch.delete(logCf, logKey(dot[0], dot[1]));
+      batch.delete(metaCf, shadowKey(dot[0], dot[1]));
+    }
+    for (Entry e : m.collected()) {
+      batch.delete(dataCf, e.key());
+      batch.delete(logCf, logKey(e.origin(), e.seq()));
+    }
+    for (Entry e : m.puts()) {
+      batch.put(dataCf, e.key(), EntryCodec.encodeStored(e));
+      batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
+    }
+    for (Entry e : m.shadows()) {
+      batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
+      batch.put(metaCf, shadowKey(e.origin(), e.seq()), e.key());
+    }
+    for (Entry e : m.batchRecords()) batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
+    if (withMeta && m.meta() != null) batch.put(metaCf, META_KEY, m.meta().encode());
+  }
+
+  /**
+   * Writes the staged commits ({@link #pending}) to RocksDB in one write: in its memtables and
+   * log buffer. A failure is a storage failure as a failed commit is: the server stops before
+   * anything that depends on these commits is answered or sent (they are written before the log
+   * is, and the log before any socket flush).
+   */
+  private void writePending() {
+    if (pending == null || (pendingCount == 0 && pendingMeta == null)) return;
+    try {
+      if (pendingMeta != null) pending.put(metaCf, META_KEY, pendingMeta.encode());
+      db.write(writeOptions, pending);
+    } catch (RocksDBException e) {
+      throw fail("write failed", e);
+    } finally {
+      pending.clear();
+      pendingCount = 0;
+      pendingMeta = null;
+    }
   }
 
   /** True when a commit waits in the log buffer for {@link #flushWal}. */
@@ -378,6 +431,7 @@ public final class RocksDbStore implements Store {
    */
   public void flushWal() {
     if (!logPending) return;
+    writePending();
     try {
       db.flushWal(false);
     } catch (RocksDBException e) {
@@ -392,6 +446,7 @@ public final class RocksDbStore implements Store {
    * log can leave a database without its metadata (which a start refuses).
    */
   public void persistMemtables() {
+    writePending();
     try (org.rocksdb.FlushOptions options = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
       db.flush(options, List.of(metaCf, dataCf, logCf));
     } catch (RocksDBException e) {
@@ -468,6 +523,7 @@ public final class RocksDbStore implements Store {
 
   @Override
   public void forEachShadow(ShadowVisitor visitor) {
+    writePending();
     try (RocksIterator it = db.newIterator(metaCf)) {
       for (it.seek(SHADOW_PREFIX); it.isValid(); it.next()) {
         byte[] k = it.key();
@@ -484,6 +540,7 @@ public final class RocksDbStore implements Store {
 
   @Override
   public View snapshot() {
+    writePending();
     Snapshot snapshot = db.getSnapshot();
     ReadOptions ro = new ReadOptions().setSnapshot(snapshot);
     return new View() {
@@ -540,6 +597,7 @@ public final class RocksDbStore implements Store {
    */
   @Override
   public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
+    writePending();
     try (RocksIterator it = db.newIterator(dataCf)) {
       if (from == null) {
         it.seekToFirst();
@@ -555,6 +613,7 @@ public final class RocksDbStore implements Store {
 
   @Override
   public void forEachLive(Consumer<Entry> visitor) {
+    writePending();
     try (RocksIterator it = db.newIterator(dataCf)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         Entry e = decode(it.key(), it.value());
@@ -611,6 +670,7 @@ public final class RocksDbStore implements Store {
       clean = false;
     }
     writeOptions.close();
+    if (pending != null) pending.close();
     dbOptions.close();
     cfOptions.close();
     if (clean && marked) {
