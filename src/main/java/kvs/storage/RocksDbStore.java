@@ -38,7 +38,10 @@ import org.rocksdb.WALRecoveryMode;
  * page cache when it returns: it survives SIGKILL of the process, not power loss. With it, every
  * commit is fsynced first. With {@code groupLogWrites} a commit stays in RocksDB's log buffer
  * until {@link #flushWal} writes every buffered commit with one system call; the caller must call
- * it before anything reveals those commits (the server does, before every socket flush).
+ * it before anything reveals those commits (the server does, before every socket flush). With it
+ * too, commits are staged in one write batch that reaches RocksDB at {@link #flushWal} (or before
+ * any read the entry cache cannot serve): the commits of one loop turn are one RocksDB write with
+ * one metadata record. Each commit stays atomic (a write batch is), and so is their group.
  */
 public final class RocksDbStore implements Store {
   private static final byte[] META_KEY = "replica".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -52,6 +55,8 @@ public final class RocksDbStore implements Store {
   private final RocksDB db;
   private final DBOptions dbOptions;
   private final ColumnFamilyOptions cfOptions;
+  private final ColumnFamilyOptions dataCfOptions;
+  private final ColumnFamilyOptions logCfOptions;
   private final ColumnFamilyHandle metaCf;
   private final ColumnFamilyHandle dataCf;
   private final ColumnFamilyHandle logCf;
@@ -111,16 +116,28 @@ public final class RocksDbStore implements Store {
     cfOptions = new ColumnFamilyOptions()
         .setWriteBufferSize(Long.getLong("kvs.rocks.writeBufferMb", 64) << 20)
         .setCompressionType(CompressionType.LZ4_COMPRESSION);
+    dataCfOptions = new ColumnFamilyOptions()
+        .setWriteBufferSize(Long.getLong("kvs.rocks.writeBufferMb", 64) << 20)
+        .setCompressionType(CompressionType.LZ4_COMPRESSION);
+    double bloom = Double.parseDouble(System.getProperty("kvs.rocks.memtableBloom", "0"));
+    if (bloom > 0) {
+      dataCfOptions.setMemtablePrefixBloomSizeRatio(bloom).setMemtableWholeKeyFiltering(true);
+    }
+    logCfOptions = new ColumnFamilyOptions()
+        .setWriteBufferSize(Long.getLong("kvs.rocks.logWriteBufferMb", 64) << 20)
+        .setCompressionType(CompressionType.LZ4_COMPRESSION);
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-        new ColumnFamilyDescriptor("data".getBytes(), cfOptions),
-        new ColumnFamilyDescriptor("log".getBytes(), cfOptions));
+        new ColumnFamilyDescriptor("data".getBytes(), dataCfOptions),
+        new ColumnFamilyDescriptor("log".getBytes(), logCfOptions));
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
       dbOptions.close();
       cfOptions.close();
+      dataCfOptions.close();
+      logCfOptions.close();
       throw new StoreOpenException("cannot open data directory " + dir + ": " + e.getMessage(), e);
     }
     metaCf = handles.get(0);
@@ -673,6 +690,8 @@ public final class RocksDbStore implements Store {
     if (pending != null) pending.close();
     dbOptions.close();
     cfOptions.close();
+    dataCfOptions.close();
+    logCfOptions.close();
     if (clean && marked) {
       try {
         Files.deleteIfExists(dir.resolve(RUNNING_MARKER));
