@@ -60,6 +60,13 @@ public final class Bench {
   private final Sizes sizes;
   private final PrintStream log;
   private final Launch launch;
+  /**
+   * How the servers the bench starts itself (hops, resp, mesh, cpu) run: as long-running servers
+   * ({@code kvs cluster}'s, or one started by hand), with the full compiler. The master
+   * scenarios' servers and the join scenario's spawns keep the quick-start flags of
+   * {@link #launch}, as the master starts them.
+   */
+  private final Launch serverLaunch;
   private final List<Row> rows = new ArrayList<>();
   private final Map<String, Object> details = new LinkedHashMap<>();
   private Path work;
@@ -71,6 +78,7 @@ public final class Bench {
     this.sizes = Sizes.of(options.quick(), options.servers(), options.soakOps());
     this.log = log;
     this.launch = Launch.of(options.classpath());
+    this.serverLaunch = Launch.longRunning(options.classpath());
   }
 
   /** Runs the selected scenarios, prints the table on {@code out}, writes the JSON; returns 0. */
@@ -197,13 +205,13 @@ public final class Bench {
     }
     int requests = sizes.ceilingRequests() / 5;
     d.put("requests", requests);
-    try (LocalCluster lone = LocalCluster.start(launch, work.resolve("hops-lone"), 1)) {
+    try (LocalCluster lone = LocalCluster.start(serverLaunch, work.resolve("hops-lone"), 1)) {
       hop(d, bench, lone, "ping", "lone server PING", requests, 0);
       hop(d, bench, lone, "set", "lone server SET 100 B", requests, 100);
       hop(d, bench, lone, "get", "lone server GET 100 B", requests, 100);
     }
     if (options.quick()) return d; // the smoke run spares itself the mesh's server starts
-    try (LocalCluster mesh = LocalCluster.start(launch, work.resolve("hops-mesh"),
+    try (LocalCluster mesh = LocalCluster.start(serverLaunch, work.resolve("hops-mesh"),
         sizes.servers())) {
       hop(d, bench, mesh, "set", "server 0 of a mesh of " + sizes.servers() + ", SET 100 B",
           requests, 100);
@@ -360,7 +368,7 @@ public final class Bench {
         redisGet = RedisTools.benchmark(bench, ports, each, requests, "get", 100, keyspace);
       }
     }
-    try (LocalCluster cluster = LocalCluster.start(launch, work.resolve("resp"), n)) {
+    try (LocalCluster cluster = LocalCluster.start(serverLaunch, work.resolve("resp"), n)) {
       List<Integer> ports = new ArrayList<>();
       for (LocalCluster.Server s : cluster.servers()) ports.add(s.port());
       cluster.awaitConverged(10_000);
@@ -462,7 +470,7 @@ public final class Bench {
     int links = n * (n - 1) / 2;
     d.put("servers", n);
     d.put("links", links);
-    try (LocalCluster cluster = LocalCluster.start(launch, work.resolve("mesh"), n)) {
+    try (LocalCluster cluster = LocalCluster.start(serverLaunch, work.resolve("mesh"), n)) {
       cluster.awaitConverged(10_000);
       for (int valueBytes : new int[] {100, 1000}) {
         d.put("value_" + valueBytes, meshPass(cluster, valueBytes, n, links));
@@ -571,7 +579,7 @@ public final class Bench {
         }
       }
     }
-    try (LocalCluster cluster = LocalCluster.start(launch, work.resolve("cpu"), n)) {
+    try (LocalCluster cluster = LocalCluster.start(serverLaunch, work.resolve("cpu"), n)) {
       cluster.awaitConverged(30_000);
       List<Integer> origin = List.of(cluster.servers().get(0).port());
       RedisTools.benchmark(bench, origin, 10, requests / 2, "set", 100, 100_000); // warm-up
@@ -696,6 +704,7 @@ public final class Bench {
     m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
     m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     m.put("java_flags", launch.flags);
+    m.put("server_java_flags", serverLaunch.flags);
     m.put("load_average_before", loadBefore);
     m.put("load_average_after", loadAverage());
     return m;

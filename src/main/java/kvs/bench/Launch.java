@@ -36,6 +36,19 @@ final class Launch {
     return new Launch(ChildJvm.java(), classpath, List.copyOf(flags));
   }
 
+  /**
+   * As {@link #of}, for servers that stand for long-running ones ({@code kvs cluster}, a server
+   * started by hand): {@link ChildJvm#SERVER_FLAGS}, the full compiler, unless
+   * {@code KVS_JAVA_OPTS} gives the flags of every process.
+   */
+  static Launch longRunning(String classpath) {
+    String opts = System.getenv("KVS_JAVA_OPTS");
+    List<String> flags = new ArrayList<>(opts == null || opts.isBlank() ? ChildJvm.SERVER_FLAGS
+        : Arrays.asList(opts.trim().split("\\s+")));
+    flags.addAll(ChildJvm.sharedArchiveFlags(classpath));
+    return new Launch(ChildJvm.java(), classpath, List.copyOf(flags));
+  }
+
   List<String> command(String subcommand, List<String> args) {
     return ChildJvm.commandWithFlags(flags, classpath, subcommand, args);
   }

@@ -80,6 +80,12 @@ public final class Main implements Runnable {
     if (System.getProperty("io.netty.jfr.enabled") == null) {
       System.setProperty("io.netty.jfr.enabled", "false");
     }
+    // Netty's leak detector records a stack trace for one buffer in 128 by default: about 1% of
+    // a server's CPU under load (issue 10, perf profile). The tests, which run servers in their
+    // own JVM, keep it; -Dio.netty.leakDetection.level=simple (or paranoid) turns it back on.
+    if (System.getProperty("io.netty.leakDetection.level") == null) {
+      System.setProperty("io.netty.leakDetection.level", "disabled");
+    }
     if (args.length > 0 && args[0].equals("server")) ServerCommand.preload();
     System.exit(commandLine(args).execute(args));
   }

@@ -105,7 +105,8 @@ public final class Master {
       Fleet fleet;
       try {
         fleet = hosts == null
-            ? new ProcessFleet(root, options.classpath(), newSecret(), serverArgs, null)
+            ? new ProcessFleet(root, options.classpath(), newSecret(), serverArgs, null,
+                kvs.process.ChildJvm.FLAGS)
             : new RemoteFleet(hosts, clusterSecret, options.dataDir() == null ? null
                 : options.dataDir().toAbsolutePath().getFileName().toString(), serverArgs);
       } catch (IOException e) {

@@ -23,7 +23,8 @@ import kvs.process.LineReader;
 /**
  * The real {@link Fleet}: servers and client agents as child Java processes of this master.
  *
- * <p>Every child runs {@code java <ChildJvm.FLAGS> -Dkvs.master.pid=<pid> -cp <jar> kvs.cli.Main ...}:
+ * <p>Every child runs {@code java <ChildJvm.FLAGS> -Dkvs.master.pid=<pid> -cp <jar> kvs.cli.Main ...}
+ * (servers of {@code kvs cluster}: {@code ChildJvm.SERVER_FLAGS}):
  * the pid property lets {@code kvs cleanup} recognise children whose master is gone. The master
  * keeps a pipe to every child's standard input and never closes it, so when the master dies in any
  * way the pipes close and the children exit on their own (servers run with
@@ -48,6 +49,8 @@ final class ProcessFleet implements Fleet {
   private final String secret;
   private final String requirePass;
   private final List<String> serverExtraArgs;
+  /** JVM flags of the servers: quick start for the master's, long-running for kvs cluster's. */
+  private final List<String> serverJvmFlags;
   private final long masterPid = ProcessHandle.current().pid();
   private final Set<Process> children = new HashSet<>();
   private boolean closed;
@@ -60,9 +63,12 @@ final class ProcessFleet implements Fleet {
    *     command line is public
    * @param requirePass the password servers require of clients, handed through the environment
    *     only; null for none
+   * @param serverJvmFlags the servers' JVM flags: {@link ChildJvm#FLAGS} (quick start) for a
+   *     master script's servers, {@link ChildJvm#SERVER_FLAGS} for {@code kvs cluster}'s
    */
   ProcessFleet(Path dataRoot, String classpath, String secret, List<String> serverExtraArgs,
-      String requirePass) throws IOException {
+      String requirePass, List<String> serverJvmFlags) throws IOException {
+    this.serverJvmFlags = List.copyOf(serverJvmFlags);
     this.dataRoot = dataRoot;
     this.logDir = Files.createDirectories(dataRoot.resolve("logs"));
     this.classpath = classpath;
@@ -72,12 +78,16 @@ final class ProcessFleet implements Fleet {
   }
 
   private List<String> javaCommand(String subcommand, List<String> args) {
+    return javaCommand(ChildJvm.FLAGS, subcommand, args);
+  }
+
+  private List<String> javaCommand(List<String> baseFlags, String subcommand, List<String> args) {
     List<String> extra = new ArrayList<>();
     // Extra flags for every child, e.g. a flight recording when profiling (docs/performance.md).
     String opts = System.getenv("KVS_CHILD_JAVA_OPTS");
     if (opts != null && !opts.isBlank()) extra.addAll(List.of(opts.trim().split("\\s+")));
     extra.add("-Dkvs.master.pid=" + masterPid);
-    return ChildJvm.command(classpath, extra, subcommand, args);
+    return ChildJvm.command(baseFlags, classpath, extra, subcommand, args);
   }
 
   /** Starts a child, registered for {@link #close}; refuses once the fleet is closing. */
@@ -142,7 +152,7 @@ final class ProcessFleet implements Fleet {
     args.addAll(serverExtraArgs);
     Path log = logDir.resolve("server-" + id + ".log");
     long logStart = sizeOf(log);
-    ProcessBuilder pb = new ProcessBuilder(javaCommand("server", args))
+    ProcessBuilder pb = new ProcessBuilder(javaCommand(serverJvmFlags, "server", args))
         .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
     Map<String, String> env = pb.environment();
     env.put(ChildJvm.CLUSTER_SECRET_ENV, secret);

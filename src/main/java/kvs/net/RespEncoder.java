@@ -20,10 +20,11 @@ import kvs.net.Resp3.SetMessage;
 import kvs.net.Resp3.VerbatimMessage;
 
 /**
- * Writes the replies that Netty's RESP2-only {@code RedisEncoder} cannot: every reply marked
- * {@link InResp3} (a RESP3 connection's), and, for a RESP2 connection, the {@link Resp3} types in
- * their RESP2 shapes. It sits before {@code RedisEncoder} on the way out and leaves it everything
- * else, so that a RESP2 connection's replies are written as they always were.
+ * Writes every whole reply: those that Netty's RESP2-only {@code RedisEncoder} cannot (every reply
+ * marked {@link InResp3}, a RESP3 connection's, and, for a RESP2 connection, the {@link Resp3}
+ * types in their RESP2 shapes), and the plain RESP2 ones too, each in one buffer (a long bulk
+ * content passed on as it is). It sits before {@code RedisEncoder} on the way out and leaves it
+ * only the streamed parts of a message.
  */
 public final class RespEncoder extends MessageToMessageEncoder<RedisMessage> {
   /** Bulk contents at least this long are passed on as they are rather than copied. */
@@ -47,26 +48,39 @@ public final class RespEncoder extends MessageToMessageEncoder<RedisMessage> {
     return new InResp3(reply);
   }
 
+  /**
+   * Every whole reply: the RESP3 ones, and the RESP2 ones too, since this encoder writes a reply's
+   * header and its small contents into one buffer where {@code RedisEncoder} makes three buffers
+   * of a bulk string (header, content, CRLF), so three iovecs per reply in the socket write
+   * (issue 10). {@code RedisEncoder} is left only the streamed parts of a message (headers and
+   * contents sent apart), which no reply uses.
+   */
   @Override
   public boolean acceptOutboundMessage(Object msg) {
     if (msg instanceof InResp3 || msg instanceof MapMessage || msg instanceof SetMessage
         || msg instanceof DoubleMessage || msg instanceof BooleanMessage
-        || msg instanceof VerbatimMessage) {
+        || msg instanceof VerbatimMessage || msg instanceof FullBulkStringRedisMessage
+        || msg instanceof SimpleStringRedisMessage || msg instanceof ErrorRedisMessage
+        || msg instanceof IntegerRedisMessage) {
       return true;
     }
-    return msg instanceof ArrayRedisMessage a && !a.isNull() && holdsResp3Types(a.children());
+    return msg instanceof ArrayRedisMessage a && (a.isNull() || holdsWholeReplies(a.children()));
   }
 
-  private static boolean holdsResp3Types(List<RedisMessage> children) {
+  /** Whether every element, at any depth, is a whole reply that {@link Writer} writes. */
+  private static boolean holdsWholeReplies(List<RedisMessage> children) {
     for (RedisMessage m : children) {
       if (m instanceof ArrayRedisMessage a) {
-        if (!a.isNull() && holdsResp3Types(a.children())) return true;
+        if (!a.isNull() && !holdsWholeReplies(a.children())) return false;
       } else if (!(m instanceof FullBulkStringRedisMessage || m instanceof IntegerRedisMessage
-          || m instanceof SimpleStringRedisMessage || m instanceof ErrorRedisMessage)) {
-        return true;
+          || m instanceof SimpleStringRedisMessage || m instanceof ErrorRedisMessage
+          || m instanceof InResp3 || m instanceof MapMessage || m instanceof SetMessage
+          || m instanceof DoubleMessage || m instanceof BooleanMessage
+          || m instanceof VerbatimMessage)) {
+        return false;
       }
     }
-    return false;
+    return true;
   }
 
   @Override

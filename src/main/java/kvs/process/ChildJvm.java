@@ -31,6 +31,16 @@ public final class ChildJvm {
       "-XX:CICompilerCount=1", "-XX:CompileThresholdScaling=0.05", "-Xshare:auto",
       "-Xlog:disable", "-Xlog:all=warning:stderr");
 
+  /**
+   * JVM flags of a long-running server ({@code kvs cluster}'s servers, {@code kvs server} started
+   * by hand through {@code ./kvs}): the full tiered compiler (C1, then C2 for hot code), with the
+   * JVM's own thresholds and compiler threads. A server that runs for minutes or months pays
+   * C2's compilations once and then runs code that costs less per request: docs/performance.md
+   * (issue 10) measures it against {@link #FLAGS}. The rest as {@link #FLAGS}.
+   */
+  public static final List<String> SERVER_FLAGS = List.of("-XX:+UseSerialGC", "-Xshare:auto",
+      "-Xlog:disable", "-Xlog:all=warning:stderr");
+
   private static final int FIRST_LINE_BYTES_MAX = 4096;
 
   /**
@@ -71,7 +81,16 @@ public final class ChildJvm {
    */
   public static List<String> command(String classpath, List<String> extraFlags,
       String subcommand, List<String> args) {
-    List<String> flags = new ArrayList<>(FLAGS);
+    return command(FLAGS, classpath, extraFlags, subcommand, args);
+  }
+
+  /**
+   * As {@link #command(String, List, String, List)} with {@code baseFlags} in place of
+   * {@link #FLAGS} (e.g. {@link #SERVER_FLAGS}).
+   */
+  public static List<String> command(List<String> baseFlags, String classpath,
+      List<String> extraFlags, String subcommand, List<String> args) {
+    List<String> flags = new ArrayList<>(baseFlags);
     flags.addAll(sharedArchiveFlags(classpath));
     flags.addAll(extraFlags);
     return commandWithFlags(flags, classpath, subcommand, args);

@@ -38,7 +38,10 @@ import org.rocksdb.WALRecoveryMode;
  * page cache when it returns: it survives SIGKILL of the process, not power loss. With it, every
  * commit is fsynced first. With {@code groupLogWrites} a commit stays in RocksDB's log buffer
  * until {@link #flushWal} writes every buffered commit with one system call; the caller must call
- * it before anything reveals those commits (the server does, before every socket flush).
+ * it before anything reveals those commits (the server does, before every socket flush). With it
+ * too, commits are staged in one write batch that reaches RocksDB at {@link #flushWal} (or before
+ * any read the entry cache cannot serve): the commits of one loop turn are one RocksDB write with
+ * one metadata record. Each commit stays atomic (a write batch is), and so is their group.
  */
 public final class RocksDbStore implements Store {
   private static final byte[] META_KEY = "replica".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -55,6 +58,8 @@ public final class RocksDbStore implements Store {
   private final RocksDB db;
   private final DBOptions dbOptions;
   private final ColumnFamilyOptions cfOptions;
+  private final ColumnFamilyOptions dataCfOptions;
+  private final ColumnFamilyOptions logCfOptions;
   private final ColumnFamilyHandle metaCf;
   private final ColumnFamilyHandle dataCf;
   private final ColumnFamilyHandle logCf;
@@ -68,8 +73,21 @@ public final class RocksDbStore implements Store {
   static final long CACHE_ENTRY_MAX_BYTES = 16L << 10;
 
   private final boolean groupLogWrites;
-  /** A commit is in the log buffer and not yet written to the operating system. */
+  /** A commit is in the log buffer (or in {@link #pending}), not yet written to the system. */
   private boolean logPending;
+  /**
+   * With {@code groupLogWrites}: the commits made since the last {@link #flushWal}, in one write
+   * batch that reaches RocksDB (memtables and log buffer) in one write when the log is written,
+   * or before anything reads RocksDB itself. So the writes of every connection served in one
+   * loop turn, and every push applied in it, cost one RocksDB write, one metadata record and one
+   * log record (issue 10). Reads in between are served by the entry cache, which a commit
+   * updates at once; a read the cache cannot serve writes the batch first.
+   */
+  private final WriteBatch pending;
+  /** Commits staged in {@link #pending}. */
+  private int pendingCount;
+  /** The metadata of the last commit in {@link #pending}: only the last one is written. */
+  private ReplicaMeta pendingMeta;
   /**
    * Present while the store is open; removed by a clean {@link #close}. Found at open, it says
    * the last run ended without one (SIGKILL, power loss, a storage failure), so the log may have
@@ -91,23 +109,38 @@ public final class RocksDbStore implements Store {
     dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
         .setParanoidChecks(true).setMaxBackgroundJobs(2).setKeepLogFileNum(2)
         .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords)
-        .setManualWalFlush(groupLogWrites);
+        .setManualWalFlush(groupLogWrites)
+        .setAllowConcurrentMemtableWrite(Boolean.parseBoolean(
+            System.getProperty("kvs.rocks.concurrentMemtable", "true")));
     // 64 MiB memtables (RocksDB's default) and LZ4, the cheapest of RocksDB's codecs: healing
     // a partition writes hundreds of MB at once, and with 32 MiB and Snappy the flushes and
     // the compaction they trigger competed with replication for the cores (stabilize after
     // healing 210 MB: 3.17-3.23 s before, 2.42-2.96 s after, docs/performance.md).
-    cfOptions = new ColumnFamilyOptions().setWriteBufferSize(64L << 20)
+    cfOptions = new ColumnFamilyOptions()
+        .setWriteBufferSize(Long.getLong("kvs.rocks.writeBufferMb", 64) << 20)
+        .setCompressionType(CompressionType.LZ4_COMPRESSION);
+    dataCfOptions = new ColumnFamilyOptions()
+        .setWriteBufferSize(Long.getLong("kvs.rocks.writeBufferMb", 64) << 20)
+        .setCompressionType(CompressionType.LZ4_COMPRESSION);
+    double bloom = Double.parseDouble(System.getProperty("kvs.rocks.memtableBloom", "0"));
+    if (bloom > 0) {
+      dataCfOptions.setMemtablePrefixBloomSizeRatio(bloom).setMemtableWholeKeyFiltering(true);
+    }
+    logCfOptions = new ColumnFamilyOptions()
+        .setWriteBufferSize(Long.getLong("kvs.rocks.logWriteBufferMb", 64) << 20)
         .setCompressionType(CompressionType.LZ4_COMPRESSION);
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-        new ColumnFamilyDescriptor("data".getBytes(), cfOptions),
-        new ColumnFamilyDescriptor("log".getBytes(), cfOptions));
+        new ColumnFamilyDescriptor("data".getBytes(), dataCfOptions),
+        new ColumnFamilyDescriptor("log".getBytes(), logCfOptions));
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
       dbOptions.close();
       cfOptions.close();
+      dataCfOptions.close();
+      logCfOptions.close();
       throw new StoreOpenException("cannot open data directory " + dir + ": " + e.getMessage(), e);
     }
     metaCf = handles.get(0);
@@ -115,6 +148,7 @@ public final class RocksDbStore implements Store {
     logCf = handles.get(2);
     closeables.addAll(handles);
     writeOptions = new WriteOptions().setSync(syncWrites);
+    pending = groupLogWrites ? new WriteBatch() : null;
   }
 
   /**
@@ -259,11 +293,13 @@ public final class RocksDbStore implements Store {
 
   @Override
   public byte[] loadStability() {
+    writePending();
     return getOrFail(metaCf, null, STABILITY_KEY);
   }
 
   @Override
   public ReplicaMeta loadMeta() {
+    writePending();
     byte[] bytes = getOrFail(metaCf, null, META_KEY);
     return bytes == null ? null : ReplicaMeta.decode(bytes);
   }
@@ -272,6 +308,7 @@ public final class RocksDbStore implements Store {
   public Entry get(byte[] key) {
     Entry cached = cache.get(key);
     if (cached != null) return cached;
+    writePending();
     byte[] stored = getOrFail(dataCf, null, key);
     if (stored == null) return null;
     Entry e = decode(key, stored);
@@ -298,6 +335,7 @@ public final class RocksDbStore implements Store {
     if (missing.size() == 1) {
       out[missingAt.get(0)] = get(missing.get(0));
     } else if (!missing.isEmpty()) {
+      writePending();
       List<byte[]> stored;
       try {
         stored = db.multiGetAsList(java.util.Collections.nCopies(missing.size(), dataCf),
@@ -343,34 +381,70 @@ public final class RocksDbStore implements Store {
 
   @Override
   public void commit(Mutation m) {
-    try (WriteBatch batch = new WriteBatch()) {
-      for (long[] dot : m.logRemovals()) batch.delete(logCf, logKey(dot[0], dot[1]));
-      for (long[] dot : m.shadowRemovals()) {
-        batch.delete(logCf, logKey(dot[0], dot[1]));
-        batch.delete(metaCf, shadowKey(dot[0], dot[1]));
+    if (pending != null) {
+      // Staged: written with the other commits of this loop turn (see pending).
+      try {
+        add(pending, m, false);
+      } catch (RocksDBException e) {
+        throw fail("write failed", e);
       }
-      for (Entry e : m.collected()) {
-        batch.delete(dataCf, e.key());
-        batch.delete(logCf, logKey(e.origin(), e.seq()));
+      if (m.meta() != null) pendingMeta = m.meta();
+      pendingCount++;
+      logPending = true;
+    } else {
+      try (WriteBatch batch = new WriteBatch()) {
+        add(batch, m, true);
+        db.write(writeOptions, batch);
+      } catch (RocksDBException e) {
+        throw fail("write failed", e);
       }
-      for (Entry e : m.puts()) {
-        batch.put(dataCf, e.key(), EntryCodec.encodeStored(e));
-        batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
-      }
-      for (Entry e : m.shadows()) {
-        batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
-        batch.put(metaCf, shadowKey(e.origin(), e.seq()), e.key());
-      }
-      for (Entry e : m.batchRecords()) batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
-      if (m.meta() != null) batch.put(metaCf, META_KEY, m.meta().encode());
-      if (m.stability() != null) batch.put(metaCf, STABILITY_KEY, m.stability());
-      db.write(writeOptions, batch);
-    } catch (RocksDBException e) {
-      throw fail("write failed", e);
     }
-    logPending = groupLogWrites;
     for (Entry e : m.collected()) cache.remove(e.key());
     for (Entry e : m.puts()) cache.put(e);
+  }
+
+  /** Adds the records of {@code m} to {@code batch}, its metadata too when {@code withMeta}. */
+  private void add(WriteBatch batch, Mutation m, boolean withMeta) throws RocksDBException {
+    for (long[] dot : m.logRemovals()) batch.delete(logCf, logKey(dot[0], dot[1]));
+    for (long[] dot : m.shadowRemovals()) {
+      batch.delete(logCf, logKey(dot[0], dot[1]));
+      batch.delete(metaCf, shadowKey(dot[0], dot[1]));
+    }
+    for (Entry e : m.collected()) {
+      batch.delete(dataCf, e.key());
+      batch.delete(logCf, logKey(e.origin(), e.seq()));
+    }
+    for (Entry e : m.puts()) {
+      batch.put(dataCf, e.key(), EntryCodec.encodeStored(e));
+      batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
+    }
+    for (Entry e : m.shadows()) {
+      batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
+      batch.put(metaCf, shadowKey(e.origin(), e.seq()), e.key());
+    }
+    for (Entry e : m.batchRecords()) batch.put(logCf, logKey(e.origin(), e.seq()), e.key());
+    if (withMeta && m.meta() != null) batch.put(metaCf, META_KEY, m.meta().encode());
+    if (m.stability() != null) batch.put(metaCf, STABILITY_KEY, m.stability());
+  }
+
+  /**
+   * Writes the staged commits ({@link #pending}) to RocksDB in one write: in its memtables and
+   * log buffer. A failure is a storage failure as a failed commit is: the server stops before
+   * anything that depends on these commits is answered or sent (they are written before the log
+   * is, and the log before any socket flush).
+   */
+  private void writePending() {
+    if (pending == null || (pendingCount == 0 && pendingMeta == null)) return;
+    try {
+      if (pendingMeta != null) pending.put(metaCf, META_KEY, pendingMeta.encode());
+      db.write(writeOptions, pending);
+    } catch (RocksDBException e) {
+      throw fail("write failed", e);
+    } finally {
+      pending.clear();
+      pendingCount = 0;
+      pendingMeta = null;
+    }
   }
 
   /** True when a commit waits in the log buffer for {@link #flushWal}. */
@@ -384,6 +458,7 @@ public final class RocksDbStore implements Store {
    */
   public void flushWal() {
     if (!logPending) return;
+    writePending();
     try {
       db.flushWal(false);
     } catch (RocksDBException e) {
@@ -412,6 +487,7 @@ public final class RocksDbStore implements Store {
    * log can leave a database without its metadata (which a start refuses).
    */
   public void persistMemtables() {
+    writePending();
     try (org.rocksdb.FlushOptions options = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
       db.flush(options, List.of(metaCf, dataCf, logCf));
     } catch (RocksDBException e) {
@@ -488,6 +564,7 @@ public final class RocksDbStore implements Store {
 
   @Override
   public void forEachShadow(ShadowVisitor visitor) {
+    writePending();
     try (RocksIterator it = db.newIterator(metaCf)) {
       for (it.seek(SHADOW_PREFIX); it.isValid(); it.next()) {
         byte[] k = it.key();
@@ -504,6 +581,7 @@ public final class RocksDbStore implements Store {
 
   @Override
   public View snapshot() {
+    writePending();
     Snapshot snapshot = db.getSnapshot();
     ReadOptions ro = new ReadOptions().setSnapshot(snapshot);
     return new View() {
@@ -560,6 +638,7 @@ public final class RocksDbStore implements Store {
    */
   @Override
   public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
+    writePending();
     try (RocksIterator it = db.newIterator(dataCf)) {
       if (from == null) {
         it.seekToFirst();
@@ -575,6 +654,7 @@ public final class RocksDbStore implements Store {
 
   @Override
   public void forEachLive(Consumer<Entry> visitor) {
+    writePending();
     try (RocksIterator it = db.newIterator(dataCf)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         Entry e = decode(it.key(), it.value());
@@ -631,8 +711,11 @@ public final class RocksDbStore implements Store {
       clean = false;
     }
     writeOptions.close();
+    if (pending != null) pending.close();
     dbOptions.close();
     cfOptions.close();
+    dataCfOptions.close();
+    logCfOptions.close();
     if (clean && marked) {
       try {
         Files.deleteIfExists(dir.resolve(RUNNING_MARKER));

@@ -133,13 +133,27 @@ class RespEncoderTest {
   }
 
   @Test
-  void onlyResp3RepliesAndTheNewTypesAreLeftToThisEncoder() {
+  void everyWholeReplyIsLeftToThisEncoderAndStreamedPartsToNettys() {
     RespEncoder e = new RespEncoder();
-    assertThat(e.acceptOutboundMessage(Resp.bulk("x"))).isFalse();
-    assertThat(e.acceptOutboundMessage(Resp.array(List.of(Resp.bulk("x"), Resp.NIL)))).isFalse();
+    assertThat(e.acceptOutboundMessage(Resp.bulk("x"))).isTrue();
+    assertThat(e.acceptOutboundMessage(Resp.array(List.of(Resp.bulk("x"), Resp.NIL)))).isTrue();
+    assertThat(e.acceptOutboundMessage(Resp.OK)).isTrue();
     assertThat(e.acceptOutboundMessage(Resp.map(List.of()))).isTrue();
     assertThat(e.acceptOutboundMessage(RespEncoder.forProtocol(Resp.NIL, 3))).isTrue();
+    assertThat(e.acceptOutboundMessage(new io.netty.handler.codec.redis.ArrayHeaderRedisMessage(2)))
+        .isFalse();
     assertThat(RespEncoder.forProtocol(Resp.bulk("x"), 3)).isInstanceOf(
         io.netty.handler.codec.redis.FullBulkStringRedisMessage.class);
+  }
+
+  @Test
+  void aShortReplyLeavesInOneBuffer() {
+    EmbeddedChannel ch = new EmbeddedChannel(new RedisEncoder(), new RespEncoder());
+    ch.writeOutbound(Resp.bulk("value"));
+    ByteBuf b = ch.readOutbound();
+    assertThat(b.toString(StandardCharsets.ISO_8859_1)).isEqualTo("$5\r\nvalue\r\n");
+    b.release();
+    assertThat((Object) ch.readOutbound()).isNull();
+    ch.finishAndReleaseAll();
   }
 }
