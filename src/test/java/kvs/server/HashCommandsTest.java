@@ -232,6 +232,15 @@ class HashCommandsTest extends InProcessServersTest {
       assertThat(c.call("HINCRBY", "h", "c", "1")).isEqualTo("+QUEUED");
       assertThat(c.call("HINCRBY", "h", "c", "1")).isEqualTo("+QUEUED");
       assertThat(c.call("EXEC")).isEqualTo(List.of(2L, 3L));
+      // WATCH sees an increment by another connection (which writes neither head nor register)
+      try (RespConn other = RespConn.open(n.port())) {
+        assertThat(c.call("WATCH", "h")).isEqualTo("+OK");
+        assertThat(other.call("HINCRBY", "h", "c", "1")).isEqualTo(4L);
+        assertThat(c.call("MULTI")).isEqualTo("+OK");
+        assertThat(c.call("HINCRBY", "h", "c", "1")).isEqualTo("+QUEUED");
+        assertThat(c.callRaw("EXEC")).isEqualTo("*-1\r\n");
+        assertThat(text(c.call("HGET", "h", "c"))).isEqualTo("4");
+      }
     }
   }
 
