@@ -84,7 +84,8 @@ public final class SimStats {
         + writes + " writes (" + repliesLost + " replies lost, " + expiringWrites
         + " with an expiry, " + transactions + " transactions, " + flushes + " FLUSHALLs; "
         + increments + " increments, " + counterResets + " deletes of a counter, " + fieldWrites
-        + " HSET/HDEL, " + memberWrites + " SADD/SREM, " + zsetWrites + " ZADD/ZINCRBY/ZREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
+        + " HSET/HDEL, " + memberWrites + " SADD/SREM, " + zsetWrites
+        + " ZADD/ZINCRBY/ZREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + collected
         + " tombstones collected, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
