@@ -947,12 +947,20 @@ public final class Replica {
         head = current(key);
       }
       VersionVector hidden = Hashes.hidden(head.value());
+      // What this command wrote so far: under a head it has just made, a member is present
+      // only once this command added it. A register held but not covered by the vector (a
+      // delta still arriving) shows under the new head, yet the client saw no such member, so
+      // its ZINCRBY starts the member afresh as Redis's of an absent key does.
+      java.util.Set<java.nio.ByteBuffer> touched = new java.util.HashSet<>();
       for (ZUpdate u : updates) {
         List<Entry> regs = zregisters(key, u.member(), session);
-        SortedSets.State before = SortedSets.state(regs, hidden);
-        was.add(before.present());
-        boolean own = SortedSets.makesAssignment(regs, hidden, u.score());
-        byte[] value = SortedSets.addition(regs, hidden, origin, u.score(), u.delta()).encode(own);
+        boolean present = (exists || touched.contains(java.nio.ByteBuffer.wrap(u.member())))
+            && SortedSets.state(regs, hidden).present();
+        touched.add(java.nio.ByteBuffer.wrap(u.member()));
+        was.add(present);
+        boolean own = SortedSets.makesAssignment(present, u.score());
+        byte[] value = SortedSets.addition(regs, present, hidden, origin, u.score(), u.delta())
+            .encode(own);
         write(session, List.of(Elements.key(key, Entry.KIND_ZSET, Sets.subKey(u.member(), origin))),
             List.of(value), wallMillis);
         scores.add(SortedSets.state(zregisters(key, u.member(), null), hidden).score());
@@ -1009,7 +1017,8 @@ public final class Replica {
       // The new head hides every register of dst held now, so each member starts afresh.
       List<Entry> regs = zregisters(dst, m.member(), null);
       w.add(Elements.key(dst, Entry.KIND_ZSET, Sets.subKey(m.member(), origin)),
-          SortedSets.addition(regs, new VersionVector(), origin, m.score(), null).encode(true),
+          SortedSets.addition(regs, false, new VersionVector(), origin, m.score(), null)
+              .encode(true),
           Entry.KIND_STRING, 0);
     }
     return w.write(session, wallMillis);

@@ -269,18 +269,19 @@ public final class SortedSets {
 
   /**
    * What {@code origin} writes to its register of the member with {@code registers} (its own
-   * among them or not) under a head hiding {@code hidden}: with a {@code score}, a ZADD (a new
-   * assignment cancelling every increment held; its own total unchanged); without, a ZINCRBY of
+   * among them or not) under a head hiding {@code hidden}, the member {@code present} or not as
+   * its server showed it before this write: with a {@code score}, a ZADD (a new assignment
+   * cancelling every increment held; its own total unchanged); without, a ZINCRBY of
    * {@code delta} (its total rises; the winning assignment copied when the member is present,
    * else a new one at 0 cancelling every increment held). The register's removal marks stay.
    * The caller encodes it with {@code own} = {@link #makesAssignment}.
    */
-  public static Register addition(List<Entry> registers, VersionVector hidden, long origin,
-      Double score, BigDecimal delta) {
+  public static Register addition(List<Entry> registers, boolean present, VersionVector hidden,
+      long origin, Double score, BigDecimal delta) {
     Register mine = registerOf(own(registers, origin));
     BigDecimal incr = delta == null ? mine.incr() : mine.incr().add(delta, Counters.PRECISION);
     Assign assign;
-    if (score == null && state(registers, hidden).present()) {
+    if (!makesAssignment(present, score)) {
       assign = winner(registers, hidden);
     } else {
       assign = new Assign(0, origin, score == null ? 0 : score, marks(registers));
@@ -289,9 +290,8 @@ public final class SortedSets {
   }
 
   /** Whether {@link #addition} with these arguments makes a new assignment (encoded as own). */
-  public static boolean makesAssignment(List<Entry> registers, VersionVector hidden,
-      Double score) {
-    return score != null || !state(registers, hidden).present();
+  public static boolean makesAssignment(boolean present, Double score) {
+    return score != null || !present;
   }
 
   /** The winning assignment of a present member (null when absent). */

@@ -125,7 +125,10 @@ final class CommandSupport {
     committed(c, written, reply);
   }
 
-  /** True for a hash or a set, which string commands answer WRONGTYPE for (a counter is a string). */
+  /**
+   * True for a hash, a set or a sorted set, which string commands answer WRONGTYPE for (a
+   * counter is a string).
+   */
   static boolean notString(Entry shown) {
     return shown.kind() == Entry.KIND_HASH || shown.kind() == Entry.KIND_SET
         || shown.kind() == Entry.KIND_ZSET;

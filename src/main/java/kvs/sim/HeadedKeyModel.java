@@ -50,7 +50,7 @@ abstract class HeadedKeyModel {
     return e != null && Checker.compare(e, w.entry()) >= 0;
   }
 
-  /** The write of the head {@code r} holds for the key, or null when it holds none or no such write. */
+  /** The write of the head {@code r} holds for the key; null when it holds none (or unknown). */
   HeadWrite headOf(Replica r) {
     Entry head = r.peek(key);
     if (head == null) return null;

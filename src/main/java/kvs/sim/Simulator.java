@@ -80,7 +80,7 @@ public final class Simulator {
   /** A key that clients use as a set (SADD, SREM, SMEMBERS, DEL, now and then a SET). */
   private final byte[] setKey = {'s', '0'};
   private final SetModel set = new SetModel(setKey, new String[] {"a", "b", "c"});
-  /** A key that clients use as a sorted set (ZADD, ZINCRBY, ZREM, ZRANGE, DEL, now and then a SET). */
+  /** A key that clients use as a sorted set (ZADD, ZINCRBY, ZREM, ZRANGE, DEL, sometimes SET). */
   private final byte[] zsetKey = {'z', '0'};
   private final ZSetModel zset = new ZSetModel(zsetKey, new String[] {"a", "b", "c"});
   private final Server[] servers;

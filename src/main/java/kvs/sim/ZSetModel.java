@@ -24,7 +24,8 @@ import kvs.core.Sets;
  * a shown member); a ZINCRBY also has its increment. Heads as for sets.
  *
  * <p>A server must show, under a sorted-set head, each member with a <em>live</em> add (held,
- * not hidden by the head, observed by no remove it holds), with the score: the assignment of the
+ * not hidden by the head, observed by no remove it holds, not followed by a held later write of
+ * its own origin, which replaces that origin's word), with the score: the assignment of the
  * highest version among those its live adds carry, plus every increment it holds that neither
  * that assignment nor any held remove observed, from each origin whose latest held event of the
  * member is a live add. So concurrent increments all count, an increment a later ZADD saw does
@@ -100,8 +101,11 @@ final class ZSetModel extends HeadedKeyModel {
         continue;
       }
       boolean removed = false;
-      for (Event rm : events) {
-        if (!rm.add && rm.observed.contains(x) && held(r, rm)) {
+      for (Event y : events) {
+        // Removed by a held remove that observed it, or replaced by a later held write of its
+        // own origin (an origin's later word on the member replaces its earlier one).
+        if (!y.add && y.observed.contains(x) && held(r, y)
+            || y.member == member && y.origin == x.origin && y.seq > x.seq && held(r, y)) {
           removed = true;
           break;
         }

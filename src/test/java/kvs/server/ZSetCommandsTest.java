@@ -24,7 +24,8 @@ class ZSetCommandsTest extends InProcessServersTest {
       assertThat(text(c.call("ZSCORE", "z", "a"))).isEqualTo("1.5");
       assertThat(c.call("ZSCORE", "z", "nope")).isNull();
       assertThat(c.call("ZSCORE", "absent", "a")).isNull();
-      assertThat(texts(c.call("ZMSCORE", "z", "a", "nope", "c"))).containsExactly("1.5", "null", "3");
+      assertThat(texts(c.call("ZMSCORE", "z", "a", "nope", "c")))
+          .containsExactly("1.5", "null", "3");
       assertThat(c.call("ZCARD", "z")).isEqualTo(3L);
       assertThat(c.call("ZCARD", "absent")).isEqualTo(0L);
       // flags
@@ -114,11 +115,14 @@ class ZSetCommandsTest extends InProcessServersTest {
           "-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
       assertThat(c.call("ZRANGE", "z", "-", "+", "BYLEX", "WITHSCORES")).isEqualTo(
           "-ERR syntax error, WITHSCORES not supported in combination with BYLEX");
-      assertThat(c.call("ZRANGEBYSCORE", "z", "x", "1")).isEqualTo("-ERR min or max is not a float");
+      assertThat(c.call("ZRANGEBYSCORE", "z", "x", "1"))
+          .isEqualTo("-ERR min or max is not a float");
       assertThat(c.call("ZRANGEBYLEX", "z", "a", "+"))
           .isEqualTo("-ERR min or max not valid string range item");
-      assertThat(c.call("ZREVRANGE", "z", "0", "1", "LIMIT", "0", "1")).isEqualTo("-ERR syntax error");
-      assertThat(c.call("ZADD", "z", "1")).isEqualTo("-ERR wrong number of arguments for 'zadd' command");
+      assertThat(c.call("ZREVRANGE", "z", "0", "1", "LIMIT", "0", "1"))
+          .isEqualTo("-ERR syntax error");
+      assertThat(c.call("ZADD", "z", "1"))
+          .isEqualTo("-ERR wrong number of arguments for 'zadd' command");
       assertThat(texts(c.call("ZRANGE", "z", "0", "-1", "WITHSCORES")))
           .containsExactly("a", "1.5", "c", "3", "d", "4", "b", "5");
       // WRONGTYPE both ways
