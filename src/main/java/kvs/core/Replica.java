@@ -1223,6 +1223,72 @@ public final class Replica {
     return next[0];
   }
 
+  /** Where {@link #collectLogRecords} goes on: the origin, and the last sequence examined. */
+  private long logCollectOrigin = -1;
+  private long logCollectAfter;
+
+  /**
+   * Removes log records that no delta can need any more: a record whose dot {@code stable}
+   * covers and that is not its key's current entry's own record (a superseded write of an atomic
+   * batch, a displaced mark a delta brought, or one left under a key whose entry was collected).
+   * Such a record exists only to make a delta carry, to a peer that lacks the write, what stands
+   * in for it; every member holds that write or a newer one of its key once the stable vector
+   * covers it, and a delta to a member sends nothing its vector covers. Shadows are left to
+   * {@link #dropCoveredShadows}. Examines at most {@code maxExamined} records from where the
+   * previous call stopped, origin by origin, round and round; removes what qualifies in one
+   * commit; returns how many it removed. The records of the key's current entries stay (a delta
+   * finds the entries through them), as do records beyond the stable vector.
+   */
+  public int collectLogRecords(VersionVector stable, int maxExamined) {
+    requireNoBatch();
+    if (maxExamined <= 0) throw new IllegalArgumentException("maxExamined must be positive");
+    List<long[]> removals = new ArrayList<>();
+    int examined = 0;
+    try (Store.View view = store.snapshot()) {
+      while (examined < maxExamined) {
+        if (logCollectOrigin < 0) {
+          logCollectOrigin = view.nextLogOrigin(-1);
+          logCollectAfter = 0;
+          if (logCollectOrigin < 0) break; // no log at all
+        }
+        long o = logCollectOrigin;
+        long upto = Math.min(stable.get(o), vv.get(o));
+        int[] n = {examined};
+        boolean[] stopped = {false};
+        long last = logCollectAfter >= upto ? logCollectAfter
+            : view.scanLog(o, logCollectAfter, upto, (seq, key) -> {
+              n[0]++;
+              Entry e = view.get(key);
+              boolean own = e != null && e.origin() == o && e.seq() == seq;
+              if (!own && !isShadow(key, o, seq)) removals.add(new long[] {o, seq});
+              stopped[0] = n[0] >= maxExamined;
+              return !stopped[0];
+            });
+        examined = n[0];
+        if (!stopped[0] || last >= upto) {
+          long next = view.nextLogOrigin(o); // this origin done up to the stable vector
+          logCollectOrigin = next;
+          logCollectAfter = 0;
+          if (next < 0) break; // round done: the next call starts again
+        } else {
+          logCollectAfter = last;
+        }
+      }
+    }
+    if (removals.isEmpty()) return 0;
+    Change c = new Change();
+    c.m.logRemovals.addAll(removals);
+    commit(c);
+    return removals.size();
+  }
+
+  private boolean isShadow(byte[] key, long origin, long seq) {
+    List<long[]> dots = shadowsByKey.get(ByteBuffer.wrap(key));
+    if (dots == null) return false;
+    for (long[] d : dots) if (d[0] == origin && d[1] == seq) return true;
+    return false;
+  }
+
   private static void removeExpired(Change c, Entry e) {
     c.replace(e, e.remnant()); // same dot: its log record stays as it is
     if (e.expiry() < 1L << 47) c.hlc.observe(e.expiry() << Hlc.LOGICAL_BITS);

@@ -92,8 +92,8 @@ public final class Stability {
   /**
    * Takes in an advert of a member's durable state: its origin, vector and hybrid clock, heard
    * from it or relayed by another server. Ignored (returns false): an advert of a retired or
-   * unknown server, of an origin that is not that server's, or one older than what is known of
-   * the same origin (relayed adverts may arrive out of order).
+   * unknown server, of an origin that is not that server's or was retired, one older than what
+   * is known of the same origin (relayed adverts may arrive out of order), or the same again.
    */
   public boolean advert(int serverId, long origin, VersionVector vv, long clock) {
     Member m = members.get(serverId);
@@ -104,8 +104,8 @@ public final class Stability {
       if (m.origins.size() == ORIGINS_MAX) forgetOldest(m);
       o = new Origin();
       m.origins.put(origin, o);
-    } else if (!vv.covers(o.vv) || clock < o.clock) {
-      return false;
+    } else if (!vv.covers(o.vv) || clock < o.clock || (clock == o.clock && vv.equals(o.vv))) {
+      return false; // older, or the same advert again (relayed by several peers)
     }
     o.vv = vv.copy();
     o.clock = clock;

@@ -86,6 +86,8 @@ final class Collector {
   private long restExpiring;
   /** Entries collected since the server started (INFO, metrics). */
   long collectedEntries;
+  /** Log records no delta can need any more, removed since the server started (INFO). */
+  long logRecordsCollected;
   /** Slice ticks since the server started, resting ones included (tests wait on it). */
   long slices;
   /**
@@ -329,6 +331,7 @@ final class Collector {
       }
       List<Entry> out = new ArrayList<>();
       from = node.replica.collectStable(stable, bound, from, SLICE_ENTRIES, out);
+      logRecordsCollected += node.replica.collectLogRecords(stable, SLICE_ENTRIES);
       if (!out.isEmpty()) {
         collectedEntries += out.size();
         node.metrics.collected(out.size());
@@ -352,6 +355,7 @@ final class Collector {
   String info() {
     VersionVector stable = stability.stableVector();
     return "collected_entries:" + collectedEntries + "\r\n"
+        + "collected_log_records:" + logRecordsCollected + "\r\n"
         + "collection_slices:" + slices + "\r\n"
         + "collection_resting:" + (restStable != null && from == null ? 1 : 0) + "\r\n"
         + "stability_members:" + stability.members().toString().replace(" ", "") + "\r\n"

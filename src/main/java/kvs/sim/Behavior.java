@@ -4,6 +4,7 @@ import java.util.List;
 import kvs.core.Entry;
 import kvs.core.LinkDriver;
 import kvs.core.Replica;
+import kvs.core.VersionVector;
 import kvs.core.SessionToken;
 
 /**
@@ -199,12 +200,16 @@ public class Behavior {
   /**
    * One slice of the server's collection of stable tombstones and expiry remnants, from
    * {@code from}: as the real server will run it, with the stable vector and clock bound of what
-   * it heard from every member ({@link kvs.core.Stability}). Returns where to go on.
+   * it heard from every member ({@link kvs.core.Stability}), then as many log records that no
+   * delta can need any more ({@link Replica#collectLogRecords}). Returns where to go on.
    */
   public byte[] collect(Replica replica, kvs.core.Stability stability, byte[] from,
       int maxExamined, List<Entry> collected) {
-    return replica.collectStable(stability.stableVector(), stability.clockBound(), from,
-        maxExamined, collected);
+    VersionVector stable = stability.stableVector();
+    byte[] next = replica.collectStable(stable, stability.clockBound(), from, maxExamined,
+        collected);
+    replica.collectLogRecords(stable, maxExamined);
+    return next;
   }
 
   @Override

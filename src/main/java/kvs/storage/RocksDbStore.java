@@ -16,6 +16,7 @@ import kvs.core.Store;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.ReadOptions;
@@ -475,7 +476,14 @@ public final class RocksDbStore implements Store {
   public void compact() {
     try (org.rocksdb.FlushOptions options = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
       db.flush(options, List.of(metaCf, dataCf, logCf));
-      for (ColumnFamilyHandle cf : List.of(metaCf, dataCf, logCf)) db.compactRange(cf);
+      // Forced down to the bottom level too: files already there are rewritten, so deletion
+      // markers and what they hide go (RocksDB skips bottom-level files by default).
+      try (CompactRangeOptions range = new CompactRangeOptions().setBottommostLevelCompaction(
+          CompactRangeOptions.BottommostLevelCompaction.kForceOptimized)) {
+        for (ColumnFamilyHandle cf : List.of(metaCf, dataCf, logCf)) {
+          db.compactRange(cf, null, null, range);
+        }
+      }
     } catch (RocksDBException e) {
       throw fail("compaction failed", e);
     }

@@ -130,4 +130,58 @@ class StabilityTest {
     assertThat(c.stableVector()).isEqualTo(all);
     assertThat(c.clockBound()).isEqualTo(10);
   }
+
+  @Test
+  void whatItKnowsRoundTripsThroughItsRecordAndThroughAnAdvert() {
+    Stability st = new Stability(List.of(0, 1, 2));
+    st.advert(0, A, vv(A, 5, B, 2), 100);
+    st.advert(1, B, vv(A, 5, B, 2), 120);
+    st.advert(1, B2, vv(A, 5, B, 2, B2, 1), 130);
+    st.retire(2);
+    st.retireOrigin(B);
+    long bound = st.clockBound();
+    Stability back = Stability.decode(st.encode());
+    assertThat(back.toString()).isEqualTo(st.toString());
+    assertThat(back.clockBound()).isEqualTo(bound);
+    assertThat(back.isRetired(2)).isTrue();
+    assertThat(back.isRetiredOrigin(B)).isTrue();
+
+    Stability other = new Stability(List.of(3));
+    assertThat(other.hear(Stability.decodeAdvert(st.encodeAdvert()))).isTrue();
+    assertThat(other.members()).containsExactly(0, 1, 3); // 2 retired, 3 unheard
+    assertThat(other.isRetired(2)).isTrue();
+    assertThat(other.join(2)).as("a retired server never joins again").isFalse();
+    assertThat(other.hear(Stability.decodeAdvert(st.encodeAdvert()))).isFalse();
+  }
+
+  @Test
+  void aRetiredIncarnationNoLongerBoundsTheClock() {
+    Stability st = new Stability(List.of(0, 1));
+    st.advert(0, A, vv(A, 5, B, 3), 100);
+    st.advert(1, B, vv(A, 5, B, 3), 110);
+    assertThat(st.clockBound()).isEqualTo(100);
+    st.advert(1, B2, vv(A, 5, B, 3), 200); // B crashed; its new incarnation took no write yet
+    st.advert(0, A, vv(A, 6, B, 3), 300);
+    st.advert(1, B2, vv(A, 6, B, 3), 310);
+    assertThat(st.clockBound()).as("B's frozen bound").isEqualTo(110);
+    assertThatThrownBy(() -> st.retireOrigin(B2)).isInstanceOf(IllegalStateException.class);
+    assertThat(st.retireOrigin(B)).isTrue();
+    assertThat(st.clockBound()).isEqualTo(300);
+    assertThat(st.advert(1, B, vv(A, 9, B, 9), 999)).as("a retired origin's advert").isFalse();
+  }
+
+  @Test
+  void aMalformedRecordOrAdvertIsCorruptData() {
+    byte[] record = new Stability(List.of(0, 1)).encode();
+    for (int cut = 0; cut < record.length; cut++) {
+      byte[] part = java.util.Arrays.copyOf(record, cut);
+      assertThatThrownBy(() -> Stability.decode(part)).isInstanceOf(CorruptDataException.class);
+    }
+    byte[] advert = new Stability(List.of(0, 1)).encodeAdvert();
+    for (int cut = 0; cut < advert.length; cut++) {
+      byte[] part = java.util.Arrays.copyOf(advert, cut);
+      assertThatThrownBy(() -> Stability.decodeAdvert(part))
+          .isInstanceOf(CorruptDataException.class);
+    }
+  }
 }
