@@ -302,7 +302,9 @@ public final class Stability {
       Stability s = new Stability();
       for (int i = 0; i < n; i++) {
         int id = i32(b);
-        if (id < 0 || s.members.containsKey(id)) throw new CorruptDataException("stability: bad member");
+        if (id < 0 || s.members.containsKey(id)) {
+          throw new CorruptDataException("stability: bad member");
+        }
         Member m = new Member();
         m.current = i64(b);
         m.floor = i64(b);

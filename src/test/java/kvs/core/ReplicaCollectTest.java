@@ -192,7 +192,8 @@ class ReplicaCollectTest {
     assertThat(a.replica.collectLogRecords(before, 100)).isZero();
     // A peer that lacks everything still gets every current entry from a delta.
     Node b = new Node(2);
-    ReplicaHarness.applyAll(b.replica, ReplicaHarness.drain(a.replica, new VersionVector(), 1 << 20));
+    ReplicaHarness.applyAll(b.replica,
+        ReplicaHarness.drain(a.replica, new VersionVector(), 1 << 20));
     assertThat(b.replica.digest()).isEqualTo(a.replica.digest());
     assertThat(b.replica.vv()).isEqualTo(a.replica.vv());
   }
