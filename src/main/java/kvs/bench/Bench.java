@@ -45,7 +45,7 @@ public final class Bench {
     static Sizes of(boolean quick, int servers, int soakOps) {
       return quick
           ? new Sizes(servers > 0 ? servers : 3, 5_000, 60, 1_600, 120, 1L << 20, 64 * 1024,
-              500, 2, 50, 2_000, soakOps > 0 ? soakOps : 20_000, 1_000, 10_000)
+              500, 2, 50, 2_000, soakOps > 0 ? soakOps : 6_000, 500, 10_000)
           : new Sizes(servers > 0 ? servers : 5, 50_000, 4_000, 1_600, 25_000, 200L << 20,
               100 * 1024, 20_000, 10, 2_000, 100_000, soakOps > 0 ? soakOps : 1_000_000, 10_000,
               1_000_000);

@@ -156,7 +156,9 @@ final class Soak {
         }
       }
     }
-    if (!failures.isEmpty()) throw new IOException("load failed: " + failures.get(0), failures.get(0));
+    if (!failures.isEmpty()) {
+      throw new IOException("load failed: " + failures.get(0), failures.get(0));
+    }
   }
 
   private static byte[] key(int i) {

@@ -56,7 +56,7 @@ public final class BenchCommand implements Callable<Integer> {
   int servers;
 
   @Option(names = "--soak-ops", paramLabel = "N",
-      description = "SET/DEL operations of the soak scenario (default: 1,000,000, or 20,000 with"
+      description = "SET/DEL operations of the soak scenario (default: 1,000,000, or 6,000 with"
           + " --quick).")
   int soakOps;
 

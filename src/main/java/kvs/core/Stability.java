@@ -297,24 +297,26 @@ public final class Stability {
   public static Stability decode(byte[] bytes) {
     ByteBuffer b = ByteBuffer.wrap(bytes);
     try {
-      if (b.get() != STATE_FORMAT) throw new CorruptDataException("stability: unknown format");
+      if (u8(b) != STATE_FORMAT) throw new CorruptDataException("stability: unknown format");
       int n = count(b, 20);
       Stability s = new Stability();
       for (int i = 0; i < n; i++) {
-        int id = b.getInt();
-        if (id < 0 || s.members.containsKey(id)) throw new CorruptDataException("stability: bad member");
+        int id = i32(b);
+        if (id < 0 || s.members.containsKey(id)) {
+          throw new CorruptDataException("stability: bad member");
+        }
         Member m = new Member();
-        m.current = b.getLong();
-        m.floor = b.getLong();
+        m.current = i64(b);
+        m.floor = i64(b);
         int origins = count(b, 28);
         for (int j = 0; j < origins; j++) {
-          long origin = b.getLong();
+          long origin = i64(b);
           Origin o = new Origin();
-          o.clock = b.getLong();
-          o.coveredClock = b.getLong();
+          o.clock = i64(b);
+          o.coveredClock = i64(b);
           o.vv = VersionVector.decodeFrom(b);
           int pending = count(b, 16);
-          for (int k = 0; k < pending; k++) o.pending.addLast(new long[] {b.getLong(), b.getLong()});
+          for (int k = 0; k < pending; k++) o.pending.addLast(new long[] {i64(b), i64(b)});
           if (Origins.serverId(origin) != id || m.origins.put(origin, o) != null) {
             throw new CorruptDataException("stability: bad origin");
           }
@@ -325,22 +327,38 @@ public final class Stability {
         s.members.put(id, m);
       }
       int retired = count(b, 8);
-      for (int i = 0; i < retired; i++) s.retiredServers.add(Math.toIntExact(b.getLong()));
+      for (int i = 0; i < retired; i++) s.retiredServers.add(Math.toIntExact(i64(b)));
       int retiredOrigins = count(b, 8);
-      for (int i = 0; i < retiredOrigins; i++) s.retiredOrigins.add(b.getLong());
+      for (int i = 0; i < retiredOrigins; i++) s.retiredOrigins.add(i64(b));
       if (b.hasRemaining()) throw new CorruptDataException("stability: trailing bytes");
       if (s.members.isEmpty()) throw new CorruptDataException("stability: no members");
       return s;
-    } catch (java.nio.BufferUnderflowException | ArithmeticException e) {
-      throw new CorruptDataException("stability: truncated");
+    } catch (ArithmeticException e) {
+      throw new CorruptDataException("stability: bad retired server id");
     }
   }
 
   private Stability() {}
 
+  // Reads that say "truncated" as corrupt data instead of throwing the buffer's own exception.
+  private static byte u8(ByteBuffer b) {
+    if (b.remaining() < 1) throw new CorruptDataException("stability: truncated");
+    return b.get();
+  }
+
+  private static int i32(ByteBuffer b) {
+    if (b.remaining() < 4) throw new CorruptDataException("stability: truncated");
+    return b.getInt();
+  }
+
+  private static long i64(ByteBuffer b) {
+    if (b.remaining() < 8) throw new CorruptDataException("stability: truncated");
+    return b.getLong();
+  }
+
   /** A count followed by at least {@code each} bytes per item, checked against what remains. */
   private static int count(ByteBuffer b, int each) {
-    int n = b.getInt();
+    int n = i32(b);
     if (n < 0 || n > MEMBERS_MAX || (long) n * each > b.remaining()) {
       throw new CorruptDataException("stability: bad count " + n);
     }
@@ -354,28 +372,26 @@ public final class Stability {
    * clock travels: those depend on the receiver's own membership.
    */
   public byte[] encodeAdvert() {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    ByteBuffer head = ByteBuffer.allocate(1 + 4 + 4 * members.size() + 4
-        + 4 * retiredServers.size() + 4 + 8 * retiredOrigins.size());
-    head.put(ADVERT_FORMAT).putInt(members.size());
-    for (int id : members.keySet()) head.putInt(id);
-    head.putInt(retiredServers.size());
-    for (int id : retiredServers) head.putInt(id);
-    head.putInt(retiredOrigins.size());
-    for (long o : retiredOrigins) head.putLong(o);
-    out.writeBytes(head.array());
+    int[] size = {1 + 4 + 4 * members.size() + 4 + 4 * retiredServers.size() + 4
+        + 8 * retiredOrigins.size() + 4};
     int[] known = {0};
-    java.io.ByteArrayOutputStream adverts = new java.io.ByteArrayOutputStream();
     forEachKnown((id, origin, vv, clock) -> {
-      ByteBuffer a = ByteBuffer.allocate(4 + 8 + 8 + vv.encodedSize());
-      a.putInt(id).putLong(origin).putLong(clock);
-      vv.encodeTo(a);
-      adverts.writeBytes(a.array());
+      size[0] += 4 + 8 + 8 + vv.encodedSize();
       known[0]++;
     });
-    out.writeBytes(ByteBuffer.allocate(4).putInt(known[0]).array());
-    out.writeBytes(adverts.toByteArray());
-    return out.toByteArray();
+    ByteBuffer b = ByteBuffer.allocate(size[0]);
+    b.put(ADVERT_FORMAT).putInt(members.size());
+    for (int id : members.keySet()) b.putInt(id);
+    b.putInt(retiredServers.size());
+    for (int id : retiredServers) b.putInt(id);
+    b.putInt(retiredOrigins.size());
+    for (long o : retiredOrigins) b.putLong(o);
+    b.putInt(known[0]);
+    forEachKnown((id, origin, vv, clock) -> {
+      b.putInt(id).putLong(origin).putLong(clock);
+      vv.encodeTo(b);
+    });
+    return b.array();
   }
 
   /** One peer's {@link #encodeAdvert}, decoded: the receiver checks it whole before using it. */
@@ -388,32 +404,28 @@ public final class Stability {
   /** Decodes a peer's advert; {@link CorruptDataException} on anything malformed. */
   public static Heard decodeAdvert(byte[] bytes) {
     ByteBuffer b = ByteBuffer.wrap(bytes);
-    try {
-      if (b.get() != ADVERT_FORMAT) {
-        throw new CorruptDataException("stability advert: unknown format");
-      }
-      Set<Integer> ms = new TreeSet<>();
-      for (int i = count(b, 4); i > 0; i--) ms.add(nonNegative(b.getInt()));
-      Set<Integer> rs = new TreeSet<>();
-      for (int i = count(b, 4); i > 0; i--) rs.add(nonNegative(b.getInt()));
-      Set<Long> ro = new TreeSet<>();
-      for (int i = count(b, 8); i > 0; i--) ro.add(b.getLong());
-      java.util.List<Known> known = new java.util.ArrayList<>();
-      for (int i = count(b, 24); i > 0; i--) {
-        int id = nonNegative(b.getInt());
-        long origin = b.getLong();
-        long clock = b.getLong();
-        VersionVector vv = VersionVector.decodeFrom(b);
-        if (origin < 0 || Origins.serverId(origin) != id || clock < 0) {
-          throw new CorruptDataException("stability advert: bad origin");
-        }
-        known.add(new Known(id, origin, vv, clock));
-      }
-      if (b.hasRemaining()) throw new CorruptDataException("stability advert: trailing bytes");
-      return new Heard(ms, rs, ro, known);
-    } catch (java.nio.BufferUnderflowException e) {
-      throw new CorruptDataException("stability advert: truncated");
+    if (u8(b) != ADVERT_FORMAT) {
+      throw new CorruptDataException("stability advert: unknown format");
     }
+    Set<Integer> ms = new TreeSet<>();
+    for (int i = count(b, 4); i > 0; i--) ms.add(nonNegative(i32(b)));
+    Set<Integer> rs = new TreeSet<>();
+    for (int i = count(b, 4); i > 0; i--) rs.add(nonNegative(i32(b)));
+    Set<Long> ro = new TreeSet<>();
+    for (int i = count(b, 8); i > 0; i--) ro.add(i64(b));
+    java.util.List<Known> known = new java.util.ArrayList<>();
+    for (int i = count(b, 24); i > 0; i--) {
+      int id = nonNegative(i32(b));
+      long origin = i64(b);
+      long clock = i64(b);
+      VersionVector vv = VersionVector.decodeFrom(b);
+      if (origin < 0 || Origins.serverId(origin) != id || clock < 0) {
+        throw new CorruptDataException("stability advert: bad origin");
+      }
+      known.add(new Known(id, origin, vv, clock));
+    }
+    if (b.hasRemaining()) throw new CorruptDataException("stability advert: trailing bytes");
+    return new Heard(ms, rs, ro, known);
   }
 
   private static int nonNegative(int id) {

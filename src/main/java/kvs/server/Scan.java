@@ -12,21 +12,22 @@ import kvs.net.Resp;
  * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
  *
  * <p>A cursor holds, in its low {@link #PREFIX_BITS} bits, the first {@link #PREFIX_BYTES} bytes
- * of the key the scan goes on from (zero-padded), and above them a tag given to each cursor handed out
- * ({@link ResumePoints#nextTag}); clients treat it as an opaque number and stop at 0, as with Redis. A call examines
- * at most COUNT entries (tombstones included), so, as with Redis, a page may hold fewer keys than
- * COUNT, or none, before the end. The server remembers, for the cursors it handed out lately
- * ({@link ResumePoints}), the whole key to go on from, whichever connection comes back with the
- * cursor (a client with a connection pool may use another for each call): the call seeks there
- * and costs what it examines, so a full scan is linear in the keyspace. A cursor it has forgotten
- * seeks to the key prefix the cursor carries (its trailing zero bytes dropped), which sorts at or
- * before the key the scan was to go on from: it may return again keys that share that prefix,
- * never skips one. As with Redis, a key present for the whole scan is returned; one that comes or
- * goes meanwhile may or may not be, and one may be returned twice. Nothing here depends on what
- * lies before the resume key, so tombstones collected meanwhile (docs/design.md, Tombstone
- * collection) change nothing: the scan goes on in key order from where it stopped, or before.
- * (Until collection, a forgotten cursor counted entries from the first key instead, which was
- * correct only because entries were never removed, and linear in the position.)
+ * of the key the scan goes on from (zero-padded), and above them a tag given to each cursor
+ * handed out ({@link ResumePoints#nextTag}); clients treat it as an opaque number and stop at 0,
+ * as with Redis. A call examines at most COUNT entries (tombstones included), so, as with Redis,
+ * a page may hold fewer keys than COUNT, or none, before the end. The server remembers, for the
+ * cursors it handed out lately ({@link ResumePoints}), the whole key to go on from, whichever
+ * connection comes back with the cursor (a client with a connection pool may use another for
+ * each call): the call seeks there and costs what it examines, so a full scan is linear in the
+ * keyspace. A cursor it has forgotten seeks to the key prefix the cursor carries (its trailing
+ * zero bytes dropped), which sorts at or before the key the scan was to go on from: it may
+ * return again keys that share that prefix, never skips one. As with Redis, a key present for
+ * the whole scan is returned; one that comes or goes meanwhile may or may not be, and one may be
+ * returned twice. Nothing here depends on what lies before the resume key, so tombstones
+ * collected meanwhile (docs/design.md, Tombstone collection) change nothing: the scan goes on in
+ * key order from where it stopped, or before. (Until collection, a forgotten cursor counted
+ * entries from the first key instead, which was correct only because entries were never
+ * removed, and linear in the position.)
  */
 final class Scan {
   private static final int COUNT_MAX = 100_000;

@@ -169,4 +169,32 @@ class ReplicaCollectTest {
     }
     assertThat(a.replica.digest()).isEqualTo(b.replica.digest()).isEqualTo(c.replica.digest());
   }
+
+  @Test
+  void aSupersededBatchWritesLogRecordGoesOnceTheStableVectorCoversIt() {
+    Node a = new Node(1);
+    SessionToken s = new SessionToken();
+    a.replica.beginBatch();
+    a.replica.put(s, b("k1"), b("v1"), WALL);
+    a.replica.put(s, b("k2"), b("v2"), WALL);
+    a.replica.commitBatch();
+    a.replica.put(s, b("k1"), b("newer"), WALL); // the batch write of k1 keeps its record
+    assertThat(a.store.logSize()).isEqualTo(3);
+    VersionVector before = a.replica.vv();
+    // Not yet covered by the stable vector: a peer may still lack the batch.
+    VersionVector partial = new VersionVector();
+    partial.raise(a.origin(), 0);
+    assertThat(a.replica.collectLogRecords(partial, 100)).isZero();
+    assertThat(a.store.logSize()).isEqualTo(3);
+    // Covered: every member holds the batch or newer writes of its keys.
+    assertThat(a.replica.collectLogRecords(before, 1)).isEqualTo(1);
+    assertThat(a.store.logSize()).as("the records of current entries stay").isEqualTo(2);
+    assertThat(a.replica.collectLogRecords(before, 100)).isZero();
+    // A peer that lacks everything still gets every current entry from a delta.
+    Node b = new Node(2);
+    ReplicaHarness.applyAll(b.replica,
+        ReplicaHarness.drain(a.replica, new VersionVector(), 1 << 20));
+    assertThat(b.replica.digest()).isEqualTo(a.replica.digest());
+    assertThat(b.replica.vv()).isEqualTo(a.replica.vv());
+  }
 }

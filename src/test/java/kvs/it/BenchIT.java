@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BenchIT {
   private static final List<String> SCENARIOS =
-      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh", "cpu");
+      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh", "cpu", "soak");
 
   @Test
   void quickBenchPrintsTheTableAndWritesValidJson(@TempDir Path dir) throws Exception {
@@ -73,6 +73,17 @@ class BenchIT {
     }
     assertThat(scenarios.getAsJsonObject("join").get("join_server_p50_ms").getAsDouble())
         .isPositive();
+    // The soak: tombstones were collected on every server and the stores came out near a store
+    // of the live keys only (a smoke run's stores are small, so only a loose bound).
+    JsonObject soak = scenarios.getAsJsonObject("soak");
+    for (JsonElement n : soak.getAsJsonArray("collected_entries")) {
+      assertThat(n.getAsLong()).as("collected: " + soak).isPositive();
+    }
+    for (int i = 0; i < 3; i++) {
+      assertThat(soak.get("store_ratio_server_" + i).getAsDouble()).as("soak: " + soak)
+          .isBetween(0.5, 2.0);
+    }
+    assertThat(soak.get("kvs_scan_keys_per_s").getAsDouble()).isPositive();
     // The ceiling needs redis-server and redis-benchmark; without them the bench skips it (and
     // the ratios), which CI does not accept (Tool.available).
     if (Tool.available(!scenarios.getAsJsonObject("ceiling").has("skipped"),
