@@ -279,7 +279,14 @@ final class Collector {
       return;
     }
     durableMembers = members;
-    if (stability.advert(selfId, meta.origin(), meta.vv(), meta.clock())) {
+    boolean changed = false;
+    // The state this incarnation recovered after an unclean stop is durable once its own is:
+    // the last durable state of its predecessor, which may never have advertised it.
+    ReplicaMeta before = node.replica.predecessor();
+    if (before != null && meta.origin() == node.replica.origin()) {
+      changed = stability.advert(selfId, before.origin(), before.vv(), before.clock());
+    }
+    if (stability.advert(selfId, meta.origin(), meta.vv(), meta.clock()) | changed) {
       changed();
       node.links.forEach(this::sendTo);
     }

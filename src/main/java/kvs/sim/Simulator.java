@@ -1347,6 +1347,12 @@ public final class Simulator {
       if (j != s && !(j.up && e != null && e.open && e.driver != null)) continue;
       kvs.core.ReplicaMeta meta = j.store.durableMeta();
       if (meta != null) s.stability.advert(j.id, meta.origin(), meta.vv(), meta.clock());
+      // Once j's new incarnation is durable, so is the state it recovered: its predecessor's
+      // last durable state, an advert that incarnation may never have made (Replica.predecessor).
+      kvs.core.ReplicaMeta before = j.replica.predecessor();
+      if (meta != null && before != null && meta.origin() == j.replica.origin()) {
+        s.stability.advert(j.id, before.origin(), before.vv(), before.clock());
+      }
       // What j heard of others comes with its advert, so chains hear each other.
       if (j != s) j.stability.forEachKnown(s.stability::advert);
     }
