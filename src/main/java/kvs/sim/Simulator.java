@@ -380,6 +380,9 @@ public final class Simulator {
       // Every restart follows a crash, so it is unclean: a fresh incarnation, as Node opens it.
       int fresh = freshIncarnation(s);
       s.replica = Replica.open(s.store, s.id, fresh, behavior.restartsAsAfterCleanStop());
+      // As Node does: a fresh incarnation is synced before it serves anything, so the state its
+      // successor recovers is always one of its own (Replica.predecessor).
+      if (s.replica.predecessor() != null) s.store.writeBack();
       s.incarnation = Origins.incarnation(s.replica.origin());
       // Without a power cut nothing committed is lost; with one, the disk holds a prefix.
       boolean same = s.replica.vv().equals(s.vvAtCrash) && s.replica.digest() == s.digestAtCrash;
