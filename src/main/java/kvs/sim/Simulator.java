@@ -380,9 +380,15 @@ public final class Simulator {
       // Every restart follows a crash, so it is unclean: a fresh incarnation, as Node opens it.
       int fresh = freshIncarnation(s);
       s.replica = Replica.open(s.store, s.id, fresh, behavior.restartsAsAfterCleanStop());
-      // As Node does: a fresh incarnation is synced before it serves anything, so the state its
-      // successor recovers is always one of its own (Replica.predecessor).
-      if (s.replica.predecessor() != null) s.store.writeBack();
+      // As Node and Collector do: a fresh incarnation is synced before it serves anything, so
+      // the state its successor recovers is always one of its own; the state it recovered, its
+      // predecessor's last durable one, is then durable too and enters what it knows as that
+      // incarnation's advert, which it may never have made (Replica.predecessor).
+      kvs.core.ReplicaMeta before = s.replica.predecessor();
+      if (before != null) {
+        s.store.writeBack();
+        s.stability.advert(s.id, before.origin(), before.vv(), before.clock());
+      }
       s.incarnation = Origins.incarnation(s.replica.origin());
       // Without a power cut nothing committed is lost; with one, the disk holds a prefix.
       boolean same = s.replica.vv().equals(s.vvAtCrash) && s.replica.digest() == s.digestAtCrash;
@@ -1350,12 +1356,6 @@ public final class Simulator {
       if (j != s && !(j.up && e != null && e.open && e.driver != null)) continue;
       kvs.core.ReplicaMeta meta = j.store.durableMeta();
       if (meta != null) s.stability.advert(j.id, meta.origin(), meta.vv(), meta.clock());
-      // Once j's new incarnation is durable, so is the state it recovered: its predecessor's
-      // last durable state, an advert that incarnation may never have made (Replica.predecessor).
-      kvs.core.ReplicaMeta before = j.replica.predecessor();
-      if (meta != null && before != null && meta.origin() == j.replica.origin()) {
-        s.stability.advert(j.id, before.origin(), before.vv(), before.clock());
-      }
       // What j heard of others comes with its advert, so chains hear each other.
       if (j != s) j.stability.forEachKnown(s.stability::advert);
     }
