@@ -34,6 +34,12 @@ public final class Replica {
   private final long origin;
   private final Hlc hlc;
   /**
+   * The durable state this replica recovered when it opened as a fresh incarnation after an
+   * unclean stop (the last state of its predecessor that survived), else null: see
+   * {@link #predecessor}.
+   */
+  private ReplicaMeta predecessor;
+  /**
    * Never changed in place once committed: a change works on a copy and installs it after the
    * store said yes, so memory is never ahead of the disk (and a committed metadata record may
    * share this object).
@@ -155,8 +161,15 @@ public final class Replica {
         }
         // One tick above the durable clock: the new incarnation's durable state then shows a
         // higher clock than any the old one left, which orders the two in adverts (Stability).
+        ReplicaMeta recovered = meta;
         meta = new ReplicaMeta(serverId, freshIncarnation, meta.vv(), meta.clock() + 1,
             meta.digest(), meta.values(), meta.expiringValues());
+        Mutation m = new Mutation();
+        m.meta = meta;
+        store.commit(m);
+        Replica r = new Replica(store, meta);
+        r.predecessor = recovered;
+        return r;
       } else if (!counted) {
         return new Replica(store, meta);
       }
@@ -165,6 +178,19 @@ public final class Replica {
     m.meta = meta;
     store.commit(m);
     return new Replica(store, meta);
+  }
+
+  /**
+   * After an unclean stop, the state this replica recovered: the last durable state of the
+   * incarnation it succeeds (origin, vector, clock), else null. It is an advert that incarnation
+   * could have made, true for good: it held its own writes up to its vector's entry, and it
+   * stamped every later write above that clock, since its hybrid clock never went back. Once the
+   * new incarnation's first state is durable (it contains this one), the server enters it in its
+   * {@link Stability}, so an incarnation that died before any advert of its own was heard does
+   * not hold collection back for ever (docs/design.md, Tombstone collection).
+   */
+  public ReplicaMeta predecessor() {
+    return predecessor;
   }
 
   /**

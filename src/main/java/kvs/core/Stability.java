@@ -29,7 +29,10 @@ import java.util.TreeSet;
  * above its last covered advert, whatever the next incarnation's clock. So an earlier
  * incarnation's bound stays frozen at its last covered advert (until retirement of incarnations
  * exists), and an origin that appears in a vector but whose adverts were never heard allows
- * nothing.
+ * nothing. That must not last: a replica that collected before such an origin showed up differs
+ * in digest from the others until they collect too. So a new incarnation enters the last
+ * durable state of the one it succeeds ({@link Replica#predecessor}) as that one's advert, and
+ * only a wiped server's lost incarnation stays unheard (docs/design.md, Tombstone collection).
  *
  * <p>Membership is fixed at construction; {@link #retire} removes a member for good. While any
  * member has not been heard from, nothing is stable. Adverts must describe durable state (what

@@ -119,6 +119,17 @@ final class Collector {
           + " under a new server id");
     }
     s.join(selfId);
+    // After an unclean stop: the last durable state of the incarnation this one succeeds, an
+    // advert it could have made and perhaps never did (Replica.predecessor). Node synced this
+    // incarnation's first state, which contains it, so it is durable; it is recorded and synced
+    // before anything is served, so no later crash forgets it (the next incarnation names this
+    // one, not that one).
+    ReplicaMeta before = node.replica.predecessor();
+    if (before != null && s.advert(selfId, before.origin(), before.vv(), before.clock())) {
+      node.store.commit(Mutation.stabilityRecord(s.encode()));
+      node.store.flushWal();
+      node.store.syncWal();
+    }
     this.stability = s;
     this.syncThread = Executors.newSingleThreadExecutor(runnable -> {
       Thread t = new Thread(runnable, "stability-sync");

@@ -105,6 +105,11 @@ public final class Node implements AutoCloseable {
       }
       // A fresh incarnation must reach the log even if nothing is ever sent.
       store.flushWal();
+      // After an unclean stop, it is synced before anything is served: a power cut then leaves
+      // a state of this incarnation, which its successor enters in its Stability as this one's
+      // advert (Replica.predecessor); else an incarnation whose writes reached peers could be
+      // one no successor ever names, which holds collection back for ever.
+      if (!clean) store.syncWal();
     } catch (RuntimeException e) {
       store.close();
       throw e;

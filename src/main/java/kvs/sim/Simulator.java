@@ -380,6 +380,15 @@ public final class Simulator {
       // Every restart follows a crash, so it is unclean: a fresh incarnation, as Node opens it.
       int fresh = freshIncarnation(s);
       s.replica = Replica.open(s.store, s.id, fresh, behavior.restartsAsAfterCleanStop());
+      // As Node and Collector do: a fresh incarnation is synced before it serves anything, so
+      // the state its successor recovers is always one of its own; the state it recovered, its
+      // predecessor's last durable one, is then durable too and enters what it knows as that
+      // incarnation's advert, which it may never have made (Replica.predecessor).
+      kvs.core.ReplicaMeta before = s.replica.predecessor();
+      if (before != null) {
+        s.store.writeBack();
+        s.stability.advert(s.id, before.origin(), before.vv(), before.clock());
+      }
       s.incarnation = Origins.incarnation(s.replica.origin());
       // Without a power cut nothing committed is lost; with one, the disk holds a prefix.
       boolean same = s.replica.vv().equals(s.vvAtCrash) && s.replica.digest() == s.digestAtCrash;

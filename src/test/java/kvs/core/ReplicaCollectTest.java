@@ -197,4 +197,44 @@ class ReplicaCollectTest {
     assertThat(b.replica.digest()).isEqualTo(a.replica.digest());
     assertThat(b.replica.vv()).isEqualTo(a.replica.vv());
   }
+
+  /**
+   * Simulator seed 5013: an incarnation that died before any advert of its own was heard showed
+   * up in every vector and set the clock bound to -1 for good, after one replica had collected
+   * a tombstone; the others could never follow and the digests differed for ever. Its successor
+   * now names its last durable state ({@link Replica#predecessor}), an advert it could have made.
+   */
+  @Test
+  void anIncarnationThatDiedUnheardIsNamedByItsSuccessor() {
+    Node a = new Node(0);
+    Node b = new Node(1);
+    Stability st = new Stability(List.of(0, 1));
+    hearAll(st, a, b);
+    Entry del = a.replica.put(new SessionToken(), b("k"), null, WALL);
+    sync(a.replica, b.replica);
+    hearAll(st, a, b);
+    assertThat(st.clockBound()).isGreaterThanOrEqualTo(del.clock());
+    assertThat(collect(a.replica, st.stableVector(), st.clockBound())).containsExactly(del);
+
+    // b crashes, comes back as a new incarnation, writes, and that write reaches a; b crashes
+    // again before anyone heard an advert of that incarnation.
+    b.replica = Replica.open(b.store, 1, 5_001, false);
+    long unheard = b.origin();
+    Entry w = b.replica.put(new SessionToken(), b("w"), b("x"), WALL);
+    sync(b.replica, a.replica);
+    b.store = b.store.durableCopy();
+    b.replica = Replica.open(b.store, 1, 5_002, false);
+    assertThat(b.replica.predecessor().origin()).isEqualTo(unheard);
+    assertThat(b.replica.predecessor().vv().get(unheard)).isEqualTo(w.seq());
+    hearAll(st, a, b);
+    assertThat(st.clockBound()).as("an origin in the vectors that no advert names")
+        .isEqualTo(-1);
+
+    // Once its successor's state is durable, so is its predecessor's: heard, it bounds again.
+    ReplicaMeta before = b.replica.predecessor();
+    st.advert(1, before.origin(), before.vv(), before.clock());
+    assertThat(st.clockBound()).isGreaterThanOrEqualTo(del.clock()).isLessThan(w.clock());
+    assertThat(collect(b.replica, st.stableVector(), st.clockBound())).containsExactly(del);
+    assertThat(a.replica.digest()).isEqualTo(b.replica.digest());
+  }
 }
