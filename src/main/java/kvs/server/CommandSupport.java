@@ -203,6 +203,10 @@ final class CommandSupport {
     } catch (ClockAheadException e) {
       c.replies.add(Resp.error("ERR " + e.getMessage()));
       return null;
+    } catch (kvs.core.Counters.TotalOutOfRange e) {
+      // Refused before anything is written: this server's running total would not be storable.
+      c.replies.add(Resp.error(CounterCommands.NAN_OR_INFINITY));
+      return null;
     }
   }
 
