@@ -941,7 +941,10 @@ public final class Replica {
   public ZChange zadd(SessionToken session, byte[] key, List<ZUpdate> updates, long wallMillis) {
     now(wallMillis);
     Entry head = zsetHead(key);
-    boolean exists = head != null && !zmembers(head, null, 1).isEmpty();
+    // The set shows a member when the first one named is present (no walk then); else the walk
+    // over the removed members stored before the first present one tells.
+    boolean exists = head != null && (SortedSets.state(zregisters(key, updates.get(0).member(),
+        null), Hashes.hidden(head.value())).present() || !zmembers(head, null, 1).isEmpty());
     List<Boolean> was = new ArrayList<>();
     List<Double> scores = new ArrayList<>();
     List<byte[]> keys = new ArrayList<>(updates.size() + 1);
@@ -1131,6 +1134,36 @@ public final class Replica {
     if (!e.isTombstone() && expiredSeen.size() < EXPIRED_SEEN_MAX) expiredSeen.add(key);
     return new ReadResult(ReadStatus.NOT_FOUND, e);
   }
+
+  /**
+   * As {@link #read(SessionToken, byte[])} for a command on a collection of kind {@code kind}
+   * (a hash, set or sorted set) to which an empty one and an absent key answer the same: a live
+   * head of that kind is FOUND as it is, without the walk that tells whether it shows an element
+   * (a walk over every removed element stored before the first present one). Any other entry
+   * reads as {@link #read} reads it (a head of another collection kind that shows nothing is
+   * NOT_FOUND, not another type).
+   */
+  public ReadResult readCollection(SessionToken session, byte[] key, byte kind) {
+    VersionVector have = staged != null ? staged.change.vv : vv;
+    if (!have.covers(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
+    Entry e = current(key);
+    if (e != null && e.kind() == kind && e.liveAt(now()) && (kind == Entry.KIND_HASH
+        || kind == Entry.KIND_SET || kind == Entry.KIND_ZSET)) {
+      observe(session, e);
+      return new ReadResult(ReadStatus.FOUND, e);
+    }
+    return read(session, key);
+  }
+
+  /**
+   * Entries {@link #forEachFrom} has handed to its visitors since this replica was opened: the
+   * work reads do, for tests.
+   */
+  public long entriesExamined() {
+    return examined;
+  }
+
+  private long examined;
 
   /**
    * Removes expired values: every key a read found expired since the last sweep, then the
@@ -1838,7 +1871,11 @@ public final class Replica {
    * the first key) in ascending unsigned byte order of keys, while the visitor returns true; an
    * open batch's writes included.
    */
-  public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
+  public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> seen) {
+    java.util.function.Predicate<Entry> visitor = e -> {
+      examined++;
+      return seen.test(e);
+    };
     if (staged == null || staged.change.m.puts.isEmpty()) {
       store.forEachFrom(from, visitor);
       return;

@@ -1,0 +1,63 @@
+package kvs.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Reviewed sorted-set behaviour on an in-process server over a real socket: the work a
+ * single-member command does on a key with many removed members (entries examined, counted,
+ * not timed), score arithmetic and Redis 7's replies and errors.
+ */
+class ZSetFixesTest extends InProcessServersTest {
+  private static long examined(Node n) {
+    return InProcessNodes.onLoop(n, () -> n.replica.entriesExamined());
+  }
+
+  /** A queue-style key: 2,000 members added, the first 1,999 popped. */
+  @Test
+  void singleMemberCommandsDoNotWalkRemovedMembers() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      List<String> args = new ArrayList<>(List.of("ZADD", "q"));
+      for (int i = 0; i < 2_000; i++) {
+        args.add(Integer.toString(i));
+        args.add(String.format("m%05d", i));
+      }
+      assertThat(c.call(args.toArray(new String[0]))).isEqualTo(2_000L);
+      assertThat((List<?>) c.call("ZPOPMIN", "q", "1999")).hasSize(2 * 1_999);
+      long[] work = new long[5];
+      long before = examined(n);
+      assertThat(text(c.call("ZSCORE", "q", "m01999"))).isEqualTo("1999");
+      work[0] = examined(n) - before;
+      before = examined(n);
+      assertThat(texts(c.call("ZMSCORE", "q", "m01999", "m00000")))
+          .containsExactly("1999", "null");
+      work[1] = examined(n) - before;
+      before = examined(n);
+      assertThat(c.call("ZREM", "q", "m00001")).isEqualTo(0L);
+      work[2] = examined(n) - before;
+      before = examined(n);
+      assertThat(text(c.call("ZINCRBY", "q", "1", "m01999"))).isEqualTo("2000");
+      work[3] = examined(n) - before;
+      before = examined(n);
+      assertThat(c.call("ZADD", "q", "XX", "5", "m01999")).isEqualTo(0L);
+      work[4] = examined(n) - before;
+      for (long w : work) assertThat(w).as(java.util.Arrays.toString(work)).isLessThanOrEqualTo(20);
+      assertThat(c.call("ZCARD", "q")).isEqualTo(1L);
+      // an emptied sorted set still reads as absent, and an emptied one of another kind too
+      assertThat(c.call("ZREM", "q", "m01999")).isEqualTo(1L);
+      assertThat(c.call("EXISTS", "q")).isEqualTo(0L);
+      assertThat(c.call("ZSCORE", "q", "m01999")).isNull();
+      assertThat(c.call("SADD", "s", "x")).isEqualTo(1L);
+      assertThat(c.call("SREM", "s", "x")).isEqualTo(1L);
+      assertThat(c.call("ZSCORE", "s", "x")).isNull();
+      assertThat(c.call("ZADD", "s", "1", "x")).isEqualTo(1L);
+      assertThat(c.call("SADD", "s", "y"))
+          .isEqualTo("-WRONGTYPE Operation against a key holding the wrong kind of value");
+    }
+  }
+}
