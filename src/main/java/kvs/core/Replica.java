@@ -986,6 +986,20 @@ public final class Replica {
       was.add(present);
       SortedSets.Register r = SortedSets.addition(regs, present, hidden, origin, u.score(),
           u.delta());
+      if (u.delta() != null) {
+        // An increment that takes the score past a double's range makes it infinite for good,
+        // as in Redis (a later finite increment leaves it so): it becomes an assignment of
+        // that infinity, cancelling the increments held.
+        List<Entry> trial = new ArrayList<>(regs);
+        trial.removeIf(e -> e.origin() == origin);
+        trial.add(new Entry(regKey, r.encode(SortedSets.makesAssignment(present, null)),
+            PROVISIONAL, origin, firstSeq + keys.size(), 0));
+        double next = SortedSets.state(trial, hidden).score();
+        if (Double.isInfinite(next)) {
+          r = SortedSets.addition(regs, present, hidden, origin, next, null);
+          u = new ZUpdate(u.member(), next, null);
+        }
+      }
       // An assignment copied from this command's earlier register is that register's own.
       boolean own = SortedSets.makesAssignment(present, u.score())
           || r.assign().clock() == PROVISIONAL && r.assign().origin() == origin;
@@ -997,7 +1011,9 @@ public final class Replica {
       // The sequence the write will give it (marks of it record it); a clock above all held.
       long seq = firstSeq + keys.size() - 1;
       regs.add(new Entry(regKey, value, PROVISIONAL, origin, seq, 0));
-      scores.add(SortedSets.state(regs, hidden).score());
+      double score = SortedSets.state(regs, hidden).score();
+      if (Double.isNaN(score)) throw new SortedSets.NotANumber();
+      scores.add(score);
     }
     List<Entry> written = write(session, keys, vals, bytes(kinds), null, wallMillis);
     if (written.get(written.size() - 1).seq() != firstSeq + keys.size() - 1) {

@@ -207,6 +207,9 @@ final class CommandSupport {
     } catch (ClockAheadException e) {
       c.replies.add(Resp.error("ERR " + e.getMessage()));
       return null;
+    } catch (kvs.core.SortedSets.NotANumber e) {
+      c.replies.add(Resp.error("ERR resulting score is not a number (NaN)"));
+      return null;
     } catch (kvs.core.Counters.TotalOutOfRange e) {
       // Refused before anything is written: this server's running total would not be storable.
       c.replies.add(Resp.error(CounterCommands.NAN_OR_INFINITY));

@@ -60,4 +60,26 @@ class ZSetFixesTest extends InProcessServersTest {
           .isEqualTo("-WRONGTYPE Operation against a key holding the wrong kind of value");
     }
   }
+
+  /** A score is never NaN; an infinite one stays infinite under finite increments, as Redis. */
+  @Test
+  void infiniteScoresStayInfiniteAndNeverBecomeNaN() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("ZADD", "z", "inf", "m")).isEqualTo(1L);
+      assertThat(text(c.call("ZINCRBY", "z", "-1e308", "m"))).isEqualTo("inf");
+      assertThat(text(c.call("ZINCRBY", "z", "-1e308", "m"))).isEqualTo("inf");
+      assertThat(text(c.call("ZSCORE", "z", "m"))).isEqualTo("inf");
+      assertThat(text(c.call("ZADD", "z", "INCR", "-1e308", "m"))).isEqualTo("inf");
+      assertThat(text(c.call("ZINCRBY", "z2", "1e308", "m"))).doesNotContain("inf");
+      assertThat(text(c.call("ZINCRBY", "z2", "1e308", "m"))).isEqualTo("inf");
+      assertThat(text(c.call("ZINCRBY", "z2", "-1e308", "m"))).isEqualTo("inf");
+      assertThat(text(c.call("ZSCORE", "z2", "m"))).isEqualTo("inf");
+      assertThat(c.call("ZADD", "z3", "-inf", "m")).isEqualTo(1L);
+      assertThat(text(c.call("ZINCRBY", "z3", "1e308", "m"))).isEqualTo("-inf");
+      assertThat(text(c.call("ZINCRBY", "z3", "1e308", "m"))).isEqualTo("-inf");
+      assertThat(texts(c.call("ZRANGE", "z3", "0", "-1", "WITHSCORES")))
+          .containsExactly("m", "-inf");
+    }
+  }
 }
