@@ -82,4 +82,51 @@ class ZSetFixesTest extends InProcessServersTest {
           .containsExactly("m", "-inf");
     }
   }
+
+  /** Replies and errors as Redis 7.2's t_zset.c gives them. */
+  @Test
+  void repliesAndErrorsAsRedis72() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("ZADD", "z", "1", "a", "2", "b", "3", "c")).isEqualTo(3L);
+      // ZRANK WITHSCORE of a missing member or key: a null array
+      assertThat(c.callRaw("ZRANK", "z", "nope", "WITHSCORE")).isEqualTo("*-1\r\n");
+      assertThat(c.callRaw("ZREVRANK", "absent", "a", "WITHSCORE")).isEqualTo("*-1\r\n");
+      assertThat(c.callRaw("ZRANK", "z", "nope")).isEqualTo("$-1\r\n");
+      assertThat(c.call("ZRANK", "z", "a", "x", "y"))
+          .isEqualTo("-ERR wrong number of arguments for 'zrank' command");
+      assertThat(c.call("ZRANK", "z", "a", "x")).isEqualTo("-ERR syntax error");
+      // LIMIT by rank: refused only with a count other than -1
+      assertThat(texts(c.call("ZRANGE", "z", "0", "-1", "LIMIT", "0", "-1")))
+          .containsExactly("a", "b", "c");
+      assertThat(texts(c.call("ZRANGE", "z", "0", "-1", "LIMIT", "1", "-1")))
+          .containsExactly("a", "b", "c");
+      String limitRank = "-ERR syntax error, LIMIT is only supported in combination with either"
+          + " BYSCORE or BYLEX";
+      assertThat(c.call("ZRANGE", "z", "0", "-1", "LIMIT", "0", "2")).isEqualTo(limitRank);
+      assertThat(c.call("ZREVRANGE", "z", "0", "-1", "LIMIT", "0", "2")).isEqualTo(limitRank);
+      String lexScores = "-ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+      assertThat(c.call("ZRANGEBYLEX", "z", "-", "+", "WITHSCORES")).isEqualTo(lexScores);
+      assertThat(c.call("ZREVRANGEBYLEX", "z", "+", "-", "WITHSCORES")).isEqualTo(lexScores);
+      // BYSCORE, BYLEX and REV once each, and only in ZRANGE
+      assertThat(c.call("ZRANGE", "z", "0", "5", "BYSCORE", "BYSCORE"))
+          .isEqualTo("-ERR syntax error");
+      assertThat(c.call("ZRANGE", "z", "0", "5", "BYSCORE", "BYLEX"))
+          .isEqualTo("-ERR syntax error");
+      assertThat(c.call("ZRANGE", "z", "0", "5", "REV", "REV")).isEqualTo("-ERR syntax error");
+      assertThat(c.call("ZRANGEBYSCORE", "z", "0", "5", "REV")).isEqualTo("-ERR syntax error");
+      assertThat(c.call("ZRANGEBYSCORE", "z", "0", "5", "BYSCORE"))
+          .isEqualTo("-ERR syntax error");
+      // score bounds as strtod takes them: 1e400 is inf, 1e-400 is 0
+      assertThat(texts(c.call("ZRANGEBYSCORE", "z", "-1e400", "1e400")))
+          .containsExactly("a", "b", "c");
+      assertThat(c.call("ZCOUNT", "z", "(1e-400", "1e400")).isEqualTo(3L);
+      assertThat(c.call("ZADD", "z", "1e400", "d")).isEqualTo("-ERR value is not a valid float");
+      // ZPOPMIN with count 0: the type is checked first (genericZpopCommand), then *0
+      assertThat(c.call("SET", "str", "v")).isEqualTo("+OK");
+      assertThat(c.call("ZPOPMIN", "str", "0"))
+          .isEqualTo("-WRONGTYPE Operation against a key holding the wrong kind of value");
+      assertThat(c.call("ZPOPMIN", "z", "0")).isEqualTo(List.of());
+    }
+  }
 }
