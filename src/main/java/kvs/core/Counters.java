@@ -203,9 +203,29 @@ public final class Counters {
     return parse(e.value());
   }
 
-  /** The contribution element value holding {@code total}. */
+  /**
+   * The contribution element value holding {@code total}, rounded as {@link #parse} reads it
+   * back (so what is stored is what every replica reads).
+   *
+   * @throws TotalOutOfRange when the rounded total is not a number {@link #parse} accepts (more
+   *     than {@link #INTEGER_DIGITS_MAX} integer digits, or longer than {@link #TEXT_MAX}): stored,
+   *     it would read as no contribution at all and silently lose the origin's increments
+   */
   public static byte[] encodeTotal(BigDecimal total) {
-    return format(total);
+    BigDecimal t = bounded(total);
+    byte[] text = t == null ? null : format(t);
+    if (text == null || text.length > TEXT_MAX) throw new TotalOutOfRange();
+    return text;
+  }
+
+  /**
+   * An origin's running total would leave the range a stored number may have: the increment is
+   * refused (Redis's "increment would produce NaN or Infinity") and nothing is written.
+   */
+  public static final class TotalOutOfRange extends RuntimeException {
+    public TotalOutOfRange() {
+      super("increment would produce NaN or Infinity", null, false, false);
+    }
   }
 
   /**

@@ -82,6 +82,12 @@ public final class Replica {
    * big store) reaches peers in pieces; a transaction that large is refused (docs/design.md).
    */
   public static final long ATOMIC_BATCH_BYTES_MAX = 16L * 1024 * 1024;
+  /**
+   * Work done on open batches, for tests: staged writes a read inside a batch went through,
+   * plus writes a session observed at a commit (one per write per session).
+   */
+  long batchWork;
+
   /** The batch being staged between {@link #beginBatch} and its commit, or null. */
   private Batch staged;
 
@@ -960,43 +966,90 @@ public final class Replica {
    */
   public ZChange zadd(SessionToken session, byte[] key, List<ZUpdate> updates, long wallMillis) {
     now(wallMillis);
-    boolean open = staged == null;
-    if (open) beginBatch();
-    try {
-      Entry head = zsetHead(key);
-      boolean exists = head != null && !zmembers(head, null, 1).isEmpty();
-      List<Boolean> was = new ArrayList<>();
-      List<Double> scores = new ArrayList<>();
-      if (!exists) {
-        write(session, List.of(key), List.of(Hashes.head(covered())),
-            new byte[] {Entry.KIND_ZSET}, null, wallMillis);
-        head = current(key);
-      }
-      VersionVector hidden = Hashes.hidden(head.value());
-      // What this command wrote so far: under a head it has just made, a member is present
-      // only once this command added it. A register held but not covered by the vector (a
-      // delta still arriving) shows under the new head, yet the client saw no such member, so
-      // its ZINCRBY starts the member afresh as Redis's of an absent key does.
-      java.util.Set<java.nio.ByteBuffer> touched = new java.util.HashSet<>();
-      for (ZUpdate u : updates) {
-        List<Entry> regs = zregisters(key, u.member(), session);
-        boolean present = (exists || touched.contains(java.nio.ByteBuffer.wrap(u.member())))
-            && SortedSets.state(regs, hidden).present();
-        touched.add(java.nio.ByteBuffer.wrap(u.member()));
-        was.add(present);
-        boolean own = SortedSets.makesAssignment(present, u.score());
-        byte[] value = SortedSets.addition(regs, present, hidden, origin, u.score(), u.delta())
-            .encode(own);
-        write(session, List.of(Elements.key(key, Entry.KIND_ZSET, Sets.subKey(u.member(), origin))),
-            List.of(value), wallMillis);
-        scores.add(SortedSets.state(zregisters(key, u.member(), null), hidden).score());
-      }
-      return new ZChange(was, scores, open ? commitBatch() : List.of());
-    } catch (RuntimeException | Error e) {
-      if (open) abandonBatch();
-      throw e;
+    Entry head = zsetHead(key);
+    // The set shows a member when the first one named is present (no walk then); else the walk
+    // over the removed members stored before the first present one tells.
+    boolean exists = head != null && (SortedSets.state(zregisters(key, updates.get(0).member(),
+        null), Hashes.hidden(head.value())).present() || !zmembers(head, null, 1).isEmpty());
+    List<Boolean> was = new ArrayList<>();
+    List<Double> scores = new ArrayList<>();
+    List<byte[]> keys = new ArrayList<>(updates.size() + 1);
+    List<byte[]> vals = new ArrayList<>(updates.size() + 1);
+    List<Byte> kinds = new ArrayList<>(updates.size() + 1);
+    VersionVector hidden;
+    if (exists) {
+      hidden = Hashes.hidden(head.value());
+    } else {
+      byte[] headValue = Hashes.head(covered());
+      hidden = Hashes.hidden(headValue);
+      keys.add(key);
+      vals.add(headValue);
+      kinds.add(Entry.KIND_ZSET);
     }
+    // Every member's register is computed here and all are written at once (one write, not
+    // one per member: O(members), not O(members x staged writes)). Per member, its registers
+    // as this replica holds them, read once; a member named again sees this command's earlier
+    // register in place of this origin's, as a provisional entry whose version is above
+    // everything held (as the write's will be).
+    // Under a head this command makes, a member is present only once this command added it:
+    // a register held but not covered by the vector (a delta still arriving) shows under the
+    // new head, yet the client saw no such member, so its ZINCRBY starts the member afresh as
+    // Redis's of an absent key does.
+    long firstSeq = covered().get(origin) + 1; // the sequence of keys.get(0) once written
+    java.util.Map<java.nio.ByteBuffer, List<Entry>> regsOf = new java.util.HashMap<>();
+    java.util.Set<java.nio.ByteBuffer> touched = new java.util.HashSet<>();
+    for (ZUpdate u : updates) {
+      java.nio.ByteBuffer name = java.nio.ByteBuffer.wrap(u.member());
+      byte[] regKey = Elements.key(key, Entry.KIND_ZSET, Sets.subKey(u.member(), origin));
+      List<Entry> regs = regsOf.get(name);
+      if (regs == null) {
+        regs = new ArrayList<>(zregisters(key, u.member(), session));
+        regsOf.put(name, regs);
+      }
+      boolean present = (exists || touched.contains(name))
+          && SortedSets.state(regs, hidden).present();
+      touched.add(name);
+      was.add(present);
+      SortedSets.Register r = SortedSets.addition(regs, present, hidden, origin, u.score(),
+          u.delta());
+      if (u.delta() != null) {
+        // An increment that takes the score past a double's range makes it infinite for good,
+        // as in Redis (a later finite increment leaves it so): it becomes an assignment of
+        // that infinity, cancelling the increments held.
+        List<Entry> trial = new ArrayList<>(regs);
+        trial.removeIf(e -> e.origin() == origin);
+        trial.add(new Entry(regKey, r.encode(SortedSets.makesAssignment(present, null)),
+            PROVISIONAL, origin, firstSeq + keys.size(), 0));
+        double next = SortedSets.state(trial, hidden).score();
+        if (Double.isInfinite(next)) {
+          r = SortedSets.addition(regs, present, hidden, origin, next, null);
+          u = new ZUpdate(u.member(), next, null);
+        }
+      }
+      // An assignment copied from this command's earlier register is that register's own.
+      boolean own = SortedSets.makesAssignment(present, u.score())
+          || r.assign().clock() == PROVISIONAL && r.assign().origin() == origin;
+      byte[] value = r.encode(own);
+      keys.add(regKey);
+      vals.add(value);
+      kinds.add(Entry.KIND_STRING);
+      regs.removeIf(e -> e.origin() == origin);
+      // The sequence the write will give it (marks of it record it); a clock above all held.
+      long seq = firstSeq + keys.size() - 1;
+      regs.add(new Entry(regKey, value, PROVISIONAL, origin, seq, 0));
+      double score = SortedSets.state(regs, hidden).score();
+      if (Double.isNaN(score)) throw new SortedSets.NotANumber();
+      scores.add(score);
+    }
+    List<Entry> written = write(session, keys, vals, bytes(kinds), null, wallMillis);
+    if (written.get(written.size() - 1).seq() != firstSeq + keys.size() - 1) {
+      throw new AssertionError("zadd: registers written at other sequences than computed");
+    }
+    return new ZChange(was, scores, written);
   }
+
+  /** The clock of a register {@link #zadd} has computed but not written yet. */
+  private static final long PROVISIONAL = Long.MAX_VALUE;
 
   /**
    * Removes members from sorted set {@code key} for a session (ZREM, ZPOPMIN, ZPOPMAX), in one
@@ -1123,6 +1176,36 @@ public final class Replica {
     if (!e.isTombstone() && expiredSeen.size() < EXPIRED_SEEN_MAX) expiredSeen.add(key);
     return new ReadResult(ReadStatus.NOT_FOUND, e);
   }
+
+  /**
+   * As {@link #read(SessionToken, byte[])} for a command on a collection of kind {@code kind}
+   * (a hash, set or sorted set) to which an empty one and an absent key answer the same: a live
+   * head of that kind is FOUND as it is, without the walk that tells whether it shows an element
+   * (a walk over every removed element stored before the first present one). Any other entry
+   * reads as {@link #read} reads it (a head of another collection kind that shows nothing is
+   * NOT_FOUND, not another type).
+   */
+  public ReadResult readCollection(SessionToken session, byte[] key, byte kind) {
+    VersionVector have = staged != null ? staged.change.vv : vv;
+    if (!have.covers(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
+    Entry e = current(key);
+    if (e != null && e.kind() == kind && e.liveAt(now()) && (kind == Entry.KIND_HASH
+        || kind == Entry.KIND_SET || kind == Entry.KIND_ZSET)) {
+      observe(session, e);
+      return new ReadResult(ReadStatus.FOUND, e);
+    }
+    return read(session, key);
+  }
+
+  /**
+   * Entries {@link #forEachFrom} has handed to its visitors since this replica was opened: the
+   * work reads do, for tests.
+   */
+  public long entriesExamined() {
+    return examined;
+  }
+
+  private long examined;
 
   /**
    * Removes expired values: every key a read found expired since the last sweep, then the
@@ -1467,6 +1550,7 @@ public final class Replica {
     dropCoveredShadows(b.change, keys);
     commit(b.change);
     for (SessionToken session : b.sessions) {
+      batchWork += written.size();
       for (Entry e : written) session.observe(e);
     }
     return written;
@@ -1486,7 +1570,9 @@ public final class Replica {
     final Change change;
     final long firstSeq;
     final List<Entry> written = new ArrayList<>();
-    final List<SessionToken> sessions = new ArrayList<>(1);
+    // An identity set: a session writing many times in a batch observes its writes once.
+    final java.util.Set<SessionToken> sessions =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     long bytes;
 
     Batch(Change change, long firstSeq) {
@@ -1827,13 +1913,18 @@ public final class Replica {
    * the first key) in ascending unsigned byte order of keys, while the visitor returns true; an
    * open batch's writes included.
    */
-  public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> visitor) {
+  public void forEachFrom(byte[] from, java.util.function.Predicate<Entry> seen) {
+    java.util.function.Predicate<Entry> visitor = e -> {
+      examined++;
+      return seen.test(e);
+    };
     if (staged == null || staged.change.m.puts.isEmpty()) {
       store.forEachFrom(from, visitor);
       return;
     }
     // The batch's writes, in key order, merged into the store's iteration.
     List<Entry> mine = new ArrayList<>();
+    batchWork += staged.change.m.puts.size();
     for (Entry p : staged.change.m.puts) {
       if (from == null || java.util.Arrays.compareUnsigned(p.key(), from) >= 0) mine.add(p);
     }

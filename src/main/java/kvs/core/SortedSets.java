@@ -57,6 +57,13 @@ public final class SortedSets {
 
   private SortedSets() {}
 
+  /** A ZADD or ZINCRBY whose resulting score would be NaN: refused before anything is written. */
+  public static final class NotANumber extends RuntimeException {
+    public NotANumber() {
+      super("resulting score is not a number (NaN)", null, false, false);
+    }
+  }
+
   /** What one origin's register was when someone saw it: its sequence and increment total. */
   public record Mark(long seq, BigDecimal total) {}
 
@@ -241,7 +248,20 @@ public final class SortedSets {
         sum = sum.add(decoded[i].incr().subtract(floor.total()), Counters.PRECISION);
       }
     }
-    return new State(true, winner.score() + sum.doubleValue());
+    return new State(true, score(winner.score(), sum));
+  }
+
+  /**
+   * The winning assignment's {@code score} plus the increments' {@code sum}, never NaN: an
+   * infinite assignment stays infinite whatever finite sum is added (as Redis's double does);
+   * a sum beyond a double's range adds exactly, so the result is the infinity it overflows to.
+   */
+  static double score(double score, BigDecimal sum) {
+    if (Double.isInfinite(score)) return score;
+    double add = sum.doubleValue();
+    double r = score + add;
+    if (Double.isInfinite(add)) r = new BigDecimal(score).add(sum).doubleValue();
+    return r;
   }
 
   /** Of two marks of one origin, the later (higher sequence); either may be null. */

@@ -83,8 +83,12 @@ final class CommandSupport {
    * one, or absent (an empty one), false after answering WRONGTYPE or ERR_DEP.
    */
   static boolean readAs(ConnectionHandler c, byte[] key, byte kind) {
-    ReadResult r = read(c, key);
-    if (r == null) return false;
+    // Empty and absent answer the same to the caller: no walk to tell them apart.
+    ReadResult r = c.node.replica.readCollection(c.session, key, kind);
+    if (r.status() == ReadStatus.MISSING_DEPENDENCY) {
+      c.replies.add(Resp.error(ERR_DEP));
+      return false;
+    }
     if (r.status() == ReadStatus.FOUND && r.entry().kind() != kind) {
       c.replies.add(Resp.error(WRONGTYPE));
       return false;
@@ -202,6 +206,13 @@ final class CommandSupport {
       return write.run(c.node.replica, c.node.clock.millis());
     } catch (ClockAheadException e) {
       c.replies.add(Resp.error("ERR " + e.getMessage()));
+      return null;
+    } catch (kvs.core.SortedSets.NotANumber e) {
+      c.replies.add(Resp.error("ERR resulting score is not a number (NaN)"));
+      return null;
+    } catch (kvs.core.Counters.TotalOutOfRange e) {
+      // Refused before anything is written: this server's running total would not be storable.
+      c.replies.add(Resp.error(CounterCommands.NAN_OR_INFINITY));
       return null;
     }
   }

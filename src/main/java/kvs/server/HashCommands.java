@@ -133,16 +133,18 @@ final class HashCommands {
       return;
     }
     if (!checkFields(c, a, 2, 2) || !readHash(c, a[1])) return;
-    Map<java.nio.ByteBuffer, byte[]> have = fields(c, a[1]);
+    // Per distinct field named, whether it is there (as HSETNX and HDEL ask): O(fields named),
+    // not a read of the whole hash.
     List<byte[]> fields = new ArrayList<>();
     List<byte[]> values = new ArrayList<>();
-    java.util.Set<java.nio.ByteBuffer> added = new java.util.HashSet<>();
+    java.util.Set<java.nio.ByteBuffer> seen = new java.util.HashSet<>();
+    int added = 0;
     for (int i = 2; i < a.length; i += 2) {
       fields.add(a[i]);
       values.add(a[i + 1]);
-      if (!have.containsKey(java.nio.ByteBuffer.wrap(a[i]))) added.add(java.nio.ByteBuffer.wrap(a[i]));
+      if (seen.add(java.nio.ByteBuffer.wrap(a[i])) && field(c, a[1], a[i]) == null) added++;
     }
-    setFields(c, a[1], fields, values, Resp.integer(added.size()));
+    setFields(c, a[1], fields, values, Resp.integer(added));
   }
 
   /** HSETNX key field value. */

@@ -114,6 +114,15 @@ final class ZSetCommands {
    * longer than {@link Counters#TEXT_MAX}.
    */
   static Double parseScore(byte[] text) {
+    return parseScore(text, false);
+  }
+
+  /**
+   * As {@link #parseScore(byte[])}; with {@code outOfRange}, a text beyond a double's range is
+   * taken as strtod gives it (an infinity, or 0), as Redis's score bounds (zslParseRange, which
+   * does not check ERANGE) take {@code 1e400}.
+   */
+  static Double parseScore(byte[] text, boolean outOfRange) {
     if (text.length == 0 || text.length > Counters.TEXT_MAX) return null;
     String s = Resp.ascii(text);
     String unsigned = s.startsWith("+") || s.startsWith("-") ? s.substring(1) : s;
@@ -135,6 +144,7 @@ final class ZSetCommands {
       double d = Double.parseDouble(s);
       // As strtod's ERANGE, which Redis refuses: a finite text too large, or one too small
       // to be anything but 0.
+      if (outOfRange) return d;
       if (Double.isInfinite(d)) return null;
       if (d == 0 && unsigned.replaceAll("[eE].*", "").matches(".*[1-9].*")) return null;
       return d;
@@ -440,7 +450,7 @@ final class ZSetCommands {
   /** A score bound as ZRANGEBYSCORE takes it ({@code 1.5}, {@code (1.5}, {@code -inf}), or null. */
   static ScoreBound scoreBound(byte[] b) {
     boolean exclusive = b.length > 0 && b[0] == '(';
-    Double v = parseScore(exclusive ? Arrays.copyOfRange(b, 1, b.length) : b);
+    Double v = parseScore(exclusive ? Arrays.copyOfRange(b, 1, b.length) : b, true);
     return v == null ? null : new ScoreBound(v, exclusive);
   }
 
@@ -517,17 +527,24 @@ final class ZSetCommands {
     boolean limited = false;
     long offset = 0;
     long count = -1;
+    // As Redis 7's zrangeGenericCommand: every form takes WITHSCORES and LIMIT (refused below
+    // where they do not apply); only ZRANGE takes REV, BYSCORE and BYLEX, each once.
+    boolean typed = !full;
+    boolean directed = !full;
     for (int i = from; i < a.length; i++) {
       String opt = Resp.ascii(a[i]).toUpperCase(Locale.ROOT);
-      if (full && opt.equals("BYSCORE")) {
+      if (!typed && opt.equals("BYSCORE")) {
         mode = Mode.SCORE;
-      } else if (full && opt.equals("BYLEX")) {
+        typed = true;
+      } else if (!typed && opt.equals("BYLEX")) {
         mode = Mode.LEX;
-      } else if (full && opt.equals("REV")) {
+        typed = true;
+      } else if (!directed && opt.equals("REV")) {
         rev = true;
-      } else if (opt.equals("WITHSCORES") && (full || mode != Mode.LEX)) {
+        directed = true;
+      } else if (opt.equals("WITHSCORES")) {
         scores = true;
-      } else if (opt.equals("LIMIT") && (full || mode != Mode.RANK) && i + 2 < a.length) {
+      } else if (opt.equals("LIMIT") && i + 2 < a.length) {
         offset = StringEditCommands.parseLong(a[i + 1]);
         count = StringEditCommands.parseLong(a[i + 2]);
         if (offset == Long.MIN_VALUE || count == Long.MIN_VALUE) {
@@ -541,7 +558,10 @@ final class ZSetCommands {
         return;
       }
     }
-    if (limited && mode == Mode.RANK) {
+    if (limited && count == -1 && mode == Mode.RANK) {
+      limited = false; // Redis refuses LIMIT by rank only with a count other than -1
+    }
+    if (limited && count != -1 && mode == Mode.RANK) {
       c.replies.add(Resp.error("ERR syntax error, LIMIT is only supported in combination with"
           + " either BYSCORE or BYLEX"));
       return;
@@ -617,12 +637,19 @@ final class ZSetCommands {
   /** ZRANK / ZREVRANK key member [WITHSCORE]. */
   private static void rank(ConnectionHandler c, byte[][] a, boolean rev) {
     boolean score = false;
-    if (a.length == 4 && Resp.ascii(a[3]).equalsIgnoreCase("WITHSCORE")) {
+    if (a.length > 4) { // as Redis 7.2
+      c.replies.add(Resp.error(CommandSupport.wrongArity(
+          Resp.ascii(a[0]).toLowerCase(Locale.ROOT))));
+      return;
+    } else if (a.length == 4 && Resp.ascii(a[3]).equalsIgnoreCase("WITHSCORE")) {
       score = true;
     } else if (a.length != 3) {
       c.replies.add(Resp.error("ERR syntax error"));
       return;
     }
+    // Redis 7.2 answers a null array (RESP2 *-1) for a missing member WITHSCORE.
+    RedisMessage none = score
+        ? io.netty.handler.codec.redis.ArrayRedisMessage.NULL_INSTANCE : Resp.NIL;
     if (!readZset(c, a[1])) return;
     List<ZMember> all = sorted(c, a[1]);
     if (rev) java.util.Collections.reverse(all);
@@ -634,7 +661,7 @@ final class ZSetCommands {
         return;
       }
     }
-    c.replies.add(Resp.NIL);
+    c.replies.add(none);
   }
 
   /** ZSCAN key cursor [MATCH pattern] [COUNT count]: every match, with its score, in one page. */

@@ -65,6 +65,29 @@ class CounterCommandsTest extends InProcessServersTest {
     }
   }
 
+  /**
+   * The counter's running total is stored rounded and checked: a total a replica could not read
+   * back is refused with Redis's error instead of silently counting as nothing.
+   */
+  @Test
+  void incrbyfloatNeverStoresATotalThatReadsAsNothing() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      String big = "9" + "0".repeat(4899);
+      assertThat(text(c.call("INCRBYFLOAT", "k", "9e4899"))).isEqualTo(big);
+      assertThat(c.call("DEL", "k")).isEqualTo(1L);
+      // this server's own total would be 1.8e4900: not storable, so refused
+      assertThat(c.call("INCRBYFLOAT", "k", "9e4899"))
+          .isEqualTo("-ERR increment would produce NaN or Infinity");
+      assertThat(c.call("GET", "k")).isNull();
+      String tiny = "0." + "0".repeat(399) + "1";
+      assertThat(text(c.call("INCRBYFLOAT", "k3", "1e-400"))).isEqualTo(tiny);
+      String sum = text(c.call("INCRBYFLOAT", "k3", "1e4899"));
+      assertThat(sum).isEqualTo("1" + "0".repeat(4899));
+      assertThat(text(c.call("GET", "k3"))).isEqualTo(sum);
+    }
+  }
+
   @Test
   void keyCommandsWorkOnACounter() throws Exception {
     Node n = nodes.start(0, Map.of());

@@ -395,4 +395,29 @@ class HashCommandsTest extends InProcessServersTest {
       assertThat(absent.get(1)).isEqualTo(List.of());
     }
   }
+
+  /**
+   * A field's running total is stored rounded and checked: a total a replica could not read
+   * back (too many digits) is refused with Redis's error instead of silently counting as nothing.
+   */
+  @Test
+  void hincrbyfloatNeverStoresATotalThatReadsAsNothing() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      String big = "9" + "0".repeat(4899);
+      assertThat(text(c.call("HINCRBYFLOAT", "h", "f", "9e4899"))).isEqualTo(big);
+      assertThat(c.call("HSET", "h", "f", "0")).isEqualTo(0L);
+      // this server's own total would be 1.8e4900: not storable, so refused
+      assertThat(c.call("HINCRBYFLOAT", "h", "f", "9e4899"))
+          .isEqualTo("-ERR increment would produce NaN or Infinity");
+      assertThat(text(c.call("HGET", "h", "f"))).isEqualTo("0");
+      // an unrounded total (1e4899 + 1e-400) would be longer than any number text read back
+      String tiny = "0." + "0".repeat(399) + "1";
+      assertThat(text(c.call("HINCRBYFLOAT", "h3", "f", "1e-400"))).isEqualTo(tiny);
+      String sum = text(c.call("HINCRBYFLOAT", "h3", "f", "1e4899"));
+      assertThat(sum).isEqualTo("1" + "0".repeat(4899));
+      assertThat(text(c.call("HGET", "h3", "f"))).isEqualTo(sum);
+      assertThat(text(c.call("HINCRBYFLOAT", "h3", "f", "-1e4899"))).isEqualTo("0");
+    }
+  }
 }

@@ -119,8 +119,8 @@ class ZSetCommandsTest extends InProcessServersTest {
           .isEqualTo("-ERR min or max is not a float");
       assertThat(c.call("ZRANGEBYLEX", "z", "a", "+"))
           .isEqualTo("-ERR min or max not valid string range item");
-      assertThat(c.call("ZREVRANGE", "z", "0", "1", "LIMIT", "0", "1"))
-          .isEqualTo("-ERR syntax error");
+      assertThat(c.call("ZREVRANGE", "z", "0", "1", "LIMIT", "0", "1")).isEqualTo(
+          "-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
       assertThat(c.call("ZADD", "z", "1"))
           .isEqualTo("-ERR wrong number of arguments for 'zadd' command");
       assertThat(texts(c.call("ZRANGE", "z", "0", "-1", "WITHSCORES")))
