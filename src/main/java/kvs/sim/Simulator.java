@@ -952,6 +952,37 @@ public final class Simulator {
     note(() -> "client " + c.id + " " + did + " at " + s.id + ": " + describeAll(written));
   }
 
+  /** What the opening read of a request on a headed key showed (null: absent). */
+  private record HeadedRead(String shown) {}
+
+  /**
+   * The read that opens a request on a headed key (a hash, set or sorted set), as its read
+   * command ({@code verb}) serves it: in the client's session at {@code s}, checked against the
+   * model and against the session's own {@code noun} writes (read your writes). Null after an
+   * ERR_DEP, which ends the request.
+   */
+  private HeadedRead headedRead(Client c, Server s, long wall, HeadedKeyModel model, byte[] key,
+      List<HeadedKeyModel.ElementWrite> own, String verb, String noun) {
+    String where = "client " + c.id + " at server " + s.id + " step " + step;
+    Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, key, wall);
+    stats.reads++;
+    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
+      stats.readsRefused++;
+      note(() -> "client " + c.id + " " + verb + " " + model.name() + " at " + s.id + ": ERR_DEP");
+      return null;
+    }
+    String shown = model.shown(s.replica, r, c.connection);
+    model.check(s.replica, shown, expiryNow(s), where + " " + verb);
+    for (HeadedKeyModel.ElementWrite mine : own) {
+      if (!model.holds(s.replica, mine)) {
+        throw new Violation(Violation.Rule.SESSION, where + ": read " + model.name()
+            + " without its own " + noun + " write " + Checker.describe(mine.entry())
+            + " (read your writes)");
+      }
+    }
+    return new HeadedRead(shown);
+  }
+
   /** The share of the remaining client requests that go to the hash key. */
   private static final int HASH_PERCENT = 10;
 
@@ -965,22 +996,9 @@ public final class Simulator {
   private void hashRequest(Client c, Server s) {
     long wall = wall(s);
     String where = "client " + c.id + " at server " + s.id + " step " + step;
-    Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, hashKey, wall);
-    stats.reads++;
-    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
-      stats.readsRefused++;
-      note(() -> "client " + c.id + " hgetall " + hash.name() + " at " + s.id + ": ERR_DEP");
-      return;
-    }
-    String shown = hash.shown(s.replica, r, c.connection);
-    hash.check(s.replica, shown, expiryNow(s), where + " hgetall");
-    for (HeadedKeyModel.ElementWrite mine : c.fieldWrites) {
-      if (!hash.holds(s.replica, mine)) {
-        throw new Violation(Violation.Rule.SESSION, where + ": read " + hash.name()
-            + " without its own field write " + Checker.describe(mine.entry())
-            + " (read your writes)");
-      }
-    }
+    HeadedRead read = headedRead(c, s, wall, hash, hashKey, c.fieldWrites, "hgetall", "field");
+    if (read == null) return;
+    String shown = read.shown();
     int what = rnd.nextInt(100);
     boolean string = shown != null && shown.startsWith("string:");
     if (what < 30 || what < 85 && string) {
@@ -1081,22 +1099,9 @@ public final class Simulator {
   private void setRequest(Client c, Server s) {
     long wall = wall(s);
     String where = "client " + c.id + " at server " + s.id + " step " + step;
-    Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, setKey, wall);
-    stats.reads++;
-    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
-      stats.readsRefused++;
-      note(() -> "client " + c.id + " smembers " + set.name() + " at " + s.id + ": ERR_DEP");
-      return;
-    }
-    String shown = set.shown(s.replica, r, c.connection);
-    set.check(s.replica, shown, expiryNow(s), where + " smembers");
-    for (HeadedKeyModel.ElementWrite mine : c.memberWrites) {
-      if (!set.holds(s.replica, mine)) {
-        throw new Violation(Violation.Rule.SESSION, where + ": read " + set.name()
-            + " without its own member write " + Checker.describe(mine.entry())
-            + " (read your writes)");
-      }
-    }
+    HeadedRead read = headedRead(c, s, wall, set, setKey, c.memberWrites, "smembers", "member");
+    if (read == null) return;
+    String shown = read.shown();
     int what = rnd.nextInt(100);
     boolean string = shown != null && shown.startsWith("string:");
     if (what < 30 || what < 85 && string) {
@@ -1177,22 +1182,9 @@ public final class Simulator {
   private void zsetRequest(Client c, Server s) {
     long wall = wall(s);
     String where = "client " + c.id + " at server " + s.id + " step " + step;
-    Replica.ReadResult r = behavior.serveRead(s.replica, c.connection, zsetKey, wall);
-    stats.reads++;
-    if (r.status() == Replica.ReadStatus.MISSING_DEPENDENCY) {
-      stats.readsRefused++;
-      note(() -> "client " + c.id + " zrange " + zset.name() + " at " + s.id + ": ERR_DEP");
-      return;
-    }
-    String shown = zset.shown(s.replica, r, c.connection);
-    zset.check(s.replica, shown, expiryNow(s), where + " zrange");
-    for (HeadedKeyModel.ElementWrite mine : c.zmemberWrites) {
-      if (!zset.holds(s.replica, mine)) {
-        throw new Violation(Violation.Rule.SESSION, where + ": read " + zset.name()
-            + " without its own member write " + Checker.describe(mine.entry())
-            + " (read your writes)");
-      }
-    }
+    HeadedRead read = headedRead(c, s, wall, zset, zsetKey, c.zmemberWrites, "zrange", "member");
+    if (read == null) return;
+    String shown = read.shown();
     int what = rnd.nextInt(100);
     boolean string = shown != null && shown.startsWith("string:");
     if (what < 25 || what < 85 && string) {
