@@ -1922,27 +1922,33 @@ public final class Replica {
       store.forEachFrom(from, visitor);
       return;
     }
-    // The batch's writes, in key order, merged into the store's iteration.
-    List<Entry> mine = new ArrayList<>();
-    batchWork += staged.change.m.puts.size();
-    for (Entry p : staged.change.m.puts) {
-      if (from == null || java.util.Arrays.compareUnsigned(p.key(), from) >= 0) mine.add(p);
-    }
-    mine.sort((a, b) -> java.util.Arrays.compareUnsigned(a.key(), b.key()));
-    int[] next = {0};
+    // The batch's writes, in key order, merged into the store's iteration, walked lazily from
+    // {@code from} in an index kept up to date as the batch writes (not a copy and sort of every
+    // staged write per read, which made a transaction of many commands quadratic). A visitor
+    // must not write a new key (the index would change under the walk).
+    java.util.NavigableMap<byte[], Entry> ordered = staged.change.ordered();
+    java.util.Iterator<Entry> mine = (from == null ? ordered : ordered.tailMap(from, true))
+        .values().iterator();
+    Entry[] pending = {mine.hasNext() ? mine.next() : null};
     boolean[] stopped = {false};
     store.forEachFrom(from, e -> {
-      while (next[0] < mine.size()) {
-        int c = java.util.Arrays.compareUnsigned(mine.get(next[0]).key(), e.key());
+      while (pending[0] != null) {
+        int c = java.util.Arrays.compareUnsigned(pending[0].key(), e.key());
         if (c > 0) break;
-        if (!visitor.test(mine.get(next[0]++))) return !(stopped[0] = true);
+        Entry p = pending[0];
+        batchWork++;
+        pending[0] = mine.hasNext() ? mine.next() : null;
+        if (!visitor.test(p)) return !(stopped[0] = true);
         if (c == 0) return true; // the batch's write stands in for the stored entry
       }
       if (!visitor.test(e)) return !(stopped[0] = true);
       return true;
     });
-    while (!stopped[0] && next[0] < mine.size()) {
-      if (!visitor.test(mine.get(next[0]++))) return;
+    while (!stopped[0] && pending[0] != null) {
+      Entry p = pending[0];
+      batchWork++;
+      pending[0] = mine.hasNext() ? mine.next() : null;
+      if (!visitor.test(p)) return;
     }
   }
 
@@ -2016,6 +2022,20 @@ public final class Replica {
     long expiringValues = Replica.this.expiringValues;
     /** Keys whose shadows this change drops, all of them. */
     final Map<ByteBuffer, List<long[]>> shadowsDropped = new HashMap<>();
+    /**
+     * {@code m.puts} by key, kept up to date by {@link #replace} once a read inside a batch has
+     * asked for it (null before: most changes are never read in key order).
+     */
+    java.util.TreeMap<byte[], Entry> ordered;
+
+    java.util.TreeMap<byte[], Entry> ordered() {
+      if (ordered == null) {
+        ordered = new java.util.TreeMap<>(java.util.Arrays::compareUnsigned);
+        for (Entry p : m.puts) ordered.put(p.key(), p);
+      }
+      return ordered;
+    }
+
     /** Index into {@code m.puts} of the entry this change writes for a key. */
     private final Map<ByteBuffer, Integer> putIndex = new HashMap<>();
 
@@ -2044,6 +2064,7 @@ public final class Replica {
 
     /** Makes {@code next} the current entry of its key; log records are the caller's business. */
     void replace(Entry current, Entry next) {
+      if (ordered != null) ordered.put(next.key(), next);
       if (current != null) {
         digest -= current.fingerprint();
         count(current, -1);

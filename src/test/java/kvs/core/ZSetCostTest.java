@@ -62,4 +62,28 @@ class ZSetCostTest {
     assertThat(n.replica.commitBatch()).hasSize(writes);
     assertThat(n.replica.batchWork - before).isEqualTo(writes);
   }
+
+  /** A read inside a batch walks the staged writes from where it starts, not all of them. */
+  @Test
+  void readsInsideABatchDoNotCopyEveryStagedWrite() {
+    Node n = new Node(1);
+    SessionToken session = new SessionToken();
+    int writes = 2_000;
+    n.replica.beginBatch();
+    long before = n.replica.batchWork;
+    for (int i = 0; i < writes; i++) {
+      byte[] k = b(String.format("k%05d", writes - i)); // each before every earlier one
+      n.replica.write(session, List.of(k), List.of(b("v")), 10_000);
+      List<Entry> seen = new ArrayList<>();
+      n.replica.forEachFrom(k, e -> {
+        seen.add(e);
+        return false;
+      });
+      assertThat(seen).hasSize(1);
+      assertThat(seen.get(0).key()).isEqualTo(k);
+    }
+    long reads = n.replica.batchWork - before;
+    n.replica.commitBatch();
+    assertThat(reads).isLessThanOrEqualTo(2L * writes);
+  }
 }
