@@ -322,7 +322,7 @@ public final class Replica {
       return hasField(head, session) ? head : null; // no field: no hash
     }
     if (head.kind() == Entry.KIND_SET) {
-      return members(head, session, 1).isEmpty() ? null : head; // no member: no set
+      return members(head, Entry.KIND_SET, SET_MEMBER, session, 1).isEmpty() ? null : head; // no member: no set
     }
     if (head.kind() == Entry.KIND_ZSET) {
       return zmembers(head, session, 1).isEmpty() ? null : head; // no member: no sorted set
@@ -654,19 +654,38 @@ public final class Replica {
   }
 
   /**
-   * The present members of the set whose live head is {@code head}, in register-key order, at
-   * most {@code max}; every register read is taken into {@code session} (when not null). One
-   * walk of the registers, page by page ({@link #memberPage}).
+   * What a set or sorted-set read makes of one member from its registers (all of them, adjacent
+   * in key order) under a head that hides {@code hidden}: the member as shown, or null when it is
+   * not present.
    */
-  private List<byte[]> members(Entry head, SessionToken session, int max) {
-    List<byte[]> out = new ArrayList<>();
+  private interface MemberView<T> {
+    T shown(byte[] member, List<Entry> registers, VersionVector hidden);
+  }
+
+  private static final MemberView<byte[]> SET_MEMBER =
+      (m, registers, hidden) -> Sets.present(registers, hidden) ? m : null;
+
+  private static final MemberView<ZMember> ZSET_MEMBER = (m, registers, hidden) -> {
+    SortedSets.State st = SortedSets.state(registers, hidden);
+    return st.present() ? new ZMember(m, st.score()) : null;
+  };
+
+  /**
+   * The present members of the set or sorted set ({@code kind}) whose live head is
+   * {@code head}, in register-key order, at most {@code max}; every register read is taken into
+   * {@code session} (when not null). One walk of the registers, page by page
+   * ({@link #memberPage}).
+   */
+  private <T> List<T> members(Entry head, byte kind, MemberView<T> view, SessionToken session,
+      int max) {
+    List<T> out = new ArrayList<>();
     byte[] from = null;
-    // pages from one register (a set read asks for one member), each next one twice as large,
+    // pages from one register (a read may ask for one member), each next one twice as large,
     // up to 64
     int budget = max == Integer.MAX_VALUE ? max : 1;
     do {
-      SetPage p = memberPage(head, from, budget, session);
-      for (byte[] m : p.members()) {
+      MemberPage<T> p = memberPage(head, kind, view, from, budget, session);
+      for (T m : p.members()) {
         if (out.size() < max) out.add(m);
       }
       from = p.next();
@@ -676,22 +695,24 @@ public final class Replica {
   }
 
   /**
-   * A page of a set's members: those present, in register-key order, from where the page began
-   * up to the member whose register sub-keys begin with {@code next} ({@link Sets#memberPrefix};
-   * null: to the end), and how many registers it examined.
+   * A page of a set's or sorted set's members: those present, as shown, in register-key order,
+   * from where the page began up to the member whose register sub-keys begin with {@code next}
+   * ({@link Sets#memberPrefix}; null: to the end), and how many registers it examined.
    */
-  public record SetPage(List<byte[]> members, byte[] next, int examined) {}
+  public record MemberPage<T>(List<T> members, byte[] next, int examined) {}
 
   /**
-   * The members of the set whose live head is {@code head} from the member whose registers
-   * begin with sub-key {@code from} (null: the first), examining about {@code budget} registers:
-   * a member's registers are adjacent (their sub-keys share a prefix) and read whole, so the page
-   * ends at a member boundary. Every register read is taken into {@code session} (when not null).
+   * The members of the set or sorted set ({@code kind}) whose live head is {@code head} from
+   * the member whose registers begin with sub-key {@code from} (null: the first), examining
+   * about {@code budget} registers: a member's registers are adjacent (their sub-keys share a
+   * prefix) and read whole, so the page ends at a member boundary. Every register read is taken
+   * into {@code session} (when not null).
    */
-  private SetPage memberPage(Entry head, byte[] from, int budget, SessionToken session) {
+  private <T> MemberPage<T> memberPage(Entry head, byte kind, MemberView<T> view, byte[] from,
+      int budget, SessionToken session) {
     VersionVector hidden = Hashes.hidden(head.value());
-    byte[] prefix = Elements.prefix(head.key(), Entry.KIND_SET);
-    List<byte[]> out = new ArrayList<>();
+    byte[] prefix = Elements.prefix(head.key(), kind);
+    List<T> out = new ArrayList<>();
     List<Entry> group = new ArrayList<>();
     byte[][] member = {null};
     byte[][] next = {null};
@@ -700,7 +721,8 @@ public final class Replica {
       if (!Elements.startsWith(e.key(), prefix)) return false;
       byte[] m = Sets.memberOf(Elements.subKey(prefix, e.key()));
       if (member[0] != null && !java.util.Arrays.equals(m, member[0])) {
-        if (Sets.present(group, hidden)) out.add(member[0]);
+        T shown = view.shown(member[0], group, hidden);
+        if (shown != null) out.add(shown);
         group.clear();
         if (examined[0] >= budget) {
           next[0] = Sets.memberPrefix(m);
@@ -714,8 +736,11 @@ public final class Replica {
       group.add(e);
       return true;
     });
-    if (member[0] != null && Sets.present(group, hidden)) out.add(member[0]);
-    return new SetPage(out, next[0], examined[0]);
+    if (member[0] != null) {
+      T shown = view.shown(member[0], group, hidden);
+      if (shown != null) out.add(shown);
+    }
+    return new MemberPage<>(out, next[0], examined[0]);
   }
 
   /**
@@ -723,11 +748,12 @@ public final class Replica {
    * sub-key {@code from} (null: the first), examining about {@code budget} registers (SSCAN); an
    * empty last page when the key is not a live set.
    */
-  public SetPage setMembers(SessionToken session, byte[] key, byte[] from, int budget) {
+  public MemberPage<byte[]> setMembers(SessionToken session, byte[] key, byte[] from,
+      int budget) {
     if (budget < 1) throw new IllegalArgumentException("budget " + budget);
     Entry head = setHead(key);
-    return head == null ? new SetPage(List.of(), null, 0)
-        : memberPage(head, from, budget, session);
+    return head == null ? new MemberPage<>(List.of(), null, 0)
+        : memberPage(head, Entry.KIND_SET, SET_MEMBER, from, budget, session);
   }
 
   /** The live set head of {@code key}, or null when the key is not a live set. */
@@ -757,7 +783,8 @@ public final class Replica {
    */
   public List<byte[]> setMembers(SessionToken session, byte[] key) {
     Entry head = setHead(key);
-    return head == null ? List.of() : members(head, session, Integer.MAX_VALUE);
+    return head == null ? List.of()
+        : members(head, Entry.KIND_SET, SET_MEMBER, session, Integer.MAX_VALUE);
   }
 
   /** Whether {@code member} is in set {@code key}. O(origins that wrote the member). */
@@ -779,7 +806,7 @@ public final class Replica {
   public SetChange sadd(SessionToken session, byte[] key, List<byte[]> members, long wallMillis) {
     now(wallMillis);
     Entry head = setHead(key);
-    boolean exists = head != null && !members(head, null, 1).isEmpty();
+    boolean exists = head != null && !members(head, Entry.KIND_SET, SET_MEMBER, null, 1).isEmpty();
     VersionVector hidden = exists ? Hashes.hidden(head.value()) : null;
     List<byte[]> keys = new ArrayList<>();
     List<byte[]> vals = new ArrayList<>();
@@ -851,7 +878,7 @@ public final class Replica {
     now(wallMillis);
     Entry head = setHead(src);
     if (head == null) throw new IllegalArgumentException("not a live set");
-    List<byte[]> members = members(head, session, Integer.MAX_VALUE);
+    List<byte[]> members = members(head, Entry.KIND_SET, SET_MEMBER, session, Integer.MAX_VALUE);
     CopyWrites w = new CopyWrites(src, dst, deleteSource, Entry.KIND_SET, head.expiry());
     for (byte[] m : members) {
       byte[] own = Elements.key(dst, Entry.KIND_SET, Sets.subKey(m, origin));
@@ -871,31 +898,9 @@ public final class Replica {
    * null). One walk of the registers, as for sets.
    */
   private List<ZMember> zmembers(Entry head, SessionToken session, int max) {
-    VersionVector hidden = Hashes.hidden(head.value());
-    byte[] prefix = Elements.prefix(head.key(), Entry.KIND_ZSET);
-    List<ZMember> out = new ArrayList<>();
-    List<Entry> group = new ArrayList<>();
-    byte[][] member = {null};
-    forEachFrom(prefix, e -> {
-      if (!Elements.startsWith(e.key(), prefix)) return false;
-      if (session != null) observe(session, e);
-      byte[] m = Sets.memberOf(Elements.subKey(prefix, e.key()));
-      if (member[0] != null && !java.util.Arrays.equals(m, member[0])) {
-        SortedSets.State st = SortedSets.state(group, hidden);
-        if (st.present()) out.add(new ZMember(member[0], st.score()));
-        group.clear();
-        if (out.size() >= max) return false;
-      }
-      member[0] = m;
-      group.add(e);
-      return true;
-    });
-    if (out.size() < max && member[0] != null) {
-      SortedSets.State st = SortedSets.state(group, hidden);
-      if (st.present()) out.add(new ZMember(member[0], st.score()));
-    }
-    return out;
+    return members(head, Entry.KIND_ZSET, ZSET_MEMBER, session, max);
   }
+
 
   /** The live sorted-set head of {@code key}, or null when the key is not a live sorted set. */
   private Entry zsetHead(byte[] key) {
@@ -924,6 +929,19 @@ public final class Replica {
   public List<ZMember> zsetMembers(SessionToken session, byte[] key) {
     Entry head = zsetHead(key);
     return head == null ? List.of() : zmembers(head, session, Integer.MAX_VALUE);
+  }
+
+  /**
+   * One page of the members of sorted set {@code key}, with their scores, from the member whose
+   * registers begin with sub-key {@code from} (null: the first), examining about {@code budget}
+   * registers (ZSCAN); an empty last page when the key is not a live sorted set.
+   */
+  public MemberPage<ZMember> zsetMembers(SessionToken session, byte[] key, byte[] from,
+      int budget) {
+    if (budget < 1) throw new IllegalArgumentException("budget " + budget);
+    Entry head = zsetHead(key);
+    return head == null ? new MemberPage<>(List.of(), null, 0)
+        : memberPage(head, Entry.KIND_ZSET, ZSET_MEMBER, from, budget, session);
   }
 
   /**

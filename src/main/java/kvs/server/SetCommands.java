@@ -225,7 +225,7 @@ final class SetCommands {
     if (scan == null) return;
     if (!readSet(c, a[1])) return;
     scan.run(c, kvs.core.Elements.prefix(a[1], Entry.KIND_SET), (from, budget) -> {
-      kvs.core.Replica.SetPage p = c.node.replica.setMembers(c.session, a[1], from, budget);
+      kvs.core.Replica.MemberPage<byte[]> p = c.node.replica.setMembers(c.session, a[1], from, budget);
       List<RedisMessage> out = new ArrayList<>();
       for (byte[] m : p.members()) {
         if (scan.matches(m)) out.add(Resp.bulk(m));

@@ -664,18 +664,25 @@ final class ZSetCommands {
     c.replies.add(none);
   }
 
-  /** ZSCAN key cursor [MATCH pattern] [COUNT count]: every match, with its score, in one page. */
+  /**
+   * ZSCAN key cursor [MATCH pattern] [COUNT count]: a page of about COUNT registers' members,
+   * each with its score, paged as SSCAN pages (ElementScan).
+   */
   private static void zscan(ConnectionHandler c, byte[][] a) {
     ElementScan scan = ElementScan.parse(c, a, false);
     if (scan == null) return;
     if (!readZset(c, a[1])) return;
-    List<RedisMessage> out = new ArrayList<>();
-    for (ZMember m : c.node.replica.zsetMembers(c.session, a[1])) {
-      if (!scan.matches(m.member())) continue;
-      out.add(Resp.bulk(m.member()));
-      out.add(Resp.bulk(new Resp3.DoubleMessage(m.score()).text()));
-    }
-    c.replies.add(Resp.array(List.of(Resp.bulk("0"), Resp.array(out))));
+    scan.run(c, kvs.core.Elements.prefix(a[1], Entry.KIND_ZSET), (from, budget) -> {
+      kvs.core.Replica.MemberPage<ZMember> p =
+          c.node.replica.zsetMembers(c.session, a[1], from, budget);
+      List<RedisMessage> out = new ArrayList<>();
+      for (ZMember m : p.members()) {
+        if (!scan.matches(m.member())) continue;
+        out.add(Resp.bulk(m.member()));
+        out.add(Resp.bulk(new Resp3.DoubleMessage(m.score()).text()));
+      }
+      return new ElementScan.Page(out, p.next(), p.examined());
+    });
   }
 
   /**

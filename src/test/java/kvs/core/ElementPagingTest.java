@@ -103,7 +103,7 @@ class ElementPagingTest {
       List<String> paged = new ArrayList<>();
       byte[] from = null;
       do {
-        Replica.SetPage p = r.setMembers(new SessionToken(), KEY, from, budget);
+        Replica.MemberPage<byte[]> p = r.setMembers(new SessionToken(), KEY, from, budget);
         assertThat(p.examined()).isLessThanOrEqualTo(budget + ORIGINS - 1);
         for (byte[] m : p.members()) paged.add(s(m));
         from = p.next();

@@ -325,7 +325,7 @@ class HashCommandsTest extends InProcessServersTest {
       List<?> reply = (List<?>) c.call(cmd, key, cursor, "COUNT", Integer.toString(count));
       cursor = text(reply.get(0));
       List<String> items = texts(reply.get(1));
-      int step = cmd.equals("HSCAN") ? 2 : 1;
+      int step = cmd.equals("SSCAN") ? 1 : 2; // HSCAN and ZSCAN: pairs
       assertThat(items.size() / step).as("a page's size").isLessThanOrEqualTo(2 * count);
       for (int i = 0; i < items.size(); i += step) out.add(items.get(i));
       if (++calls == 20 && midway != null) midway.run();

@@ -315,4 +315,43 @@ class ZSetCommandsTest extends InProcessServersTest {
       }
     }
   }
+
+  @Test
+  void zscanPagesWithACursorAndEveryMemberKeepsItsScore() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      java.util.Set<String> kept = new java.util.TreeSet<>();
+      for (int batch = 0; batch < 6; batch++) {
+        List<String> args = new java.util.ArrayList<>(List.of("ZADD", "z"));
+        for (int i = 0; i < 500; i++) {
+          int k = batch * 500 + i;
+          args.add(Integer.toString(k));
+          args.add(String.format("m%05d", k));
+          if (k % 7 != 0) kept.add(String.format("m%05d", k)); // the others go midway below
+        }
+        assertThat(c.call(args.toArray(new String[0]))).isEqualTo(500L);
+      }
+      java.util.Set<String> all = new java.util.TreeSet<>();
+      int calls = HashCommandsTest.scanAll(c, "ZSCAN", "z", 10, all, null);
+      assertThat(all).hasSize(3000).containsAll(kept);
+      assertThat(calls).as("3,000 members / 10 a call").isBetween(290, 310);
+      java.util.Set<String> seen = new java.util.TreeSet<>();
+      HashCommandsTest.scanAll(c, "ZSCAN", "z", 10, seen, () -> {
+        try {
+          for (int i = 0; i < 3000; i += 7) {
+            assertThat(c.call("ZREM", "z", String.format("m%05d", i))).isEqualTo(1L);
+          }
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+      assertThat(seen).containsAll(kept);
+      List<?> page = (List<?>) c.call("ZSCAN", "z", "0", "COUNT", "3");
+      List<String> pairs = texts(page.get(1));
+      // three registers examined: m00000 (removed above), m00001 and m00002
+      assertThat(pairs).containsExactly("m00001", "1", "m00002", "2");
+      assertThat(text(page.get(0))).isNotEqualTo("0");
+      assertThat(c.call("ZSCAN", "z", "x")).isEqualTo("-ERR invalid cursor");
+    }
+  }
 }
