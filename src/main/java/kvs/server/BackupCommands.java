@@ -60,29 +60,14 @@ final class BackupCommands {
       return;
     }
     node.store.flushWal();
-    ReplyQueue.Slot slot = c.replies.defer();
-    Thread t = new Thread(() -> {
-      RedisMessage reply;
+    aside(c, "compact", () -> {
       try {
         node.store.compact();
-        reply = Resp.OK;
+        return Resp.OK;
       } catch (RuntimeException e) {
-        reply = Resp.error("ERR compaction failed: " + e.getMessage());
-      } finally {
-        synchronized (RUNNING) {
-          RUNNING.remove(node);
-          RUNNING.notifyAll();
-        }
+        return Resp.error("ERR compaction failed: " + e.getMessage());
       }
-      RedisMessage r = reply;
-      try {
-        node.loop.execute(() -> slot.complete(r));
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        // the server is stopping: nobody waits for the reply
-      }
-    }, "compact");
-    t.setDaemon(true);
-    t.start();
+    });
   }
 
   private static void backup(ConnectionHandler c, byte[][] a) {
@@ -106,30 +91,44 @@ final class BackupCommands {
     // Every acknowledged write is in the log file already (LogBarrier); this writes whatever
     // this loop turn committed too, so the checkpoint holds all of it.
     node.store.flushWal();
+    aside(c, "backup", () -> {
+      try {
+        Backup.Manifest m = Backup.create(node.store, node.config.dataDir(), node.config.id(),
+            target);
+        return Resp.bulk(m.text());
+      } catch (Backup.BackupException e) {
+        return Resp.error("ERR " + e.getMessage());
+      } catch (RuntimeException e) {
+        return Resp.error("ERR backup failed: " + e);
+      }
+    });
+  }
+
+  /**
+   * Runs {@code work} on a thread of its own (named {@code name}) while the event loop goes on,
+   * and answers its reply in this connection's order once done; the server counts as busy with
+   * it ({@link #RUNNING}, which the caller has taken) until then.
+   */
+  private static void aside(ConnectionHandler c, String name,
+      java.util.function.Supplier<RedisMessage> work) {
+    Node node = c.node;
     ReplyQueue.Slot slot = c.replies.defer();
     Thread t = new Thread(() -> {
       RedisMessage reply;
       try {
-        Backup.Manifest m = Backup.create(node.store, node.config.dataDir(), node.config.id(),
-            target);
-        reply = Resp.bulk(m.text());
-      } catch (Backup.BackupException e) {
-        reply = Resp.error("ERR " + e.getMessage());
-      } catch (RuntimeException e) {
-        reply = Resp.error("ERR backup failed: " + e);
+        reply = work.get();
       } finally {
         synchronized (RUNNING) {
           RUNNING.remove(node);
           RUNNING.notifyAll();
         }
       }
-      RedisMessage r = reply;
       try {
-        node.loop.execute(() -> slot.complete(r));
+        node.loop.execute(() -> slot.complete(reply));
       } catch (java.util.concurrent.RejectedExecutionException e) {
         // the server is stopping: nobody waits for the reply
       }
-    }, "backup");
+    }, name);
     t.setDaemon(true);
     t.start();
   }

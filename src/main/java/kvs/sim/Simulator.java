@@ -983,6 +983,31 @@ public final class Simulator {
     return new HeadedRead(shown);
   }
 
+  /**
+   * The end of a request that wrote {@code written} on a headed key: the writes go out to the
+   * peers; the reply may be lost with the connection; else the checker and the session learn of
+   * every write, and the client keeps its element writes {@code mine} in {@code own} (what its
+   * later reads must show).
+   */
+  private void acknowledgeHeadedWrite(Client c, Server s, HeadedKeyModel model, String where,
+      String did, List<Entry> written, List<HeadedKeyModel.ElementWrite> mine,
+      List<HeadedKeyModel.ElementWrite> own) {
+    pushOwnWrite(s, written);
+    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
+      c.connection = null; // committed, but the reply is lost with the connection
+      stats.repliesLost++;
+      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
+      return;
+    }
+    for (Entry e : written) {
+      checker.acknowledged(c.id, e, where);
+      behavior.recordWriteReply(c.token, e);
+    }
+    own.addAll(mine);
+    note(() -> "client " + c.id + " " + did + " " + model.name() + " at " + s.id + ": "
+        + describeAll(written));
+  }
+
   /** The share of the remaining client requests that go to the hash key. */
   private static final int HASH_PERCENT = 10;
 
@@ -1070,20 +1095,7 @@ public final class Simulator {
     Replica.ReadResult after = s.replica.read(new SessionToken(), hashKey, wall);
     hash.check(s.replica, hash.shown(s.replica, after, new SessionToken()), expiryNow(s),
         where + " " + did);
-    pushOwnWrite(s, written);
-    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
-      c.connection = null; // committed, but the reply is lost with the connection
-      stats.repliesLost++;
-      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
-      return;
-    }
-    for (Entry e : written) {
-      checker.acknowledged(c.id, e, where);
-      behavior.recordWriteReply(c.token, e);
-    }
-    c.fieldWrites.addAll(mine);
-    note(() -> "client " + c.id + " " + did + " " + hash.name() + " at " + s.id + ": "
-        + describeAll(written));
+    acknowledgeHeadedWrite(c, s, hash, where, did, written, mine, c.fieldWrites);
   }
 
   /** The share of the remaining client requests that go to the set key. */
@@ -1153,20 +1165,7 @@ public final class Simulator {
       note(() -> "client " + c.id + " " + did + " " + set.name() + " at " + s.id + ": :0");
       return;
     }
-    pushOwnWrite(s, written);
-    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
-      c.connection = null; // committed, but the reply is lost with the connection
-      stats.repliesLost++;
-      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
-      return;
-    }
-    for (Entry e : written) {
-      checker.acknowledged(c.id, e, where);
-      behavior.recordWriteReply(c.token, e);
-    }
-    c.memberWrites.addAll(mine);
-    note(() -> "client " + c.id + " " + did + " " + set.name() + " at " + s.id + ": "
-        + describeAll(written));
+    acknowledgeHeadedWrite(c, s, set, where, did, written, mine, c.memberWrites);
   }
 
   /** The share of the remaining client requests that go to the sorted-set key. */
@@ -1245,20 +1244,7 @@ public final class Simulator {
       note(() -> "client " + c.id + " " + did + " " + zset.name() + " at " + s.id + ": :0");
       return;
     }
-    pushOwnWrite(s, written);
-    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
-      c.connection = null; // committed, but the reply is lost with the connection
-      stats.repliesLost++;
-      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
-      return;
-    }
-    for (Entry e : written) {
-      checker.acknowledged(c.id, e, where);
-      behavior.recordWriteReply(c.token, e);
-    }
-    c.zmemberWrites.addAll(mine);
-    note(() -> "client " + c.id + " " + did + " " + zset.name() + " at " + s.id + ": "
-        + describeAll(written));
+    acknowledgeHeadedWrite(c, s, zset, where, did, written, mine, c.zmemberWrites);
   }
 
   /**
