@@ -342,10 +342,13 @@ public final class Replica {
    */
   public record HashPage(List<HashField> fields, byte[] next, int examined) {}
 
-  /** The live hash head of {@code key}, or null when the key is not a live hash. */
-  private Entry hashHead(byte[] key) {
+  /**
+   * The live head of {@code key} when it is of {@code kind} (a hash, set or sorted set), or null
+   * when the key is not a live one of that kind.
+   */
+  private Entry liveHead(byte[] key, byte kind) {
     Entry head = current(key);
-    return head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH ? null : head;
+    return head == null || !head.liveAt(now()) || head.kind() != kind ? null : head;
   }
 
   /**
@@ -440,7 +443,7 @@ public final class Replica {
    * the session (so its dependencies are covered).
    */
   public List<HashField> hashFields(SessionToken session, byte[] key) {
-    Entry head = hashHead(key);
+    Entry head = liveHead(key, Entry.KIND_HASH);
     return head == null ? List.of()
         : fieldPage(head, null, Integer.MAX_VALUE, session).fields();
   }
@@ -452,7 +455,7 @@ public final class Replica {
    */
   public HashPage hashFields(SessionToken session, byte[] key, byte[] from, int budget) {
     if (budget < 1) throw new IllegalArgumentException("budget " + budget);
-    Entry head = hashHead(key);
+    Entry head = liveHead(key, Entry.KIND_HASH);
     return head == null ? new HashPage(List.of(), null, 0)
         : fieldPage(head, from, budget, session);
   }
@@ -463,7 +466,7 @@ public final class Replica {
    * incremented the field).
    */
   public byte[] hashField(SessionToken session, byte[] key, byte[] field) {
-    Entry head = hashHead(key);
+    Entry head = liveHead(key, Entry.KIND_HASH);
     if (head == null) return null;
     Entry reg = current(Elements.key(key, Entry.KIND_HASH, field));
     if (reg != null) observe(session, reg);
@@ -525,7 +528,7 @@ public final class Replica {
   public List<Entry> hset(SessionToken session, byte[] key, List<byte[]> fields,
       List<byte[]> values, long wallMillis) {
     now(wallMillis);
-    Entry head = hashHead(key);
+    Entry head = liveHead(key, Entry.KIND_HASH);
     boolean exists = head != null && hasField(head, null);
     List<byte[]> keys = new ArrayList<>();
     List<byte[]> vals = new ArrayList<>();
@@ -576,7 +579,7 @@ public final class Replica {
   public List<Entry> hincrement(SessionToken session, byte[] key, byte[] field,
       java.math.BigDecimal delta, long wallMillis) {
     now(wallMillis);
-    Entry head = hashHead(key);
+    Entry head = liveHead(key, Entry.KIND_HASH);
     boolean exists = head != null && hasField(head, null);
     byte[] ownKey = Elements.key(key, Hashes.INCREMENTS, Hashes.incrementSubKey(field, origin));
     Entry own = current(ownKey);
@@ -603,8 +606,8 @@ public final class Replica {
   public List<Entry> copyHash(SessionToken session, byte[] src, byte[] dst, boolean deleteSource,
       long wallMillis) {
     now(wallMillis);
-    Entry head = current(src);
-    if (head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_HASH) {
+    Entry head = liveHead(src, Entry.KIND_HASH);
+    if (head == null) {
       throw new IllegalArgumentException("not a live hash");
     }
     List<HashField> fields = fieldPage(head, null, Integer.MAX_VALUE, session).fields();
@@ -751,20 +754,17 @@ public final class Replica {
   public MemberPage<byte[]> setMembers(SessionToken session, byte[] key, byte[] from,
       int budget) {
     if (budget < 1) throw new IllegalArgumentException("budget " + budget);
-    Entry head = setHead(key);
+    Entry head = liveHead(key, Entry.KIND_SET);
     return head == null ? new MemberPage<>(List.of(), null, 0)
         : memberPage(head, Entry.KIND_SET, SET_MEMBER, from, budget, session);
   }
 
-  /** The live set head of {@code key}, or null when the key is not a live set. */
-  private Entry setHead(byte[] key) {
-    Entry head = current(key);
-    return head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_SET ? null : head;
-  }
-
-  /** Every register of {@code member} of set {@code key} (tombstones aside), in origin order. */
-  private List<Entry> registers(byte[] key, byte[] member, SessionToken session) {
-    byte[] prefix = Elements.key(key, Entry.KIND_SET, Sets.memberPrefix(member));
+  /**
+   * Every register of {@code member} of the set or sorted set ({@code kind}) {@code key}, in
+   * origin order, each taken into {@code session} (when not null).
+   */
+  private List<Entry> registers(byte[] key, byte kind, byte[] member, SessionToken session) {
+    byte[] prefix = Elements.key(key, kind, Sets.memberPrefix(member));
     List<Entry> out = new ArrayList<>();
     forEachFrom(prefix, e -> {
       // The length field in the prefix makes every key under it a register of this member.
@@ -782,16 +782,17 @@ public final class Replica {
    * O(registers of the set).
    */
   public List<byte[]> setMembers(SessionToken session, byte[] key) {
-    Entry head = setHead(key);
+    Entry head = liveHead(key, Entry.KIND_SET);
     return head == null ? List.of()
         : members(head, Entry.KIND_SET, SET_MEMBER, session, Integer.MAX_VALUE);
   }
 
   /** Whether {@code member} is in set {@code key}. O(origins that wrote the member). */
   public boolean setContains(SessionToken session, byte[] key, byte[] member) {
-    Entry head = setHead(key);
+    Entry head = liveHead(key, Entry.KIND_SET);
     return head != null
-        && Sets.present(registers(key, member, session), Hashes.hidden(head.value()));
+        && Sets.present(registers(key, Entry.KIND_SET, member, session),
+            Hashes.hidden(head.value()));
   }
 
   /**
@@ -805,7 +806,7 @@ public final class Replica {
    */
   public SetChange sadd(SessionToken session, byte[] key, List<byte[]> members, long wallMillis) {
     now(wallMillis);
-    Entry head = setHead(key);
+    Entry head = liveHead(key, Entry.KIND_SET);
     boolean exists = head != null && !members(head, Entry.KIND_SET, SET_MEMBER, null, 1).isEmpty();
     VersionVector hidden = exists ? Hashes.hidden(head.value()) : null;
     List<byte[]> keys = new ArrayList<>();
@@ -816,7 +817,7 @@ public final class Replica {
     }
     List<byte[]> changed = new ArrayList<>();
     for (byte[] m : distinct(members)) {
-      List<Entry> regs = registers(key, m, null);
+      List<Entry> regs = registers(key, Entry.KIND_SET, m, null);
       if (!exists || !Sets.present(regs, hidden)) changed.add(m);
       byte[] own = Elements.key(key, Entry.KIND_SET, Sets.subKey(m, origin));
       keys.add(own);
@@ -837,14 +838,14 @@ public final class Replica {
    */
   public SetChange srem(SessionToken session, byte[] key, List<byte[]> members, long wallMillis) {
     now(wallMillis);
-    Entry head = setHead(key);
+    Entry head = liveHead(key, Entry.KIND_SET);
     List<byte[]> keys = new ArrayList<>();
     List<byte[]> vals = new ArrayList<>();
     List<byte[]> changed = new ArrayList<>();
     if (head != null) {
       VersionVector hidden = Hashes.hidden(head.value());
       for (byte[] m : distinct(members)) {
-        List<Entry> regs = registers(key, m, session);
+        List<Entry> regs = registers(key, Entry.KIND_SET, m, session);
         if (!Sets.present(regs, hidden)) continue;
         changed.add(m);
         keys.add(Elements.key(key, Entry.KIND_SET, Sets.subKey(m, origin)));
@@ -876,7 +877,7 @@ public final class Replica {
   public List<Entry> copySet(SessionToken session, byte[] src, byte[] dst, boolean deleteSource,
       long wallMillis) {
     now(wallMillis);
-    Entry head = setHead(src);
+    Entry head = liveHead(src, Entry.KIND_SET);
     if (head == null) throw new IllegalArgumentException("not a live set");
     List<byte[]> members = members(head, Entry.KIND_SET, SET_MEMBER, session, Integer.MAX_VALUE);
     CopyWrites w = new CopyWrites(src, dst, deleteSource, Entry.KIND_SET, head.expiry());
@@ -902,32 +903,13 @@ public final class Replica {
   }
 
 
-  /** The live sorted-set head of {@code key}, or null when the key is not a live sorted set. */
-  private Entry zsetHead(byte[] key) {
-    Entry head = current(key);
-    return head == null || !head.liveAt(now()) || head.kind() != Entry.KIND_ZSET ? null : head;
-  }
-
-  /** Every register of {@code member} of sorted set {@code key}, in origin order. */
-  private List<Entry> zregisters(byte[] key, byte[] member, SessionToken session) {
-    byte[] prefix = Elements.key(key, Entry.KIND_ZSET, Sets.memberPrefix(member));
-    List<Entry> out = new ArrayList<>();
-    forEachFrom(prefix, e -> {
-      if (!Elements.startsWith(e.key(), prefix)) return false;
-      if (session != null) observe(session, e);
-      out.add(e);
-      return true;
-    });
-    return out;
-  }
-
   /**
    * The present members of sorted set {@code key} with their scores, in register-key order
    * (the caller sorts), each register read taken into {@code session}; empty when the key is
    * not a live sorted set. The caller has read the key in the session. O(registers).
    */
   public List<ZMember> zsetMembers(SessionToken session, byte[] key) {
-    Entry head = zsetHead(key);
+    Entry head = liveHead(key, Entry.KIND_ZSET);
     return head == null ? List.of() : zmembers(head, session, Integer.MAX_VALUE);
   }
 
@@ -939,7 +921,7 @@ public final class Replica {
   public MemberPage<ZMember> zsetMembers(SessionToken session, byte[] key, byte[] from,
       int budget) {
     if (budget < 1) throw new IllegalArgumentException("budget " + budget);
-    Entry head = zsetHead(key);
+    Entry head = liveHead(key, Entry.KIND_ZSET);
     return head == null ? new MemberPage<>(List.of(), null, 0)
         : memberPage(head, Entry.KIND_ZSET, ZSET_MEMBER, from, budget, session);
   }
@@ -949,9 +931,9 @@ public final class Replica {
    * O(registers of the member).
    */
   public Double zscore(SessionToken session, byte[] key, byte[] member) {
-    Entry head = zsetHead(key);
+    Entry head = liveHead(key, Entry.KIND_ZSET);
     if (head == null) return null;
-    SortedSets.State st = SortedSets.state(zregisters(key, member, session),
+    SortedSets.State st = SortedSets.state(registers(key, Entry.KIND_ZSET, member, session),
         Hashes.hidden(head.value()));
     return st.present() ? st.score() : null;
   }
@@ -984,11 +966,12 @@ public final class Replica {
    */
   public ZChange zadd(SessionToken session, byte[] key, List<ZUpdate> updates, long wallMillis) {
     now(wallMillis);
-    Entry head = zsetHead(key);
+    Entry head = liveHead(key, Entry.KIND_ZSET);
     // The set shows a member when the first one named is present (no walk then); else the walk
     // over the removed members stored before the first present one tells.
-    boolean exists = head != null && (SortedSets.state(zregisters(key, updates.get(0).member(),
-        null), Hashes.hidden(head.value())).present() || !zmembers(head, null, 1).isEmpty());
+    boolean exists = head != null && (SortedSets.state(
+        registers(key, Entry.KIND_ZSET, updates.get(0).member(), null),
+        Hashes.hidden(head.value())).present() || !zmembers(head, null, 1).isEmpty());
     List<Boolean> was = new ArrayList<>();
     List<Double> scores = new ArrayList<>();
     List<byte[]> keys = new ArrayList<>(updates.size() + 1);
@@ -1021,7 +1004,7 @@ public final class Replica {
       byte[] regKey = Elements.key(key, Entry.KIND_ZSET, Sets.subKey(u.member(), origin));
       List<Entry> regs = regsOf.get(name);
       if (regs == null) {
-        regs = new ArrayList<>(zregisters(key, u.member(), session));
+        regs = new ArrayList<>(registers(key, Entry.KIND_ZSET, u.member(), session));
         regsOf.put(name, regs);
       }
       boolean present = (exists || touched.contains(name))
@@ -1078,14 +1061,14 @@ public final class Replica {
    */
   public ZChange zrem(SessionToken session, byte[] key, List<byte[]> members, long wallMillis) {
     now(wallMillis);
-    Entry head = zsetHead(key);
+    Entry head = liveHead(key, Entry.KIND_ZSET);
     List<byte[]> keys = new ArrayList<>();
     List<byte[]> vals = new ArrayList<>();
     List<Boolean> was = new ArrayList<>();
     List<Double> scores = new ArrayList<>();
     VersionVector hidden = head == null ? null : Hashes.hidden(head.value());
     for (byte[] m : distinct(members)) {
-      List<Entry> regs = head == null ? List.of() : zregisters(key, m, session);
+      List<Entry> regs = head == null ? List.of() : registers(key, Entry.KIND_ZSET, m, session);
       boolean present = head != null && SortedSets.state(regs, hidden).present();
       was.add(present);
       scores.add(null);
@@ -1106,13 +1089,13 @@ public final class Replica {
   public List<Entry> copyZset(SessionToken session, byte[] src, byte[] dst, boolean deleteSource,
       long wallMillis) {
     now(wallMillis);
-    Entry head = zsetHead(src);
+    Entry head = liveHead(src, Entry.KIND_ZSET);
     if (head == null) throw new IllegalArgumentException("not a live sorted set");
     List<ZMember> members = zmembers(head, session, Integer.MAX_VALUE);
     CopyWrites w = new CopyWrites(src, dst, deleteSource, Entry.KIND_ZSET, head.expiry());
     for (ZMember m : members) {
       // The new head hides every register of dst held now, so each member starts afresh.
-      List<Entry> regs = zregisters(dst, m.member(), null);
+      List<Entry> regs = registers(dst, Entry.KIND_ZSET, m.member(), null);
       w.add(Elements.key(dst, Entry.KIND_ZSET, Sets.subKey(m.member(), origin)),
           SortedSets.addition(regs, false, new VersionVector(), origin, m.score(), null)
               .encode(true),
