@@ -36,7 +36,7 @@ public final class Bench {
 
   /** How a run is configured; {@code classpath} holds kvs.cli.Main (normally target/kvs.jar). */
   public record Options(boolean quick, Set<String> scenarios, Path out, long seed, int servers,
-      boolean keepWork, Path jfrDir, String classpath, int soakOps) {}
+      boolean keepWork, Path jfrDir, String classpath, int soakOps, int soakHeapMb) {}
 
   /** Sizes of one run: the SPEC's, or the smoke run's. */
   private record Sizes(int servers, int ceilingRequests, int treePuts, int treeMaxValue,
@@ -153,8 +153,8 @@ public final class Bench {
       case "join" -> join();
       case "mesh" -> mesh();
       case "cpu" -> cpu();
-      case "soak" -> new Soak(launch, work, log, rows, options.seed(), sizes.soakOps(),
-          sizes.soakKeys(), sizes.scanKeys()).run();
+      case "soak" -> new Soak(serverLaunch, work, log, rows, options.seed(), sizes.soakOps(),
+          sizes.soakKeys(), sizes.scanKeys(), options.soakHeapMb()).run();
       default -> throw new IllegalArgumentException("unknown scenario " + s);
     };
   }

@@ -49,6 +49,13 @@ final class Launch {
     return new Launch(ChildJvm.java(), classpath, List.copyOf(flags));
   }
 
+  /** This launch with {@code more} flags after its own (a later flag wins over an earlier one). */
+  Launch withFlags(List<String> more) {
+    List<String> all = new ArrayList<>(flags);
+    all.addAll(more);
+    return new Launch(java, classpath, List.copyOf(all));
+  }
+
   List<String> command(String subcommand, List<String> args) {
     return ChildJvm.commandWithFlags(flags, classpath, subcommand, args);
   }

@@ -60,6 +60,12 @@ public final class BenchCommand implements Callable<Integer> {
           + " --quick).")
   int soakOps;
 
+  @Option(names = "--soak-heap-mb", paramLabel = "MB",
+      description = "Fixed Java heap of the soak's servers (-Xms = -Xmx, touched at start), so"
+          + " that their resident memory shows what grows besides a lazily grown heap; 0 leaves"
+          + " the JVM's default (default: ${DEFAULT-VALUE}).")
+  int soakHeapMb = 512;
+
   @Option(names = "--keep-work",
       description = "Keep the generated scripts, logs and data (the path is printed).")
   boolean keepWork;
@@ -83,13 +89,17 @@ public final class BenchCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--soak-ops must be positive, got "
           + soakOps);
     }
+    if (soakHeapMb != 0 && (soakHeapMb < 64 || soakHeapMb > 65_536)) {
+      throw new ParameterException(spec.commandLine(), "--soak-heap-mb must be 0 or in"
+          + " 64..65536, got " + soakHeapMb);
+    }
     if (servers != 0 && (servers < 3 || servers > 50)) {
       throw new ParameterException(spec.commandLine(), "--servers must be in 3..50, got " + servers);
     }
     String classpath = MasterCommand.childClasspath();
     Path file = out != null ? out : defaultOut(classpath);
     Bench.Options options = new Bench.Options(quick, chosen, file, seed, servers, keepWork,
-        jfrDir, classpath, soakOps);
+        jfrDir, classpath, soakOps, soakHeapMb);
     return Bench.run(options, System.out, System.err);
   }
 
