@@ -32,6 +32,15 @@ class RedisMonitoringIT {
       cmd.add("x".repeat(i + 1));
     }
     assertThat(cli(0, cmd.toArray(String[]::new))).isEqualTo("OK\n");
+    // scanListsEveryKey reads server 1, and may run first: on a loaded machine the MSET can
+    // reach it after that test's redis-cli started.
+    ClusterProcess.await("server 1 holds the 50 keys", 30_000, () -> {
+      try {
+        return cli(1, "DBSIZE").equals("50\n");
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
   }
 
   @AfterAll

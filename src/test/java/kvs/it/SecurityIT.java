@@ -86,7 +86,8 @@ class SecurityIT {
   @Test
   void clientsConfiguredWithThePasswordWork() {
     try (Jedis j = new Jedis(new HostAndPort(ClusterProcess.HOST, cluster.port(0)),
-        DefaultJedisClientConfig.builder().password(PASSWORD).build())) {
+        DefaultJedisClientConfig.builder().password(PASSWORD).socketTimeoutMillis(10_000)
+            .build())) { // Jedis's default of 2 s is short for a loaded machine
       assertThat(j.set("sec:jedis", "1")).isEqualTo("OK");
     }
     RedisClient lettuce = RedisClient.create(RedisURI.builder().withHost(ClusterProcess.HOST)

@@ -31,9 +31,13 @@ class StabilizeProgressIT {
   void stabilizeWaitingForAStoppedServerReportsItAboutOnceASecond() throws Exception {
     Process master = new ProcessBuilder(MasterRun.REPO.resolve("master").toString())
         .directory(MasterRun.REPO.toFile()).start();
+    // Standard error line by line, as it comes: the test waits for the first progress line.
+    StringBuffer errSoFar = new StringBuffer();
     CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> {
-      try {
-        return new String(master.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      try (BufferedReader r = new BufferedReader(
+          new InputStreamReader(master.getErrorStream(), StandardCharsets.UTF_8))) {
+        for (String l = r.readLine(); l != null; l = r.readLine()) errSoFar.append(l).append('\n');
+        return errSoFar.toString();
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
@@ -56,7 +60,12 @@ class StabilizeProgressIT {
       long stopped = System.nanoTime();
       in.write("put 5 b 2\nstabilize\nprintStore 1\n".getBytes());
       in.flush();
-      Thread.sleep(2_700); // the stabilize waits for the stopped server meanwhile
+      // The stabilize waits for the stopped server meanwhile: until it has reported that at least
+      // once (a loaded machine may start the stabilize late, after the put) and for 2.7 s.
+      ClusterProcess.await("a progress line of the stabilize on standard error",
+          60_000, () -> errSoFar.indexOf("stabilize: waiting ") >= 0);
+      long left = TimeUnit.MILLISECONDS.toNanos(2_700) - (System.nanoTime() - stopped);
+      if (left > 0) TimeUnit.NANOSECONDS.sleep(left); // the time the server stays stopped
       signal("CONT", server1);
       assertThat(out.readLine()).isEqualTo("a:1");
       assertThat(out.readLine()).isEqualTo("b:2");

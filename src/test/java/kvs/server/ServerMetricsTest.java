@@ -23,7 +23,9 @@ class ServerMetricsTest {
     try (InProcessNodes nodes = new InProcessNodes(dir)) {
       Node n = nodes.start(0, Map.of());
       int port = n.startMetrics("127.0.0.1", 0);
-      try (Jedis j = new Jedis("127.0.0.1", n.port())) {
+      // Jedis waits 2 s for a reply by default: too short for a fresh server's first command
+      // on a loaded machine (a stressed run timed out on the first SET). RespConn's 10 s.
+      try (Jedis j = new Jedis("127.0.0.1", n.port(), 10_000)) {
         j.set("a", "1");
         j.set("b", "2");
         j.get("a");

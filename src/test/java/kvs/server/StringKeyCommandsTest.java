@@ -184,7 +184,11 @@ class StringKeyCommandsTest extends InProcessServersTest {
         args[2 + 2 * i] = "v";
       }
       assertThat(c.call("SLOWLOG", "RESET")).isEqualTo("+OK");
+      // Its reply may take far longer than RespConn's 10 s read timeout on a loaded machine (a
+      // run of the suite under CPU load waited over 10 s for it): the test is about it being slow.
+      c.socket.setSoTimeout(120_000);
       assertThat(c.call(args)).isEqualTo("+OK");
+      c.socket.setSoTimeout(10_000);
       assertThat((Long) c.call("SLOWLOG", "LEN")).isGreaterThanOrEqualTo(1L);
       List<?> entry = (List<?>) ((List<?>) c.call("SLOWLOG", "GET", "1")).get(0);
       assertThat(entry).hasSize(6);
