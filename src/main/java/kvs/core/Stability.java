@@ -202,6 +202,42 @@ public final class Stability {
     return true;
   }
 
+  /**
+   * An operator's {@code KVS.RETIRE} of a dead incarnation, given on the server {@code selfId}
+   * that now runs as {@code selfOrigin} (docs/deployment.md, A dead incarnation): the server and
+   * the simulator's operator both go through here, so what the simulator checks is what the
+   * server does. Returns false when it was retired already.
+   *
+   * @throws IllegalArgumentException when it is the incarnation the server runs as
+   * @throws IllegalStateException when this server takes it for its member's current incarnation
+   *     (it has not heard of a newer one yet: the operator retries once it has)
+   */
+  public boolean retireOriginByOperator(int selfId, long selfOrigin, long origin) {
+    if (Origins.serverId(origin) == selfId && origin == selfOrigin) {
+      throw new IllegalArgumentException(Origins.toString(origin)
+          + " is this server's own incarnation");
+    }
+    return retireOrigin(origin);
+  }
+
+  /**
+   * An operator's {@code KVS.RETIRE} of a server for good, given on the server {@code selfId}
+   * (docs/deployment.md, Retiring a server); a server not known yet is remembered as retired all
+   * the same. Returns false when it was retired already.
+   *
+   * @throws IllegalArgumentException when it names {@code selfId}
+   * @throws IllegalStateException when it is the last member
+   */
+  public boolean retireServerByOperator(int selfId, int serverId) {
+    if (serverId == selfId) {
+      throw new IllegalArgumentException("a server cannot retire itself; run KVS.RETIRE on another");
+    }
+    if (isRetired(serverId)) return false;
+    join(serverId);
+    retire(serverId);
+    return true;
+  }
+
   private static <T> void remember(Set<T> set, T value) {
     if (set.size() == RETIRED_MAX) set.remove(set.iterator().next());
     set.add(value);
@@ -437,9 +473,10 @@ public final class Stability {
   }
 
   /**
-   * Takes in what a peer relayed ({@link #decodeAdvert}): its retirements first (a retired
+   * Takes in what a peer relayed ({@link #decodeAdvert}): its retired servers first (a retired
    * member leaves, unless it is the last one), then its members (each not known nor retired
-   * joins, unheard), then every advert. Returns true when anything changed.
+   * joins, unheard), then every advert, then its retired incarnations. Returns true when
+   * anything changed.
    */
   public boolean hear(Heard heard) {
     boolean changed = false;
@@ -452,14 +489,19 @@ public final class Stability {
         changed = true;
       }
     }
+    for (int id : heard.members()) changed |= join(id);
+    for (Known k : heard.known()) changed |= advert(k.serverId(), k.origin(), k.vv(), k.clock());
+    // After the adverts: the message that tells of a retired incarnation usually brings its
+    // successor's advert too, which makes the retired one no longer current here. Taken before
+    // them, the retirement was skipped, and a peer says it again only when what it knows changes
+    // again, which in a quiet cluster may be never: this server would keep the dead
+    // incarnation's frozen bound, and collect less than the others for good.
     for (long origin : heard.retiredOrigins()) {
       Member m = members.get(Origins.serverId(origin));
       // Not heard of a newer incarnation yet: retired when the peer says it again, once it has.
       if (m != null && m.current == origin) continue;
       changed |= retireOrigin(origin);
     }
-    for (int id : heard.members()) changed |= join(id);
-    for (Known k : heard.known()) changed |= advert(k.serverId(), k.origin(), k.vv(), k.clock());
     return changed;
   }
 
