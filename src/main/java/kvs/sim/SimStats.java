@@ -23,6 +23,9 @@ public final class SimStats {
   public long sweeps;
   /** Tombstones and expiry remnants removed by collection (Replica.collectStable). */
   public long collected;
+  /** Dead incarnations the simulated operator retired (KVS.RETIRE), and runs with wipes that collected. */
+  public long retirements;
+  public long collectedAfterWipe;
   public long repliesLost;
   public long clientMoves;
   public long messages;
@@ -61,6 +64,8 @@ public final class SimStats {
     readsExpired += o.readsExpired;
     sweeps += o.sweeps;
     collected += o.collected;
+    retirements += o.retirements;
+    collectedAfterWipe += o.collectedAfterWipe;
     repliesLost += o.repliesLost;
     clientMoves += o.clientMoves;
     messages += o.messages;
@@ -90,7 +95,8 @@ public final class SimStats {
         + " HSET/HDEL/HINCRBY (" + fieldIncrements + " HINCRBY), " + memberWrites + " SADD/SREM, "
         + zsetWrites + " ZADD/ZINCRBY/ZREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + collected
-        + " tombstones collected, " + clientMoves + " client moves, " + messages
+        + " tombstones collected (" + collectedAfterWipe + " after a wipe), " + retirements
+        + " dead incarnations retired, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections
         + " connections (" + connectionDrops + " dropped, " + stallTimeouts + " timed out), "
