@@ -1381,6 +1381,7 @@ public final class Simulator {
       checker.collected(e);
       stats.collected++;
       if (anyWipe) stats.collectedAfterWipe++;
+      if (anyWipe && stats.retirements > 0) stats.collectedAfterRetirement++;
     }
     if (!collected.isEmpty()) {
       note(() -> "server " + s.id + " collected " + describeAll(collected));
