@@ -142,6 +142,21 @@ public final class Stability {
     }
   }
 
+  /**
+   * The highest clock advertised by an incarnation of {@code serverId} other than {@code origin}
+   * that is known here and not retired, or -1. The incarnation with the highest advertised clock
+   * is a member's current one; see {@link Replica#outrankEarlierIncarnations}.
+   */
+  public long highestClockOfOtherIncarnations(int serverId, long origin) {
+    Member m = members.get(serverId);
+    if (m == null) return -1;
+    long highest = -1;
+    for (Map.Entry<Long, Origin> e : m.origins.entrySet()) {
+      if (e.getKey() != origin) highest = Math.max(highest, e.getValue().clock);
+    }
+    return highest;
+  }
+
   /** Removes a member for good: it no longer holds collection back. */
   public void retire(int serverId) {
     if (!members.containsKey(serverId)) {

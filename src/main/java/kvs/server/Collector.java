@@ -241,6 +241,8 @@ final class Collector {
   private void advertise() {
     if (node.isClosed()) return;
     try {
+      // After a wipe this incarnation may be below the one it lost: outrank it before capturing.
+      if (!node.replica.batchOpen()) node.replica.outrankEarlierIncarnations(stability);
       save();
       if (!syncRunning) {
         node.writeLog(); // the metadata and the record just saved are in the log file

@@ -1373,6 +1373,8 @@ public final class Simulator {
       // adverts it heard of others (so chains hear each other) and the retirements.
       if (j != s) s.stability.hear(kvs.core.Stability.decodeAdvert(j.stability.encodeAdvert()));
     }
+    // As the server's Collector before it captures its durable state to advertise.
+    s.replica.outrankEarlierIncarnations(s.stability);
     List<Entry> collected = new ArrayList<>();
     logRecordsCollectedUnder.mergeFrom(s.stability.stableVector());
     s.collectFrom = behavior.collect(s.replica, s.stability, s.collectFrom,

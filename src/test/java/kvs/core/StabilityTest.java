@@ -206,6 +206,27 @@ class StabilityTest {
   }
 
   @Test
+  void aWipedServersNewIncarnationOutranksTheOneItLostAndThatOneCanBeRetired() {
+    ReplicaHarness.Node b = new ReplicaHarness.Node(1);
+    long lost = Origins.of(1, 5);
+    Stability st = new Stability(List.of(0, 1));
+    st.advert(0, A, vv(A, 5), 100);
+    // The incarnation the wipe lost had advertised a clock far above the new one's.
+    long lostClock = b.replica.clock() + 1_000_000;
+    st.advert(1, lost, vv(A, 5, lost, 3), lostClock);
+    st.advert(1, b.origin(), b.replica.vv(), b.replica.clock());
+    assertThatThrownBy(() -> st.retireOriginByOperator(0, A, lost))
+        .as("taken for current").isInstanceOf(IllegalStateException.class);
+    assertThat(b.replica.outrankEarlierIncarnations(st)).isTrue();
+    assertThat(b.replica.clock()).isGreaterThan(lostClock);
+    ReplicaMeta durable = b.store.loadMeta();
+    assertThat(durable.clock()).as("committed, so advertised").isEqualTo(b.replica.clock());
+    st.advert(1, b.origin(), durable.vv(), durable.clock());
+    assertThat(st.retireOriginByOperator(0, A, lost)).isTrue();
+    assertThat(b.replica.outrankEarlierIncarnations(st)).as("nothing left to outrank").isFalse();
+  }
+
+  @Test
   void aMalformedRecordOrAdvertIsCorruptData() {
     byte[] record = new Stability(List.of(0, 1)).encode();
     for (int cut = 0; cut < record.length; cut++) {
