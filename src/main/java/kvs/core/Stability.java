@@ -27,8 +27,8 @@ import java.util.TreeSet;
  * every origin of every member, earlier incarnations included: an incarnation that ended in a
  * power cut may have writes that survive on other servers and are still on their way, stamped
  * above its last covered advert, whatever the next incarnation's clock. So an earlier
- * incarnation's bound stays frozen at its last covered advert (until retirement of incarnations
- * exists), and an origin that appears in a vector but whose adverts were never heard allows
+ * incarnation's bound stays frozen at its last covered advert (until an operator retires it:
+ * {@link #retireOriginByOperator}), and an origin that appears in a vector but whose adverts were never heard allows
  * nothing. That must not last: a replica that collected before such an origin showed up differs
  * in digest from the others until they collect too. So a new incarnation enters the last
  * durable state of the one it succeeds ({@link Replica#predecessor}) as that one's advert, and
