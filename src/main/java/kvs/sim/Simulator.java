@@ -385,11 +385,12 @@ public final class Simulator {
       s.store.wipe();
       s.stability = newStability();
       // The log records of superseded batch writes that collection removed (under stable
-      // vectors this server's earlier life had covered) can no longer make a delta carry a
-      // batch whole to it: until it covers them again it may show part of a batch
-      // (docs/design.md, Known gaps), which rule 8 then does not judge.
-      s.batchGapUntil = logRecordsCollectedUnder.size() == 0 ? null
-          : logRecordsCollectedUnder.copy();
+      // vectors this server's earlier life had covered, and under those that still take the
+      // lost incarnation's vector for what it holds) can no longer make a delta carry a batch
+      // whole to it: until every server takes its new incarnation for current and it covers
+      // them again, it may show part of a batch (docs/design.md, Known gaps), which rule 8
+      // then does not judge.
+      s.batchGapUntil = logRecordsCollectedUnder.copy();
       // As docs/deployment.md tells the operator of a replaced machine: it takes no clients
       // before its first link, whose handshake gives it a peer's clock (register).
       s.linkedSinceWipe = false;
@@ -580,8 +581,9 @@ public final class Simulator {
         LinkDriver.Received received = to.driver.receiveFrame(
             m.kind == DELTA ? LinkDriver.Kind.DELTA : LinkDriver.Kind.ADVERT, m.bytes, nowMillis);
         List<Entry> covered = received.covered();
-        if (s.batchGapUntil != null && s.replica.vv().covers(s.batchGapUntil)) {
-          s.batchGapUntil = null; // caught up past every log record removed before its wipe
+        if (s.batchGapUntil != null && s.replica.vv().covers(s.batchGapUntil)
+            && everyServerTakesAsCurrent(s)) {
+          s.batchGapUntil = null; // caught up past every log record removed since before its wipe
         }
         if (chunk != null && s.batchGapUntil == null) {
           checker.checkBatches(s.replica, chunk.entries(), "server " + to.self + " after a "
@@ -1376,7 +1378,11 @@ public final class Simulator {
     // As the server's Collector before it captures its durable state to advertise.
     s.replica.outrankEarlierIncarnations(s.stability);
     List<Entry> collected = new ArrayList<>();
-    logRecordsCollectedUnder.mergeFrom(s.stability.stableVector());
+    VersionVector stable = s.stability.stableVector();
+    logRecordsCollectedUnder.mergeFrom(stable);
+    for (Server w : servers) {
+      if (w.batchGapUntil != null) w.batchGapUntil.mergeFrom(stable);
+    }
     s.collectFrom = behavior.collect(s.replica, s.stability, s.collectFrom,
         1 + collectRnd.nextInt(3), collected);
     for (Entry e : collected) {
@@ -1406,6 +1412,25 @@ public final class Simulator {
     VersionVector vv = servers[0].replica.vv();
     for (Server s : servers) {
       if (!s.replica.vv().equals(vv)) return false;
+    }
+    return true;
+  }
+
+  /** True when every server's Stability takes the incarnation {@code w} runs as for current. */
+  private boolean everyServerTakesAsCurrent(Server w) {
+    if (!w.up) return false;
+    long origin = w.replica.origin();
+    for (Server j : servers) {
+      long[] clocks = {-1, -1}; // w's running incarnation, the highest of its others
+      j.stability.forEachKnown((id, o, vv, clock) -> {
+        if (id != w.id) return;
+        if (o == origin) {
+          clocks[0] = clock;
+        } else {
+          clocks[1] = Math.max(clocks[1], clock);
+        }
+      });
+      if (clocks[0] <= clocks[1]) return false;
     }
     return true;
   }
