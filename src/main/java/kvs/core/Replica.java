@@ -283,6 +283,28 @@ public final class Replica {
     hlc.observe(clock);
   }
 
+  /**
+   * Makes this incarnation's next durable state outrank every earlier incarnation of its server
+   * that {@code stability} knows: a member's current incarnation is the one with the highest
+   * advertised clock ({@link Stability#advert}). A restart that kept its data opens one tick
+   * above its durable clock, so above every advert of the incarnations before; a wiped server
+   * starts from its wall clock and its peers' handshake clocks, possibly below the last advert of
+   * the incarnation it lost, which would then stay current everywhere (its frozen vector taken
+   * for what the server holds, and no operator able to retire it) until the wall clock passed
+   * it (simulator seed 4353). So when an earlier incarnation's advert is at or above this
+   * replica's clock, the clock goes one tick above it and is committed, which only raises the
+   * stamps of later writes. Returns true when it committed.
+   */
+  public boolean outrankEarlierIncarnations(Stability stability) {
+    requireNoBatch();
+    long highest = stability.highestClockOfOtherIncarnations(serverId, origin);
+    if (highest < hlc.current() || highest == Long.MAX_VALUE) return false;
+    Change c = new Change();
+    c.hlc.observe(highest + 1);
+    commit(c);
+    return true;
+  }
+
   // ---- time and expiry ---------------------------------------------------------------------
 
   /**

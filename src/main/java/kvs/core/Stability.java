@@ -27,8 +27,8 @@ import java.util.TreeSet;
  * every origin of every member, earlier incarnations included: an incarnation that ended in a
  * power cut may have writes that survive on other servers and are still on their way, stamped
  * above its last covered advert, whatever the next incarnation's clock. So an earlier
- * incarnation's bound stays frozen at its last covered advert (until retirement of incarnations
- * exists), and an origin that appears in a vector but whose adverts were never heard allows
+ * incarnation's bound stays frozen at its last covered advert (until an operator retires it:
+ * {@link #retireOriginByOperator}), and an origin that appears in a vector but whose adverts were never heard allows
  * nothing. That must not last: a replica that collected before such an origin showed up differs
  * in digest from the others until they collect too. So a new incarnation enters the last
  * durable state of the one it succeeds ({@link Replica#predecessor}) as that one's advert, and
@@ -142,6 +142,21 @@ public final class Stability {
     }
   }
 
+  /**
+   * The highest clock advertised by an incarnation of {@code serverId} other than {@code origin}
+   * that is known here and not retired, or -1. The incarnation with the highest advertised clock
+   * is a member's current one; see {@link Replica#outrankEarlierIncarnations}.
+   */
+  public long highestClockOfOtherIncarnations(int serverId, long origin) {
+    Member m = members.get(serverId);
+    if (m == null) return -1;
+    long highest = -1;
+    for (Map.Entry<Long, Origin> e : m.origins.entrySet()) {
+      if (e.getKey() != origin) highest = Math.max(highest, e.getValue().clock);
+    }
+    return highest;
+  }
+
   /** Removes a member for good: it no longer holds collection back. */
   public void retire(int serverId) {
     if (!members.containsKey(serverId)) {
@@ -199,6 +214,42 @@ public final class Stability {
     }
     if (m != null) m.origins.remove(origin);
     remember(retiredOrigins, origin);
+    return true;
+  }
+
+  /**
+   * An operator's {@code KVS.RETIRE} of a dead incarnation, given on the server {@code selfId}
+   * that now runs as {@code selfOrigin} (docs/deployment.md, A dead incarnation): the server and
+   * the simulator's operator both go through here, so what the simulator checks is what the
+   * server does. Returns false when it was retired already.
+   *
+   * @throws IllegalArgumentException when it is the incarnation the server runs as
+   * @throws IllegalStateException when this server takes it for its member's current incarnation
+   *     (it has not heard of a newer one yet: the operator retries once it has)
+   */
+  public boolean retireOriginByOperator(int selfId, long selfOrigin, long origin) {
+    if (Origins.serverId(origin) == selfId && origin == selfOrigin) {
+      throw new IllegalArgumentException(Origins.toString(origin)
+          + " is this server's own incarnation");
+    }
+    return retireOrigin(origin);
+  }
+
+  /**
+   * An operator's {@code KVS.RETIRE} of a server for good, given on the server {@code selfId}
+   * (docs/deployment.md, Retiring a server); a server not known yet is remembered as retired all
+   * the same. Returns false when it was retired already.
+   *
+   * @throws IllegalArgumentException when it names {@code selfId}
+   * @throws IllegalStateException when it is the last member
+   */
+  public boolean retireServerByOperator(int selfId, int serverId) {
+    if (serverId == selfId) {
+      throw new IllegalArgumentException("a server cannot retire itself; run KVS.RETIRE on another");
+    }
+    if (isRetired(serverId)) return false;
+    join(serverId);
+    retire(serverId);
     return true;
   }
 
@@ -437,9 +488,10 @@ public final class Stability {
   }
 
   /**
-   * Takes in what a peer relayed ({@link #decodeAdvert}): its retirements first (a retired
+   * Takes in what a peer relayed ({@link #decodeAdvert}): its retired servers first (a retired
    * member leaves, unless it is the last one), then its members (each not known nor retired
-   * joins, unheard), then every advert. Returns true when anything changed.
+   * joins, unheard), then every advert, then its retired incarnations. Returns true when
+   * anything changed.
    */
   public boolean hear(Heard heard) {
     boolean changed = false;
@@ -452,14 +504,19 @@ public final class Stability {
         changed = true;
       }
     }
+    for (int id : heard.members()) changed |= join(id);
+    for (Known k : heard.known()) changed |= advert(k.serverId(), k.origin(), k.vv(), k.clock());
+    // After the adverts: the message that tells of a retired incarnation usually brings its
+    // successor's advert too, which makes the retired one no longer current here. Taken before
+    // them, the retirement was skipped, and a peer says it again only when what it knows changes
+    // again, which in a quiet cluster may be never: this server would keep the dead
+    // incarnation's frozen bound, and collect less than the others for good.
     for (long origin : heard.retiredOrigins()) {
       Member m = members.get(Origins.serverId(origin));
       // Not heard of a newer incarnation yet: retired when the peer says it again, once it has.
       if (m != null && m.current == origin) continue;
       changed |= retireOrigin(origin);
     }
-    for (int id : heard.members()) changed |= join(id);
-    for (Known k : heard.known()) changed |= advert(k.serverId(), k.origin(), k.vv(), k.clock());
     return changed;
   }
 

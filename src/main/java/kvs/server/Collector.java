@@ -210,20 +210,12 @@ final class Collector {
   String retire(long idOrOrigin, boolean isOrigin) {
     try {
       if (isOrigin) {
-        if (Origins.serverId(idOrOrigin) == selfId && idOrOrigin == node.replica.origin()) {
-          return "ERR " + Origins.toString(idOrOrigin) + " is this server's own incarnation";
-        }
-        if (!stability.retireOrigin(idOrOrigin)) {
+        if (!stability.retireOriginByOperator(selfId, node.replica.origin(), idOrOrigin)) {
           return null; // already retired: nothing changes
         }
       } else {
         int id = (int) idOrOrigin;
-        if (id == selfId) return "ERR a server cannot retire itself; run KVS.RETIRE on another";
-        if (stability.isRetired(id)) return null;
-        if (!stability.isMember(id)) {
-          stability.join(id); // unknown yet: remembered as retired all the same
-        }
-        stability.retire(id);
+        if (!stability.retireServerByOperator(selfId, id)) return null;
         PeerLink link = node.links.live(id);
         if (link != null) link.channel.close();
       }
@@ -249,6 +241,8 @@ final class Collector {
   private void advertise() {
     if (node.isClosed()) return;
     try {
+      // After a wipe this incarnation may be below the one it lost: outrank it before capturing.
+      if (!node.replica.batchOpen()) node.replica.outrankEarlierIncarnations(stability);
       save();
       if (!syncRunning) {
         node.writeLog(); // the metadata and the record just saved are in the log file

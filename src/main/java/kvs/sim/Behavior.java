@@ -212,6 +212,15 @@ public class Behavior {
     return next;
   }
 
+  /**
+   * Whether the operator retires a dead incarnation only once the servers agree (step 2 of
+   * docs/deployment.md's Retiring a server: every server holds what the incarnation took, and
+   * none of its writes is still on its way), as the deployment guide tells one to.
+   */
+  public boolean retiresOnlyOnceServersAgree() {
+    return true;
+  }
+
   @Override
   public String toString() {
     return name();

@@ -23,6 +23,11 @@ public final class SimStats {
   public long sweeps;
   /** Tombstones and expiry remnants removed by collection (Replica.collectStable). */
   public long collected;
+  /** Retirements of dead incarnations (KVS.RETIRE) that a server took in from the operator. */
+  public long retirements;
+  /** Of {@link #collected}: after a wipe in the run, and after a wipe and a retirement. */
+  public long collectedAfterWipe;
+  public long collectedAfterRetirement;
   public long repliesLost;
   public long clientMoves;
   public long messages;
@@ -61,6 +66,9 @@ public final class SimStats {
     readsExpired += o.readsExpired;
     sweeps += o.sweeps;
     collected += o.collected;
+    retirements += o.retirements;
+    collectedAfterWipe += o.collectedAfterWipe;
+    collectedAfterRetirement += o.collectedAfterRetirement;
     repliesLost += o.repliesLost;
     clientMoves += o.clientMoves;
     messages += o.messages;
@@ -90,7 +98,9 @@ public final class SimStats {
         + " HSET/HDEL/HINCRBY (" + fieldIncrements + " HINCRBY), " + memberWrites + " SADD/SREM, "
         + zsetWrites + " ZADD/ZINCRBY/ZREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + collected
-        + " tombstones collected, " + clientMoves + " client moves, " + messages
+        + " tombstones collected (" + collectedAfterWipe + " after a wipe, "
+        + collectedAfterRetirement + " of them after a retirement), " + retirements
+        + " dead incarnations retired, " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections
         + " connections (" + connectionDrops + " dropped, " + stallTimeouts + " timed out), "

@@ -60,11 +60,10 @@ public final class Simulator {
    */
   private final SplittableRandom collectRnd;
   /**
-   * Whether servers collect stable tombstones: not in runs with wipes, since a wiped server
-   * comes back as a new member that may stamp writes below what was collected (retirement and
-   * rejoining are not built: docs/design.md, Tombstone collection).
+   * The draws of the simulated operator who retires dead incarnations (KVS.RETIRE), apart from
+   * {@link #rnd} and {@link #collectRnd} for the same reason.
    */
-  private final boolean collecting;
+  private final SplittableRandom operatorRnd;
   private final SimConfig cfg;
   private final boolean tracing;
   private final ArrayDeque<String> trace = new ArrayDeque<>();
@@ -94,6 +93,8 @@ public final class Simulator {
   private long nextConnId = 1;
   private boolean anyWipe;
   private boolean anyLoss; // a power cut lost commits
+  /** Every stable vector a collection slice ran under: log records it covers may be gone. */
+  private final VersionVector logRecordsCollectedUnder = new VersionVector();
 
   private Simulator(long seed, Behavior behavior, boolean tracing) {
     this.seed = seed;
@@ -101,7 +102,7 @@ public final class Simulator {
     this.rnd = new SplittableRandom(seed);
     this.cfg = SimConfig.draw(rnd);
     this.collectRnd = new SplittableRandom(seed ^ 0x5354_4142_4C45L); // "STABLE"
-    this.collecting = cfg.wipePercent() == 0;
+    this.operatorRnd = new SplittableRandom(seed ^ 0x5245_5449_5245L); // "RETIRE"
     this.tracing = tracing;
     this.keys = new byte[cfg.keys()][];
     for (int k = 0; k < keys.length; k++) keys[k] = ("k" + k).getBytes(StandardCharsets.UTF_8);
@@ -153,10 +154,22 @@ public final class Simulator {
       for (step = 0; step < cfg.faultSteps(); step++) step(true);
       stopFaults();
       int healSteps = 0;
-      while (!converged()) {
-        if (healSteps == cfg.healStepsMax()) {
+      int healStepsMax = cfg.healStepsMax();
+      // Once the servers agree, the operator retires what dead incarnations are left, as
+      // docs/deployment.md tells one to; then collection goes on, and the servers must converge
+      // again, each having collected what the others did. The operator looks at the vectors:
+      // collection may keep the digests apart until a dead incarnation is retired
+      // (docs/design.md, Tombstone collection).
+      while (true) {
+        if (serversAgree() && retireDeadIncarnations()) {
+          healStepsMax = healSteps + cfg.healStepsMax();
+        } else if (converged()) {
+          break;
+        }
+        if (healSteps == healStepsMax) {
           throw new Violation(Violation.Rule.CONVERGENCE, "no convergence within " + cfg.healStepsMax()
-              + " steps after faults stopped: " + describeCluster());
+              + " steps after faults stopped" + (healStepsMax > cfg.healStepsMax()
+              ? " or after the last retirement" : "") + ": " + describeCluster());
         }
         step(false);
         step++;
@@ -224,18 +237,20 @@ public final class Simulator {
         stopOnStorageFault(f);
       }
     }
-    if (collecting) {
-      for (Server s : servers) { // collection of stable tombstones, healing included
-        // The operating system writes back while the cluster heals too: what a server
-        // advertises for stability is what it has synced.
-        if (!faults && collectRnd.nextInt(100) < 10) s.store.writeBack();
-        if (!s.up || collectRnd.nextInt(100) >= 30) continue;
-        try {
-          collect(s);
-        } catch (SimDisk.StorageFault f) {
-          stopOnStorageFault(f);
-        }
+    for (Server s : servers) { // collection of stable tombstones, healing included
+      // The operating system writes back while the cluster heals too: what a server
+      // advertises for stability is what it has synced.
+      if (!faults && collectRnd.nextInt(100) < 10) s.store.writeBack();
+      if (!s.up || collectRnd.nextInt(100) >= 30) continue;
+      try {
+        collect(s);
+      } catch (SimDisk.StorageFault f) {
+        stopOnStorageFault(f);
       }
+    }
+    if (faults && operatorRnd.nextInt(100) < 5
+        && (behavior.retiresOnlyOnceServersAgree() ? serversAgree() : allUp())) {
+      retireDeadIncarnations();
     }
     checkInvariants();
   }
@@ -364,10 +379,21 @@ public final class Simulator {
     s.maxWall = 0; // a new process: its replica knows no wall clock yet
     s.sweepFrom = null;
     s.collectFrom = null;
-    // s.stability stays: it holds facts about others' durable states, which the real server
-    // keeps in its metadata (a wiped server would lose it, but runs with wipes do not collect).
+    // s.stability stays across a restart: it holds facts about others' durable states, which the
+    // real server keeps in its store (Collector); a wiped store loses them with the rest.
     if (s.wipeOnRestart) {
       s.store.wipe();
+      s.stability = newStability();
+      // The log records of superseded batch writes that collection removed (under stable
+      // vectors this server's earlier life had covered, and under those that still take the
+      // lost incarnation's vector for what it holds) can no longer make a delta carry a batch
+      // whole to it: until every server takes its new incarnation for current and it covers
+      // them again, it may show part of a batch (docs/design.md, Known gaps), which rule 8
+      // then does not judge.
+      s.batchGapUntil = logRecordsCollectedUnder.copy();
+      // As docs/deployment.md tells the operator of a replaced machine: it takes no clients
+      // before its first link, whose handshake gives it a peer's clock (register).
+      s.linkedSinceWipe = false;
       checker.onLoss(storesNow());
       int previous = s.incarnation;
       s.incarnation = behavior.incarnationAfterWipe(previous, freshIncarnation(s));
@@ -555,7 +581,11 @@ public final class Simulator {
         LinkDriver.Received received = to.driver.receiveFrame(
             m.kind == DELTA ? LinkDriver.Kind.DELTA : LinkDriver.Kind.ADVERT, m.bytes, nowMillis);
         List<Entry> covered = received.covered();
-        if (chunk != null) {
+        if (s.batchGapUntil != null && s.replica.vv().covers(s.batchGapUntil)
+            && everyServerTakesAsCurrent(s)) {
+          s.batchGapUntil = null; // caught up past every log record removed since before its wipe
+        }
+        if (chunk != null && s.batchGapUntil == null) {
           checker.checkBatches(s.replica, chunk.entries(), "server " + to.self + " after a "
               + (chunk.push() ? "push" : "delta chunk") + " from " + to.peer + " step " + step);
         }
@@ -571,19 +601,26 @@ public final class Simulator {
     }
   }
 
-  /** A handshake message: the sender's origin and vector, as PeerLink's hello and welcome. */
+  /**
+   * A handshake message: the sender's origin, vector and hybrid clock, as PeerLink's hello and
+   * welcome.
+   */
   private static byte[] handshake(Server s) {
     byte[] vv = s.replica.vv().encode();
-    return java.nio.ByteBuffer.allocate(8 + vv.length).putLong(s.replica.origin()).put(vv)
-        .array();
+    return java.nio.ByteBuffer.allocate(8 + vv.length + 8).putLong(s.replica.origin()).put(vv)
+        .putLong(s.replica.clock()).array();
   }
 
   /** As PeerLinks.register: the link starts, and every link of the server learns of it. */
   private void register(Server s, End e, byte[] handshake) {
     java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(handshake);
     e.peerOrigin = b.getLong();
-    byte[] vv = new byte[b.remaining()];
+    byte[] vv = new byte[b.remaining() - 8];
     b.get(vv);
+    // Before anything of the link, as PeerLink: every later write of this server is stamped
+    // above the peer's clock, so above every tombstone the peer may have collected.
+    s.replica.observeClock(b.getLong());
+    s.linkedSinceWipe = true;
     e.driver = behavior.newDriver(new LinkDriver.Setup(s.replica, e.peerOrigin,
         VersionVector.decode(vv), e.wire, linkedOrigins(s), cfg.chunkBytesMax(), nowMillis));
     e.driver.start(nowMillis);
@@ -655,7 +692,7 @@ public final class Simulator {
   private void clientRequest(Client c) {
     if (rnd.nextInt(100) < cfg.movePercent()) moveClient(c, rnd.nextInt(servers.length));
     Server s = servers[c.server];
-    if (!s.up) { // connection refused: fail over to another server, keeping the token
+    if (!s.up || !s.linkedSinceWipe) { // refused: fail over to another server, keeping the token
       moveClient(c, rnd.nextInt(servers.length));
       return;
     }
@@ -1334,19 +1371,119 @@ public final class Simulator {
       if (j != s && !(j.up && e != null && e.open && e.driver != null)) continue;
       kvs.core.ReplicaMeta meta = j.store.durableMeta();
       if (meta != null) s.stability.advert(j.id, meta.origin(), meta.vv(), meta.clock());
-      // What j heard of others comes with its advert, so chains hear each other.
-      if (j != s) j.stability.forEachKnown(s.stability::advert);
+      // What j knows comes as its KVS.STABLE message, through the server's own encoding: the
+      // adverts it heard of others (so chains hear each other) and the retirements.
+      if (j != s) s.stability.hear(kvs.core.Stability.decodeAdvert(j.stability.encodeAdvert()));
     }
+    // As the server's Collector before it captures its durable state to advertise.
+    s.replica.outrankEarlierIncarnations(s.stability);
     List<Entry> collected = new ArrayList<>();
+    VersionVector stable = s.stability.stableVector();
+    logRecordsCollectedUnder.mergeFrom(stable);
+    for (Server w : servers) {
+      if (w.batchGapUntil != null) w.batchGapUntil.mergeFrom(stable);
+    }
     s.collectFrom = behavior.collect(s.replica, s.stability, s.collectFrom,
         1 + collectRnd.nextInt(3), collected);
     for (Entry e : collected) {
       checker.collected(e);
       stats.collected++;
+      if (anyWipe) stats.collectedAfterWipe++;
+      if (anyWipe && stats.retirements > 0) stats.collectedAfterRetirement++;
     }
     if (!collected.isEmpty()) {
       note(() -> "server " + s.id + " collected " + describeAll(collected));
     }
+  }
+
+  /**
+   * The operator's precondition for retiring a dead incarnation: every server up, the same
+   * version vector everywhere (KVS.STATE's vectors; the digests may differ by tombstones some
+   * servers collected), and nothing on the wire toward an open link, which a real operator
+   * gets by waiting: none of the dead incarnation's writes can arrive anywhere later.
+   */
+  private boolean serversAgree() {
+    if (!allUp()) return false;
+    for (Conn c : conns) {
+      if (c.end[1].open && !c.end[0].out.isEmpty() || c.end[0].open && !c.end[1].out.isEmpty()) {
+        return false;
+      }
+    }
+    VersionVector vv = servers[0].replica.vv();
+    for (Server s : servers) {
+      if (!s.replica.vv().equals(vv)) return false;
+    }
+    return true;
+  }
+
+  /** True when every server's Stability takes the incarnation {@code w} runs as for current. */
+  private boolean everyServerTakesAsCurrent(Server w) {
+    if (!w.up) return false;
+    long origin = w.replica.origin();
+    for (Server j : servers) {
+      long[] clocks = {-1, -1}; // w's running incarnation, the highest of its others
+      j.stability.forEachKnown((id, o, vv, clock) -> {
+        if (id != w.id) return;
+        if (o == origin) {
+          clocks[0] = clock;
+        } else {
+          clocks[1] = Math.max(clocks[1], clock);
+        }
+      });
+      if (clocks[0] <= clocks[1]) return false;
+    }
+    return true;
+  }
+
+  private boolean allUp() {
+    for (Server s : servers) {
+      if (!s.up) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The operator of docs/deployment.md ("A dead incarnation"): every incarnation that shows in a
+   * server's vector or in what it knows of stability ({@code KVS.STATE}, {@code KVS.STABILITY})
+   * and that no server runs as any more is retired with {@code KVS.RETIRE}, each on a server
+   * drawn at random, through the code the server runs for it
+   * ({@link kvs.core.Stability#retireOriginByOperator}). A server that still takes it for its
+   * server's current incarnation refuses, and the operator tries again another time. The caller
+   * checks the operator's precondition: the servers agree ({@link #converged}: every server up,
+   * equal vectors and digests, which is what equal {@code KVS.STATE} shows, and nothing on the
+   * wire, which a real operator gets by waiting: a dead process's connections are gone within a
+   * keepalive timeout). Returns true when some server took a retirement it did not know.
+   */
+  private boolean retireDeadIncarnations() {
+    TreeSet<Long> running = new TreeSet<>();
+    TreeSet<Long> known = new TreeSet<>();
+    for (Server s : servers) {
+      if (!s.up) { // its last incarnation is current for the others until they hear a newer one
+        running.add(s.originAtCrash);
+        if (s.replica != null) running.add(s.replica.origin());
+        continue;
+      }
+      running.add(s.replica.origin());
+      known.addAll(s.replica.vv().asMap().keySet());
+      s.stability.forEachKnown((id, origin, vv, clock) -> known.add(origin));
+    }
+    known.removeAll(running);
+    boolean retired = false;
+    for (long origin : known) {
+      Server on = servers[operatorRnd.nextInt(servers.length)];
+      if (!on.up) continue;
+      try {
+        if (on.stability.retireOriginByOperator(on.id, on.replica.origin(), origin)) {
+          retired = true;
+          stats.retirements++;
+          note(() -> "operator: KVS.RETIRE " + Origins.toString(origin) + " on server " + on.id);
+        }
+      } catch (IllegalStateException current) {
+        note(() -> "operator: KVS.RETIRE " + Origins.toString(origin) + " on server " + on.id
+            + " refused: " + current.getMessage());
+      }
+    }
+    return retired;
   }
 
   /** A time to live: often shorter than a run's steps, sometimes as long as the whole run. */
@@ -1581,7 +1718,7 @@ public final class Simulator {
       }
       sb.append(' ').append(s.replica.vv()).append(" digest ")
           .append(Long.toHexString(s.replica.digest()));
-      if (collecting) {
+      {
         sb.append("\n    stable ").append(s.stability.stableVector()).append(" clock bound ")
             .append(s.stability.clockBound()).append(" from ").append(s.stability);
         kvs.core.ReplicaMeta durable = s.store.durableMeta();
@@ -1721,6 +1858,10 @@ public final class Simulator {
     byte[] collectFrom;
     /** What this server heard of every member's durable state. */
     kvs.core.Stability stability;
+    /** False from a wiped restart until its first link: it takes no clients meanwhile. */
+    boolean linkedSinceWipe = true;
+    /** After a wipe, until its vector covers this: rule 8 does not judge it (restart). */
+    VersionVector batchGapUntil;
 
     Server(int id, int n, SimClock clock) {
       this.id = id;

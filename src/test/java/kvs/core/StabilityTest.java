@@ -171,6 +171,62 @@ class StabilityTest {
   }
 
   @Test
+  void aRetirementHeardWithTheSuccessorsAdvertRetiresTheDeadIncarnation() {
+    // Server 2 had heard only B; server 0 heard B's successor B2 and the operator's retirement
+    // of B on it. Its next message carries both; it may be the last one in a quiet cluster.
+    Stability relayer = new Stability(List.of(0, 1));
+    relayer.advert(0, A, vv(A, 5, B, 3), 100);
+    relayer.advert(1, B, vv(A, 5, B, 3), 110);
+    relayer.advert(1, B2, vv(A, 5, B, 3), 200);
+    assertThat(relayer.retireOriginByOperator(0, A, B)).isTrue();
+    Stability listener = new Stability(List.of(0, 1, 2));
+    listener.advert(2, Origins.of(2, 1), vv(A, 5, B, 3), 90);
+    listener.advert(1, B, vv(A, 5, B, 3), 110);
+    assertThat(listener.hear(Stability.decodeAdvert(relayer.encodeAdvert()))).isTrue();
+    assertThat(listener.isRetiredOrigin(B)).as("retired once the successor is heard").isTrue();
+    assertThat(listener.clockBound()).isEqualTo(90);
+  }
+
+  @Test
+  void anOperatorCannotRetireTheIncarnationItsServerRunsAsNorTheCurrentOneNorItself() {
+    Stability st = new Stability(List.of(0, 1));
+    st.advert(0, A, vv(A, 5), 100);
+    st.advert(1, B, vv(A, 5), 110);
+    assertThatThrownBy(() -> st.retireOriginByOperator(0, A, A))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("own incarnation");
+    assertThatThrownBy(() -> st.retireOriginByOperator(0, A, B))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("current incarnation");
+    assertThatThrownBy(() -> st.retireServerByOperator(0, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(st.retireServerByOperator(0, 7)).as("unknown: remembered as retired").isTrue();
+    assertThat(st.isRetired(7)).isTrue();
+    assertThat(st.retireServerByOperator(0, 7)).isFalse();
+    assertThat(st.retireServerByOperator(0, 1)).isTrue();
+    assertThat(st.members()).containsExactly(0);
+  }
+
+  @Test
+  void aWipedServersNewIncarnationOutranksTheOneItLostAndThatOneCanBeRetired() {
+    ReplicaHarness.Node b = new ReplicaHarness.Node(1);
+    long lost = Origins.of(1, 5);
+    Stability st = new Stability(List.of(0, 1));
+    st.advert(0, A, vv(A, 5), 100);
+    // The incarnation the wipe lost had advertised a clock far above the new one's.
+    long lostClock = b.replica.clock() + 1_000_000;
+    st.advert(1, lost, vv(A, 5, lost, 3), lostClock);
+    st.advert(1, b.origin(), b.replica.vv(), b.replica.clock());
+    assertThatThrownBy(() -> st.retireOriginByOperator(0, A, lost))
+        .as("taken for current").isInstanceOf(IllegalStateException.class);
+    assertThat(b.replica.outrankEarlierIncarnations(st)).isTrue();
+    assertThat(b.replica.clock()).isGreaterThan(lostClock);
+    ReplicaMeta durable = b.store.loadMeta();
+    assertThat(durable.clock()).as("committed, so advertised").isEqualTo(b.replica.clock());
+    st.advert(1, b.origin(), durable.vv(), durable.clock());
+    assertThat(st.retireOriginByOperator(0, A, lost)).isTrue();
+    assertThat(b.replica.outrankEarlierIncarnations(st)).as("nothing left to outrank").isFalse();
+  }
+
+  @Test
   void aMalformedRecordOrAdvertIsCorruptData() {
     byte[] record = new Stability(List.of(0, 1)).encode();
     for (int cut = 0; cut < record.length; cut++) {

@@ -50,6 +50,19 @@ class SimulationTest {
     }
   }
 
+  /**
+   * Runs with wipes collect too, once the simulated operator has retired the lost incarnations
+   * (docs/simulation.md, rule 9): a change that left them out of collection again, or an operator
+   * who never retires, would pass every other check of the suite.
+   */
+  @Test
+  void runsWithWipesCollectOnceTheOperatorRetires() {
+    SimStats stats = SimRunner.run(1, 100, Behavior.CORRECT, 1, false).stats();
+    org.assertj.core.api.Assertions.assertThat(stats.retirements).as("retirements").isPositive();
+    org.assertj.core.api.Assertions.assertThat(stats.collectedAfterRetirement)
+        .as("entries collected after a wipe and a retirement").isPositive();
+  }
+
   private static void replay(long seed, Behavior behavior) {
     SimResult r = Simulator.run(seed, behavior, true);
     System.out.println("seed " + seed + " (" + behavior + "): " + r.config());

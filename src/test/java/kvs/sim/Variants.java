@@ -398,13 +398,28 @@ final class Variants {
     }
   };
 
+  /**
+   * (22) The operator retires every dead incarnation as soon as every server runs again, without
+   * waiting for the servers to agree (step 2 of docs/deployment.md's Retiring a server skipped):
+   * a write of it still on its way, stamped below a tombstone that its frozen bound had held
+   * back and that is collected since, brings the key back where it was collected.
+   */
+  static final Behavior RETIRES_WITHOUT_AGREEMENT = new Broken("retires-without-agreement",
+      "the operator retires dead incarnations (`KVS.RETIRE`) without waiting for the servers to"
+          + " agree") {
+    @Override
+    public boolean retiresOnlyOnceServersAgree() {
+      return false;
+    }
+  };
+
   static final List<Behavior> BROKEN = List.of(NO_SESSION_CHECK, SAME_INCARNATION_AFTER_WIPE,
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
       DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE,
       COLLECTS_UNSTABLE, IGNORES_CLOCK_BOUND, SET_REMOVE_WINS, ZSET_SCORE_KEEPS_LATEST,
-      HASH_FIELD_INCR_KEEPS_LATEST);
+      HASH_FIELD_INCR_KEEPS_LATEST, RETIRES_WITHOUT_AGREEMENT);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
