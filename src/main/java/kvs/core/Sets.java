@@ -116,6 +116,94 @@ public final class Sets {
     return false;
   }
 
+  /** Whether every replica holds a write or a newer one of its key: the stable vector's word. */
+  public interface Stable {
+    boolean covers(long origin, long seq);
+  }
+
+  /**
+   * The registers among one member's ({@code registers}: every register of the member stored,
+   * any order) that may be removed for good: their effect on every read and every future merge
+   * is nil. A register qualifies when
+   *
+   * <ul>
+   *   <li>{@code stable} covers its dot: every replica holds it or a newer write of its
+   *       register, and only its origin writes that register, always at a higher sequence, so
+   *       no replica can still receive an older word of it (a write the vector covers is never
+   *       applied again);
+   *   <li>its own word is nil: it is not added, or its add is hidden by a removal recorded in a
+   *       register that stays (a register's next write keeps what it recorded) or goes with it;
+   *   <li>what it records is nil: every removal it records ({@code p}, {@code t}) is covered by
+   *       {@code stable}, so every write of {@code p}'s register not yet everywhere is above
+   *       {@code t} and is hidden by nothing it records; each add of {@code p} it hides now
+   *       (an added register of {@code p} at {@code t} or below) goes with it; and a register
+   *       of {@code p} that stays is covered by {@code stable} as well, so that no replica still
+   *       holds an older word of {@code p} that this record hides (once this register goes, its
+   *       origin's next word on the member no longer records it).
+   * </ul>
+   *
+   * <p>The head's vector is not counted as hiding: a head concurrent with the one that hides a
+   * register may win and hide less (docs/design.md, Tombstone collection). Whether a member is
+   * present is the same with or without the registers returned, whatever registers arrive later.
+   * And every replica can follow: each condition stays true as the stable vector grows and later
+   * registers arrive (a successor keeps its predecessor's removals), so a replica that holds a
+   * register another collected will collect it too, or see it superseded. The largest such
+   * group (a fixed point: dropping one may disqualify those it was to take along).
+   * O(registers x removals recorded) per round, at most registers rounds.
+   */
+  public static List<Entry> garbage(List<Entry> registers, Stable stable) {
+    int n = registers.size();
+    Register[] decoded = new Register[n];
+    boolean[] goes = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      Entry e = registers.get(i);
+      decoded[i] = registerOf(e);
+      goes[i] = stable.covers(e.origin(), e.seq());
+    }
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      for (int i = 0; i < n; i++) {
+        if (goes[i] && !nil(i, registers, decoded, goes, stable)) {
+          goes[i] = false;
+          changed = true;
+        }
+      }
+    }
+    List<Entry> out = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) if (goes[i]) out.add(registers.get(i));
+    return out;
+  }
+
+  private static boolean nil(int i, List<Entry> registers, Register[] decoded, boolean[] goes,
+      Stable stable) {
+    Entry e = registers.get(i);
+    if (decoded[i].added()) {
+      boolean hidden = false;
+      for (Register r : decoded) {
+        if (r.removed().getOrDefault(e.origin(), 0L) >= e.seq()) {
+          hidden = true;
+          break;
+        }
+      }
+      if (!hidden) return false;
+    }
+    for (Map.Entry<Long, Long> rec : decoded[i].removed().entrySet()) {
+      long p = rec.getKey();
+      long t = rec.getValue();
+      if (!stable.covers(p, t)) return false;
+      for (int j = 0; j < registers.size(); j++) {
+        Entry o = registers.get(j);
+        if (o.origin() != p || goes[j]) continue;
+        // p's register stays: it must be one no replica holds an older word of any more (its
+        // removal here may have been what hid an add of p another replica still holds).
+        if (!stable.covers(o.origin(), o.seq())) return false;
+        if (decoded[j].added() && o.seq() <= t) return false;
+      }
+    }
+    return true;
+  }
+
   /**
    * The register {@code origin} writes to add the member: "added", keeping every removal its
    * previous register ({@code own}, or null) recorded, since those adds stay removed.
