@@ -120,6 +120,63 @@ class CollectionTest extends InProcessServersTest {
     }
   }
 
+  /** How many entries the server's store holds, elements included. */
+  private static long stored(Node n) {
+    return InProcessNodes.onLoop(n, () -> {
+      long[] count = {0};
+      n.replica.forEachFrom(null, e -> {
+        count[0]++;
+        return true;
+      });
+      return count[0];
+    });
+  }
+
+  /**
+   * Element garbage (docs/design.md, Tombstone collection): the registers of set members added
+   * on one server and removed on another, and the tombstones of deleted hash fields, leave every
+   * server once stable, the set and hash read as before, and INFO counts them.
+   */
+  @Test
+  void removedSetMembersAndDeletedHashFieldsAreCollectedOnEveryServer() throws Exception {
+    Node a = nodes.start(0, Map.of());
+    Node b = nodes.peerOf(a, 1);
+    Node c = nodes.peerOf(a, 2);
+    List<Node> all = List.of(a, b, c);
+    try (RespConn ca = RespConn.open(a.port()); RespConn cb = RespConn.open(b.port())) {
+      assertThat(ca.call("SADD", "s", "kept")).isEqualTo(1L);
+      assertThat(ca.call("HSET", "h", "kept", "1")).isEqualTo(1L);
+      for (int i = 0; i < 40; i++) {
+        assertThat(ca.call("SADD", "s", "m" + i)).isEqualTo(1L);
+        assertThat(ca.call("HSET", "h", "f" + i, "v")).isEqualTo(1L);
+      }
+      awaitConverged(all);
+      // Two heads, and a register and a field for each member and field.
+      assertThat(stored(a)).isEqualTo(4 + 40 * 2);
+      long before = collected(a);
+      // Server 1 removes them: each removed member leaves its add and server 1's removal, each
+      // field a tombstone, until they are stable.
+      for (int i = 0; i < 40; i++) {
+        assertThat(cb.call("SREM", "s", "m" + i)).isEqualTo(1L);
+        assertThat(cb.call("HDEL", "h", "f" + i)).isEqualTo(1L);
+      }
+      InProcessNodes.await("every removed member's registers and field tombstone collected",
+          20_000, () -> all.stream().allMatch(n -> stored(n) == 4));
+      awaitConverged(all);
+      for (Node n : all) {
+        assertThat(collected(n)).as("server %d", n.config.id()).isGreaterThanOrEqualTo(120);
+        assertThat(info(n)).contains("collected_entries:" + collected(n));
+      }
+      assertThat(collected(a) - before).isEqualTo(120);
+      assertThat(texts(ca.call("SMEMBERS", "s"))).containsExactly("kept");
+      assertThat(texts(cb.call("HGETALL", "h"))).containsExactly("kept", "1");
+      // A member removed and collected can be added again, and shows everywhere.
+      assertThat(cb.call("SADD", "s", "m3")).isEqualTo(1L);
+      awaitConverged(all);
+      assertThat(ca.call("SISMEMBER", "s", "m3")).isEqualTo(1L);
+    }
+  }
+
   @Test
   void whatAServerKnowsSurvivesItsRestartAndARetiredServerIsRefused() throws Exception {
     Node a = nodes.start(0, Map.of());
