@@ -23,6 +23,8 @@ public final class SimStats {
   public long sweeps;
   /** Tombstones and expiry remnants removed by collection (Replica.collectStable). */
   public long collected;
+  /** Of {@link #collected}, the garbage of typed keys' elements (set registers, field tombstones). */
+  public long elementsCollected;
   public long repliesLost;
   public long clientMoves;
   public long messages;
@@ -61,6 +63,7 @@ public final class SimStats {
     readsExpired += o.readsExpired;
     sweeps += o.sweeps;
     collected += o.collected;
+    elementsCollected += o.elementsCollected;
     repliesLost += o.repliesLost;
     clientMoves += o.clientMoves;
     messages += o.messages;
@@ -90,7 +93,7 @@ public final class SimStats {
         + " HSET/HDEL/HINCRBY (" + fieldIncrements + " HINCRBY), " + memberWrites + " SADD/SREM, "
         + zsetWrites + " ZADD/ZINCRBY/ZREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + collected
-        + " tombstones collected, " + clientMoves + " client moves, " + messages
+        + " entries collected (" + elementsCollected + " of them element garbage), " + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections
         + " connections (" + connectionDrops + " dropped, " + stallTimeouts + " timed out), "

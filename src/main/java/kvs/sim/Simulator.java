@@ -1347,6 +1347,7 @@ public final class Simulator {
       checker.collected(e);
       set.collected(e);
       stats.collected++;
+      if (kvs.core.Elements.isElementKey(e.key())) stats.elementsCollected++;
     }
     if (!collected.isEmpty()) {
       note(() -> "server " + s.id + " collected " + describeAll(collected));
