@@ -131,74 +131,58 @@ public final class Sets {
    *       register, and only its origin writes that register, always at a higher sequence, so
    *       no replica can still receive an older word of it (a write the vector covers is never
    *       applied again);
-   *   <li>its own word is nil: it is not added, or its add is hidden by a removal recorded in a
-   *       register that stays (a register's next write keeps what it recorded) or goes with it;
-   *   <li>what it records is nil: every removal it records ({@code p}, {@code t}) is covered by
-   *       {@code stable}, so every write of {@code p}'s register not yet everywhere is above
-   *       {@code t} and is hidden by nothing it records; each add of {@code p} it hides now
-   *       (an added register of {@code p} at {@code t} or below) goes with it; and a register
-   *       of {@code p} that stays is covered by {@code stable} as well, so that no replica still
-   *       holds an older word of {@code p} that this record hides (once this register goes, its
-   *       origin's next word on the member no longer records it).
+   *   <li>its own word is nil: it is not added, or its add is hidden by a removal recorded in
+   *       another register of the member (which stays: see the next condition);
+   *   <li>what it records is nil everywhere: for every removal it records ({@code p}, {@code t}),
+   *       this replica holds a register of {@code p} above {@code t} that {@code stable} covers,
+   *       so every replica holds a word of {@code p} above {@code t} and no add it hides is left
+   *       anywhere, nor can one come (later words of {@code p} are higher still).
    * </ul>
+   *
+   * <p>The last condition is strict for a reason (simulator seed 1177): a removal may go only
+   * when no replica still holds an add it hides, since once its origin no longer holds it, that
+   * origin's next word on the member records nothing, and a replica that still held the add and
+   * received that word would show the member again, for good. A removal whose hidden add is gone
+   * here (collected) therefore stays until the add's origin writes the member again: this
+   * replica cannot tell whether every other replica has collected that add too.
    *
    * <p>The head's vector is not counted as hiding: a head concurrent with the one that hides a
    * register may win and hide less (docs/design.md, Tombstone collection). Whether a member is
-   * present is the same with or without the registers returned, whatever registers arrive later.
-   * And every replica can follow: each condition stays true as the stable vector grows and later
-   * registers arrive (a successor keeps its predecessor's removals), so a replica that holds a
-   * register another collected will collect it too, or see it superseded. The largest such
-   * group (a fixed point: dropping one may disqualify those it was to take along).
-   * O(registers x removals recorded) per round, at most registers rounds.
+   * present is the same with or without the registers returned, whatever registers arrive later,
+   * and every replica can follow: each condition stays true as the stable vector grows and later
+   * registers arrive (a register's next word keeps what it recorded, and a register that hides an
+   * add still held anywhere stays), so a replica that holds a register another collected will
+   * collect it too, or see it superseded. O(registers x removals recorded).
    */
   public static List<Entry> garbage(List<Entry> registers, Stable stable) {
     int n = registers.size();
     Register[] decoded = new Register[n];
-    boolean[] goes = new boolean[n];
+    Map<Long, Long> removedUpTo = new java.util.HashMap<>();
+    Map<Long, Entry> byOrigin = new java.util.HashMap<>();
     for (int i = 0; i < n; i++) {
       Entry e = registers.get(i);
       decoded[i] = registerOf(e);
-      goes[i] = stable.covers(e.origin(), e.seq());
-    }
-    boolean changed = true;
-    while (changed) {
-      changed = false;
-      for (int i = 0; i < n; i++) {
-        if (goes[i] && !nil(i, registers, decoded, goes, stable)) {
-          goes[i] = false;
-          changed = true;
-        }
-      }
+      decoded[i].removed().forEach((o, s) -> removedUpTo.merge(o, s, Math::max));
+      byOrigin.put(e.origin(), e);
     }
     List<Entry> out = new java.util.ArrayList<>();
-    for (int i = 0; i < n; i++) if (goes[i]) out.add(registers.get(i));
+    for (int i = 0; i < n; i++) {
+      Entry e = registers.get(i);
+      if (!stable.covers(e.origin(), e.seq())) continue;
+      if (decoded[i].added() && removedUpTo.getOrDefault(e.origin(), 0L) < e.seq()) continue;
+      if (recordsNothingLeft(decoded[i], byOrigin, stable)) out.add(e);
+    }
     return out;
   }
 
-  private static boolean nil(int i, List<Entry> registers, Register[] decoded, boolean[] goes,
+  /** Whether every add {@code r} records as removed is superseded on every replica. */
+  private static boolean recordsNothingLeft(Register r, Map<Long, Entry> byOrigin,
       Stable stable) {
-    Entry e = registers.get(i);
-    if (decoded[i].added()) {
-      boolean hidden = false;
-      for (Register r : decoded) {
-        if (r.removed().getOrDefault(e.origin(), 0L) >= e.seq()) {
-          hidden = true;
-          break;
-        }
-      }
-      if (!hidden) return false;
-    }
-    for (Map.Entry<Long, Long> rec : decoded[i].removed().entrySet()) {
-      long p = rec.getKey();
-      long t = rec.getValue();
-      if (!stable.covers(p, t)) return false;
-      for (int j = 0; j < registers.size(); j++) {
-        Entry o = registers.get(j);
-        if (o.origin() != p || goes[j]) continue;
-        // p's register stays: it must be one no replica holds an older word of any more (its
-        // removal here may have been what hid an add of p another replica still holds).
-        if (!stable.covers(o.origin(), o.seq())) return false;
-        if (decoded[j].added() && o.seq() <= t) return false;
+    for (Map.Entry<Long, Long> rec : r.removed().entrySet()) {
+      Entry newer = byOrigin.get(rec.getKey());
+      if (newer == null || newer.seq() <= rec.getValue()
+          || !stable.covers(newer.origin(), newer.seq())) {
+        return false;
       }
     }
     return true;
