@@ -131,61 +131,42 @@ public final class Sets {
    *       register, and only its origin writes that register, always at a higher sequence, so
    *       no replica can still receive an older word of it (a write the vector covers is never
    *       applied again);
-   *   <li>its own word is nil: it is not added, or its add is hidden by a removal recorded in
-   *       another register of the member (which stays: see the next condition);
-   *   <li>what it records is nil everywhere: for every removal it records ({@code p}, {@code t}),
-   *       this replica holds a register of {@code p} above {@code t} that {@code stable} covers,
-   *       so every replica holds a word of {@code p} above {@code t} and no add it hides is left
-   *       anywhere, nor can one come (later words of {@code p} are higher still).
+   *   <li>it records no removal, so it hides nothing, held or still to come;
+   *   <li>it is not added, or its add is hidden by a removal recorded in another register of
+   *       the member. That register records something, so it never goes, and its origin's next
+   *       word keeps what it recorded: the add stays hidden on every replica for good.
    * </ul>
    *
-   * <p>The last condition is strict for a reason (simulator seed 1177): a removal may go only
-   * when no replica still holds an add it hides, since once its origin no longer holds it, that
-   * origin's next word on the member records nothing, and a replica that still held the add and
-   * received that word would show the member again, for good. A removal whose hidden add is gone
-   * here (collected) therefore stays until the add's origin writes the member again: this
-   * replica cannot tell whether every other replica has collected that add too.
+   * <p>A register that records removals stays, even once every add it hides is gone here: a
+   * replica cannot tell whether the others have collected those adds too, and a removal that
+   * went while another replica still held an add it hid would reveal that add there once its
+   * origin's next word (which no longer records it) arrived (simulator seed 1177). Nor may its
+   * going depend on other registers that may go later (a replica that had not collected yet
+   * could then never follow: the first version of this rule, caught by
+   * {@code ReplicaElementCollectTest}). Every condition here stays true as the stable vector
+   * grows and later registers arrive, so a replica that holds a register another collected
+   * collects it too, or sees it superseded.
    *
    * <p>The head's vector is not counted as hiding: a head concurrent with the one that hides a
-   * register may win and hide less (docs/design.md, Tombstone collection). Whether a member is
-   * present is the same with or without the registers returned, whatever registers arrive later,
-   * and every replica can follow: each condition stays true as the stable vector grows and later
-   * registers arrive (a register's next word keeps what it recorded, and a register that hides an
-   * add still held anywhere stays), so a replica that holds a register another collected will
-   * collect it too, or see it superseded. O(registers x removals recorded).
+   * register may win and hide less (docs/design.md, Tombstone collection). O(registers x
+   * removals recorded).
    */
   public static List<Entry> garbage(List<Entry> registers, Stable stable) {
     int n = registers.size();
     Register[] decoded = new Register[n];
     Map<Long, Long> removedUpTo = new java.util.HashMap<>();
-    Map<Long, Entry> byOrigin = new java.util.HashMap<>();
     for (int i = 0; i < n; i++) {
-      Entry e = registers.get(i);
-      decoded[i] = registerOf(e);
+      decoded[i] = registerOf(registers.get(i));
       decoded[i].removed().forEach((o, s) -> removedUpTo.merge(o, s, Math::max));
-      byOrigin.put(e.origin(), e);
     }
     List<Entry> out = new java.util.ArrayList<>();
     for (int i = 0; i < n; i++) {
       Entry e = registers.get(i);
-      if (!stable.covers(e.origin(), e.seq())) continue;
+      if (!stable.covers(e.origin(), e.seq()) || !decoded[i].removed().isEmpty()) continue;
       if (decoded[i].added() && removedUpTo.getOrDefault(e.origin(), 0L) < e.seq()) continue;
-      if (recordsNothingLeft(decoded[i], byOrigin, stable)) out.add(e);
+      out.add(e);
     }
     return out;
-  }
-
-  /** Whether every add {@code r} records as removed is superseded on every replica. */
-  private static boolean recordsNothingLeft(Register r, Map<Long, Entry> byOrigin,
-      Stable stable) {
-    for (Map.Entry<Long, Long> rec : r.removed().entrySet()) {
-      Entry newer = byOrigin.get(rec.getKey());
-      if (newer == null || newer.seq() <= rec.getValue()
-          || !stable.covers(newer.origin(), newer.seq())) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /**
