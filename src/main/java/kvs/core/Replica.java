@@ -2,6 +2,7 @@ package kvs.core;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -1313,35 +1314,67 @@ public final class Replica {
    */
   public byte[] collectStable(VersionVector stable, long clockBound,
       long expiredEverywhereMillis, byte[] from, int maxExamined, List<Entry> collectedOut) {
+    return collectStable(stable, clockBound, expiredEverywhereMillis, stable, clockBound, from,
+        maxExamined, collectedOut);
+  }
+
+  /**
+   * As {@link #collectStable(VersionVector, long, long, byte[], int, List)}, with the stable
+   * vector and clock bound that decide the garbage of the typed keys' elements given apart
+   * ({@code elementsStable}, {@code elementsClockBound}): the tombstones of hash fields, and the
+   * set registers {@link Sets#garbage} finds. Broken variants use it; every caller in production
+   * passes the same vector and bound twice.
+   *
+   * <p>A set member's registers are decided together (one may only go with another), so a slice
+   * whose budget ends inside a member's registers reads on to the member's last one: at most the
+   * origins that wrote the member beyond the budget.
+   */
+  public byte[] collectStable(VersionVector stable, long clockBound,
+      long expiredEverywhereMillis, VersionVector elementsStable, long elementsClockBound,
+      byte[] from, int maxExamined, List<Entry> collectedOut) {
     requireNoBatch();
     if (maxExamined <= 0) throw new IllegalArgumentException("maxExamined must be positive");
     byte[][] next = {null};
     int[] examined = {0};
     List<Entry> stableDead = new ArrayList<>();
+    // The registers of the set member being read, and the prefix they share (null: none).
+    byte[][] member = {null};
+    List<Entry> registers = new ArrayList<>();
+    // The replica's own vector covers it too: a stable vector is a minimum that includes it,
+    // but a caller's stale one must not make this replica drop what it has not settled.
+    Sets.Stable elementsCovered = (o, q) -> elementsStable.covers(o, q) && vv.covers(o, q);
     store.forEachFrom(from, e -> {
-      if (examined[0] == maxExamined) {
+      byte[] registerOf = setMemberPrefix(e.key());
+      boolean sameMember = member[0] != null && registerOf != null
+          && Arrays.equals(member[0], registerOf);
+      if (examined[0] >= maxExamined && !sameMember) {
         next[0] = e.key();
         return false;
       }
       examined[0]++;
-      // The replica's own vector covers it too: a stable vector is a minimum that includes it,
-      // but a caller's stale one must not make this replica drop what it has not settled.
-      if (e.isTombstone() && e.clock() <= clockBound && stable.covers(e.origin(), e.seq())
-          && vv.covers(e.origin(), e.seq())
-          && (!e.hasExpiry() || e.expiry() <= expiredEverywhereMillis)) {
+      if (!sameMember && member[0] != null) {
+        stableDead.addAll(Sets.garbage(registers, elementsCovered));
+        registers.clear();
+        member[0] = null;
+      }
+      if (registerOf != null) {
+        member[0] = registerOf;
+        registers.add(e);
+        return true;
+      }
+      if (stableTombstone(e, Elements.isElementKey(e.key()) ? elementsStable : stable,
+          Elements.isElementKey(e.key()) ? elementsClockBound : clockBound,
+          expiredEverywhereMillis)) {
         stableDead.add(e);
       }
       return true;
     });
-    // Only a string tombstone or remnant under a user key. Reads reach a key's elements only
-    // through a live head, so elements under a collected tombstone stay as hidden as they were
-    // under it (and a write of the key treats no head as it treats a dead one). Heads and
-    // elements of counters and hashes are left to those types.
-    stableDead.removeIf(e -> e.kind() != Entry.KIND_STRING || Elements.isElementKey(e.key()));
+    if (member[0] != null) stableDead.addAll(Sets.garbage(registers, elementsCovered));
     if (stableDead.isEmpty()) return next[0];
     Change c = new Change();
     for (Entry e : stableDead) {
       c.digest -= e.fingerprint();
+      c.count(e, -1);
       c.m.collected.add(e);
       ByteBuffer k = ByteBuffer.wrap(e.key());
       List<long[]> dots = shadowsByKey.get(k);
@@ -1353,6 +1386,46 @@ public final class Replica {
     commit(c);
     if (collectedOut != null) collectedOut.addAll(stableDead);
     return next[0];
+  }
+
+  /**
+   * Whether {@code e} is a tombstone or remnant that may go (collectStable): a string tombstone
+   * or remnant under a user key, or the tombstone of a hash field (what HDEL writes when the
+   * field has no increments to cancel). Reads reach a key's elements only through a live head,
+   * so elements under a collected tombstone stay as hidden as they were under it (and a write of
+   * the key treats no head as it treats a dead one). A field's tombstone is a last-writer-wins
+   * register as a string key is, read as absent and cancelling nothing, so the same rule holds:
+   * every write of the field not yet everywhere is stamped above the bound and wins anyway.
+   * Other heads and elements go by their types' rules ({@link Sets#garbage}) or stay.
+   */
+  private boolean stableTombstone(Entry e, VersionVector stable, long clockBound,
+      long expiredEverywhereMillis) {
+    if (!e.isTombstone() || e.clock() > clockBound || !stable.covers(e.origin(), e.seq())
+        || !vv.covers(e.origin(), e.seq())
+        || e.hasExpiry() && e.expiry() > expiredEverywhereMillis
+        || e.kind() != Entry.KIND_STRING) {
+      return false;
+    }
+    return !Elements.isElementKey(e.key()) || isHashFieldKey(e.key());
+  }
+
+  /** Whether {@code key} is a hash field's register (not an increment element). */
+  private static boolean isHashFieldKey(byte[] key) {
+    if (key.length < 6) return false;
+    int n = ByteBuffer.wrap(key, 1, 4).getInt();
+    return n >= 0 && 5 + n < key.length && key[5 + n] == Entry.KIND_HASH;
+  }
+
+  /**
+   * For a set register's key, the prefix the registers of its member share (all but the
+   * origin); null for any other key.
+   */
+  private static byte[] setMemberPrefix(byte[] key) {
+    if (!Elements.isElementKey(key) || key.length < 6) return null;
+    int n = ByteBuffer.wrap(key, 1, 4).getInt();
+    if (n < 0 || 5 + n >= key.length || key[5 + n] != Entry.KIND_SET) return null;
+    if (key.length - (6 + n) < 12) return null;
+    return Arrays.copyOf(key, key.length - 8);
   }
 
   /** Where {@link #collectLogRecords} goes on: the origin, and the last sequence examined. */

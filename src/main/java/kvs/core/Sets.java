@@ -116,6 +116,59 @@ public final class Sets {
     return false;
   }
 
+  /** Whether every replica holds a write or a newer one of its key: the stable vector's word. */
+  public interface Stable {
+    boolean covers(long origin, long seq);
+  }
+
+  /**
+   * The registers among one member's ({@code registers}: every register of the member stored,
+   * any order) that may be removed for good: their effect on every read and every future merge
+   * is nil. A register qualifies when
+   *
+   * <ul>
+   *   <li>{@code stable} covers its dot: every replica holds it or a newer write of its
+   *       register, and only its origin writes that register, always at a higher sequence, so
+   *       no replica can still receive an older word of it (a write the vector covers is never
+   *       applied again);
+   *   <li>it records no removal, so it hides nothing, held or still to come;
+   *   <li>it is not added, or its add is hidden by a removal recorded in another register of
+   *       the member. That register records something, so it never goes, and its origin's next
+   *       word keeps what it recorded: the add stays hidden on every replica for good.
+   * </ul>
+   *
+   * <p>A register that records removals stays, even once every add it hides is gone here: a
+   * replica cannot tell whether the others have collected those adds too, and a removal that
+   * went while another replica still held an add it hid would reveal that add there once its
+   * origin's next word (which no longer records it) arrived (simulator seed 1177). Nor may its
+   * going depend on other registers that may go later (a replica that had not collected yet
+   * could then never follow: the first version of this rule, caught by
+   * {@code ReplicaElementCollectTest}). Every condition here stays true as the stable vector
+   * grows and later registers arrive, so a replica that holds a register another collected
+   * collects it too, or sees it superseded.
+   *
+   * <p>The head's vector is not counted as hiding: a head concurrent with the one that hides a
+   * register may win and hide less (docs/design.md, Tombstone collection). O(registers x
+   * removals recorded).
+   */
+  public static List<Entry> garbage(List<Entry> registers, Stable stable) {
+    int n = registers.size();
+    Register[] decoded = new Register[n];
+    Map<Long, Long> removedUpTo = new java.util.HashMap<>();
+    for (int i = 0; i < n; i++) {
+      decoded[i] = registerOf(registers.get(i));
+      decoded[i].removed().forEach((o, s) -> removedUpTo.merge(o, s, Math::max));
+    }
+    List<Entry> out = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Entry e = registers.get(i);
+      if (!stable.covers(e.origin(), e.seq()) || !decoded[i].removed().isEmpty()) continue;
+      if (decoded[i].added() && removedUpTo.getOrDefault(e.origin(), 0L) < e.seq()) continue;
+      out.add(e);
+    }
+    return out;
+  }
+
   /**
    * The register {@code origin} writes to add the member: "added", keeping every removal its
    * previous register ({@code own}, or null) recorded, since those adds stay removed.

@@ -21,7 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server's collection of stable tombstones (docs/design.md, Tombstone collection): the same
+ * The server's collection of stable tombstones, and of the typed keys' element garbage that the
+ * same rule allows (hash field tombstones, removed set members' registers: docs/design.md,
+ * Tombstone collection), in the same slices: the same
  * core objects the simulator runs ({@link Stability}, {@code Replica.collectStable}), fed by the
  * server's durable state and by its peers' {@code KVS.STABLE} messages.
  *
@@ -48,7 +50,9 @@ import org.slf4j.LoggerFactory;
  *       removes the stable ones in one commit, as the expiry sweep does. Once a whole pass found
  *       nothing new to collect under one stable vector and clock bound (and the count of expiring
  *       values did not change: the sweep may have turned a value into a remnant behind it), it
- *       rests until one of them changes: no entry can become collectable otherwise.</li>
+ *       rests until one of them changes: no entry can become collectable otherwise (a set
+ *       register made collectable by a later register of its member waits for that write, which
+ *       moves the stable vector once every member holds it).</li>
  *   <li><b>Persistence.</b> What it knows is written in the store's stability record (format 6)
  *       when it changed, at most every {@link #ADVERT_INTERVAL_MS}, and at once for a
  *       retirement; loaded at start. Knowing less than was known (a crash lost the last record)

@@ -115,7 +115,7 @@ final class Checker {
   }
 
   /** True when an entry of {@code key} at or above {@code e} was collected somewhere. */
-  private boolean collectedAtLeast(byte[] key, Entry e) {
+  boolean collectedAtLeast(byte[] key, Entry e) {
     Entry c = collectedByKey.get(java.nio.ByteBuffer.wrap(key));
     return c != null && compare(c, e) >= 0;
   }

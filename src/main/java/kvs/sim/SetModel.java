@@ -30,6 +30,12 @@ final class SetModel extends HeadedKeyModel {
   private final String[] members;
   private final List<Add> adds = new ArrayList<>();
   private final List<Remove> removes = new ArrayList<>();
+  /**
+   * By register key, the highest sequence of a register collected on some server: every replica
+   * held that register or a newer word of its origin when it went (rule 9), so an add of that
+   * origin at or below it must never show again where a newer word stands in for it.
+   */
+  private final java.util.Map<java.nio.ByteBuffer, Long> collected = new java.util.HashMap<>();
 
   SetModel(byte[] key, String[] members) {
     super(key);
@@ -43,6 +49,27 @@ final class SetModel extends HeadedKeyModel {
   private boolean held(Replica r, int member, long origin, long seq) {
     Entry e = r.peek(Elements.key(key, Entry.KIND_SET, Sets.subKey(member(member), origin)));
     return e != null && e.seq() >= seq;
+  }
+
+  /** A server collected {@code e} (any entry: those of other keys are ignored). */
+  void collected(Entry e) {
+    if (Elements.startsWith(e.key(), Elements.prefix(key, Entry.KIND_SET))) {
+      collected.merge(java.nio.ByteBuffer.wrap(e.key()), e.seq(), Math::max);
+    }
+  }
+
+  /** Whether a register of the add's origin at or above the add was collected somewhere. */
+  private boolean collectedSomewhere(Add a) {
+    Long seq = collected.get(java.nio.ByteBuffer.wrap(
+        Elements.key(key, Entry.KIND_SET, Sets.subKey(member(a.member()), a.origin()))));
+    return seq != null && seq >= a.seq();
+  }
+
+  /** Whether {@code r} holds the add's own register write, not a newer word of its origin. */
+  private boolean heldExactly(Replica r, Add a) {
+    Entry e = r.peek(Elements.key(key, Entry.KIND_SET, Sets.subKey(member(a.member()),
+        a.origin())));
+    return e != null && e.seq() == a.seq();
   }
 
   /** The adds of {@code member} that {@code r} holds now (before a remove it is about to run). */
@@ -68,7 +95,11 @@ final class SetModel extends HeadedKeyModel {
   String typedExpected(Replica r, HeadWrite w) {
     Set<String> shown = new TreeSet<>();
     for (Add a : adds) {
-      if (!held(r, a.member(), a.origin(), a.seq()) || w.hides().covers(a.origin(), a.seq())) {
+      if (!held(r, a.member(), a.origin(), a.seq()) || w.hides().covers(a.origin(), a.seq())
+          || collectedSomewhere(a) && !heldExactly(r, a)) {
+        // Rule 9: once a register of the add's origin at or above it was collected, the add is
+        // gone wherever a newer word of its origin stands in for it (a replica holding the add
+        // itself still needs a removal it holds to hide it).
         continue;
       }
       boolean removed = false;

@@ -28,6 +28,8 @@ public final class SimStats {
   /** Of {@link #collected}: after a wipe in the run, and after a wipe and a retirement. */
   public long collectedAfterWipe;
   public long collectedAfterRetirement;
+  /** Of {@link #collected}, the garbage of typed keys' elements (set registers, field tombstones). */
+  public long elementsCollected;
   public long repliesLost;
   public long clientMoves;
   public long messages;
@@ -69,6 +71,7 @@ public final class SimStats {
     retirements += o.retirements;
     collectedAfterWipe += o.collectedAfterWipe;
     collectedAfterRetirement += o.collectedAfterRetirement;
+    elementsCollected += o.elementsCollected;
     repliesLost += o.repliesLost;
     clientMoves += o.clientMoves;
     messages += o.messages;
@@ -98,9 +101,10 @@ public final class SimStats {
         + " HSET/HDEL/HINCRBY (" + fieldIncrements + " HINCRBY), " + memberWrites + " SADD/SREM, "
         + zsetWrites + " ZADD/ZINCRBY/ZREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + collected
-        + " tombstones collected (" + collectedAfterWipe + " after a wipe, "
-        + collectedAfterRetirement + " of them after a retirement), " + retirements
-        + " dead incarnations retired, " + clientMoves + " client moves, " + messages
+        + " entries collected (" + elementsCollected + " of them element garbage, "
+        + collectedAfterWipe + " after a wipe, " + collectedAfterRetirement
+        + " after a wipe and a retirement), " + retirements + " dead incarnations retired, "
+        + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections
         + " connections (" + connectionDrops + " dropped, " + stallTimeouts + " timed out), "

@@ -1011,7 +1011,8 @@ public final class Simulator {
     String shown = model.shown(s.replica, r, c.connection);
     model.check(s.replica, shown, expiryNow(s), where + " " + verb);
     for (HeadedKeyModel.ElementWrite mine : own) {
-      if (!model.holds(s.replica, mine)) {
+      if (!model.holds(s.replica, mine)
+          && !checker.collectedAtLeast(mine.entry().key(), mine.entry())) { // rule 9
         throw new Violation(Violation.Rule.SESSION, where + ": read " + model.name()
             + " without its own " + noun + " write " + Checker.describe(mine.entry())
             + " (read your writes)");
@@ -1308,7 +1309,8 @@ public final class Simulator {
       set.check(s.replica, set.shown(s.replica, sr, new SessionToken()), expiryNow(s),
           "final smembers at server " + s.id);
       for (HeadedKeyModel.ElementWrite w : set.elementWrites()) {
-        if (!checker.destroyed(w.entry()) && !set.holds(s.replica, w)) {
+        if (!checker.destroyed(w.entry()) && !set.holds(s.replica, w)
+            && !checker.collectedAtLeast(w.entry().key(), w.entry())) { // collected as stable
           throw new Violation(Violation.Rule.LOST_WRITE, "member write "
               + Checker.describe(w.entry()) + " (client " + w.client()
               + ") is not held by server " + s.id + " after healing");
@@ -1325,7 +1327,8 @@ public final class Simulator {
         }
       }
       for (HeadedKeyModel.ElementWrite w : hash.elementWrites()) {
-        if (!checker.destroyed(w.entry()) && !hash.holds(s.replica, w)) {
+        if (!checker.destroyed(w.entry()) && !hash.holds(s.replica, w)
+            && !checker.collectedAtLeast(w.entry().key(), w.entry())) { // collected as stable
           throw new Violation(Violation.Rule.LOST_WRITE, "field write "
               + Checker.describe(w.entry()) + " (client " + w.client()
               + ") is not held by server " + s.id + " after healing");
@@ -1387,9 +1390,11 @@ public final class Simulator {
         1 + collectRnd.nextInt(3), collected);
     for (Entry e : collected) {
       checker.collected(e);
+      set.collected(e);
       stats.collected++;
       if (anyWipe) stats.collectedAfterWipe++;
       if (anyWipe && stats.retirements > 0) stats.collectedAfterRetirement++;
+      if (kvs.core.Elements.isElementKey(e.key())) stats.elementsCollected++;
     }
     if (!collected.isEmpty()) {
       note(() -> "server " + s.id + " collected " + describeAll(collected));

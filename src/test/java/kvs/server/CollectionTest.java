@@ -127,6 +127,67 @@ class CollectionTest extends InProcessServersTest {
     }
   }
 
+  /** How many entries the server's store holds, elements included. */
+  private static long stored(Node n) {
+    return InProcessNodes.onLoop(n, () -> {
+      long[] count = {0};
+      n.replica.forEachFrom(null, e -> {
+        count[0]++;
+        return true;
+      });
+      return count[0];
+    });
+  }
+
+  /**
+   * Element garbage (docs/design.md, Tombstone collection): the registers of set members removed
+   * by the server that added them, the adds of members removed on another server, and the
+   * tombstones of deleted hash fields leave every server once stable, the set and hash read as
+   * before, and INFO counts them. A removal of another server's add stays (it records the add,
+   * and no server can tell that every other one has dropped it).
+   */
+  @Test
+  void removedSetMembersAndDeletedHashFieldsAreCollectedOnEveryServer() throws Exception {
+    Node a = nodes.start(0, Map.of());
+    Node b = nodes.peerOf(a, 1);
+    Node c = nodes.peerOf(a, 2);
+    List<Node> all = List.of(a, b, c);
+    try (RespConn ca = RespConn.open(a.port()); RespConn cb = RespConn.open(b.port())) {
+      assertThat(ca.call("SADD", "s", "kept")).isEqualTo(1L);
+      assertThat(ca.call("HSET", "h", "kept", "1")).isEqualTo(1L);
+      for (int i = 0; i < 40; i++) {
+        assertThat(ca.call("SADD", "s", "m" + i)).isEqualTo(1L);
+        assertThat(ca.call("HSET", "h", "f" + i, "v")).isEqualTo(1L);
+      }
+      for (int i = 0; i < 20; i++) assertThat(ca.call("SADD", "s", "x" + i)).isEqualTo(1L);
+      awaitConverged(all);
+      // Two heads, and a register or a field for each member and field.
+      assertThat(stored(a)).isEqualTo(4 + 40 + 40 + 20);
+      long before = collected(a);
+      for (int i = 0; i < 40; i++) {
+        assertThat(ca.call("SREM", "s", "m" + i)).isEqualTo(1L); // its add's own server
+        assertThat(cb.call("HDEL", "h", "f" + i)).isEqualTo(1L);
+      }
+      for (int i = 0; i < 20; i++) assertThat(cb.call("SREM", "s", "x" + i)).isEqualTo(1L);
+      awaitConverged(all);
+      InProcessNodes.await("the garbage of removed members and deleted fields collected",
+          20_000, () -> all.stream().allMatch(n -> stored(n) == 4 + 20));
+      awaitConverged(all);
+      for (Node n : all) {
+        assertThat(collected(n)).as("server %d", n.config.id()).isGreaterThanOrEqualTo(100);
+        assertThat(info(n)).contains("collected_entries:" + collected(n));
+      }
+      // 40 removals, 20 adds removed elsewhere, 40 field tombstones.
+      assertThat(collected(a) - before).isEqualTo(100);
+      assertThat(texts(ca.call("SMEMBERS", "s"))).containsExactly("kept");
+      assertThat(texts(cb.call("HGETALL", "h"))).containsExactly("kept", "1");
+      // A member removed and collected can be added again, and shows everywhere.
+      assertThat(cb.call("SADD", "s", "m3")).isEqualTo(1L);
+      awaitConverged(all);
+      assertThat(ca.call("SISMEMBER", "s", "m3")).isEqualTo(1L);
+    }
+  }
+
   @Test
   void whatAServerKnowsSurvivesItsRestartAndARetiredServerIsRefused() throws Exception {
     Node a = nodes.start(0, Map.of());

@@ -48,7 +48,9 @@ class CheckerBitesTest {
       Map.entry("zset-score-keeps-latest", Set.of(Rule.ZSET)),
       Map.entry("hash-field-incr-keeps-latest", Set.of(Rule.HASH)),
       Map.entry("retires-without-agreement",
-          Set.of(Rule.LOST_WRITE, Rule.CONVERGENCE, Rule.SESSION, Rule.BATCH)));
+          Set.of(Rule.LOST_WRITE, Rule.CONVERGENCE, Rule.SESSION, Rule.BATCH)),
+      Map.entry("collects-elements-unstable",
+          Set.of(Rule.SET, Rule.HASH, Rule.CONVERGENCE, Rule.LOST_WRITE, Rule.SESSION)));
 
   /** docs/simulation.md holds the table of what caught each variant between these lines. */
   static final String TABLE_BEGIN = "<!-- CheckerBitesTest: variants table -->";

@@ -358,6 +358,27 @@ final class Variants {
   };
 
   /**
+   * (22) Collects tombstones by the rule, but the garbage of typed keys' elements (a removed set
+   * member's registers, a hash field's tombstone) by its own vector alone, as if it were the
+   * only member: a delta it sends to a member that lacks a collected removal carries nothing for
+   * it and raises that member's vector past it, so the member shows the removed member for good.
+   */
+  static final Behavior COLLECTS_ELEMENTS_UNSTABLE = new Broken("collects-elements-unstable",
+      "collects element garbage (set registers, hash field tombstones) by its own vector alone,"
+      + " ignoring the other members") {
+    @Override
+    public byte[] collect(Replica replica, kvs.core.Stability stability, byte[] from,
+        int maxExamined, List<Entry> collected) {
+      VersionVector stable = stability.stableVector();
+      long bound = stability.clockBound();
+      byte[] next = replica.collectStable(stable, bound, bound < 0 ? -1 : kvs.core.Hlc.physicalMillis(bound),
+          replica.vv(), Long.MAX_VALUE, from, maxExamined, collected);
+      replica.collectLogRecords(stable, maxExamined);
+      return next;
+    }
+  };
+
+  /**
    * (19) SREM removes the member for good: its register records every origin this server knows
    * as removed up to any sequence, so an SADD on another server that it had not seen is hidden
    * too (remove wins, where the set is observed-remove: add wins).
@@ -419,7 +440,7 @@ final class Variants {
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
       DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE,
       COLLECTS_UNSTABLE, IGNORES_CLOCK_BOUND, SET_REMOVE_WINS, ZSET_SCORE_KEEPS_LATEST,
-      HASH_FIELD_INCR_KEEPS_LATEST, RETIRES_WITHOUT_AGREEMENT);
+      HASH_FIELD_INCR_KEEPS_LATEST, RETIRES_WITHOUT_AGREEMENT, COLLECTS_ELEMENTS_UNSTABLE);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
