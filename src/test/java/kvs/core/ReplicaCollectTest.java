@@ -15,21 +15,11 @@ class ReplicaCollectTest {
   private static final long WALL = 1_000;
 
   private static List<Entry> collect(Replica r, VersionVector stable, long bound) {
-    List<Entry> out = new ArrayList<>();
-    byte[] from = null;
-    do {
-      from = r.collectStable(stable, bound, from, 2, out);
-    } while (from != null);
-    return out;
+    return ReplicaHarness.collectAll(r, stable, bound, 2);
   }
 
   private static long storedSum(Replica r) {
-    long[] sum = {0};
-    r.forEachFrom(null, e -> {
-      sum[0] += e.fingerprint();
-      return true;
-    });
-    return sum[0];
+    return ReplicaHarness.storedFingerprintSum(r);
   }
 
   @Test

@@ -21,12 +21,7 @@ class ReplicaElementCollectTest {
   private static final byte[] HASH = b("h");
 
   private static List<Entry> collect(Replica r, VersionVector stable, long bound) {
-    List<Entry> out = new ArrayList<>();
-    byte[] from = null;
-    do {
-      from = r.collectStable(stable, bound, from, 3, out);
-    } while (from != null);
-    return out;
+    return ReplicaHarness.collectAll(r, stable, bound, 3);
   }
 
   private static int stored(Replica r) {
@@ -39,12 +34,7 @@ class ReplicaElementCollectTest {
   }
 
   private static long storedSum(Replica r) {
-    long[] sum = {0};
-    r.forEachFrom(null, e -> {
-      sum[0] += e.fingerprint();
-      return true;
-    });
-    return sum[0];
+    return ReplicaHarness.storedFingerprintSum(r);
   }
 
   private static long storedValues(Replica r) {

@@ -80,6 +80,26 @@ final class ReplicaHarness {
     return out;
   }
 
+  /** Every collection slice of {@code slice} entries over the whole store, as the server runs them. */
+  static List<Entry> collectAll(Replica r, VersionVector stable, long bound, int slice) {
+    List<Entry> out = new ArrayList<>();
+    byte[] from = null;
+    do {
+      from = r.collectStable(stable, bound, from, slice, out);
+    } while (from != null);
+    return out;
+  }
+
+  /** The sum of the fingerprints of everything stored: what the digest must equal. */
+  static long storedFingerprintSum(Replica r) {
+    long[] sum = {0};
+    r.forEachFrom(null, e -> {
+      sum[0] += e.fingerprint();
+      return true;
+    });
+    return sum[0];
+  }
+
   /** Syncs every ordered pair until nothing changes; fails if that takes more than a few rounds. */
   static void exchangeUntilQuiet(List<Replica> replicas) {
     for (int round = 0; round < 5; round++) {
