@@ -23,7 +23,7 @@ import io.netty.util.ReferenceCountUtil;
  * unauthenticated limits apply, as in Redis since CVE-2021-32675: a connection that does not know
  * the password cannot make the server buffer more than a small command.
  */
-public final class FrameLimiter extends ChannelInboundHandlerAdapter {
+public final class FrameLimiter extends ChannelInboundHandlerAdapter implements AuthenticationGate {
   private final Limits limits;
   private long arrayElementsLeft; // elements still expected of the current top-level array
   private long commandBytes; // bulk string bytes announced so far in the current top-level array
@@ -35,12 +35,12 @@ public final class FrameLimiter extends ChannelInboundHandlerAdapter {
     this.limits = limits;
   }
 
-  /** From now until {@link #authenticated()}, only a small command is accepted. */
+  @Override
   public void requireAuthentication() {
     authenticated = false;
   }
 
-  /** The connection authenticated: the full limits apply from the next frame on. */
+  @Override
   public void authenticated() {
     authenticated = true;
   }
