@@ -21,9 +21,9 @@ import java.util.List;
  * array holding a null bulk string, ...), and inline commands passed on whole for
  * {@link Resp#splitInline}.
  *
- * <p>Where the old pipeline buffered without bound, this decoder does not: a length line
- * ({@code *<n>} or {@code $<n>}) that has no end after {@link Limits#inlineBytesMax()} bytes is
- * refused, with Redis's own text for it. A bulk string larger than {@link #WAIT_WHOLE_MAX} is
+ * <p>What a connection makes it hold is bounded as before: a line by the inline limit (a length
+ * line by the longest number), a command by the limits on its elements. A bulk string larger
+ * than {@link #WAIT_WHOLE_MAX} is
  * copied out of the received bytes as they arrive, into an array that grows with them, so that
  * nothing is allocated for an announced length that is not sent, and a large value is not moved
  * again each time the buffer of received bytes grows.
@@ -113,7 +113,7 @@ public final class RespCommandDecoder extends ByteToMessageDecoder implements Au
     byte type = in.getByte(in.readerIndex());
     switch (type) {
       case '*' -> {
-        long length = lengthLine(in, "mbulk");
+        long length = lengthLine(in);
         if (length == INCOMPLETE) return false;
         if (length > limits.arrayLengthMax()) {
           return fail(ctx, "Protocol error: invalid multibulk length " + length + " (limit "
@@ -165,7 +165,7 @@ public final class RespCommandDecoder extends ByteToMessageDecoder implements Au
         return bulkHeader(ctx, in, out, true);
       }
       case '*' -> {
-        long length = lengthLine(in, "mbulk");
+        long length = lengthLine(in);
         if (length == INCOMPLETE) return false;
         return fail(ctx, "Protocol error: nested arrays are not accepted");
       }
@@ -192,7 +192,7 @@ public final class RespCommandDecoder extends ByteToMessageDecoder implements Au
    */
   private boolean bulkHeader(ChannelHandlerContext ctx, ByteBuf in, List<Object> out,
       boolean inArray) {
-    long length = lengthLine(in, "bulk");
+    long length = lengthLine(in);
     if (length == INCOMPLETE) return false;
     if (length > NETTY_BULK_MAX) {
       throw protocolError("length: " + length + " (expected: <= " + NETTY_BULK_MAX + ")");
@@ -303,12 +303,15 @@ public final class RespCommandDecoder extends ByteToMessageDecoder implements Au
    * The number of a length line ({@code *<n>} or {@code $<n>}) at the reader index, consumed
    * with its type byte; {@link #INCOMPLETE} when its end has not arrived.
    */
-  private long lengthLine(ByteBuf in, String what) {
+  private long lengthLine(ByteBuf in) {
     int lineEnd = lineEnd(in, 1);
     if (lineEnd < 0) {
-      // Netty's decoder waits for the end of a length line without bound; Redis does not.
-      if (in.readableBytes() - 1 > limits.inlineBytesMax()) {
-        throw protocolError("too big " + what + " count string");
+      // Netty's decoder waits only as long as what came could still be a number and its end.
+      int waiting = in.readableBytes() - 1;
+      if (waiting <= NUMBER_DIGITS_MAX) return INCOMPLETE;
+      boolean negative = in.getByte(in.readerIndex() + 1) == '-';
+      if (waiting > NUMBER_DIGITS_MAX + (negative ? 1 : 0) + 1) {
+        throw protocolError("too many characters to be a valid RESP Integer: " + waiting);
       }
       return INCOMPLETE;
     }
@@ -350,7 +353,8 @@ public final class RespCommandDecoder extends ByteToMessageDecoder implements Au
     }
     if (lf == from) {
       // Netty takes the line as ending before it starts, and its buffer refuses that.
-      throw protocolError("minimumReadableBytes : -1 (expected: >= 0)");
+      throw protocolError(
+          "java.lang.IllegalArgumentException: minimumReadableBytes : -1 (expected: >= 0)");
     }
     checkLineEnd(in.getByte(lf - 1), (byte) '\n');
     return lf;
