@@ -118,12 +118,14 @@ final class CommandPipelines {
     }
   }
 
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
   static String escape(String s) {
     StringBuilder sb = new StringBuilder();
     for (char c : s.toCharArray()) {
       if (c == '\r') sb.append("\\r");
       else if (c == '\n') sb.append("\\n");
-      else if (c < 0x20 || c > 0x7e) sb.append(String.format("\\x%02x", (int) c));
+      else if (c < 0x20 || c > 0x7e) sb.append("\\x").append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
       else sb.append(c);
     }
     return sb.toString();
