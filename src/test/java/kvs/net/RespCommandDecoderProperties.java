@@ -94,7 +94,13 @@ class RespCommandDecoderProperties {
         Arbitraries.of("AUTH ", "SET ", "", " "), word, eol).as((c, w, e) -> c + w + e);
     Arbitrary<String> auth = Arbitraries.just("*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n");
     Arbitrary<String> longLine = Arbitraries.of("x".repeat(127), "y".repeat(129));
-    return Arbitraries.frequencyOf(
+    // An array whose elements may be anything: the header counts them right, so that what
+    // follows is read as its elements.
+    Arbitrary<String> element = Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(4, bulk),
+        net.jqwik.api.Tuple.of(3, header), net.jqwik.api.Tuple.of(1, inline));
+    Arbitrary<String> anyArray = element.list().ofMinSize(1).ofMaxSize(4)
+        .map(e -> "*" + e.size() + "\r\n" + String.join("", e));
+    return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(4, anyArray),
         net.jqwik.api.Tuple.of(4, header), net.jqwik.api.Tuple.of(4, bulk),
         net.jqwik.api.Tuple.of(4, command), net.jqwik.api.Tuple.of(2, inline),
         net.jqwik.api.Tuple.of(2, word), net.jqwik.api.Tuple.of(1, auth),
