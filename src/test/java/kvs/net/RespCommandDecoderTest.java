@@ -189,4 +189,30 @@ class RespCommandDecoderTest {
         .containsExactly("error ERR Protocol error: delimiter: [120,10] (expected: \\r\\n)",
             "closed");
   }
+
+  @Test
+  void aPeersLargeFramesInSocketSizedReadsComeOutWhole() {
+    // As a peer's link brings deltas: several frames of a few MiB of binary data back to back,
+    // read 64 KiB at a time wherever that cuts them.
+    java.util.Random random = new java.util.Random(10);
+    java.io.ByteArrayOutputStream wire = new java.io.ByteArrayOutputStream();
+    List<byte[]> values = new java.util.ArrayList<>();
+    for (int size : new int[] {3 << 20, 65_537, 5, 1 << 20, 65_536, 4 << 20}) {
+      byte[] value = new byte[size];
+      random.nextBytes(value);
+      values.add(value);
+      wire.writeBytes(bytes("*2\r\n$5\r\nDELTA\r\n$" + size + "\r\n"));
+      wire.writeBytes(value);
+      wire.writeBytes(bytes("\r\n"));
+    }
+    byte[] in = wire.toByteArray();
+    int[] cuts = new int[in.length / 65_536];
+    for (int i = 0; i < cuts.length; i++) cuts[i] = (i + 1) * 65_536 - 3 * i % 7;
+    List<String> events = run(Kind.COMMAND_DECODER, Limits.DEFAULT, false, in, cuts);
+    assertThat(events).hasSize(values.size() + 1).endsWith("open");
+    for (int i = 0; i < values.size(); i++) {
+      assertThat(events.get(i)).as("frame %d", i).isEqualTo("command 'DELTA' '"
+          + CommandPipelines.escape(Resp.ascii(values.get(i))) + "'");
+    }
+  }
 }
