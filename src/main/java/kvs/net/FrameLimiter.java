@@ -22,8 +22,12 @@ import io.netty.util.ReferenceCountUtil;
  * <p>Until the connection authenticates (see {@link #requireAuthentication()}), the much smaller
  * unauthenticated limits apply, as in Redis since CVE-2021-32675: a connection that does not know
  * the password cannot make the server buffer more than a small command.
+ *
+ * <p>Accepted connections read their commands through {@link RespCommandDecoder}, which makes
+ * these checks itself; this handler serves the pipelines that read any RESP message (the
+ * dialling end of a peer's link) and the old path kept to compare the two.
  */
-public final class FrameLimiter extends ChannelInboundHandlerAdapter {
+public final class FrameLimiter extends ChannelInboundHandlerAdapter implements AuthenticationGate {
   private final Limits limits;
   private long arrayElementsLeft; // elements still expected of the current top-level array
   private long commandBytes; // bulk string bytes announced so far in the current top-level array
@@ -35,12 +39,12 @@ public final class FrameLimiter extends ChannelInboundHandlerAdapter {
     this.limits = limits;
   }
 
-  /** From now until {@link #authenticated()}, only a small command is accepted. */
+  @Override
   public void requireAuthentication() {
     authenticated = false;
   }
 
-  /** The connection authenticated: the full limits apply from the next frame on. */
+  @Override
   public void authenticated() {
     authenticated = true;
   }

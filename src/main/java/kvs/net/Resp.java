@@ -29,6 +29,7 @@ public final class Resp {
    * {@link ProtocolException} for an inline command with unbalanced quotes.
    */
   public static byte[][] arguments(RedisMessage msg) {
+    if (msg instanceof RespCommand command) return command.arguments();
     if (msg instanceof ArrayRedisMessage array) {
       List<RedisMessage> children = array.children();
       byte[][] args = new byte[children.size()][];

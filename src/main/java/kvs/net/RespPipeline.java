@@ -10,6 +10,21 @@ import io.netty.handler.codec.redis.RedisEncoder;
 public final class RespPipeline {
   private RespPipeline() {}
 
+  /**
+   * The pipeline of a connection that sends commands to this server (a client's, an admin's, or
+   * the accepting end of a peer's link): one decoder that reads whole commands
+   * ({@link RespCommandDecoder}), then the encoders.
+   */
+  public static void installForCommands(ChannelPipeline p, Limits limits) {
+    p.addLast("resp-decoder", new RespCommandDecoder(limits));
+    p.addLast("resp-encoder", new RedisEncoder());
+    p.addLast("resp3-encoder", new RespEncoder());
+  }
+
+  /**
+   * Netty's decoder, limits and aggregators, which read any RESP message: for the dialling end of
+   * a peer's link, which reads replies as well as commands.
+   */
   public static void install(ChannelPipeline p, Limits limits) {
     p.addLast("resp-decoder", new RedisDecoder(limits.inlineBytesMax(),
         io.netty.handler.codec.redis.FixedRedisMessagePool.INSTANCE, true));

@@ -12,7 +12,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import kvs.core.SessionToken;
-import kvs.net.FrameLimiter;
+import kvs.net.AuthenticationGate;
 import kvs.net.Limits;
 import kvs.net.ProtocolException;
 import kvs.net.Resp;
@@ -88,7 +88,7 @@ final class ConnectionHandler extends ChannelDuplexHandler {
     // A client that shuts down its sending side still gets the replies to what it sent
     // (userEventTriggered), instead of the connection closing as soon as input ends.
     ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    FrameLimiter limiter = ctx.pipeline().get(FrameLimiter.class);
+    AuthenticationGate limiter = ctx.pipeline().get(AuthenticationGate.class);
     if (!authenticated && limiter != null) limiter.requireAuthentication();
   }
 
@@ -153,7 +153,7 @@ final class ConnectionHandler extends ChannelDuplexHandler {
   private void afterCommand() {
     if (ctx.isRemoved()) return; // a peer's link now (handlerRemoved)
     if (authenticated) {
-      FrameLimiter limiter = ctx.pipeline().get(FrameLimiter.class);
+      AuthenticationGate limiter = ctx.pipeline().get(AuthenticationGate.class);
       if (limiter != null) limiter.authenticated();
     }
     if (admin) {
@@ -287,7 +287,7 @@ final class ConnectionHandler extends ChannelDuplexHandler {
       // it, and the end of its input closes it at once, as the end of a link.
       ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
       resumeReading();
-      FrameLimiter limiter = ctx.pipeline().get(FrameLimiter.class);
+      AuthenticationGate limiter = ctx.pipeline().get(AuthenticationGate.class);
       if (limiter != null) limiter.authenticated();
     }
   }
