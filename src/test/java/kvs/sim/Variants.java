@@ -360,8 +360,9 @@ final class Variants {
   /**
    * (22) Collects tombstones by the rule, but the garbage of typed keys' elements (a removed set
    * or sorted-set member's registers, a hash field's tombstone) by its own vector alone, as if
-   * it were the only member: a delta it sends to a member that lacks a collected removal carries nothing for
-   * it and raises that member's vector past it, so the member shows the removed member for good.
+   * it were the only member: a delta it sends to a member that lacks a collected removal carries
+   * nothing for it and raises that member's vector past it, so the member shows the removed
+   * member for good.
    */
   static final Behavior COLLECTS_ELEMENTS_UNSTABLE = new Broken("collects-elements-unstable",
       "collects element garbage (set and sorted-set registers, hash field tombstones) by its own"
