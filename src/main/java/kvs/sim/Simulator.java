@@ -1396,6 +1396,10 @@ public final class Simulator {
       if (anyWipe) stats.collectedAfterWipe++;
       if (anyWipe && stats.retirements > 0) stats.collectedAfterRetirement++;
       if (kvs.core.Elements.isElementKey(e.key())) stats.elementsCollected++;
+      if (kvs.core.Elements.startsWith(e.key(),
+          kvs.core.Elements.prefix(zsetKey, Entry.KIND_ZSET))) {
+        stats.zsetRegistersCollected++;
+      }
     }
     if (!collected.isEmpty()) {
       note(() -> "server " + s.id + " collected " + describeAll(collected));
