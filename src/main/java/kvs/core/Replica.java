@@ -1322,12 +1322,12 @@ public final class Replica {
    * As {@link #collectStable(VersionVector, long, long, byte[], int, List)}, with the stable
    * vector and clock bound that decide the garbage of the typed keys' elements given apart
    * ({@code elementsStable}, {@code elementsClockBound}): the tombstones of hash fields, and the
-   * set registers {@link Sets#garbage} finds. Broken variants use it; every caller in production
-   * passes the same vector and bound twice.
+   * set and sorted-set registers {@link Sets#garbage} and {@link SortedSets#garbage} find. Broken
+   * variants use it; every caller in production passes the same vector and bound twice.
    *
-   * <p>A set member's registers are decided together (one may only go with another), so a slice
-   * whose budget ends inside a member's registers reads on to the member's last one: at most the
-   * origins that wrote the member beyond the budget.
+   * <p>A (sorted) set member's registers are decided together (one may only go with another),
+   * so a slice whose budget ends inside a member's registers reads on to the member's last one:
+   * at most the origins that wrote the member beyond the budget.
    */
   public byte[] collectStable(VersionVector stable, long clockBound,
       long expiredEverywhereMillis, VersionVector elementsStable, long elementsClockBound,
@@ -1337,14 +1337,15 @@ public final class Replica {
     byte[][] next = {null};
     int[] examined = {0};
     List<Entry> stableDead = new ArrayList<>();
-    // The registers of the set member being read, and the prefix they share (null: none).
+    // The registers of the (sorted) set member being read, and the prefix they share (null:
+    // none); the prefix's kind byte keeps a set's members apart from a sorted set's.
     byte[][] member = {null};
     List<Entry> registers = new ArrayList<>();
     // The replica's own vector covers it too: a stable vector is a minimum that includes it,
     // but a caller's stale one must not make this replica drop what it has not settled.
     Sets.Stable elementsCovered = (o, q) -> elementsStable.covers(o, q) && vv.covers(o, q);
     store.forEachFrom(from, e -> {
-      byte[] registerOf = setMemberPrefix(e.key());
+      byte[] registerOf = memberPrefixOfRegister(e.key());
       boolean sameMember = member[0] != null && registerOf != null
           && Arrays.equals(member[0], registerOf);
       if (examined[0] >= maxExamined && !sameMember) {
@@ -1353,7 +1354,7 @@ public final class Replica {
       }
       examined[0]++;
       if (!sameMember && member[0] != null) {
-        stableDead.addAll(Sets.garbage(registers, elementsCovered));
+        stableDead.addAll(memberGarbage(member[0], registers, elementsCovered));
         registers.clear();
         member[0] = null;
       }
@@ -1369,7 +1370,9 @@ public final class Replica {
       }
       return true;
     });
-    if (member[0] != null) stableDead.addAll(Sets.garbage(registers, elementsCovered));
+    if (member[0] != null) {
+      stableDead.addAll(memberGarbage(member[0], registers, elementsCovered));
+    }
     if (stableDead.isEmpty()) return next[0];
     Change c = new Change();
     for (Entry e : stableDead) {
@@ -1416,14 +1419,25 @@ public final class Replica {
     return n >= 0 && 5 + n < key.length && key[5 + n] == Entry.KIND_HASH;
   }
 
+  /** The registers of one member that may go, by the rule of its kind (in its prefix). */
+  private static List<Entry> memberGarbage(byte[] memberPrefix, List<Entry> registers,
+      Sets.Stable covered) {
+    int n = ByteBuffer.wrap(memberPrefix, 1, 4).getInt();
+    return memberPrefix[5 + n] == Entry.KIND_ZSET ? SortedSets.garbage(registers, covered)
+        : Sets.garbage(registers, covered);
+  }
+
   /**
-   * For a set register's key, the prefix the registers of its member share (all but the
-   * origin); null for any other key.
+   * For a set or sorted-set register's key, the prefix the registers of its member share (all
+   * but the origin); null for any other key.
    */
-  private static byte[] setMemberPrefix(byte[] key) {
+  private static byte[] memberPrefixOfRegister(byte[] key) {
     if (!Elements.isElementKey(key) || key.length < 6) return null;
     int n = ByteBuffer.wrap(key, 1, 4).getInt();
-    if (n < 0 || 5 + n >= key.length || key[5 + n] != Entry.KIND_SET) return null;
+    if (n < 0 || 5 + n >= key.length
+        || key[5 + n] != Entry.KIND_SET && key[5 + n] != Entry.KIND_ZSET) {
+      return null;
+    }
     if (key.length - (6 + n) < 12) return null;
     return Arrays.copyOf(key, key.length - 8);
   }

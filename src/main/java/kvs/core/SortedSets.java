@@ -82,14 +82,28 @@ public final class SortedSets {
     }
   }
 
-  /** One origin's latest word on one member (see the class comment). */
-  public record Register(boolean added, Map<Long, Mark> removed, BigDecimal incr, Assign assign) {
+  /**
+   * One origin's latest word on one member (see the class comment). {@code totalAlwaysZero}:
+   * its total has been zero in every state this register ever had, so every mark of its origin
+   * any register holds or will hold carries a zero total ({@link #garbage} relies on it; a
+   * register written before this flag existed reads false).
+   */
+  public record Register(boolean added, Map<Long, Mark> removed, BigDecimal incr, Assign assign,
+      boolean totalAlwaysZero) {
     public Register {
       removed = Map.copyOf(removed);
       if (added != (assign != null)) throw new IllegalArgumentException("added iff assigned");
     }
 
-    static final Register NONE = new Register(false, Map.of(), BigDecimal.ZERO, null);
+    /** A register whose history is not known: it claims no zero total for ever. */
+    public Register(boolean added, Map<Long, Mark> removed, BigDecimal incr, Assign assign) {
+      this(added, removed, incr, assign, false);
+    }
+
+    static final Register NONE = new Register(false, Map.of(), BigDecimal.ZERO, null, true);
+
+    /** The trailing flags word: bit 0 is {@link #totalAlwaysZero}. */
+    private static final int TOTAL_ALWAYS_ZERO = 1;
 
     /**
      * The value stored: an assignment made by this very write ({@code own}) has clock 0, the
@@ -113,7 +127,8 @@ public final class SortedSets {
             .putLong(Double.doubleToLongBits(assign.score()));
         putMarks(b, assign.cancels(), texts, next);
       }
-      b.putInt(0); // room for later fields, read as "nothing more"
+      // Flags; a register written before they existed holds 0 (nothing claimed).
+      b.putInt(totalAlwaysZero ? TOTAL_ALWAYS_ZERO : 0);
       return b.array();
     }
 
@@ -166,10 +181,15 @@ public final class SortedSets {
         assign = new Assign(clock, origin, score, marks(b));
       }
       need(b, 4);
-      if (b.getInt() != 0 || b.hasRemaining()) {
+      int flags = b.getInt();
+      if ((flags & ~TOTAL_ALWAYS_ZERO) != 0 || b.hasRemaining()) {
         throw new CorruptDataException("zset register: trailing bytes");
       }
-      return new Register(added == 1, removed, incr, assign);
+      boolean totalAlwaysZero = (flags & TOTAL_ALWAYS_ZERO) != 0;
+      if (totalAlwaysZero && incr.signum() != 0) {
+        throw new CorruptDataException("zset register: a total said always zero is not");
+      }
+      return new Register(added == 1, removed, incr, assign, totalAlwaysZero);
     }
 
     private static void need(ByteBuffer b, int n) {
@@ -306,7 +326,8 @@ public final class SortedSets {
     } else {
       assign = new Assign(0, origin, score == null ? 0 : score, marks(registers));
     }
-    return new Register(true, mine.removed(), incr, assign);
+    return new Register(true, mine.removed(), incr, assign,
+        mine.totalAlwaysZero() && incr.signum() == 0);
   }
 
   /** Whether {@link #addition} with these arguments makes a new assignment (encoded as own). */
@@ -339,6 +360,69 @@ public final class SortedSets {
     Register mine = registerOf(own(registers, origin));
     Map<Long, Mark> removed = new TreeMap<>(mine.removed());
     marks(registers).forEach((o, m) -> removed.merge(o, m, SortedSets::later));
-    return new Register(false, removed, mine.incr(), null);
+    return new Register(false, removed, mine.incr(), null, mine.totalAlwaysZero());
+  }
+
+  /**
+   * The registers among one member's ({@code registers}: every register of the member stored,
+   * any order) that may be removed for good: their effect on every read and every future merge
+   * is nil (docs/design.md, Tombstone collection). The rule of {@link Sets#garbage}, narrowed by
+   * what a sorted-set register carries beyond a set's: a register of origin p qualifies when
+   *
+   * <ul>
+   *   <li>{@code stable} covers its dot: every replica holds it or a newer write of it, and no
+   *       older word of it can be applied again;
+   *   <li>its total has always been zero ({@link Register#totalAlwaysZero}). A register's
+   *       removal marks and every other register's marks of p are floors for p's later
+   *       increments, which count from p's total: once the register went, p's next write would
+   *       count from zero, and a mark of p with another total (held, or arriving later inside a
+   *       copied assignment) would become the floor and miscount. With every total of p zero, no
+   *       such mark exists, p's next total is what it would have been, and every floor of p
+   *       subtracts zero either way;
+   *   <li>its removal marks are of p alone. A mark of p hides only p's adds up to a sequence
+   *       below this register's, which this register supersedes on every replica, and as a floor
+   *       subtracts zero; a mark of another origin hides that origin's add and stays (as a set
+   *       register recording a removal does, {@link Sets#garbage});
+   *   <li>it is not added, or its add is hidden by a removal recorded in another origin's
+   *       register of the member. That register records another origin's mark, so it never goes
+   *       here, and its origin's next word keeps what it recorded: the add, never visible, never
+   *       wins an assignment again.
+   * </ul>
+   *
+   * <p>So a ZADD/ZREM churn of distinct members on one server leaves nothing once stable: each
+   * member's only register is not added and marks itself alone. What stays: a removal that
+   * marks another origin's register, every register of an origin that incremented the member to
+   * a non-zero total at some point, and (as for sets) any add not hidden by another register.
+   * Every condition stays true as the stable vector grows and later registers arrive, so a
+   * replica that holds a register another collected collects it too, or sees it superseded. The
+   * head's vector is not counted as hiding (see {@link Sets#garbage}). O(registers x marks).
+   */
+  public static List<Entry> garbage(List<Entry> registers, Sets.Stable stable) {
+    int n = registers.size();
+    Register[] decoded = new Register[n];
+    for (int i = 0; i < n; i++) decoded[i] = registerOf(registers.get(i));
+    List<Entry> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Entry e = registers.get(i);
+      Register r = decoded[i];
+      if (!stable.covers(e.origin(), e.seq()) || !r.totalAlwaysZero()) continue;
+      boolean marksOthers = false;
+      for (Long o : r.removed().keySet()) marksOthers |= o != e.origin();
+      if (marksOthers) continue;
+      if (r.added() && !hiddenByAnother(registers, decoded, i)) continue;
+      out.add(e);
+    }
+    return out;
+  }
+
+  /** Whether a register of another origin than {@code registers[i]}'s records its removal. */
+  private static boolean hiddenByAnother(List<Entry> registers, Register[] decoded, int i) {
+    Entry e = registers.get(i);
+    for (int j = 0; j < decoded.length; j++) {
+      if (registers.get(j).origin() == e.origin()) continue;
+      Mark m = decoded[j].removed().get(e.origin());
+      if (m != null && m.seq() >= e.seq()) return true;
+    }
+    return false;
   }
 }

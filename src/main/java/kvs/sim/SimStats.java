@@ -30,6 +30,8 @@ public final class SimStats {
   public long collectedAfterRetirement;
   /** Of {@link #collected}, the garbage of typed keys' elements (set registers, field tombstones). */
   public long elementsCollected;
+  /** Of {@link #elementsCollected}, removed sorted-set members' registers. */
+  public long zsetRegistersCollected;
   public long repliesLost;
   public long clientMoves;
   public long messages;
@@ -72,6 +74,7 @@ public final class SimStats {
     collectedAfterWipe += o.collectedAfterWipe;
     collectedAfterRetirement += o.collectedAfterRetirement;
     elementsCollected += o.elementsCollected;
+    zsetRegistersCollected += o.zsetRegistersCollected;
     repliesLost += o.repliesLost;
     clientMoves += o.clientMoves;
     messages += o.messages;
@@ -102,6 +105,7 @@ public final class SimStats {
         + zsetWrites + " ZADD/ZINCRBY/ZREM), " + reads + " reads (" + readsRefused + " ERR_DEP, " + readsExpired
         + " of an expired value), " + sweeps + " sweep slices, " + collected
         + " entries collected (" + elementsCollected + " of them element garbage, "
+        + zsetRegistersCollected + " of those sorted-set registers, "
         + collectedAfterWipe + " after a wipe, " + collectedAfterRetirement
         + " after a wipe and a retirement), " + retirements + " dead incarnations retired, "
         + clientMoves + " client moves, " + messages

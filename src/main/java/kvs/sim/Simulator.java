@@ -1320,7 +1320,8 @@ public final class Simulator {
       zset.check(s.replica, zset.shown(s.replica, zr, new SessionToken()), expiryNow(s),
           "final zrange at server " + s.id);
       for (HeadedKeyModel.ElementWrite w : zset.elementWrites()) {
-        if (!checker.destroyed(w.entry()) && !zset.holds(s.replica, w)) {
+        if (!checker.destroyed(w.entry()) && !zset.holds(s.replica, w)
+            && !checker.collectedAtLeast(w.entry().key(), w.entry())) { // collected as stable
           throw new Violation(Violation.Rule.LOST_WRITE, "sorted-set member write "
               + Checker.describe(w.entry()) + " (client " + w.client()
               + ") is not held by server " + s.id + " after healing");
@@ -1395,6 +1396,10 @@ public final class Simulator {
       if (anyWipe) stats.collectedAfterWipe++;
       if (anyWipe && stats.retirements > 0) stats.collectedAfterRetirement++;
       if (kvs.core.Elements.isElementKey(e.key())) stats.elementsCollected++;
+      if (kvs.core.Elements.startsWith(e.key(),
+          kvs.core.Elements.prefix(zsetKey, Entry.KIND_ZSET))) {
+        stats.zsetRegistersCollected++;
+      }
     }
     if (!collected.isEmpty()) {
       note(() -> "server " + s.id + " collected " + describeAll(collected));

@@ -189,6 +189,48 @@ class CollectionTest extends InProcessServersTest {
   }
 
   @Test
+  void removedSortedSetMembersAreCollectedOnEveryServer() throws Exception {
+    Node a = nodes.start(0, Map.of());
+    Node b = nodes.peerOf(a, 1);
+    Node c = nodes.peerOf(a, 2);
+    List<Node> all = List.of(a, b, c);
+    try (RespConn ca = RespConn.open(a.port()); RespConn cb = RespConn.open(b.port())) {
+      assertThat(ca.call("ZADD", "z", "1.5", "kept")).isEqualTo(1L);
+      assertThat(text(ca.call("ZINCRBY", "z", "2", "kept"))).isEqualTo("3.5");
+      // Churn on one server: added and removed by server 0.
+      for (int i = 0; i < 40; i++) {
+        assertThat(ca.call("ZADD", "z", String.valueOf(i), "m" + i)).isEqualTo(1L);
+        assertThat(ca.call("ZREM", "z", "m" + i)).isEqualTo(1L);
+      }
+      for (int i = 0; i < 20; i++) {
+        assertThat(ca.call("ZADD", "z", String.valueOf(i), "x" + i)).isEqualTo(1L);
+      }
+      awaitConverged(all);
+      // The head, and a register for each member.
+      assertThat(stored(a)).isEqualTo(2 + 40 + 20);
+      long before = collected(a);
+      // Added on server 0, removed on server 1: the add goes, the removal stays.
+      for (int i = 0; i < 20; i++) assertThat(cb.call("ZREM", "z", "x" + i)).isEqualTo(1L);
+      awaitConverged(all);
+      InProcessNodes.await("the registers of removed sorted-set members collected", 20_000,
+          () -> all.stream().allMatch(n -> stored(n) == 2 + 20));
+      awaitConverged(all);
+      for (Node n : all) {
+        assertThat(collected(n)).as("server %d", n.config.id()).isGreaterThanOrEqualTo(60);
+        assertThat(info(n)).contains("collected_entries:" + collected(n));
+      }
+      // 40 removals by their adds' own server, 20 adds removed elsewhere.
+      assertThat(collected(a) - before).isEqualTo(60);
+      assertThat(texts(cb.call("ZRANGE", "z", "0", "-1", "WITHSCORES")))
+          .containsExactly("kept", "3.5");
+      // A member removed and collected can be written again, and counts from nothing.
+      assertThat(text(cb.call("ZINCRBY", "z", "4", "m3"))).isEqualTo("4");
+      awaitConverged(all);
+      assertThat(text(ca.call("ZSCORE", "z", "m3"))).isEqualTo("4");
+    }
+  }
+
+  @Test
   void whatAServerKnowsSurvivesItsRestartAndARetiredServerIsRefused() throws Exception {
     Node a = nodes.start(0, Map.of());
     Node b = nodes.peerOf(a, 1);

@@ -359,13 +359,14 @@ final class Variants {
 
   /**
    * (22) Collects tombstones by the rule, but the garbage of typed keys' elements (a removed set
-   * member's registers, a hash field's tombstone) by its own vector alone, as if it were the
-   * only member: a delta it sends to a member that lacks a collected removal carries nothing for
-   * it and raises that member's vector past it, so the member shows the removed member for good.
+   * or sorted-set member's registers, a hash field's tombstone) by its own vector alone, as if
+   * it were the only member: a delta it sends to a member that lacks a collected removal carries
+   * nothing for it and raises that member's vector past it, so the member shows the removed
+   * member for good.
    */
   static final Behavior COLLECTS_ELEMENTS_UNSTABLE = new Broken("collects-elements-unstable",
-      "collects element garbage (set registers, hash field tombstones) by its own vector alone,"
-      + " ignoring the other members") {
+      "collects element garbage (set and sorted-set registers, hash field tombstones) by its own"
+      + " vector alone, ignoring the other members") {
     @Override
     public byte[] collect(Replica replica, kvs.core.Stability stability, byte[] from,
         int maxExamined, List<Entry> collected) {
@@ -434,13 +435,58 @@ final class Variants {
     }
   };
 
+  /**
+   * (24) Collects everything by the rule, and then the removed sorted-set members' registers
+   * ({@code SortedSets.garbage}) once more by its own vector alone: a zset removal goes before
+   * every member holds it, so a member that lacks it shows the removed member for good (and
+   * the digests differ). The extra pass reads only sorted-set registers: each run of them is
+   * one collection slice starting at its first register, its budget exactly the run's length.
+   */
+  static final Behavior COLLECTS_ZSET_ELEMENTS_UNSTABLE = new Broken(
+      "collects-zset-elements-unstable",
+      "collects removed sorted-set members' registers by its own vector alone, ignoring the other"
+          + " members (everything else by the rule)") {
+    @Override
+    public byte[] collect(Replica replica, kvs.core.Stability stability, byte[] from,
+        int maxExamined, List<Entry> collected) {
+      byte[] next = super.collect(replica, stability, from, maxExamined, collected);
+      List<byte[]> runStarts = new java.util.ArrayList<>();
+      List<Integer> runLengths = new java.util.ArrayList<>();
+      boolean[] inRun = {false};
+      replica.forEachFrom(null, e -> {
+        if (isZsetRegister(e.key())) {
+          if (!inRun[0]) {
+            runStarts.add(e.key());
+            runLengths.add(0);
+          }
+          runLengths.set(runLengths.size() - 1, runLengths.get(runLengths.size() - 1) + 1);
+        }
+        inRun[0] = isZsetRegister(e.key());
+        return true;
+      });
+      VersionVector own = replica.vv();
+      for (int i = 0; i < runStarts.size(); i++) {
+        replica.collectStable(stability.stableVector(), stability.clockBound(), -1, own,
+            Long.MAX_VALUE, runStarts.get(i), runLengths.get(i), collected);
+      }
+      return next;
+    }
+
+    private boolean isZsetRegister(byte[] key) {
+      if (!kvs.core.Elements.isElementKey(key) || key.length < 6) return false;
+      int n = java.nio.ByteBuffer.wrap(key, 1, 4).getInt();
+      return n >= 0 && 5 + n < key.length && key[5 + n] == Entry.KIND_ZSET;
+    }
+  };
+
   static final List<Behavior> BROKEN = List.of(NO_SESSION_CHECK, SAME_INCARNATION_AFTER_WIPE,
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
       REPLY_BEFORE_LOG_WRITE, POSTPONES_FOREVER, SKIPS_ORIGIN_FOR_GOOD, IGNORES_REMOTE_EXPIRY,
       DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE,
       COLLECTS_UNSTABLE, IGNORES_CLOCK_BOUND, SET_REMOVE_WINS, ZSET_SCORE_KEEPS_LATEST,
-      HASH_FIELD_INCR_KEEPS_LATEST, RETIRES_WITHOUT_AGREEMENT, COLLECTS_ELEMENTS_UNSTABLE);
+      HASH_FIELD_INCR_KEEPS_LATEST, RETIRES_WITHOUT_AGREEMENT, COLLECTS_ELEMENTS_UNSTABLE,
+      COLLECTS_ZSET_ELEMENTS_UNSTABLE);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
