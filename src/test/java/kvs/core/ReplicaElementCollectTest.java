@@ -25,12 +25,7 @@ class ReplicaElementCollectTest {
   }
 
   private static int stored(Replica r) {
-    int[] n = {0};
-    r.forEachFrom(null, e -> {
-      n[0]++;
-      return true;
-    });
-    return n[0];
+    return ReplicaHarness.storedCount(r);
   }
 
   private static long storedSum(Replica r) {
@@ -61,7 +56,7 @@ class ReplicaElementCollectTest {
   }
 
   private static void hearAll(Stability st, Node... nodes) {
-    for (Node n : nodes) st.advert(n.id, n.origin(), n.replica.vv(), n.replica.clock());
+    ReplicaHarness.hearAll(st, nodes);
   }
 
   @Test

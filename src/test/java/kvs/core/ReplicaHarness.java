@@ -90,6 +90,21 @@ final class ReplicaHarness {
     return out;
   }
 
+  /** How many entries the store holds, tombstones, registers and heads included. */
+  static int storedCount(Replica r) {
+    int[] n = {0};
+    r.forEachFrom(null, e -> {
+      n[0]++;
+      return true;
+    });
+    return n[0];
+  }
+
+  /** Every node's current state heard as its durable advert. */
+  static void hearAll(Stability st, Node... nodes) {
+    for (Node n : nodes) st.advert(n.id, n.origin(), n.replica.vv(), n.replica.clock());
+  }
+
   /** The sum of the fingerprints of everything stored: what the digest must equal. */
   static long storedFingerprintSum(Replica r) {
     long[] sum = {0};
