@@ -890,24 +890,34 @@ public final class Simulator {
       if (e.hasExpiry()) stats.expiringWrites++;
     }
     pushOwnWrite(s, written);
-    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
-      // Committed, but the reply is lost with the connection; the client reconnects later
-      // with a token that does not know about the write.
-      c.connection = null;
-      stats.repliesLost++;
-      note(() -> "client " + c.id + " wrote at " + s.id + " but lost the reply: " + written);
-      return;
-    }
+    if (replyLost(c, s, "wrote", written)) return;
     // In the order they were stamped (a batch's dots and clocks rise together; sorting keeps
     // the oracle independent of that).
     List<Entry> byClock = new ArrayList<>(written);
     byClock.sort(java.util.Comparator.comparingLong(Entry::clock));
-    for (Entry e : byClock) {
-      checker.acknowledged(c.id, e, "client " + c.id + " write at server " + s.id + " step "
-          + step);
+    acknowledge(c, byClock, "client " + c.id + " write at server " + s.id + " step " + step);
+    note(() -> "client " + c.id + " " + what + " at " + s.id + ": " + describeAll(written));
+  }
+
+  /**
+   * Whether the reply to a client's committed writes is lost with its connection (drawn): the
+   * client then reconnects later with a token that does not know about them.
+   */
+  private boolean replyLost(Client c, Server s, String did, List<Entry> written) {
+    if (rnd.nextInt(100) >= cfg.replyLossPercent()) return false;
+    c.connection = null;
+    stats.repliesLost++;
+    note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply: "
+        + describeAll(written));
+    return true;
+  }
+
+  /** The reply arrived: the checker and the client's session learn of each write, in order. */
+  private void acknowledge(Client c, List<Entry> written, String where) {
+    for (Entry e : written) {
+      checker.acknowledged(c.id, e, where);
       behavior.recordWriteReply(c.token, e);
     }
-    note(() -> "client " + c.id + " " + what + " at " + s.id + ": " + describeAll(written));
   }
 
   /** The share of client requests that go to a counter key. */
@@ -975,16 +985,8 @@ public final class Simulator {
     counters.checkRead(s.replica, k, after.status() == Replica.ReadStatus.FOUND
         ? CounterModel.latin1(after.entry().value()) : null, expiryNow(s), where + " " + did);
     pushOwnWrite(s, written);
-    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
-      c.connection = null; // committed, but the reply is lost with the connection
-      stats.repliesLost++;
-      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
-      return;
-    }
-    for (Entry e : written) {
-      checker.acknowledged(c.id, e, where);
-      behavior.recordWriteReply(c.token, e);
-    }
+    if (replyLost(c, s, did, written)) return;
+    acknowledge(c, written, where);
     if (inc != null) c.increments.add(inc);
     note(() -> "client " + c.id + " " + did + " at " + s.id + ": " + describeAll(written));
   }
@@ -1031,16 +1033,8 @@ public final class Simulator {
       String did, List<Entry> written, List<HeadedKeyModel.ElementWrite> mine,
       List<HeadedKeyModel.ElementWrite> own) {
     pushOwnWrite(s, written);
-    if (rnd.nextInt(100) < cfg.replyLossPercent()) {
-      c.connection = null; // committed, but the reply is lost with the connection
-      stats.repliesLost++;
-      note(() -> "client " + c.id + " " + did + " at " + s.id + " but lost the reply");
-      return;
-    }
-    for (Entry e : written) {
-      checker.acknowledged(c.id, e, where);
-      behavior.recordWriteReply(c.token, e);
-    }
+    if (replyLost(c, s, did, written)) return;
+    acknowledge(c, written, where);
     own.addAll(mine);
     note(() -> "client " + c.id + " " + did + " " + model.name() + " at " + s.id + ": "
         + describeAll(written));
