@@ -29,11 +29,7 @@ final class Launch {
    * the default of {@code KVS_JAVA_OPTS} in ./kvs).
    */
   static Launch of(String classpath) {
-    String opts = System.getenv("KVS_JAVA_OPTS");
-    List<String> flags = new ArrayList<>(opts == null || opts.isBlank() ? ChildJvm.FLAGS
-        : Arrays.asList(opts.trim().split("\\s+")));
-    flags.addAll(ChildJvm.sharedArchiveFlags(classpath));
-    return new Launch(ChildJvm.java(), classpath, List.copyOf(flags));
+    return withDefaultFlags(classpath, ChildJvm.FLAGS);
   }
 
   /**
@@ -42,8 +38,13 @@ final class Launch {
    * {@code KVS_JAVA_OPTS} gives the flags of every process.
    */
   static Launch longRunning(String classpath) {
+    return withDefaultFlags(classpath, ChildJvm.SERVER_FLAGS);
+  }
+
+  /** {@code KVS_JAVA_OPTS} when set, else {@code defaults}; then the CDS archive's flags. */
+  private static Launch withDefaultFlags(String classpath, List<String> defaults) {
     String opts = System.getenv("KVS_JAVA_OPTS");
-    List<String> flags = new ArrayList<>(opts == null || opts.isBlank() ? ChildJvm.SERVER_FLAGS
+    List<String> flags = new ArrayList<>(opts == null || opts.isBlank() ? defaults
         : Arrays.asList(opts.trim().split("\\s+")));
     flags.addAll(ChildJvm.sharedArchiveFlags(classpath));
     return new Launch(ChildJvm.java(), classpath, List.copyOf(flags));
