@@ -35,15 +35,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class Node implements AutoCloseable {
   /**
-   * Output buffered per connection before it counts as unwritable: a delta streams only while
-   * its link is writable, so this bounds what a slow peer holds in memory.
-   */
-  /**
    * Accepted connections read their commands through Netty's decoder, FrameLimiter and
    * aggregators instead of {@link kvs.net.RespCommandDecoder} (-Dkvs.nettyCommandDecoder=true):
    * the old path, kept to compare the two.
    */
   static final boolean NETTY_COMMAND_DECODER = Boolean.getBoolean("kvs.nettyCommandDecoder");
+  /**
+   * Output buffered per connection before it counts as unwritable: a delta streams only while
+   * its link is writable, so this bounds what a slow peer holds in memory.
+   */
   static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 2 << 20);
   private static final Logger log = LoggerFactory.getLogger(Node.class);
   /** Pushes to the peers go out at most this often (see queuePush). */
