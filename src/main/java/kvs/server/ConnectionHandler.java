@@ -62,6 +62,11 @@ final class ConnectionHandler extends ChannelDuplexHandler {
   /** Accepted beyond --maxclients: only a peer's or an admin's handshake is taken. */
   private boolean onProbation;
   private boolean readingPaused;
+  /**
+   * The decoder's limits switch (null in a pipeline without one), found once: it stays in the
+   * pipeline for the connection's life, and afterCommand runs after every command.
+   */
+  private AuthenticationGate gate;
   private boolean closedForOutput;
   private long lastActivityNanos;
   private long pendingAtLastIdleCheck;
@@ -88,8 +93,8 @@ final class ConnectionHandler extends ChannelDuplexHandler {
     // A client that shuts down its sending side still gets the replies to what it sent
     // (userEventTriggered), instead of the connection closing as soon as input ends.
     ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    AuthenticationGate limiter = ctx.pipeline().get(AuthenticationGate.class);
-    if (!authenticated && limiter != null) limiter.requireAuthentication();
+    gate = ctx.pipeline().get(AuthenticationGate.class);
+    if (!authenticated && gate != null) gate.requireAuthentication();
   }
 
   @Override
@@ -153,8 +158,7 @@ final class ConnectionHandler extends ChannelDuplexHandler {
   private void afterCommand() {
     if (ctx.isRemoved()) return; // a peer's link now (handlerRemoved)
     if (authenticated) {
-      AuthenticationGate limiter = ctx.pipeline().get(AuthenticationGate.class);
-      if (limiter != null) limiter.authenticated();
+      if (gate != null) gate.authenticated();
     }
     if (admin) {
       leaveClients();
@@ -287,8 +291,7 @@ final class ConnectionHandler extends ChannelDuplexHandler {
       // it, and the end of its input closes it at once, as the end of a link.
       ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
       resumeReading();
-      AuthenticationGate limiter = ctx.pipeline().get(AuthenticationGate.class);
-      if (limiter != null) limiter.authenticated();
+      if (gate != null) gate.authenticated();
     }
   }
 
