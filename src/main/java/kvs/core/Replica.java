@@ -1442,56 +1442,64 @@ public final class Replica {
     return Arrays.copyOf(key, key.length - 8);
   }
 
-  /** Where {@link #collectLogRecords} goes on: the origin, and the last sequence examined. */
+  /** Where {@link #collectLogRecords}'s full pass goes on: the origin, the last sequence examined. */
   private long logCollectOrigin = -1;
   private long logCollectAfter;
+  /**
+   * The dots of log records that may be collected once stable: every record written that is not
+   * its key's current entry's own record nor a shadow (superseded writes of atomic batches and
+   * the displaced marks a delta brought: {@link Mutation#batchRecords}), by origin. Complete only
+   * once a full pass over the log has ended since this replica opened (records from before are
+   * found by that pass); until then {@link #collectLogRecords} scans the log.
+   */
+  private final java.util.TreeMap<Long, java.util.TreeSet<Long>> logCandidates =
+      new java.util.TreeMap<>();
+  private int logCandidateCount;
+  private boolean logCandidatesComplete;
+  /**
+   * Bounds {@link #logCandidates} (about 64 bytes each): past it the set is dropped and the log
+   * scanned again, which finds the same records. Only writes of batches superseded while their
+   * stable vector lags (a partition) accumulate here.
+   */
+  static final int LOG_CANDIDATES_MAX = 200_000;
+
+  private void addLogCandidate(long origin, long seq) {
+    if (logCandidates.computeIfAbsent(origin, o -> new java.util.TreeSet<>()).add(seq)
+        && ++logCandidateCount > LOG_CANDIDATES_MAX) {
+      logCandidates.clear();
+      logCandidateCount = 0;
+      logCandidatesComplete = false;
+      logCollectOrigin = -1; // a new full pass, from the start
+    }
+  }
 
   /**
    * Removes log records that no delta can need any more: a record whose dot {@code stable}
    * covers and that is not its key's current entry's own record (a superseded write of an atomic
-   * batch, a displaced mark a delta brought, or one left under a key whose entry was collected).
-   * Such a record exists only to make a delta carry, to a peer that lacks the write, what stands
-   * in for it; every member holds that write or a newer one of its key once the stable vector
-   * covers it, and a delta to a member sends nothing its vector covers. Shadows are left to
-   * {@link #dropCoveredShadows}. Examines at most {@code maxExamined} records from where the
-   * previous call stopped, origin by origin, round and round; removes what qualifies in one
-   * commit; returns how many it removed. The records of the key's current entries stay (a delta
-   * finds the entries through them), as do records beyond the stable vector.
+   * batch, or a displaced mark a delta brought). Such a record exists only to make a delta
+   * carry, to a peer that lacks the write, what stands in for it; every member holds that write
+   * or a newer one of its key once the stable vector covers it, and a delta to a member sends
+   * nothing its vector covers. Shadows are left to {@link #dropCoveredShadows}. Examines at most
+   * {@code maxExamined} records, removes what qualifies in one commit, returns how many it
+   * removed. The records of the key's current entries stay (a delta finds the entries through
+   * them), as do records beyond the stable vector.
+   *
+   * <p>Only the records that can qualify are examined: those this replica wrote as such since it
+   * opened ({@link #logCandidates}). Until one full pass over the log has ended, the log itself
+   * is scanned, origin by origin from where the previous call stopped, to find those written
+   * before: a record beyond the stable vector that qualifies otherwise joins the candidates.
+   * Scanning every record again and again instead cost a peer under a steady load of writes
+   * about 40% of its CPU (docs/performance.md), for the few records that qualify.
    */
   public int collectLogRecords(VersionVector stable, int maxExamined) {
     requireNoBatch();
     if (maxExamined <= 0) throw new IllegalArgumentException("maxExamined must be positive");
     List<long[]> removals = new ArrayList<>();
-    int examined = 0;
     try (Store.View view = store.snapshot()) {
-      while (examined < maxExamined) {
-        if (logCollectOrigin < 0) {
-          logCollectOrigin = view.nextLogOrigin(-1);
-          logCollectAfter = 0;
-          if (logCollectOrigin < 0) break; // no log at all
-        }
-        long o = logCollectOrigin;
-        long upto = Math.min(stable.get(o), vv.get(o));
-        int[] n = {examined};
-        boolean[] stopped = {false};
-        long last = logCollectAfter >= upto ? logCollectAfter
-            : view.scanLog(o, logCollectAfter, upto, (seq, key) -> {
-              n[0]++;
-              Entry e = view.get(key);
-              boolean own = e != null && e.origin() == o && e.seq() == seq;
-              if (!own && !isShadow(key, o, seq)) removals.add(new long[] {o, seq});
-              stopped[0] = n[0] >= maxExamined;
-              return !stopped[0];
-            });
-        examined = n[0];
-        if (!stopped[0] || last >= upto) {
-          long next = view.nextLogOrigin(o); // this origin done up to the stable vector
-          logCollectOrigin = next;
-          logCollectAfter = 0;
-          if (next < 0) break; // round done: the next call starts again
-        } else {
-          logCollectAfter = last;
-        }
+      if (logCandidatesComplete) {
+        collectLogCandidates(view, stable, maxExamined, removals);
+      } else {
+        scanLogForCandidates(view, stable, maxExamined, removals);
       }
     }
     if (removals.isEmpty()) return 0;
@@ -1499,6 +1507,82 @@ public final class Replica {
     c.m.logRemovals.addAll(removals);
     commit(c);
     return removals.size();
+  }
+
+  /** Whether the record of {@code (o, seq)} under {@code key} may go once stable. */
+  private boolean qualifies(Store.View view, long o, long seq, byte[] key) {
+    Entry e = view.get(key);
+    boolean own = e != null && e.origin() == o && e.seq() == seq;
+    return !own && !isShadow(key, o, seq);
+  }
+
+  private void collectLogCandidates(Store.View view, VersionVector stable, int maxExamined,
+      List<long[]> removals) {
+    int examined = 0;
+    for (var byOrigin = logCandidates.entrySet().iterator();
+        byOrigin.hasNext() && examined < maxExamined; ) {
+      var entry = byOrigin.next();
+      long o = entry.getKey();
+      long upto = Math.min(stable.get(o), vv.get(o));
+      for (var seqs = entry.getValue().headSet(upto, true).iterator();
+          seqs.hasNext() && examined < maxExamined; ) {
+        long seq = seqs.next();
+        examined++;
+        seqs.remove();
+        logCandidateCount--;
+        view.scanLog(o, seq - 1, seq, (s, key) -> {
+          if (qualifies(view, o, s, key)) removals.add(new long[] {o, s});
+          return false;
+        });
+      }
+      if (entry.getValue().isEmpty()) byOrigin.remove();
+    }
+  }
+
+  private void scanLogForCandidates(Store.View view, VersionVector stable, int maxExamined,
+      List<long[]> removals) {
+    int examined = 0;
+    while (examined < maxExamined) {
+      if (logCollectOrigin < 0) {
+        logCollectOrigin = view.nextLogOrigin(-1);
+        logCollectAfter = 0;
+        if (logCollectOrigin < 0) { // no log at all
+          logCandidatesComplete = true;
+          return;
+        }
+      }
+      long o = logCollectOrigin;
+      long stableUpto = Math.min(stable.get(o), vv.get(o));
+      long upto = vv.get(o);
+      int[] n = {examined};
+      boolean[] stopped = {false};
+      long last = logCollectAfter >= upto ? logCollectAfter
+          : view.scanLog(o, logCollectAfter, upto, (seq, key) -> {
+            n[0]++;
+            if (qualifies(view, o, seq, key)) {
+              if (seq <= stableUpto) {
+                removals.add(new long[] {o, seq});
+              } else {
+                addLogCandidate(o, seq);
+              }
+            }
+            stopped[0] = n[0] >= maxExamined;
+            return !stopped[0];
+          });
+      examined = n[0];
+      if (logCollectOrigin != o) return; // the candidates overflowed: the pass starts over
+      if (!stopped[0] || last >= upto) {
+        long next = view.nextLogOrigin(o); // this origin done
+        logCollectOrigin = next;
+        logCollectAfter = 0;
+        if (next < 0) { // the pass is done: from now on the candidates are every such record
+          logCandidatesComplete = true;
+          return;
+        }
+      } else {
+        logCollectAfter = last;
+      }
+    }
   }
 
   private boolean isShadow(byte[] key, long origin, long seq) {
@@ -1588,7 +1672,8 @@ public final class Replica {
       Entry e = value == null ? Entry.tombstone(key, clock, origin, seq)
           : new Entry(key, value, clock, origin, seq, expiry, kind);
       if (current != null && current.inBatch()) {
-        // A batch's write keeps its log record: see keepLogSound.
+        // A batch's write keeps its log record: see keepLogSound. It may go once stable.
+        c.keptLogRecords.add(new long[] {current.origin(), current.seq()});
       } else if (current != null && !c.writes(key)) {
         c.m.logRemovals.add(new long[] {current.origin(), current.seq()});
       }
@@ -2096,6 +2181,8 @@ public final class Replica {
     c.m.meta = new ReplicaMeta(serverId, incarnation, c.vv, c.hlc.current(), c.digest, c.values,
         c.expiringValues);
     store.commit(c.m);
+    for (Entry e : c.m.batchRecords) addLogCandidate(e.origin(), e.seq());
+    for (long[] dot : c.keptLogRecords) addLogCandidate(dot[0], dot[1]);
     for (Entry e : c.m.puts) {
       if (!e.isTombstone() && e.hasExpiry()) {
         noExpiringValues = false; // the sweep has something to look for again
@@ -2130,6 +2217,11 @@ public final class Replica {
     long digest = Replica.this.digest;
     long values = Replica.this.values;
     long expiringValues = Replica.this.expiringValues;
+    /**
+     * Log records this change leaves in place while its key's entry changes (superseded writes of
+     * batches): candidates for {@link #collectLogRecords}, as {@code m.batchRecords} are.
+     */
+    final List<long[]> keptLogRecords = new ArrayList<>();
     /** Keys whose shadows this change drops, all of them. */
     final Map<ByteBuffer, List<long[]>> shadowsDropped = new HashMap<>();
     /**

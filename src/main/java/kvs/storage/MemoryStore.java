@@ -46,6 +46,13 @@ public final class MemoryStore implements Store {
     return c;
   }
 
+  /** Log records visited by every view's {@code scanLog} so far: work counted, not timed. */
+  private long logRecordsVisited;
+
+  public long logRecordsVisited() {
+    return logRecordsVisited;
+  }
+
   public int logSize() {
     return log.values().stream().mapToInt(Map::size).sum();
   }
@@ -118,6 +125,7 @@ public final class MemoryStore implements Store {
         long last = afterSeq;
         if (seqs == null) return last;
         for (Map.Entry<Long, byte[]> e : seqs.subMap(afterSeq, false, uptoSeq, true).entrySet()) {
+          logRecordsVisited++;
           last = e.getKey();
           if (!visitor.visit(e.getKey(), e.getValue())) break;
         }
