@@ -1336,6 +1336,7 @@ public final class Replica {
     if (maxExamined <= 0) throw new IllegalArgumentException("maxExamined must be positive");
     byte[][] next = {null};
     int[] examined = {0};
+    boolean[] left = {false};
     List<Entry> stableDead = new ArrayList<>();
     // The registers of the (sorted) set member being read, and the prefix they share (null:
     // none); the prefix's kind byte keeps a set's members apart from a sorted set's.
@@ -1354,7 +1355,12 @@ public final class Replica {
       }
       examined[0]++;
       if (!sameMember && member[0] != null) {
-        stableDead.addAll(memberGarbage(member[0], registers, elementsCovered));
+        List<Entry> garbage = memberGarbage(member[0], registers, elementsCovered);
+        stableDead.addAll(garbage);
+        if (!left[0] && garbage.size() < registers.size()
+            && memberGarbage(member[0], registers, EVERYTHING_STABLE).size() > garbage.size()) {
+          left[0] = true; // some would go once stable
+        }
         registers.clear();
         member[0] = null;
       }
@@ -1367,12 +1373,20 @@ public final class Replica {
           Elements.isElementKey(e.key()) ? elementsClockBound : clockBound,
           expiredEverywhereMillis)) {
         stableDead.add(e);
+      } else if (mayBecomeGarbage(e)) {
+        left[0] = true;
       }
       return true;
     });
     if (member[0] != null) {
-      stableDead.addAll(memberGarbage(member[0], registers, elementsCovered));
+      List<Entry> garbage = memberGarbage(member[0], registers, elementsCovered);
+      stableDead.addAll(garbage);
+      if (garbage.size() < registers.size()
+          && memberGarbage(member[0], registers, EVERYTHING_STABLE).size() > garbage.size()) {
+        left[0] = true;
+      }
     }
+    lastCollectLeftGarbage = left[0];
     if (stableDead.isEmpty()) return next[0];
     Change c = new Change();
     for (Entry e : stableDead) {
@@ -1389,6 +1403,48 @@ public final class Replica {
     commit(c);
     if (collectedOut != null) collectedOut.addAll(stableDead);
     return next[0];
+  }
+
+  private static final Sets.Stable EVERYTHING_STABLE = (o, q) -> true;
+  /** Entries committed since this replica opened that {@link #mayBecomeGarbage}. */
+  private long garbageWrites;
+  /** Whether the last {@link #collectStable} examined an entry that may go once stable. */
+  private boolean lastCollectLeftGarbage;
+
+  /**
+   * How many entries that may become garbage ({@link #collectStable}: tombstones and remnants
+   * of string keys, hash field tombstones, set and sorted-set registers) this replica committed
+   * since it opened. With {@link #lastCollectLeftGarbage} it tells a collector that a whole
+   * pass found nothing that waits only for the stable vector, and that nothing was written since
+   * that may: the collector can rest however the stable vector moves (docs/design.md).
+   */
+  public long garbageWrites() {
+    return garbageWrites;
+  }
+
+  /**
+   * Whether the last {@link #collectStable} examined an entry that it left but that may go once
+   * the stable vector and clock bound cover it, with no other write.
+   */
+  public boolean lastCollectLeftGarbage() {
+    return lastCollectLeftGarbage;
+  }
+
+  /**
+   * Whether {@code e} is of a sort {@link #collectStable} may collect (a tombstone or remnant of
+   * a string key or hash field, or a set or sorted-set register), whatever the stable vector.
+   * Cheap: it runs on every entry a commit writes.
+   */
+  private static boolean mayBecomeGarbage(Entry e) {
+    byte[] key = e.key();
+    if (!Elements.isElementKey(key)) return e.isTombstone() && e.kind() == Entry.KIND_STRING;
+    if (key.length < 6) return false;
+    int n = ((key[1] & 0xff) << 24) | ((key[2] & 0xff) << 16) | ((key[3] & 0xff) << 8)
+        | (key[4] & 0xff);
+    if (n < 0 || 5 + n >= key.length) return false;
+    byte kind = key[5 + n];
+    if (kind == Entry.KIND_HASH) return e.isTombstone() && e.kind() == Entry.KIND_STRING;
+    return (kind == Entry.KIND_SET || kind == Entry.KIND_ZSET) && key.length - (6 + n) >= 12;
   }
 
   /**
@@ -1462,6 +1518,14 @@ public final class Replica {
    * stable vector lags (a partition) accumulate here.
    */
   static final int LOG_CANDIDATES_MAX = 200_000;
+
+  /**
+   * Whether {@link #collectLogRecords} may still find something without a new write: its full
+   * pass has not ended, or some candidate waits for the stable vector.
+   */
+  public boolean logRecordsPending() {
+    return !logCandidatesComplete || logCandidateCount > 0;
+  }
 
   private void addLogCandidate(long origin, long seq) {
     if (logCandidates.computeIfAbsent(origin, o -> new java.util.TreeSet<>()).add(seq)
@@ -2182,6 +2246,7 @@ public final class Replica {
         c.expiringValues);
     store.commit(c.m);
     for (Entry e : c.m.batchRecords) addLogCandidate(e.origin(), e.seq());
+    for (Entry e : c.m.puts) if (mayBecomeGarbage(e)) garbageWrites++;
     for (long[] dot : c.keptLogRecords) addLogCandidate(dot[0], dot[1]);
     for (Entry e : c.m.puts) {
       if (!e.isTombstone() && e.hasExpiry()) {

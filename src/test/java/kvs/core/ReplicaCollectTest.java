@@ -42,6 +42,32 @@ class ReplicaCollectTest {
     assertThat(a.replica.digest()).isEqualTo(storedSum(a.replica));
   }
 
+  /**
+   * What lets a collector rest while the stable vector moves (server/Collector): a pass tells
+   * whether it left an entry that waits only for stability, and the replica counts the writes
+   * of entries that may become garbage.
+   */
+  @Test
+  void aPassTellsWhetherItLeftGarbageAndWritesOfPossibleGarbageAreCounted() {
+    Node a = new Node(1);
+    SessionToken s = new SessionToken();
+    for (int i = 0; i < 10; i++) a.replica.put(s, b("k" + i), b("v" + i), WALL);
+    a.replica.put(s, b("k1"), b("again"), WALL);
+    assertThat(a.replica.garbageWrites()).isZero();
+    assertThat(collect(a.replica, a.replica.vv(), Long.MAX_VALUE)).isEmpty();
+    assertThat(a.replica.lastCollectLeftGarbage()).isFalse();
+
+    Entry del = a.replica.put(s, b("k9"), null, WALL); // the last key: the last slice sees it
+    assertThat(a.replica.garbageWrites()).isEqualTo(1);
+    assertThat(collect(a.replica, new VersionVector(), Long.MAX_VALUE)).isEmpty();
+    assertThat(a.replica.lastCollectLeftGarbage()).as("the tombstone waits for stability")
+        .isTrue();
+    assertThat(collect(a.replica, a.replica.vv(), Long.MAX_VALUE)).containsExactly(del);
+    assertThat(collect(a.replica, a.replica.vv(), Long.MAX_VALUE)).isEmpty();
+    assertThat(a.replica.lastCollectLeftGarbage()).isFalse();
+    assertThat(a.replica.garbageWrites()).as("collecting writes nothing that may go").isEqualTo(1);
+  }
+
   @Test
   void nothingIsCollectedThatTheStableVectorOrTheClockBoundDoesNotAllow() {
     Node a = new Node(1);
