@@ -285,7 +285,11 @@ public final class Simulator {
       retireDeadIncarnations();
     }
     if (faults) retireServerIfDue();
-    retiredServerRuns(faults);
+    try {
+      retiredServerRuns(faults);
+    } catch (SimDisk.StorageFault f) { // its disk fails as any: it stops (for good: it is retired)
+      stopOnStorageFault(f);
+    }
     checkInvariants();
   }
 
