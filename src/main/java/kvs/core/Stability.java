@@ -185,6 +185,17 @@ public final class Stability {
     return retiredServers.contains(serverId);
   }
 
+  /**
+   * Why a link with server {@code peerId} must be refused, or null: a server retired for good
+   * never links again (docs/deployment.md, If a retired server comes back). The server's
+   * handshake asks this on both sides ({@code Collector.refusal}), and so does the simulator.
+   */
+  public String linkRefusal(int peerId) {
+    return isRetired(peerId) ? "server " + peerId + " was retired from this cluster"
+        + " (KVS.RETIRE) and may not rejoin; start it on an empty data directory under a new id"
+        : null;
+  }
+
   /** True when the incarnation {@code origin} was retired ({@link #retireOrigin}). */
   public boolean isRetiredOrigin(long origin) {
     return retiredOrigins.contains(origin);

@@ -185,9 +185,7 @@ final class Collector {
 
   /** Why a link with {@code peerId} must be refused, or null. */
   String refusal(int peerId) {
-    return stability.isRetired(peerId) ? "server " + peerId + " was retired from this cluster"
-        + " (KVS.RETIRE) and may not rejoin; start it on an empty data directory under a new id"
-        : null;
+    return stability.linkRefusal(peerId);
   }
 
   /**

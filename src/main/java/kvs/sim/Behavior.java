@@ -221,6 +221,24 @@ public class Behavior {
     return true;
   }
 
+  /**
+   * Whether the operator retires a server for good ({@code KVS.RETIRE <id>}) only once the
+   * servers agree and after stopping it (steps 2 and 3 of docs/deployment.md's Retiring a
+   * server), as the deployment guide tells one to; otherwise as soon as it decided to, the
+   * server still up with what it holds.
+   */
+  public boolean retiresServerOnlyOnceServersAgree() {
+    return true;
+  }
+
+  /**
+   * Whether a server refuses the links of a server it knows was retired for good, as the real
+   * server's handshake does ({@link kvs.core.Stability#linkRefusal}).
+   */
+  public boolean refusesRetiredServerLinks() {
+    return true;
+  }
+
   @Override
   public String toString() {
     return name();

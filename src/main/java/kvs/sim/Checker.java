@@ -293,6 +293,15 @@ final class Checker {
     }
   }
 
+  /**
+   * A write taken by a server after its retirement ({@code KVS.RETIRE <id>}): out of the cluster
+   * for good, so lost like a destroyed one (the simulator checks that no member ever holds it).
+   */
+  void outOfCluster(Entry e) {
+    Write w = byDot.get(new Dot(e.origin(), e.seq()));
+    if (w != null) w.destroyed = true;
+  }
+
   int destroyed(boolean acknowledgedOnly) {
     int n = 0;
     for (Write w : writes) {

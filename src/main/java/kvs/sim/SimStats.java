@@ -28,6 +28,12 @@ public final class SimStats {
   /** Of {@link #collected}: after a wipe in the run, and after a wipe and a retirement. */
   public long collectedAfterWipe;
   public long collectedAfterRetirement;
+  /** Servers retired for good by the operator (KVS.RETIRE id), and entries collected after. */
+  public long serverRetirements;
+  public long collectedAfterServerRetirement;
+  /** Retired servers started again by mistake, and the links members refused them. */
+  public long retiredComebacks;
+  public long retiredLinksRefused;
   /** Of {@link #collected}, the garbage of typed keys' elements (set registers, field tombstones). */
   public long elementsCollected;
   /** Of {@link #elementsCollected}, removed sorted-set members' registers. */
@@ -73,6 +79,10 @@ public final class SimStats {
     retirements += o.retirements;
     collectedAfterWipe += o.collectedAfterWipe;
     collectedAfterRetirement += o.collectedAfterRetirement;
+    serverRetirements += o.serverRetirements;
+    collectedAfterServerRetirement += o.collectedAfterServerRetirement;
+    retiredComebacks += o.retiredComebacks;
+    retiredLinksRefused += o.retiredLinksRefused;
     elementsCollected += o.elementsCollected;
     zsetRegistersCollected += o.zsetRegistersCollected;
     repliesLost += o.repliesLost;
@@ -107,7 +117,10 @@ public final class SimStats {
         + " entries collected (" + elementsCollected + " of them element garbage, "
         + zsetRegistersCollected + " of those sorted-set registers, "
         + collectedAfterWipe + " after a wipe, " + collectedAfterRetirement
-        + " after a wipe and a retirement), " + retirements + " dead incarnations retired, "
+        + " after a wipe and a retirement, " + collectedAfterServerRetirement
+        + " after a server retirement), " + retirements + " dead incarnations retired, "
+        + serverRetirements + " servers retired (" + retiredComebacks + " started again by"
+        + " mistake, " + retiredLinksRefused + " of their links refused), "
         + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections

@@ -64,6 +64,26 @@ public final class Simulator {
    * {@link #rnd} and {@link #collectRnd} for the same reason.
    */
   private final SplittableRandom operatorRnd;
+  /**
+   * The draws of the operator who retires a server for good ({@code KVS.RETIRE <id>}), a stream
+   * of its own: a run that retires no server draws nothing else differently.
+   */
+  private final SplittableRandom retireServerRnd;
+  /** The server the operator takes down for good and retires (-1: none in this run). */
+  private final int retireTarget;
+  /** From this fault step on the operator moves the target's clients and waits to retire it. */
+  private final int retireFromStep;
+  /**
+   * Once the server is retired: the step from which its process is started again by mistake
+   * (docs/deployment.md, If a retired server comes back), and the step it is stopped again;
+   * {@code Integer.MAX_VALUE}: never.
+   */
+  private int comebackAtStep = Integer.MAX_VALUE;
+  private int comebackUntilStep = Integer.MAX_VALUE;
+  /** Whether its data directory was kept (deleted otherwise, as the guide says). */
+  private boolean comebackWithData;
+  /** The writes the retired server took after it came back: no member may ever hold one. */
+  private final List<Entry> retiredWrites = new ArrayList<>();
   private final SimConfig cfg;
   private final boolean tracing;
   private final ArrayDeque<String> trace = new ArrayDeque<>();
@@ -103,6 +123,16 @@ public final class Simulator {
     this.cfg = SimConfig.draw(rnd);
     this.collectRnd = new SplittableRandom(seed ^ 0x5354_4142_4C45L); // "STABLE"
     this.operatorRnd = new SplittableRandom(seed ^ 0x5245_5449_5245L); // "RETIRE"
+    this.retireServerRnd = new SplittableRandom(seed ^ 0x5345_5256_4552L); // "SERVER"
+    // A quarter of the runs with three servers or more retire one for good, so that at least
+    // two remain (a lone server does not collect: Collector).
+    if (cfg.servers() >= 3 && retireServerRnd.nextInt(4) == 0) {
+      this.retireTarget = retireServerRnd.nextInt(cfg.servers());
+      this.retireFromStep = retireServerRnd.nextInt(cfg.faultSteps());
+    } else {
+      this.retireTarget = -1;
+      this.retireFromStep = Integer.MAX_VALUE;
+    }
     this.tracing = tracing;
     this.keys = new byte[cfg.keys()][];
     for (int k = 0; k < keys.length; k++) keys[k] = ("k" + k).getBytes(StandardCharsets.UTF_8);
@@ -161,7 +191,9 @@ public final class Simulator {
       // collection may keep the digests apart until a dead incarnation is retired
       // (docs/design.md, Tombstone collection).
       while (true) {
-        if (serversAgree() && retireDeadIncarnations()) {
+        if (retireServerIfDue()) {
+          healStepsMax = healSteps + cfg.healStepsMax();
+        } else if (serversAgree() && retireDeadIncarnations()) {
           healStepsMax = healSteps + cfg.healStepsMax();
         } else if (converged()) {
           break;
@@ -241,7 +273,7 @@ public final class Simulator {
       // The operating system writes back while the cluster heals too: what a server
       // advertises for stability is what it has synced.
       if (!faults && collectRnd.nextInt(100) < 10) s.store.writeBack();
-      if (!s.up || collectRnd.nextInt(100) >= 30) continue;
+      if (!s.up || collectRnd.nextInt(100) >= 30 || s.retired) continue;
       try {
         collect(s);
       } catch (SimDisk.StorageFault f) {
@@ -251,6 +283,12 @@ public final class Simulator {
     if (faults && operatorRnd.nextInt(100) < 5
         && (behavior.retiresOnlyOnceServersAgree() ? serversAgree() : allUp())) {
       retireDeadIncarnations();
+    }
+    if (faults) retireServerIfDue();
+    try {
+      retiredServerRuns(faults);
+    } catch (SimDisk.StorageFault f) { // its disk fails as any: it stops (for good: it is retired)
+      stopOnStorageFault(f);
     }
     checkInvariants();
   }
@@ -358,14 +396,17 @@ public final class Simulator {
 
   /** Every server's disk as it is now (a crashed server's as it will come back). */
   private Store[] storesNow() {
-    Store[] stores = new Store[servers.length];
-    for (Server t : servers) stores[t.id] = t.store;
-    return stores;
+    // A retired server's disk is no member's: what only it holds is out of the cluster for good.
+    List<Store> stores = new ArrayList<>();
+    for (Server t : servers) {
+      if (!t.retired) stores.add(t.store);
+    }
+    return stores.toArray(new Store[0]);
   }
 
   private void restartDue(boolean faults) {
     for (Server s : servers) {
-      if (!s.up && (!faults || s.restartAtStep <= step)) {
+      if (!s.up && !s.retired && (!faults || s.restartAtStep <= step)) {
         try {
           restart(s);
         } catch (SimDisk.StorageFault f) {
@@ -382,6 +423,10 @@ public final class Simulator {
     // s.stability stays across a restart: it holds facts about others' durable states, which the
     // real server keeps in its store (Collector); a wiped store loses them with the rest.
     if (s.wipeOnRestart) {
+      // A member that comes back wiped knows of no retirement until a peer tells it, and would
+      // take the links of a retired server that runs again meanwhile (docs/design.md, Known
+      // gaps): not modelled, the operator stops that server first.
+      stopRetiredServer("server " + s.id + " restarts wiped");
       s.store.wipe();
       s.stability = newStability();
       // The log records of superseded batch writes that collection removed (under stable
@@ -562,11 +607,13 @@ public final class Simulator {
     switch (m.kind) {
       case HELLO -> {
         if (to.side != 1 || to.driver != null) throw new AssertionError("unexpected hello");
+        if (refused(s, to)) return; // as AdminCommands' KVS.PEER: an error, then the dialler closes
         send(to, WELCOME, handshake(s)); // as PeerLink.accept: welcome, then register
         register(s, to, m.bytes);
       }
       case WELCOME -> {
         if (to.side != 0 || to.driver != null) throw new AssertionError("unexpected welcome");
+        if (refused(s, to)) return; // as PeerLink's handshake: it closes the channel
         register(s, to, m.bytes);
       }
       case DELTA, ADVERT -> {
@@ -599,6 +646,21 @@ public final class Simulator {
       }
       default -> throw new AssertionError("message kind " + m.kind);
     }
+  }
+
+  /**
+   * The handshake's refusal of a retired server ({@link #refusal}): the link never starts, the
+   * connection closes.
+   */
+  private boolean refused(Server s, End e) {
+    String why = refusal(s, e.peer);
+    if (why != null) {
+      stats.retiredLinksRefused++;
+      note(() -> "server " + s.id + " refuses the link with " + e.peer + ": " + why);
+      closeEnd(e, false);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -692,7 +754,10 @@ public final class Simulator {
   private void clientRequest(Client c) {
     if (rnd.nextInt(100) < cfg.movePercent()) moveClient(c, rnd.nextInt(servers.length));
     Server s = servers[c.server];
-    if (!s.up || !s.linkedSinceWipe) { // refused: fail over to another server, keeping the token
+    // A server the operator is taking down for good has no clients (docs/deployment.md,
+    // Retiring a server, step 1): a client that picks it tries another, as a refused one does.
+    if (!s.up || !s.linkedSinceWipe || s.id == retireTarget && step >= retireFromStep) {
+      // refused: fail over to another server, keeping the token
       moveClient(c, rnd.nextInt(servers.length));
       return;
     }
@@ -1286,6 +1351,7 @@ public final class Simulator {
   private void checkCounters() {
     for (int k = 0; k < counterKeys.length; k++) {
       for (Server s : servers) {
+        if (s.retired) continue;
         long wall = wall(s);
         Replica.ReadResult r = behavior.serveRead(s.replica, new SessionToken(), counterKeys[k],
             wall);
@@ -1295,6 +1361,7 @@ public final class Simulator {
       }
     }
     for (Server s : servers) {
+      if (s.retired) continue;
       long wall = wall(s);
       Replica.ReadResult r = behavior.serveRead(s.replica, new SessionToken(), hashKey, wall);
       hash.check(s.replica, hash.shown(s.replica, r, new SessionToken()), expiryNow(s),
@@ -1333,6 +1400,7 @@ public final class Simulator {
     for (CounterModel.Inc i : counters.increments()) {
       if (checker.destroyed(i.contribution())) continue;
       for (Server s : servers) {
+        if (s.retired) continue;
         if (!counters.holds(s.replica, i)) {
           throw new Violation(Violation.Rule.LOST_WRITE, "increment of "
               + counters.name(i.key()) + " by " + i.delta() + " ("
@@ -1389,6 +1457,7 @@ public final class Simulator {
       stats.collected++;
       if (anyWipe) stats.collectedAfterWipe++;
       if (anyWipe && stats.retirements > 0) stats.collectedAfterRetirement++;
+      if (stats.serverRetirements > 0) stats.collectedAfterServerRetirement++;
       if (kvs.core.Elements.isElementKey(e.key())) stats.elementsCollected++;
       if (kvs.core.Elements.startsWith(e.key(),
           kvs.core.Elements.prefix(zsetKey, Entry.KIND_ZSET))) {
@@ -1413,11 +1482,173 @@ public final class Simulator {
         return false;
       }
     }
-    VersionVector vv = servers[0].replica.vv();
+    VersionVector vv = firstMember().replica.vv();
     for (Server s : servers) {
-      if (!s.replica.vv().equals(vv)) return false;
+      if (!s.retired && !s.replica.vv().equals(vv)) return false;
     }
     return true;
+  }
+
+  /** The member with the lowest id (servers retired for good are no members). */
+  private Server firstMember() {
+    for (Server s : servers) {
+      if (!s.retired) return s;
+    }
+    throw new AssertionError("every server retired");
+  }
+
+  /**
+   * The operator of docs/deployment.md ("Retiring a server"), in a run that retires
+   * {@link #retireTarget}: from {@link #retireFromStep} on its clients go elsewhere (step 1,
+   * {@link #clientRequest}); once the servers agree (step 2: every server up, the same version
+   * vector everywhere, nothing on the wire, {@link #serversAgree}), it stops the target for good
+   * (step 3: a clean stop, so what it had sent still arrives; its data directory goes) and gives
+   * {@code KVS.RETIRE <id>} on one of the other servers, drawn at random, through the server's
+   * own code ({@link kvs.core.Stability#retireServerByOperator}); the others hear of it as they
+   * hear every retirement, from their links. Returns true when it retired the server now.
+   */
+  private boolean retireServerIfDue() {
+    if (retireTarget < 0 || step < retireFromStep) return false;
+    Server target = servers[retireTarget];
+    if (target.retired) return false;
+    if (!target.drained) { // step 1: the operator moves its clients to other servers
+      target.drained = true;
+      for (Client c : clients) {
+        if (c.server == retireTarget) moveClient(c, otherServerThan(retireTarget));
+      }
+      note(() -> "operator: takes server " + retireTarget + " down for good; its clients move");
+    }
+    if (behavior.retiresServerOnlyOnceServersAgree() ? !serversAgree() : !target.up) {
+      return false;
+    }
+    // Step 3: a clean stop. What it had queued still leaves (the kernel sends it), so every
+    // message it sent arrives; the peers notice the closed connections as they notice any.
+    for (End e : target.links) {
+      if (e != null) closeEnd(e, false);
+    }
+    for (Client c : clients) {
+      if (c.server == retireTarget) c.connection = null;
+    }
+    target.up = false;
+    target.retired = true;
+    target.replica = null;
+    // In half of these runs it is started again later by mistake, with its data in half of
+    // those (the operator forgot to delete the directory): retiredServerRuns.
+    if (retireServerRnd.nextBoolean()) {
+      comebackAtStep = step + 1 + retireServerRnd.nextInt(100);
+      comebackWithData = retireServerRnd.nextBoolean();
+    }
+    if (!comebackWithData) target.store.wipe(); // its data directory is deleted
+    // Step 4: KVS.RETIRE <id> on any one remaining server.
+    Server on = servers[otherServerThan(retireTarget)];
+    if (!on.up) {
+      throw new AssertionError("the operator's precondition holds, yet server " + on.id
+          + " is down");
+    }
+    on.stability.retireServerByOperator(on.id, retireTarget);
+    stats.serverRetirements++;
+    note(() -> "operator: server " + retireTarget + " stopped for good; KVS.RETIRE "
+        + retireTarget + " on server " + on.id);
+    return true;
+  }
+
+  /**
+   * A retired server started again by mistake (docs/deployment.md, If a retired server comes
+   * back), once every member knows of the retirement: with the data it had (its stability
+   * record does not say it was retired: the retirement was given on another server after it
+   * stopped), or from an empty directory as a new incarnation knowing nothing. It dials and is
+   * dialled as any server; every member refuses its links ({@link #refusal}), and it takes
+   * writes from a client still configured with it, none of which may ever reach a member
+   * (checked after every step). It runs 5 to 60 steps, then the operator stops it for good.
+   */
+  private void retiredServerRuns(boolean faults) {
+    if (retireTarget < 0) return;
+    Server z = servers[retireTarget];
+    if (!z.retired) return;
+    if (z.up) {
+      if (step >= comebackUntilStep || !faults) {
+        stopRetiredServer("the operator notices");
+        return;
+      }
+      if (retireServerRnd.nextInt(100) < 30) retiredServerWrite(z);
+      for (Server m : servers) {
+        if (m.retired || m.replica == null) continue;
+        for (Entry e : retiredWrites) {
+          if (m.replica.vv().covers(e.origin(), e.seq())) {
+            throw new Violation(Violation.Rule.RETIRED, "server " + m.id + " holds "
+                + Checker.describe(e) + ", which retired server " + z.id + " took after its"
+                + " retirement");
+          }
+        }
+      }
+      return;
+    }
+    if (!faults || step < comebackAtStep || comebackUntilStep != Integer.MAX_VALUE) return;
+    for (Server m : servers) { // comes back only once every member knows: see restart
+      if (!m.retired && (!m.stability.isRetired(z.id) || m.wipeOnRestart && !m.up)) return;
+    }
+    int inc;
+    do {
+      inc = retireServerRnd.nextInt();
+    } while (!z.incarnationsUsed.add(inc));
+    if (!comebackWithData) z.stability = newStability(); // its record went with the directory
+    z.maxWall = 0;
+    z.sweepFrom = null;
+    z.collectFrom = null;
+    z.replica = Replica.open(z.store, z.id, inc, true); // it was stopped cleanly
+    z.incarnation = Origins.incarnation(z.replica.origin());
+    z.up = true;
+    comebackUntilStep = step + 5 + retireServerRnd.nextInt(56);
+    stats.retiredComebacks++;
+    note(() -> "retired server " + z.id + " started again by mistake" + (comebackWithData
+        ? " with its data" : " from an empty directory") + ", as origin "
+        + Origins.toString(z.replica.origin()));
+  }
+
+  /** A write from a client still configured with the retired server: a put or a delete. */
+  private void retiredServerWrite(Server z) {
+    int k = retireServerRnd.nextInt(keys.length);
+    byte[] value = retireServerRnd.nextBoolean() ? null
+        : ("retired-" + z.id + "-" + retiredWrites.size()).getBytes(StandardCharsets.UTF_8);
+    List<Entry> written = behavior.serveWrite(z.replica, new SessionToken(), List.of(keys[k]),
+        java.util.Collections.singletonList(value), new long[] {0}, wall(z));
+    for (Entry e : written) {
+      checker.issued(e, -1, step);
+      checker.outOfCluster(e); // never acknowledged to a member's session; lost with it
+      retiredWrites.add(e);
+    }
+    pushOwnWrite(z, written);
+    note(() -> "retired server " + z.id + " takes " + describeAll(written));
+  }
+
+  /** The operator stops the retired server that was started again by mistake, for good. */
+  private void stopRetiredServer(String why) {
+    if (retireTarget < 0) return;
+    Server z = servers[retireTarget];
+    if (!z.retired || !z.up) return;
+    for (End e : z.links) {
+      if (e != null) closeEnd(e, false);
+    }
+    z.up = false;
+    z.replica = null;
+    z.store.wipe();
+    comebackUntilStep = step; // never again
+    note(() -> "retired server " + z.id + " stopped again for good (" + why + ")");
+  }
+
+  /**
+   * Why server {@code s} refuses a link with {@code peer}, or null: as PeerLink's handshake on
+   * both sides ({@code Collector.refusal}), a server retired for good is refused by every server
+   * that knows of the retirement.
+   */
+  private String refusal(Server s, int peer) {
+    return behavior.refusesRetiredServerLinks() ? s.stability.linkRefusal(peer) : null;
+  }
+
+  /** A server other than {@code id}, drawn from the server-retiring operator's stream. */
+  private int otherServerThan(int id) {
+    int b = retireServerRnd.nextInt(servers.length - 1);
+    return b >= id ? b + 1 : b;
   }
 
   /** True when every server's Stability takes the incarnation {@code w} runs as for current. */
@@ -1425,6 +1656,7 @@ public final class Simulator {
     if (!w.up) return false;
     long origin = w.replica.origin();
     for (Server j : servers) {
+      if (j.retired) continue; // no member any more: what it knew stays as it was
       long[] clocks = {-1, -1}; // w's running incarnation, the highest of its others
       j.stability.forEachKnown((id, o, vv, clock) -> {
         if (id != w.id) return;
@@ -1441,7 +1673,7 @@ public final class Simulator {
 
   private boolean allUp() {
     for (Server s : servers) {
-      if (!s.up) return false;
+      if (!s.up && !s.retired) return false;
     }
     return true;
   }
@@ -1462,6 +1694,7 @@ public final class Simulator {
     TreeSet<Long> running = new TreeSet<>();
     TreeSet<Long> known = new TreeSet<>();
     for (Server s : servers) {
+      if (s.retired) continue; // its incarnations went with it: nothing to retire one by one
       if (!s.up) { // its last incarnation is current for the others until they hear a newer one
         running.add(s.originAtCrash);
         if (s.replica != null) running.add(s.replica.origin());
@@ -1472,10 +1705,11 @@ public final class Simulator {
       s.stability.forEachKnown((id, origin, vv, clock) -> known.add(origin));
     }
     known.removeAll(running);
+    known.removeIf(origin -> servers[Origins.serverId(origin)].retired);
     boolean retired = false;
     for (long origin : known) {
       Server on = servers[operatorRnd.nextInt(servers.length)];
-      if (!on.up) continue;
+      if (!on.up || on.retired) continue;
       try {
         if (on.stability.retireOriginByOperator(on.id, on.replica.origin(), origin)) {
           retired = true;
@@ -1569,6 +1803,14 @@ public final class Simulator {
         order[i] = order[j];
         order[j] = t;
       }
+      if (retireTarget >= 0) {
+        // The server retired (or still to retire) hangs as a leaf: the others stay one group
+        // without it.
+        int at = 0;
+        while (order[at] != retireTarget) at++;
+        System.arraycopy(order, at + 1, order, at, n - 1 - at);
+        order[n - 1] = retireTarget;
+      }
       boolean[][] tree = new boolean[n][n];
       for (int k = 1; k < n; k++) {
         int a = order[k];
@@ -1593,39 +1835,41 @@ public final class Simulator {
   }
 
   private boolean converged() {
-    for (Server s : servers) {
-      if (!s.up) return false;
-    }
+    if (!allUp()) return false;
     for (Conn c : conns) { // what is still on its way to an open link may change a replica
       if (c.end[1].open && !c.end[0].out.isEmpty() || c.end[0].open && !c.end[1].out.isEmpty()) {
         return false;
       }
     }
-    VersionVector vv = servers[0].replica.vv();
-    long digest = servers[0].replica.digest();
+    VersionVector vv = firstMember().replica.vv();
+    long digest = firstMember().replica.digest();
     for (Server s : servers) {
+      if (s.retired) continue;
       if (!s.replica.vv().equals(vv) || s.replica.digest() != digest) return false;
     }
     return true;
   }
 
   private void checkConverged() {
-    List<Entry> first = live(servers[0]);
+    Server base = firstMember();
+    List<Entry> first = live(base);
     for (Server s : servers) {
+      if (s.retired) continue;
       checkDigest(s);
       List<Entry> mine = live(s);
       if (!mine.equals(first)) {
-        throw new Violation(Violation.Rule.CONVERGENCE, "servers 0 and " + s.id + " have equal vectors and digests but hold "
+        throw new Violation(Violation.Rule.CONVERGENCE, "servers " + base.id + " and " + s.id + " have equal vectors and digests but hold "
             + first + " and " + mine);
       }
       for (Entry e : mine) checker.known(e, "final store of server " + s.id);
     }
-    checker.checkFinal(servers[0].replica);
+    checker.checkFinal(base.replica);
     checkCounters();
     // Every session reads every key on every server. Without wipes nothing a session has seen
     // can be missing after convergence, so nothing may be refused either.
     for (Client c : clients) {
       for (Server s : servers) {
+        if (s.retired) continue;
         SessionToken session = SessionToken.fromText(c.token.toText());
         for (int k = 0; k < keys.length; k++) {
           long wall = wall(s);
@@ -1717,7 +1961,7 @@ public final class Simulator {
     for (Server s : servers) {
       sb.append("\n  server ").append(s.id);
       if (!s.up) {
-        sb.append(" down");
+        sb.append(s.retired ? " retired" : " down");
         continue;
       }
       sb.append(' ').append(s.replica.vv()).append(" digest ")
@@ -1866,6 +2110,13 @@ public final class Simulator {
     boolean linkedSinceWipe = true;
     /** After a wipe, until its vector covers this: rule 8 does not judge it (restart). */
     VersionVector batchGapUntil;
+    /** Being taken down for good: the operator moved its clients away (retireServerIfDue). */
+    boolean drained;
+    /**
+     * Stopped and retired for good ({@code KVS.RETIRE <id>}): no member, never restarted but by
+     * the operator's mistake ({@link #retiredServerRuns}).
+     */
+    boolean retired;
 
     Server(int id, int n, SimClock clock) {
       this.id = id;

@@ -50,7 +50,13 @@ final class Violation extends RuntimeException {
     /** A replica held part of an atomic batch (a transaction) without the rest. */
     BATCH,
     /** A read or a write returned something malformed. */
-    REPLY
+    REPLY,
+    /**
+     * A server retired for good ({@code KVS.RETIRE <id>}) linked with a member that knew of the
+     * retirement, or a write it took after its retirement reached a member (docs/simulation.md,
+     * rule 9).
+     */
+    RETIRED
   }
 
   final Rule rule;

@@ -206,6 +206,31 @@ class StabilityTest {
   }
 
   @Test
+  void aServerRetiredForGoodIsRefusedItsLinksWhereverTheRetirementIsKnownAndHoldsNothingBack() {
+    long c = Origins.of(2, 3);
+    Stability operatorOn = new Stability(List.of(0, 1, 2));
+    Stability other = new Stability(List.of(0, 1, 2));
+    for (Stability st : List.of(operatorOn, other)) {
+      st.advert(0, A, vv(A, 5, B, 4, c, 2), 100);
+      st.advert(1, B, vv(A, 5, B, 4, c, 2), 110);
+      st.advert(2, c, vv(A, 5, B, 4, c, 1), 40); // its last durable advert lags behind
+    }
+    assertThat(other.clockBound()).as("held back by server 2's last advert").isEqualTo(40);
+    assertThat(operatorOn.linkRefusal(2)).isNull();
+    assertThat(operatorOn.retireServerByOperator(0, 2)).isTrue();
+    assertThat(operatorOn.linkRefusal(2)).contains("server 2 was retired").contains("KVS.RETIRE");
+    assertThat(operatorOn.linkRefusal(1)).isNull();
+    assertThat(other.linkRefusal(2)).as("not told yet").isNull();
+    assertThat(other.hear(Stability.decodeAdvert(operatorOn.encodeAdvert()))).isTrue();
+    assertThat(other.linkRefusal(2)).as("told by a peer").isNotNull();
+    assertThat(other.members()).containsExactly(0, 1);
+    assertThat(other.join(2)).as("never a member again").isFalse();
+    assertThat(other.advert(2, Origins.of(2, 4), vv(A, 5, B, 4, c, 9), 500)).isFalse();
+    assertThat(other.stableVector()).isEqualTo(vv(A, 5, B, 4, c, 2));
+    assertThat(other.clockBound()).as("no longer held back by it").isEqualTo(100);
+  }
+
+  @Test
   void aWipedServersNewIncarnationOutranksTheOneItLostAndThatOneCanBeRetired() {
     ReplicaHarness.Node b = new ReplicaHarness.Node(1);
     long lost = Origins.of(1, 5);

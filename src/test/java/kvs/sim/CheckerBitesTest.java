@@ -52,7 +52,11 @@ class CheckerBitesTest {
       Map.entry("collects-elements-unstable",
           Set.of(Rule.SET, Rule.HASH, Rule.CONVERGENCE, Rule.LOST_WRITE, Rule.SESSION)),
       Map.entry("collects-zset-elements-unstable",
-          Set.of(Rule.ZSET, Rule.CONVERGENCE, Rule.LOST_WRITE, Rule.SESSION)));
+          Set.of(Rule.ZSET, Rule.CONVERGENCE, Rule.LOST_WRITE, Rule.SESSION)),
+      Map.entry("retires-server-without-agreement",
+          Set.of(Rule.LOST_WRITE, Rule.CONVERGENCE, Rule.SESSION, Rule.BATCH, Rule.COUNTER,
+              Rule.HASH, Rule.SET, Rule.ZSET)),
+      Map.entry("accepts-retired-server-links", Set.of(Rule.RETIRED)));
 
   /** docs/simulation.md holds the table of what caught each variant between these lines. */
   static final String TABLE_BEGIN = "<!-- CheckerBitesTest: variants table -->";

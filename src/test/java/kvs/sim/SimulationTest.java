@@ -63,6 +63,24 @@ class SimulationTest {
         .as("entries collected after a wipe and a retirement").isPositive();
   }
 
+  /**
+   * The operator retires servers for good too (docs/simulation.md, rule 9), collection resumes
+   * after it, and a retired server started again by mistake is refused its links: a change that
+   * left these paths unexercised would pass every other check of the suite.
+   */
+  @Test
+  void serversRetiredForGoodReleaseCollectionAndAreRefusedWhenTheyComeBack() {
+    SimStats stats = SimRunner.run(1, 100, Behavior.CORRECT, 1, false).stats();
+    org.assertj.core.api.Assertions.assertThat(stats.serverRetirements).as("servers retired")
+        .isPositive();
+    org.assertj.core.api.Assertions.assertThat(stats.collectedAfterServerRetirement)
+        .as("entries collected after a server retirement").isPositive();
+    org.assertj.core.api.Assertions.assertThat(stats.retiredComebacks)
+        .as("retired servers started again").isPositive();
+    org.assertj.core.api.Assertions.assertThat(stats.retiredLinksRefused)
+        .as("links of retired servers refused").isPositive();
+  }
+
   private static void replay(long seed, Behavior behavior) {
     SimResult r = Simulator.run(seed, behavior, true);
     System.out.println("seed " + seed + " (" + behavior + "): " + r.config());

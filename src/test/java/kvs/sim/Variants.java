@@ -436,6 +436,37 @@ final class Variants {
   };
 
   /**
+   * (25) The operator retires a server for good ({@code KVS.RETIRE <id>}) as soon as it decided
+   * to take it down, while it is still up, without waiting for the servers to agree (step 2 of
+   * docs/deployment.md's Retiring a server skipped): the writes only it held are lost with it,
+   * and those still on their way, no longer held back by its bound, may arrive below tombstones
+   * collected meanwhile and bring deleted keys back.
+   */
+  static final Behavior RETIRES_SERVER_WITHOUT_AGREEMENT = new Broken(
+      "retires-server-without-agreement",
+      "the operator retires a server for good (`KVS.RETIRE <id>`) while it runs, without waiting"
+          + " for the servers to agree") {
+    @Override
+    public boolean retiresServerOnlyOnceServersAgree() {
+      return false;
+    }
+  };
+
+  /**
+   * (26) A server that knows a server was retired for good still takes its links (no
+   * {@code Stability.linkRefusal} in the handshake): a retired server started again by mistake
+   * links with the members, and the writes it takes after its retirement reach them.
+   */
+  static final Behavior ACCEPTS_RETIRED_SERVER_LINKS = new Broken("accepts-retired-server-links",
+      "servers take the links of a server retired for good (`KVS.RETIRE <id>`), which runs again"
+          + " by mistake") {
+    @Override
+    public boolean refusesRetiredServerLinks() {
+      return false;
+    }
+  };
+
+  /**
    * (24) Collects everything by the rule, and then the removed sorted-set members' registers
    * ({@code SortedSets.garbage}) once more by its own vector alone: a zset removal goes before
    * every member holds it, so a member that lacks it shows the removed member for good (and
@@ -486,7 +517,8 @@ final class Variants {
       DROPS_EXPIRY_ON_WIRE, SPLITS_BATCHES, COUNTER_KEEPS_LATEST, HASH_DELETE_IS_A_TOMBSTONE,
       COLLECTS_UNSTABLE, IGNORES_CLOCK_BOUND, SET_REMOVE_WINS, ZSET_SCORE_KEEPS_LATEST,
       HASH_FIELD_INCR_KEEPS_LATEST, RETIRES_WITHOUT_AGREEMENT, COLLECTS_ELEMENTS_UNSTABLE,
-      COLLECTS_ZSET_ELEMENTS_UNSTABLE);
+      COLLECTS_ZSET_ELEMENTS_UNSTABLE, RETIRES_SERVER_WITHOUT_AGREEMENT,
+      ACCEPTS_RETIRED_SERVER_LINKS);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
