@@ -25,6 +25,8 @@ public final class SimStats {
   public long collected;
   /** Retirements of dead incarnations (KVS.RETIRE) that a server took in from the operator. */
   public long retirements;
+  /** Retired incarnations sealed (their vector entries dropped) by a server's collection. */
+  public long seals;
   /** Of {@link #collected}: after a wipe in the run, and after a wipe and a retirement. */
   public long collectedAfterWipe;
   public long collectedAfterRetirement;
@@ -71,6 +73,7 @@ public final class SimStats {
     sweeps += o.sweeps;
     collected += o.collected;
     retirements += o.retirements;
+    seals += o.seals;
     collectedAfterWipe += o.collectedAfterWipe;
     collectedAfterRetirement += o.collectedAfterRetirement;
     elementsCollected += o.elementsCollected;
@@ -107,7 +110,8 @@ public final class SimStats {
         + " entries collected (" + elementsCollected + " of them element garbage, "
         + zsetRegistersCollected + " of those sorted-set registers, "
         + collectedAfterWipe + " after a wipe, " + collectedAfterRetirement
-        + " after a wipe and a retirement), " + retirements + " dead incarnations retired, "
+        + " after a wipe and a retirement), " + retirements + " dead incarnations retired ("
+        + seals + " seals), "
         + clientMoves + " client moves, " + messages
         + " messages delivered (" + chunks + " delta chunks, " + multiChunkDeltas
         + " multi-chunk deltas, " + staleMessagesDropped + " stale dropped), " + connections

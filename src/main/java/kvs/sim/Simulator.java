@@ -1381,6 +1381,12 @@ public final class Simulator {
     for (Server w : servers) {
       if (w.batchGapUntil != null) w.batchGapUntil.mergeFrom(stable);
     }
+    VersionVector vvBeforeSeal = s.replica.vv();
+    int sealed = behavior.seal(s.replica, s.stability);
+    if (sealed > 0) {
+      stats.seals += sealed;
+      note(() -> "server " + s.id + " sealed " + vvBeforeSeal + " => " + s.replica.vv());
+    }
     s.collectFrom = behavior.collect(s.replica, s.stability, s.collectFrom,
         1 + collectRnd.nextInt(3), collected);
     for (Entry e : collected) {
