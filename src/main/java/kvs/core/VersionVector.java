@@ -108,7 +108,9 @@ public final class VersionVector {
   /**
    * Pointwise maximum, in place, a sealed origin counting as {@link #EVERYTHING}: an origin
    * {@code other} sealed is sealed here too (unless {@link #SEALED_MAX} are already; then its
-   * entry stays as it was). Returns true when anything rose.
+   * entry stays as it was), its session frontier the higher of this entry and {@code other}'s
+   * frontier (a closing vector's: this replica then holds all the sender's vector covers).
+   * Returns true when anything rose.
    */
   public boolean mergeFrom(VersionVector other) {
     boolean changed = false;
@@ -118,7 +120,13 @@ public final class VersionVector {
         changed = true;
       }
     }
-    for (long o : other.sealed.keySet()) changed |= seal(o);
+    for (Map.Entry<Long, Long> e : other.sealed.entrySet()) {
+      long before = frontier(e.getKey());
+      if (seal(e.getKey()) || (sealed.containsKey(e.getKey()) && e.getValue() > before)) {
+        sealed.put(e.getKey(), Math.max(before, e.getValue()));
+        changed = true;
+      }
+    }
     return changed;
   }
 
