@@ -166,6 +166,22 @@ class SealTest {
         .isInstanceOf(CorruptDataException.class).hasMessageContaining("bad sealed origin");
   }
 
+  @Test
+  void theMetadataKeepsSealsWithTheirFrontiersAndFormatSixStillReads() {
+    VersionVector v = sealed(vv(A, 3, D, 7), D);
+    ReplicaMeta meta = new ReplicaMeta(0, 1, v, 99, 1234, 5, 1);
+    byte[] bytes = meta.encode();
+    assertThat(ReplicaMeta.FORMAT_VERSION).isEqualTo(7);
+    assertThat(ByteBuffer.wrap(bytes, 4, 4).getInt()).isEqualTo(7);
+    ReplicaMeta back = ReplicaMeta.decode(bytes);
+    assertThat(back.vv()).isEqualTo(v);
+    assertThat(back.vv().frontier(D)).isEqualTo(7);
+    // A format-6 directory (no seals) reads as before.
+    byte[] six = new ReplicaMeta(0, 1, vv(A, 3, D, 7), 99, 1234, 5, 1).encode();
+    ByteBuffer.wrap(six).putInt(4, 6);
+    assertThat(ReplicaMeta.decode(six).vv()).isEqualTo(vv(A, 3, D, 7));
+  }
+
   // ---- when a server may seal ----------------------------------------------------------------
 
   @Test
