@@ -254,7 +254,8 @@ class SealTest {
     Node a = new Node(0);
     Node d = new Node(1);
     SessionToken session = new SessionToken();
-    d.replica.put(session, b("k"), b("v"), WALL);
+    d.replica.put(session, b("k"), b("v1"), WALL);
+    d.replica.put(session, b("k"), b("v"), WALL); // supersedes d:1, which no delta carries
     d.replica.put(session, b("j"), b("w"), WALL);
     sync(d.replica, a.replica);
     a.replica.seal(List.of(d.origin()));
@@ -264,6 +265,9 @@ class SealTest {
     assertThat(fresh.replica.peek(b("j")).value()).isEqualTo(b("w"));
     assertThat(fresh.replica.vv()).isEqualTo(a.replica.vv());
     assertThat(fresh.replica.digest()).isEqualTo(a.replica.digest());
+    // It got d:2 and d:3 but not d:1, so its own entry never rose: the closing vector's
+    // frontier is what lets it serve the session as the sender does.
+    assertThat(fresh.replica.vv().frontier(d.origin())).isEqualTo(3);
     assertThat(fresh.replica.read(session, b("k"), WALL).status()).isEqualTo(ReadStatus.FOUND);
     // Nothing flows back, and an unsealed replica's delta changes nothing on a sealed one.
     assertThat(sync(fresh.replica, a.replica)).isFalse();
