@@ -331,6 +331,9 @@ final class Collector {
       int sealedNow = node.replica.seal(stability.sealable(node.replica.vv()));
       if (sealedNow > 0) {
         sealedOrigins += sealedNow;
+        // Peers that have not sealed take the seal from this server's closing vector: the
+        // links check for a delta now, as after any change (simulator seed 8998).
+        node.links.forEach(PeerLink::replicaChanged);
         log.info("server {}: sealed {} retired incarnation(s); vector {}", selfId, sealedNow,
             node.replica.vv());
       }

@@ -1386,6 +1386,11 @@ public final class Simulator {
     if (sealed > 0) {
       stats.seals += sealed;
       note(() -> "server " + s.id + " sealed " + vvBeforeSeal + " => " + s.replica.vv());
+      // As the Collector: the links check for a delta, which seals the peers (seed 8998: a
+      // server sealed in a partial topology, no link of its told, the others never sealed).
+      for (End e : s.links) {
+        if (e != null && e.driver != null && e.open) e.driver.replicaChanged(nowMillis);
+      }
     }
     s.collectFrom = behavior.collect(s.replica, s.stability, s.collectFrom,
         1 + collectRnd.nextInt(3), collected);
