@@ -93,7 +93,7 @@ public record DeltaChunk(List<Entry> entries, List<Entry> displaced, VersionVect
   private static final int DISPLACED_FOLLOW = 0x10;
 
   public byte[] encode() {
-    int size = 4 + 1 + (completes == null ? 0 : completes.encodedSize());
+    int size = 4 + 1 + (completes == null ? 0 : completes.encodedSizeWithFrontiers());
     for (Entry e : entries) size += EntryCodec.wireSize(e);
     if (!displaced.isEmpty()) {
       size += 4;
@@ -107,7 +107,9 @@ public record DeltaChunk(List<Entry> entries, List<Entry> displaced, VersionVect
       b.put((byte) ((push ? 2 : 0) | more));
     } else {
       b.put((byte) (1 | more));
-      completes.encodeTo(b);
+      // With the session frontiers of sealed origins: a receiver sealed by this closing vector
+      // serves sessions up to the sender's frontier, as the sender does (VersionVector#mergeFrom).
+      completes.encodeWithFrontiersTo(b);
     }
     if (more != 0) {
       b.putInt(displaced.size());

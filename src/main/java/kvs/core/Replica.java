@@ -258,9 +258,40 @@ public final class Replica {
     return vv.copy();
   }
 
-  /** True when this replica holds everything {@code other} describes. */
+  /**
+   * True when this replica may serve a session that depends on {@code other}: it holds
+   * everything {@code other} describes (a dot of a sealed origin up to its session frontier:
+   * VersionVector#coversSession).
+   */
   public boolean covers(VersionVector other) {
-    return vv.covers(other);
+    return vv.coversSession(other);
+  }
+
+  /**
+   * Seals each of {@code origins} in this replica's vector (VersionVector#seal), in one commit of
+   * the metadata: the entries go and the origins read as holding everything of them, durably.
+   * The caller vouches that this replica holds every write of each that will ever exist
+   * ({@link Stability#sealable}). This replica's own origin is never sealed; an origin sealed
+   * already, or beyond {@link VersionVector#SEALED_MAX}, is left as it is. Returns how many
+   * were sealed. The digest is unchanged: it sums the entries, which keep their dots.
+   */
+  public int seal(java.util.Collection<Long> origins) {
+    requireNoBatch();
+    Change c = new Change();
+    int sealed = 0;
+    for (long o : origins) {
+      if (o == origin) throw new IllegalArgumentException("a replica never seals its own origin");
+      if (c.vv.seal(o)) sealed++;
+    }
+    if (sealed == 0) return 0;
+    // The seal covers entries of the origin held beyond the old entry (after a hole of writes
+    // lost with a wiped incarnation): their keys' shadows go in the same commit, as a closing
+    // vector's would.
+    List<byte[]> touched = new ArrayList<>();
+    for (ByteBuffer k : shadowsByKey.keySet()) touched.add(bytes(k));
+    dropCoveredShadows(c, touched);
+    commit(c);
+    return sealed;
   }
 
   /** Order-independent fingerprint of all entries; equal stores have equal digests. */
@@ -1186,7 +1217,7 @@ public final class Replica {
    */
   public ReadResult read(SessionToken session, byte[] key) {
     VersionVector have = staged != null ? staged.change.vv : vv;
-    if (!have.covers(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
+    if (!have.coversSession(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
     Entry e = current(key);
     if (e == null) return new ReadResult(ReadStatus.NOT_FOUND, null);
     // A write staged in the open batch is observed when the batch commits, not before: the
@@ -1211,7 +1242,7 @@ public final class Replica {
    */
   public ReadResult readCollection(SessionToken session, byte[] key, byte kind) {
     VersionVector have = staged != null ? staged.change.vv : vv;
-    if (!have.covers(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
+    if (!have.coversSession(session.deps())) return new ReadResult(ReadStatus.MISSING_DEPENDENCY, null);
     Entry e = current(key);
     if (e != null && e.kind() == kind && e.liveAt(now()) && (kind == Entry.KIND_HASH
         || kind == Entry.KIND_SET || kind == Entry.KIND_ZSET)) {

@@ -25,13 +25,17 @@ public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long 
    * store may hold a stability record beside the metadata (what the server knows of the
    * cluster's members, their durable states and retirements: server/Collector), a directory
    * without one knowing nothing yet, which only delays collection.
+   * 7: version vectors may carry sealed origins (VersionVector: the entry count's high bit, then
+   * the sealed set), in the metadata, the stability record and hash heads; a format-6 build
+   * would read them as corrupt (docs/design.md, Compacting the vector entries of retired
+   * incarnations).
    * Older formats read unchanged (format 1 entries have no expiry flag, no entry before 3 a
    * batch flag, none before 5 a kind, none before 6 a sorted set, a field counter or a
-   * stability record, and metadata before 4 has no counts) and become format 6 at the next
-   * commit; an older build refuses a newer directory with "data format version 6, this build
-   * reads versions 1 to 5".
+   * stability record, none before 7 a seal, and metadata before 4 has no counts) and become
+   * format 7 at the next commit; an older build refuses a newer directory with "data format
+   * version 7, this build reads versions 1 to 6".
    */
-  public static final int FORMAT_VERSION = 6;
+  public static final int FORMAT_VERSION = 7;
   /** The oldest format this build still reads. */
   public static final int FORMAT_VERSION_OLDEST = 1;
   /** The first format whose metadata ends with the value counts. */
@@ -58,10 +62,10 @@ public record ReplicaMeta(int serverId, int incarnation, VersionVector vv, long 
 
   public byte[] encode() {
     if (!countsKnown()) throw new IllegalStateException("metadata without value counts");
-    ByteBuffer b = ByteBuffer.allocate(4 + 4 + 4 + 4 + 8 + 8 + vv.encodedSize() + 16);
+    ByteBuffer b = ByteBuffer.allocate(4 + 4 + 4 + 4 + 8 + 8 + vv.encodedSizeWithFrontiers() + 16);
     b.putInt(MAGIC).putInt(FORMAT_VERSION).putInt(serverId).putInt(incarnation)
         .putLong(clock).putLong(digest);
-    vv.encodeTo(b);
+    vv.encodeWithFrontiersTo(b); // the session frontiers of sealed origins live here only
     b.putLong(values).putLong(expiringValues);
     return b.array();
   }

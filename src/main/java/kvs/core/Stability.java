@@ -279,14 +279,49 @@ public final class Stability {
         min = vv.copy();
         continue;
       }
-      VersionVector next = new VersionVector();
-      for (Map.Entry<Long, Long> e : min.asMap().entrySet()) {
-        long v = Math.min(e.getValue(), vv.get(e.getKey()));
-        if (v > 0) next.raise(e.getKey(), v);
-      }
-      min = next;
+      min = VersionVector.min(min, vv); // a member's effective vector: sealed reads as all
     }
     return min;
+  }
+
+  /**
+   * The origins this server may seal in {@code mine}, its replica's vector (docs/design.md,
+   * Compacting the vector entries of retired incarnations): each origin D with an entry there
+   * that is retired here, is no member's current incarnation, that no member's current advert
+   * shows sealed, and whose entry equals both the stable vector's and the highest entry of D in
+   * any member's current advert. Then every member holds the same writes of D, and the operator
+   * vouched at retirement that none is still on its way, so no member will ever hold more of D.
+   * Once a member sealed D, how much of D there is no longer shows in its vector: the others
+   * then take the seal from its closing vector, with the writes of D they lack (simulator seed
+   * 8998: a wiped server holding D up to 1, whose peers had all sealed D, took its own entry
+   * for the highest, sealed, and never got D's later writes). Empty while a member is unheard
+   * of.
+   */
+  public Set<Long> sealable(VersionVector mine) {
+    Set<Long> out = new TreeSet<>();
+    VersionVector stable = null;
+    for (Map.Entry<Long, Long> e : mine.asMap().entrySet()) {
+      long d = e.getKey();
+      if (!retiredOrigins.contains(d)) continue;
+      if (stable == null) stable = stableVector();
+      long highest = 0;
+      boolean skip = false;
+      for (Member m : members.values()) {
+        if (m.current < 0) return out;
+        if (m.current == d) {
+          skip = true;
+          break;
+        }
+        VersionVector vv = m.origins.get(m.current).vv;
+        if (vv.isSealed(d)) {
+          skip = true; // not by this rule: a peer's closing vector seals it
+          break;
+        }
+        highest = Math.max(highest, vv.get(d));
+      }
+      if (!skip && e.getValue() == highest && stable.get(d) >= highest) out.add(d);
+    }
+    return out;
   }
 
   /**

@@ -105,6 +105,8 @@ final class Collector {
   long collectedEntries;
   /** Log records no delta can need any more, removed since the server started (INFO). */
   long logRecordsCollected;
+  /** Retired incarnations this server sealed since it started (INFO). */
+  long sealedOrigins;
   /** Slice ticks since the server started, resting ones included (tests wait on it). */
   long slices;
   /**
@@ -336,9 +338,19 @@ final class Collector {
     if (node.isClosed() || node.replica.batchOpen()) return;
     try {
       if (stability.members().size() < 2 || !durableMembers.equals(stability.members())) return;
+      // Retired incarnations every member holds alike lose their vector entries (issue 15).
+      int sealedNow = node.replica.seal(stability.sealable(node.replica.vv()));
+      if (sealedNow > 0) {
+        sealedOrigins += sealedNow;
+        // Peers that have not sealed take the seal from this server's closing vector: the
+        // links check for a delta now, as after any change (simulator seed 8998).
+        node.links.forEach(PeerLink::replicaChanged);
+        log.info("server {}: sealed {} retired incarnation(s); vector {}", selfId, sealedNow,
+            node.replica.vv());
+      }
       VersionVector stable = stability.stableVector();
       long bound = stability.clockBound();
-      if (bound < 0 || stable.size() == 0) return;
+      if (bound < 0 || (stable.size() == 0 && stable.sealed().isEmpty())) return;
       long expiring = node.replica.expiringValueCount();
       if (from == null) {
         if (restStable != null && restStable.equals(stable) && restBound == bound
@@ -387,6 +399,7 @@ final class Collector {
     VersionVector stable = stability.stableVector();
     return "collected_entries:" + collectedEntries + "\r\n"
         + "collected_log_records:" + logRecordsCollected + "\r\n"
+        + "sealed_origins:" + sealedOrigins + "\r\n"
         + "collection_slices:" + slices + "\r\n"
         + "collection_resting:" + (from == null && (restStable != null || restsClean()) ? 1 : 0)
         + "\r\n"

@@ -213,6 +213,15 @@ public class Behavior {
   }
 
   /**
+   * Seals the retired incarnations whose vector entries may go ({@link kvs.core.Stability#sealable},
+   * {@link Replica#seal}), as the server's Collector does before each collection slice. Returns
+   * how many were sealed.
+   */
+  public int seal(Replica replica, kvs.core.Stability stability) {
+    return replica.seal(stability.sealable(replica.vv()));
+  }
+
+  /**
    * Whether the operator retires a dead incarnation only once the servers agree (step 2 of
    * docs/deployment.md's Retiring a server: every server holds what the incarnation took, and
    * none of its writes is still on its way), as the deployment guide tells one to.

@@ -25,6 +25,8 @@ public final class SimStats {
   public long collected;
   /** Retirements of dead incarnations (KVS.RETIRE) that a server took in from the operator. */
   public long retirements;
+  /** Retired incarnations sealed (their vector entries dropped) by a server's collection. */
+  public long seals;
   /** Of {@link #collected}: after a wipe in the run, and after a wipe and a retirement. */
   public long collectedAfterWipe;
   public long collectedAfterRetirement;
@@ -77,6 +79,7 @@ public final class SimStats {
     sweeps += o.sweeps;
     collected += o.collected;
     retirements += o.retirements;
+    seals += o.seals;
     collectedAfterWipe += o.collectedAfterWipe;
     collectedAfterRetirement += o.collectedAfterRetirement;
     serverRetirements += o.serverRetirements;
@@ -118,7 +121,8 @@ public final class SimStats {
         + zsetRegistersCollected + " of those sorted-set registers, "
         + collectedAfterWipe + " after a wipe, " + collectedAfterRetirement
         + " after a wipe and a retirement, " + collectedAfterServerRetirement
-        + " after a server retirement), " + retirements + " dead incarnations retired, "
+        + " after a server retirement), " + retirements + " dead incarnations retired ("
+        + seals + " seals), "
         + serverRetirements + " servers retired (" + retiredComebacks + " started again by"
         + " mistake, " + retiredLinksRefused + " of their links refused), "
         + clientMoves + " client moves, " + messages

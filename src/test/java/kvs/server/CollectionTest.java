@@ -279,6 +279,75 @@ class CollectionTest extends InProcessServersTest {
     }
   }
 
+  /**
+   * Issue 15: a wiped server's lost incarnation, retired with {@code KVS.RETIRE}, is sealed on
+   * every server once they hold the same of it: its entry leaves every vector (KVS.STATE shows
+   * it sealed instead), and a session token naming its write is still served.
+   */
+  @Test
+  void aRetiredIncarnationIsSealedEverywhereAndATokenNamingItIsServed() throws Exception {
+    Node a = nodes.start(0, Map.of());
+    Node b = nodes.peerOf(a, 1);
+    Node c = nodes.peerOf(a, 2);
+    String token;
+    String dead = kvs.core.Origins.toString(b.replica.origin());
+    try (RespConn cb = RespConn.open(b.port())) {
+      assertThat(cb.call("SET", "k", "v")).isEqualTo("+OK");
+      token = text(cb.call("KVS.SESSION"));
+    }
+    awaitConverged(List.of(a, b, c));
+    assertThat(state(a)).contains(dead + "=");
+    // Server 1 loses its disk and comes back as a new incarnation.
+    b.close();
+    deleteTree(dir.resolve("server-1"));
+    Node b2 = nodes.start(1, Map.of(0, InetSocketAddress.createUnresolved("127.0.0.1",
+        a.port())));
+    b2.dialConfiguredPeers().get(10, TimeUnit.SECONDS);
+    List<Node> all = List.of(a, b2, c);
+    awaitConverged(all);
+    assertThat(state(b2)).contains(dead + "=");
+    try (RespConn ca = RespConn.open(a.port())) {
+      assertThat(ca.call("KVS.ADMIN", InProcessNodes.SECRET)).isEqualTo("+OK");
+      // Refused while server 0 still takes it for server 1's current incarnation.
+      InProcessNodes.await10s("the dead incarnation retired",
+          () -> call(ca, "KVS.RETIRE", dead).equals("+OK"));
+    }
+    InProcessNodes.await("sealed on every server", 20_000, () -> {
+      for (Node n : all) {
+        String s = state(n);
+        if (s.contains(dead + "=") || !s.contains("sealed[" + dead + "]")) return false;
+      }
+      return true;
+    });
+    awaitConverged(all);
+    for (Node n : all) {
+      assertThat(kvs.master.VectorText.parse(state(n))).doesNotContainKey(dead);
+    }
+    // Every server serves a session that wrote through the dead incarnation.
+    for (Node n : all) {
+      try (RespConn conn = RespConn.open(n.port())) {
+        assertThat(conn.call("KVS.SESSION", token)).isEqualTo("+OK");
+        assertThat(text(conn.call("GET", "k"))).isEqualTo("v");
+      }
+    }
+  }
+
+  private static String call(RespConn conn, String... args) {
+    try {
+      return String.valueOf(conn.call(args));
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static void deleteTree(java.nio.file.Path root) throws java.io.IOException {
+    try (var paths = java.nio.file.Files.walk(root)) {
+      for (java.nio.file.Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(p);
+      }
+    }
+  }
+
   @Test
   void aServerOfAnOlderPeerProtocolIsRefusedWithAClearError() throws Exception {
     Node a = nodes.start(0, Map.of());

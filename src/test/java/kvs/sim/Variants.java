@@ -510,6 +510,31 @@ final class Variants {
     }
   };
 
+  /**
+   * (25) Seals a dead incarnation's vector entry as soon as a newer incarnation of its server is
+   * heard of, without waiting for the operator's retirement or for every member to hold all of
+   * it: a sealed server reads as holding every write of it, so a write of it that it still lacks
+   * is never sent to it (its peers' deltas skip what its vector covers), and it misses it for good.
+   */
+  static final Behavior SEALS_UNRETIRED = new Broken("seals-unretired",
+      "seals a dead incarnation's vector entry once a newer incarnation of its server is heard of,"
+          + " without waiting for its retirement and for every member to hold all of it") {
+    @Override
+    public int seal(Replica replica, kvs.core.Stability stability) {
+      java.util.Map<Integer, long[]> current = new java.util.HashMap<>(); // id: {origin, clock}
+      stability.forEachKnown((id, origin, vv, clock) -> {
+        long[] c = current.get(id);
+        if (c == null || clock > c[1]) current.put(id, new long[] {origin, clock});
+      });
+      Set<Long> dead = new java.util.TreeSet<>();
+      for (long o : replica.vv().asMap().keySet()) {
+        long[] c = current.get(kvs.core.Origins.serverId(o));
+        if (o != replica.origin() && c != null && c[0] != o) dead.add(o);
+      }
+      return replica.seal(dead);
+    }
+  };
+
   static final List<Behavior> BROKEN = List.of(NO_SESSION_CHECK, SAME_INCARNATION_AFTER_WIPE,
       EARLY_VECTOR, WRITE_WITHOUT_CLIENT_CLOCK, SAME_INCARNATION_AFTER_CRASH,
       FAILED_SCAN_ENDS_SILENTLY, IGNORES_CLOSING_VECTOR, DROPS_REMOTE_DELETES,
@@ -518,7 +543,7 @@ final class Variants {
       COLLECTS_UNSTABLE, IGNORES_CLOCK_BOUND, SET_REMOVE_WINS, ZSET_SCORE_KEEPS_LATEST,
       HASH_FIELD_INCR_KEEPS_LATEST, RETIRES_WITHOUT_AGREEMENT, COLLECTS_ELEMENTS_UNSTABLE,
       COLLECTS_ZSET_ELEMENTS_UNSTABLE, RETIRES_SERVER_WITHOUT_AGREEMENT,
-      ACCEPTS_RETIRED_SERVER_LINKS);
+      ACCEPTS_RETIRED_SERVER_LINKS, SEALS_UNRETIRED);
 
   /** The behaviour named {@code name} (as in {@code -Dsim.variant=NAME}). */
   static Behavior byName(String name) {
