@@ -692,6 +692,32 @@ public final class RocksDbStore implements Store {
   }
 
   /**
+   * Where the store's memory goes, for INFO memory (docs/performance.md measures it): RocksDB's
+   * memtables (active and immutable, every column family), its block cache and table readers
+   * (index and filter blocks held outside the cache), the entry cache's accounted bytes and
+   * entries, and whether RocksDB has a flush or compaction running or pending (a server at rest
+   * has neither). Cheap: RocksDB keeps these as properties. Call on the store's thread.
+   */
+  public java.util.Map<String, Long> memoryStats() {
+    java.util.Map<String, Long> m = new java.util.LinkedHashMap<>();
+    try {
+      m.put("rocksdb_memtables", db.getAggregatedLongProperty("rocksdb.cur-size-all-mem-tables"));
+      m.put("rocksdb_block_cache", db.getLongProperty(dataCf, "rocksdb.block-cache-usage"));
+      m.put("rocksdb_table_readers",
+          db.getAggregatedLongProperty("rocksdb.estimate-table-readers-mem"));
+      m.put("rocksdb_busy", db.getAggregatedLongProperty("rocksdb.num-running-flushes")
+          + db.getAggregatedLongProperty("rocksdb.num-running-compactions")
+          + db.getAggregatedLongProperty("rocksdb.mem-table-flush-pending")
+          + db.getAggregatedLongProperty("rocksdb.compaction-pending"));
+    } catch (RocksDBException e) {
+      // Reported as what was read so far: a statistic, not a failure of the store.
+    }
+    m.put("entry_cache_bytes", cache.bytes());
+    m.put("entry_cache_entries", (long) cache.size());
+    return m;
+  }
+
+  /**
    * Closes the store. A clean close writes and fsyncs the log, closes RocksDB and only then
    * removes the running marker, so the next open knows nothing was lost; a close that fails part
    * way leaves the marker, and the next open treats the stop as unclean.
