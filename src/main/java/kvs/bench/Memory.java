@@ -107,7 +107,8 @@ final class Memory {
       breakdown(info, "heap_used", "  Java heap used");
       breakdown(info, "heap_committed", "  Java heap committed");
       breakdown(info, "kvs_rocksdb_memtables", "  RocksDB memtables (all column families)");
-      breakdown(info, "kvs_rocksdb_block_cache", "  RocksDB block cache");
+      breakdown(info, "kvs_rocksdb_block_cache",
+          "  RocksDB block cache (the memtables are charged to it)");
       breakdown(info, "kvs_rocksdb_table_readers", "  RocksDB table readers (index, filters)");
       breakdown(info, "kvs_entry_cache_bytes", "  entry cache (accounted key+value+96 B each)");
     }
