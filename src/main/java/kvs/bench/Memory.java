@@ -110,7 +110,7 @@ final class Memory {
       breakdown(info, "kvs_rocksdb_block_cache",
           "  RocksDB block cache (the memtables are charged to it)");
       breakdown(info, "kvs_rocksdb_table_readers", "  RocksDB table readers (index, filters)");
-      breakdown(info, "kvs_entry_cache_bytes", "  entry cache (accounted key+value+96 B each)");
+      breakdown(info, "kvs_entry_cache_bytes", "  entry cache (its budget's count)");
     }
     return d;
   }
