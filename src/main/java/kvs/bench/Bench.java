@@ -32,7 +32,8 @@ import redis.clients.jedis.Jedis;
 public final class Bench {
   /** Scenario names, in the order they run. */
   public static final List<String> SCENARIOS =
-      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh", "cpu", "soak");
+      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh", "cpu", "soak",
+          "memory");
 
   /** How a run is configured; {@code classpath} holds kvs.cli.Main (normally target/kvs.jar). */
   public record Options(boolean quick, Set<String> scenarios, Path out, long seed, int servers,
@@ -41,14 +42,15 @@ public final class Bench {
   /** Sizes of one run: the SPEC's, or the smoke run's. */
   private record Sizes(int servers, int ceilingRequests, int treePuts, int treeMaxValue,
       int churnCommands, long healBytes, int healValueBytes, int respRequestsEach, int joins,
-      int meshWrites, int cpuRequests, int soakOps, int soakKeys, int scanKeys) {
+      int meshWrites, int cpuRequests, int soakOps, int soakKeys, int scanKeys,
+      int memoryKeys) {
     static Sizes of(boolean quick, int servers, int soakOps) {
       return quick
           ? new Sizes(servers > 0 ? servers : 3, 5_000, 60, 1_600, 120, 1L << 20, 64 * 1024,
-              500, 2, 50, 2_000, soakOps > 0 ? soakOps : 6_000, 500, 10_000)
+              500, 2, 50, 2_000, soakOps > 0 ? soakOps : 6_000, 500, 10_000, 20_000)
           : new Sizes(servers > 0 ? servers : 5, 50_000, 4_000, 1_600, 25_000, 200L << 20,
               100 * 1024, 20_000, 10, 2_000, 100_000, soakOps > 0 ? soakOps : 1_000_000, 10_000,
-              1_000_000);
+              1_000_000, 1_000_000);
     }
   }
 
@@ -155,6 +157,8 @@ public final class Bench {
       case "cpu" -> cpu();
       case "soak" -> new Soak(serverLaunch, work, log, rows, options.seed(), sizes.soakOps(),
           sizes.soakKeys(), sizes.scanKeys(), options.soakHeapMb()).run();
+      case "memory" -> new Memory(serverLaunch, work, log, rows, options.seed(),
+          sizes.memoryKeys()).run();
       default -> throw new IllegalArgumentException("unknown scenario " + s);
     };
   }

@@ -56,6 +56,15 @@ final class ServerInfo {
     }
   }
 
+  /** The store's memory figures as {@code kvs_NAME:VALUE} lines (RocksDbStore.memoryStats). */
+  private static String storeMemory(Node node) {
+    StringBuilder b = new StringBuilder();
+    b.append("kvs_heap_committed:").append(Runtime.getRuntime().totalMemory()).append("\r\n");
+    node.store.memoryStats().forEach((k, v) -> b.append("kvs_").append(k).append(':').append(v)
+        .append("\r\n"));
+    return b.toString();
+  }
+
   /** Redis's human form: 1.50M, 812.00K, 12B. */
   static String human(long bytes) {
     if (bytes < 1024) return bytes + "B";
@@ -128,7 +137,7 @@ final class ServerInfo {
         + "maxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n"
         + "mem_fragmentation_ratio:"
         + String.format(Locale.ROOT, "%.2f", used == 0 ? 0.0 : (double) rss / used) + "\r\n"
-        + "mem_allocator:jvm\r\n");
+        + "mem_allocator:jvm\r\n" + storeMemory(node));
     sections.put("persistence", "loading:0\r\nkvs_storage:rocksdb\r\nkvs_fsync:"
         + (node.config.fsync() ? 1 : 0) + "\r\n");
     sections.put("stats", "total_connections_received:" + stats.connectionsReceived + "\r\n"

@@ -61,6 +61,9 @@ public final class RocksDbStore implements Store {
   private final ColumnFamilyOptions cfOptions;
   private final ColumnFamilyOptions dataCfOptions;
   private final ColumnFamilyOptions logCfOptions;
+  /** The memtable budget shared by every column family, and the cache it is charged to; or null. */
+  private final org.rocksdb.WriteBufferManager writeBufferManager;
+  private final org.rocksdb.Cache blockCache;
   private final ColumnFamilyHandle metaCf;
   private final ColumnFamilyHandle dataCf;
   private final ColumnFamilyHandle logCf;
@@ -70,6 +73,10 @@ public final class RocksDbStore implements Store {
   private final EntryCache cache = new EntryCache(CACHE_BYTES, CACHE_ENTRY_MAX_BYTES);
   /** Memory for cached entries (keys and values): 64 MiB. */
   static final long CACHE_BYTES = 64L << 20;
+  /** The memtables of all column families together, in MiB (kvs.rocks.memtableBudgetMb). */
+  static final long MEMTABLE_BUDGET_MB = 64;
+  /** The block cache the column families share, beside the memtables' charge, in MiB. */
+  static final long BLOCK_CACHE_MB = 32;
   /** Entries with more key and value bytes than this are not cached: 16 KiB. */
   static final long CACHE_ENTRY_MAX_BYTES = 16L << 10;
 
@@ -130,6 +137,25 @@ public final class RocksDbStore implements Store {
     logCfOptions = new ColumnFamilyOptions()
         .setWriteBufferSize(Long.getLong("kvs.rocks.logWriteBufferMb", 64) << 20)
         .setCompressionType(CompressionType.LZ4_COMPRESSION);
+    // One memtable budget for the three column families (issue 10, docs/performance.md): RocksDB
+    // flushes a column family once all memtables together hold 7/8 of it, so memtables at rest
+    // stay under it, and the log column family, which fills slowly, no longer keeps every
+    // write-ahead log file alive until it reaches 64 MiB on its own. The budget is charged to
+    // the block cache that the column families share (the blocks get what it leaves of the
+    // cache), and never stalls writes. 0 gives the former separate 64 MiB memtables.
+    long budgetMb = Long.getLong("kvs.rocks.memtableBudgetMb", MEMTABLE_BUDGET_MB);
+    if (budgetMb > 0) {
+      blockCache = new org.rocksdb.LRUCache(
+          (budgetMb + Long.getLong("kvs.rocks.blockCacheMb", BLOCK_CACHE_MB)) << 20);
+      writeBufferManager = new org.rocksdb.WriteBufferManager(budgetMb << 20, blockCache);
+      dbOptions.setWriteBufferManager(writeBufferManager);
+      for (ColumnFamilyOptions o : List.of(cfOptions, dataCfOptions, logCfOptions)) {
+        o.setTableFormatConfig(new org.rocksdb.BlockBasedTableConfig().setBlockCache(blockCache));
+      }
+    } else {
+      blockCache = null;
+      writeBufferManager = null;
+    }
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
         new ColumnFamilyDescriptor("data".getBytes(), dataCfOptions),
@@ -142,6 +168,8 @@ public final class RocksDbStore implements Store {
       cfOptions.close();
       dataCfOptions.close();
       logCfOptions.close();
+      if (writeBufferManager != null) writeBufferManager.close();
+      if (blockCache != null) blockCache.close();
       throw new StoreOpenException("cannot open data directory " + dir + ": " + e.getMessage(), e);
     }
     metaCf = handles.get(0);
@@ -692,6 +720,32 @@ public final class RocksDbStore implements Store {
   }
 
   /**
+   * Where the store's memory goes, for INFO memory (docs/performance.md measures it): RocksDB's
+   * memtables (active and immutable, every column family), its block cache and table readers
+   * (index and filter blocks held outside the cache), the entry cache's accounted bytes and
+   * entries, and whether RocksDB has a flush or compaction running or pending (a server at rest
+   * has neither). Cheap: RocksDB keeps these as properties. Call on the store's thread.
+   */
+  public java.util.Map<String, Long> memoryStats() {
+    java.util.Map<String, Long> m = new java.util.LinkedHashMap<>();
+    try {
+      m.put("rocksdb_memtables", db.getAggregatedLongProperty("rocksdb.cur-size-all-mem-tables"));
+      m.put("rocksdb_block_cache", db.getLongProperty(dataCf, "rocksdb.block-cache-usage"));
+      m.put("rocksdb_table_readers",
+          db.getAggregatedLongProperty("rocksdb.estimate-table-readers-mem"));
+      m.put("rocksdb_busy", db.getAggregatedLongProperty("rocksdb.num-running-flushes")
+          + db.getAggregatedLongProperty("rocksdb.num-running-compactions")
+          + db.getAggregatedLongProperty("rocksdb.mem-table-flush-pending")
+          + db.getAggregatedLongProperty("rocksdb.compaction-pending"));
+    } catch (RocksDBException e) {
+      // Reported as what was read so far: a statistic, not a failure of the store.
+    }
+    m.put("entry_cache_bytes", cache.bytes());
+    m.put("entry_cache_entries", (long) cache.size());
+    return m;
+  }
+
+  /**
    * Closes the store. A clean close writes and fsyncs the log, closes RocksDB and only then
    * removes the running marker, so the next open knows nothing was lost; a close that fails part
    * way leaves the marker, and the next open treats the stop as unclean.
@@ -724,6 +778,8 @@ public final class RocksDbStore implements Store {
     cfOptions.close();
     dataCfOptions.close();
     logCfOptions.close();
+    if (writeBufferManager != null) writeBufferManager.close();
+    if (blockCache != null) blockCache.close();
     if (clean && marked) {
       try {
         Files.deleteIfExists(dir.resolve(RUNNING_MARKER));

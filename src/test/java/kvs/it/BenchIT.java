@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BenchIT {
   private static final List<String> SCENARIOS =
-      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh", "cpu", "soak");
+      List.of("ceiling", "hops", "tree", "churn", "heal", "resp", "join", "mesh", "cpu", "soak",
+          "memory");
 
   @Test
   void quickBenchPrintsTheTableAndWritesValidJson(@TempDir Path dir) throws Exception {
@@ -86,6 +87,14 @@ class BenchIT {
           .isBetween(0.5, 2.0);
     }
     assertThat(soak.get("kvs_scan_keys_per_s").getAsDouble()).isPositive();
+    // The memory figure: the lone server's resident size and store once it is at rest, and
+    // where its memory goes (INFO memory's figures).
+    JsonObject memory = scenarios.getAsJsonObject("memory");
+    assertThat(memory.get("kvs_rss_bytes").getAsLong()).as("memory: " + memory).isPositive();
+    assertThat(memory.get("kvs_store_bytes").getAsLong()).as("memory: " + memory).isPositive();
+    assertThat(memory.getAsJsonObject("kvs_info_memory").keySet()).as("memory: " + memory)
+        .contains("heap_used", "heap_committed", "kvs_rocksdb_memtables",
+            "kvs_entry_cache_bytes");
     // The ceiling needs redis-server and redis-benchmark; without them the bench skips it (and
     // the ratios), which CI does not accept (Tool.available).
     if (Tool.available(!scenarios.getAsJsonObject("ceiling").has("skipped"),
@@ -111,6 +120,8 @@ class BenchIT {
         }
       }
       assertThat(cpu.getAsJsonObject("one_connection").get("cluster_set_us").getAsDouble())
+          .isPositive();
+      assertThat(memory.get("rss_ratio_to_redis").getAsDouble()).as("memory: " + memory)
           .isPositive();
     }
   }

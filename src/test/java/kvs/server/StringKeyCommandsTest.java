@@ -139,6 +139,10 @@ class StringKeyCommandsTest extends InProcessServersTest {
         assertThat(info).contains(field);
       }
       assertThat(text(c.call("INFO", "stats"))).startsWith("# Stats\r\n").doesNotContain("# Server");
+      // Where the memory goes (docs/performance.md, issue 10): one write, cached and in a memtable.
+      assertThat(text(c.call("INFO", "memory"))).contains("kvs_heap_committed:",
+          "kvs_rocksdb_block_cache:", "kvs_rocksdb_table_readers:", "kvs_rocksdb_busy:",
+          "kvs_entry_cache_entries:1\r\n").doesNotContain("kvs_rocksdb_memtables:0\r\n");
       long id = (Long) c.call("CLIENT", "ID");
       long otherId = (Long) other.call("CLIENT", "ID");
       assertThat(otherId).isNotEqualTo(id);

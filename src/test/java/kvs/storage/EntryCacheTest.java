@@ -33,7 +33,7 @@ class EntryCacheTest {
 
   @Test
   void evictsTheLeastRecentlyUsedBeyondTheBudget() {
-    EntryCache cache = new EntryCache(3 * (1000 + 1 + 96), 1 << 20);
+    EntryCache cache = new EntryCache(3 * (1000 + 1 + EntryCache.OVERHEAD_BYTES), 1 << 20);
     cache.put(entry("a", 1000, 1));
     cache.put(entry("b", 1000, 2));
     cache.put(entry("c", 1000, 3));
@@ -42,7 +42,7 @@ class EntryCacheTest {
     assertThat(cache.get("b".getBytes(StandardCharsets.UTF_8))).isNull();
     assertThat(cache.get("a".getBytes(StandardCharsets.UTF_8))).isNotNull();
     assertThat(cache.get("d".getBytes(StandardCharsets.UTF_8))).isNotNull();
-    assertThat(cache.bytes()).isLessThanOrEqualTo(3 * (1000 + 1 + 96));
+    assertThat(cache.bytes()).isLessThanOrEqualTo(3 * (1000 + 1 + EntryCache.OVERHEAD_BYTES));
   }
 
   @Test
