@@ -47,12 +47,6 @@ public final class CdsTrainingCommand implements Callable<Integer> {
         client.delete("k".getBytes());
       }
       Main.commandLine().getUsageMessage();
-      // What a spare does before and when it is assigned (kvs spare, docs/design.md).
-      ClientAgentCommand.preload();
-      kvs.process.SpareAssignment.read(new ByteArrayInputStream(new kvs.process.SpareAssignment(
-          "", java.util.List.of("client", "--id", "1")).encode()));
-      Main.commandLine("server");
-      Main.commandLine("client");
       trainMaster(dir.resolve("master"));
     } finally {
       if (b != null) b.close();
