@@ -23,30 +23,6 @@ public final class ClientAgentCommand implements Callable<Integer> {
   @Option(names = "--id", required = true, description = "This client's id (for messages).")
   int id;
 
-  /**
-   * Loads, ahead of the first request, what an agent needs to make it: the client and Jedis
-   * classes, and the JDK's socket classes through one loopback connection. A spare agent
-   * ({@code kvs spare client}) does this before the master needs it; any failure is left for the
-   * agent's own first use to meet and report.
-   */
-  static void preload() {
-    try (KvsClient unused = KvsClient.builder().maxAttempts(1).build();
-        java.net.ServerSocket listener = new java.net.ServerSocket(0, 1,
-            java.net.InetAddress.getLoopbackAddress());
-        java.net.Socket socket = new java.net.Socket(listener.getInetAddress(),
-            listener.getLocalPort());
-        java.net.Socket accepted = listener.accept()) {
-      socket.setTcpNoDelay(true);
-      for (String name : new String[] {"redis.clients.jedis.Jedis", "redis.clients.jedis.Connection",
-          "redis.clients.jedis.Protocol", "redis.clients.jedis.util.RedisInputStream",
-          "redis.clients.jedis.util.RedisOutputStream", "kvs.client.ReadResult"}) {
-        Class.forName(name);
-      }
-    } catch (IOException | ClassNotFoundException | RuntimeException e) {
-      // The agent's first connection does the same and reports what fails.
-    }
-  }
-
   @Override
   public Integer call() throws IOException {
     LineReader lines = new LineReader(new java.io.FileInputStream(java.io.FileDescriptor.in),

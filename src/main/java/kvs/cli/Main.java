@@ -86,7 +86,6 @@ public final class Main implements Runnable {
     if (System.getProperty("io.netty.leakDetection.level") == null) {
       System.setProperty("io.netty.leakDetection.level", "disabled");
     }
-    if (args.length == 2 && args[0].equals("spare")) System.exit(Spare.run(args[1]));
     if (args.length > 0 && args[0].equals("server")) ServerCommand.preload();
     System.exit(commandLine(args).execute(args));
   }

@@ -104,7 +104,7 @@ public final class LocalCluster {
     try {
       // The password goes to the servers in their environment: a command line is public (ps).
       fleet = new ProcessFleet(root, o.classpath(), secret(), serverArgs, o.requirePass(),
-          kvs.process.ChildJvm.SERVER_FLAGS, false); // long-running: the full compiler
+          kvs.process.ChildJvm.SERVER_FLAGS); // long-running: the full compiler
     } catch (IOException e) {
       err.println("kvs cluster: cannot use the data directory " + root + ": "
           + IoMessages.reason(e));

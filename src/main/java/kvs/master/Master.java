@@ -60,12 +60,6 @@ public final class Master {
    * Runs the script read from {@code in}; returns the exit status: 0 when every line succeeded,
    * else 1.
    */
-  /**
-   * {@code KVS_SPARES=0} starts every server and client agent as a new JVM when the script asks
-   * for it, without keeping spares waiting (docs/design.md, Starting processes).
-   */
-  static final String SPARES_ENV = "KVS_SPARES";
-
   public static int run(InputStream in, OutputStream stdout, PrintStream stderr, Options options)
       throws IOException {
     long startNanos = System.nanoTime();
@@ -112,7 +106,7 @@ public final class Master {
       try {
         fleet = hosts == null
             ? new ProcessFleet(root, options.classpath(), newSecret(), serverArgs, null,
-                kvs.process.ChildJvm.FLAGS, !"0".equals(System.getenv(SPARES_ENV)))
+                kvs.process.ChildJvm.FLAGS)
             : new RemoteFleet(hosts, clusterSecret, options.dataDir() == null ? null
                 : options.dataDir().toAbsolutePath().getFileName().toString(), serverArgs);
       } catch (IOException e) {

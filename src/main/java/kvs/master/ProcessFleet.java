@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import kvs.process.ChildJvm;
 import kvs.process.LineReader;
-import kvs.process.SpareAssignment;
 
 /**
  * The real {@link Fleet}: servers and client agents as child Java processes of this master.
@@ -33,14 +31,6 @@ import kvs.process.SpareAssignment;
  * {@code --exit-on-stdin-eof}). Children's output never reaches the master's standard output: a
  * server's first stdout line ({@code READY <port>}) is read here and the rest of its stdout and all
  * of its stderr go to a log file under the data root; an agent's stdout carries only its replies.
- *
- * <p>A master's fleet keeps one <em>spare</em> of each kind ({@code kvs spare server}, {@code kvs
- * spare client}): a JVM started before it is needed, which has loaded what its kind needs and
- * waits for a {@link SpareAssignment} on its standard input. {@code joinServer} and
- * {@code joinClient} hand their process's command line to the spare instead of starting a JVM,
- * and a new spare starts once the process is up, so a script's processes start while the
- * master waits for others (docs/design.md, Starting processes). A spare's own standard error goes
- * to {@code logs/spares.log} until it becomes a process with a log of its own.
  *
  * <p>Servers are reached over admin connections ({@link AdminServerHandle}): one for commands, made when the server
  * starts, and one for {@code KVS.AWAIT}, made on the first stabilize, so that a pending await
@@ -63,9 +53,6 @@ final class ProcessFleet implements Fleet {
   private final List<String> serverJvmFlags;
   private final long masterPid = ProcessHandle.current().pid();
   private final Set<Process> children = new HashSet<>();
-  /** The waiting spare of each kind ("server", "client"); guarded by {@link #children}. */
-  private final Map<String, Process> spares = new HashMap<>();
-  private final boolean keepSpares;
   private boolean closed;
 
   /**
@@ -78,13 +65,9 @@ final class ProcessFleet implements Fleet {
    *     only; null for none
    * @param serverJvmFlags the servers' JVM flags: {@link ChildJvm#FLAGS} (quick start) for a
    *     master script's servers, {@link ChildJvm#SERVER_FLAGS} for {@code kvs cluster}'s
-   * @param keepSpares whether to keep a spare JVM of each kind waiting (a master script, which
-   *     starts processes one after another; not {@code kvs cluster}, whose servers start at
-   *     once and would leave a spare idle for as long as the cluster runs)
    */
   ProcessFleet(Path dataRoot, String classpath, String secret, List<String> serverExtraArgs,
-      String requirePass, List<String> serverJvmFlags, boolean keepSpares) throws IOException {
-    this.keepSpares = keepSpares;
+      String requirePass, List<String> serverJvmFlags) throws IOException {
     this.serverJvmFlags = List.copyOf(serverJvmFlags);
     this.dataRoot = dataRoot;
     this.logDir = Files.createDirectories(dataRoot.resolve("logs"));
@@ -92,74 +75,6 @@ final class ProcessFleet implements Fleet {
     this.secret = secret;
     this.requirePass = requirePass;
     this.serverExtraArgs = List.copyOf(serverExtraArgs);
-    if (keepSpares) {
-      startSpare(SERVER);
-      startSpare(CLIENT);
-    }
-  }
-
-  private static final String SERVER = "server";
-  private static final String CLIENT = "client";
-
-  /** The environment of a server: the secrets, set or removed, never inherited. */
-  private void serverEnvironment(ProcessBuilder pb) {
-    Map<String, String> env = pb.environment();
-    env.put(ChildJvm.CLUSTER_SECRET_ENV, secret);
-    // Set or removed, never inherited: a password in the user's shell is not this cluster's.
-    if (requirePass != null) {
-      env.put(ChildJvm.REQUIREPASS_ENV, requirePass);
-    } else {
-      env.remove(ChildJvm.REQUIREPASS_ENV);
-    }
-  }
-
-  /**
-   * Starts the spare of {@code kind} when spares are kept; a spare that cannot start is no
-   * error (the next start of that kind starts its own process and reports what fails).
-   */
-  private void startSpare(String kind) {
-    if (!keepSpares) return;
-    ProcessBuilder pb = new ProcessBuilder(javaCommand(kind.equals(SERVER) ? serverJvmFlags
-        : ChildJvm.FLAGS, "spare", List.of(kind)))
-        .redirectError(ProcessBuilder.Redirect.appendTo(logDir.resolve("spares.log").toFile()))
-        .redirectOutput(ProcessBuilder.Redirect.PIPE);
-    if (kind.equals(SERVER)) serverEnvironment(pb);
-    synchronized (children) {
-      if (closed || spares.containsKey(kind)) return;
-      try {
-        Process p = pb.start();
-        children.add(p);
-        spares.put(kind, p);
-      } catch (IOException e) {
-        // No spare: the next start of this kind starts a process of its own.
-      }
-    }
-  }
-
-  /**
-   * Hands {@code args} (the subcommand and its arguments) to the waiting spare of {@code kind},
-   * its standard error to {@code log} from then on; null when there is no live spare or it did
-   * not take the assignment (a new process is then started instead).
-   */
-  private Process fromSpare(String kind, List<String> args, Path log) {
-    Process p;
-    synchronized (children) {
-      p = spares.remove(kind);
-    }
-    if (p == null) return null;
-    byte[] line = new SpareAssignment(log.toString(), args).encode();
-    if (line != null && p.isAlive()) {
-      try {
-        OutputStream in = p.getOutputStream();
-        in.write(line);
-        in.flush();
-        return p;
-      } catch (IOException e) {
-        // The spare is gone: fall through.
-      }
-    }
-    reap(p);
-    return null;
   }
 
   private List<String> javaCommand(String subcommand, List<String> args) {
@@ -206,7 +121,6 @@ final class ProcessFleet implements Fleet {
       closed = true;
       all = new ArrayList<>(children);
       children.clear();
-      spares.clear();
     }
     // Signal every child first, then wait: they die in parallel.
     for (Process p : all) {
@@ -238,28 +152,19 @@ final class ProcessFleet implements Fleet {
     args.addAll(serverExtraArgs);
     Path log = logDir.resolve("server-" + id + ".log");
     long logStart = sizeOf(log);
-    String what = "server " + id;
-    List<String> command = new ArrayList<>(args.size() + 1);
-    command.add(SERVER);
-    command.addAll(args);
-    Process p = fromSpare(SERVER, command, log);
-    if (p == null) {
-      ProcessBuilder pb = new ProcessBuilder(javaCommand(serverJvmFlags, SERVER, args))
-          .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
-      serverEnvironment(pb);
-      p = spawn(pb, what);
+    ProcessBuilder pb = new ProcessBuilder(javaCommand(serverJvmFlags, "server", args))
+        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    Map<String, String> env = pb.environment();
+    env.put(ChildJvm.CLUSTER_SECRET_ENV, secret);
+    // Set or removed, never inherited: a password in the user's shell is not this cluster's.
+    if (requirePass != null) {
+      env.put(ChildJvm.REQUIREPASS_ENV, requirePass);
+    } else {
+      env.remove(ChildJvm.REQUIREPASS_ENV);
     }
+    String what = "server " + id;
+    Process p = spawn(pb, what);
     CompletableFuture<String> firstLine = ChildJvm.firstLineThenLog(p, log, "server-" + id + "-stdout");
-    try {
-      return started(id, p, firstLine, log, logStart);
-    } finally {
-      startSpare(SERVER);
-    }
-  }
-
-  private ServerHandle started(int id, Process p, CompletableFuture<String> firstLine, Path log,
-      long logStart) throws ScriptError {
-    String what = "server " + id;
 
     String ready;
     try {
@@ -311,17 +216,9 @@ final class ProcessFleet implements Fleet {
   @Override
   public AgentHandle startAgent(int id) throws ScriptError {
     Path log = logDir.resolve("client-" + id + ".log");
-    long logStart = sizeOf(log);
-    List<String> args = List.of("--id", Integer.toString(id));
-    Process p = fromSpare(CLIENT, List.of(CLIENT, "--id", Integer.toString(id)), log);
-    if (p == null) {
-      ProcessBuilder pb = new ProcessBuilder(javaCommand(CLIENT, args))
-          .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
-      p = spawn(pb, "client " + id);
-    }
-    AgentProcess agent = new AgentProcess(id, p, log, logStart);
-    startSpare(CLIENT);
-    return agent;
+    ProcessBuilder pb = new ProcessBuilder(javaCommand("client", List.of("--id", Integer.toString(id))))
+        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    return new AgentProcess(id, spawn(pb, "client " + id), log, sizeOf(log));
   }
 
   private static long sizeOf(Path file) {

@@ -105,37 +105,6 @@ class MasterProcessIT {
     in.close();
   }
 
-  /**
-   * The processes a script starts come from spare JVMs (docs/design.md, Starting processes):
-   * they must behave as processes started afresh do, each logging to its own file, a server
-   * that cannot start reporting why, and the results the same with spares and without.
-   */
-  @Test
-  void sparesBecomeTheScriptsProcessesWithTheirOwnLogs(@TempDir Path dir) throws Exception {
-    String script = "joinServer 3\njoinServer 0\njoinServer 1\njoinClient 5 0\nput 5 a 1\n"
-        + "joinClient 6 1\nkillServer 1\njoinServer 1\nget 5 a\nstabilize\nprintStore 1\n";
-    for (String spares : List.of("1", "0")) {
-      Path data = dir.resolve("spares-" + spares);
-      // Server 3's directory is corrupt: the first spare becomes a server that refuses to start.
-      Files.createDirectories(data.resolve("server-3"));
-      Files.writeString(data.resolve("server-3").resolve("CURRENT"), "garbage-manifest\n");
-      ProcessBuilder pb = new ProcessBuilder(MasterRun.REPO.resolve("master").toString(),
-          "--data-dir", data.toString()).directory(MasterRun.REPO.toFile());
-      pb.environment().put("KVS_SPARES", spares);
-      Tool t = Tool.run(pb, script, 120);
-      assertThat(t.exitCode()).as("KVS_SPARES=%s: %s", spares, t).isEqualTo(1);
-      assertThat(t.stdout()).as("KVS_SPARES=%s", spares).isEqualTo("a:1\na:1\n");
-      assertThat(t.stderr()).as("KVS_SPARES=%s", spares)
-          .startsWith("line 1: server 3 failed to start").contains("server-3.log")
-          .contains("server 3: cannot start");
-      Path logs = data.resolve("logs");
-      assertThat(Files.readString(logs.resolve("server-1.log"))).as("KVS_SPARES=%s", spares)
-          .contains("server 1: linked to server 0");
-      assertThat(Files.readString(logs.resolve("server-0.log"))).as("KVS_SPARES=%s", spares)
-          .contains("server 0: linked to server 1").doesNotContain("server 1: linked");
-    }
-  }
-
   @Test
   void serverRefusesCorruptDataDirectory(@TempDir Path dir) throws Exception {
     Path data = dir.resolve("d");
