@@ -1,6 +1,7 @@
 package kvs.core;
 
 import static kvs.core.ReplicaHarness.b;
+import static kvs.core.ReplicaHarness.hearAll;
 import static kvs.core.ReplicaHarness.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -139,11 +140,6 @@ class ReplicaCollectTest {
     assertThat(collect(a.replica, a.replica.vv(), 1_500L << Hlc.LOGICAL_BITS))
         .containsExactly(remnant);
     assertThat(a.replica.digest()).isEqualTo(storedSum(a.replica));
-  }
-
-  /** Each replica's durable state (a MemoryStore commits at once) advertised to {@code st}. */
-  private static void hearAll(Stability st, Node... nodes) {
-    for (Node n : nodes) st.advert(n.id, n.origin(), n.replica.vv(), n.replica.clock());
   }
 
   @Test

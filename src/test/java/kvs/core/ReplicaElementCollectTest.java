@@ -1,10 +1,10 @@
 package kvs.core;
 
 import static kvs.core.ReplicaHarness.b;
+import static kvs.core.ReplicaHarness.hearAll;
 import static kvs.core.ReplicaHarness.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
@@ -55,9 +55,6 @@ class ReplicaElementCollectTest {
     return out;
   }
 
-  private static void hearAll(Stability st, Node... nodes) {
-    ReplicaHarness.hearAll(st, nodes);
-  }
 
   @Test
   void theRegistersOfRemovedMembersGoOnceStableAndTheSetStaysAsItWas() {
@@ -274,60 +271,39 @@ class ReplicaElementCollectTest {
   private static boolean runRandom(long seed) {
     Random rnd = new Random(seed);
     int n = 3;
-    Node[] col = new Node[n];
-    Node[] mirror = new Node[n];
-    List<Integer> ids = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      col[i] = new Node(i);
-      mirror[i] = new Node(i);
-      ids.add(i);
-    }
-    Stability st = new Stability(ids);
-    byte[][] collectFrom = new byte[n][]; // each replica's slices go round the store, as a server's
+    ReplicaHarness.Mirrored run = new ReplicaHarness.Mirrored(n);
+    Node[] col = run.col;
+    Node[] mirror = run.mirror;
     String[] names = {"a", "b", "c", "d"};
     long wall = WALL;
     for (int step = 0; step < 300; step++) {
       wall += rnd.nextInt(3);
+      long w = wall;
       int i = rnd.nextInt(n);
       int op = rnd.nextInt(11); // the last two: a collection slice
       byte[] m = b(names[rnd.nextInt(names.length)]);
       String where = "seed " + seed + " step " + step;
       if (op < 3) {
-        col[i].replica.sadd(new SessionToken(), SET, List.of(m), wall);
-        mirror[i].replica.sadd(new SessionToken(), SET, List.of(m), wall);
+        run.both(i, r -> r.sadd(new SessionToken(), SET, List.of(m), w));
       } else if (op < 5) {
         if (col[i].replica.setContains(new SessionToken(), SET, m)) {
-          col[i].replica.srem(new SessionToken(), SET, List.of(m), wall);
-          mirror[i].replica.srem(new SessionToken(), SET, List.of(m), wall);
+          run.both(i, r -> r.srem(new SessionToken(), SET, List.of(m), w));
         }
       } else if (op < 6) {
-        if (rnd.nextInt(4) == 0) {
-          del(col[i].replica, SET, wall);
-          del(mirror[i].replica, SET, wall);
-        }
+        if (rnd.nextInt(4) == 0) run.both(i, r -> ReplicaHarness.del(r, SET, w));
       } else if (op < 7) {
-        col[i].replica.hset(new SessionToken(), HASH, List.of(m), List.of(b("v" + step)), wall);
-        mirror[i].replica.hset(new SessionToken(), HASH, List.of(m), List.of(b("v" + step)),
-            wall);
+        byte[] v = b("v" + step);
+        run.both(i, r -> r.hset(new SessionToken(), HASH, List.of(m), List.of(v), w));
       } else if (op < 8) {
         boolean has = false;
         for (Replica.HashField f : col[i].replica.hashFields(new SessionToken(), HASH)) {
           has |= java.util.Arrays.equals(f.name(), m);
         }
-        if (has) {
-          col[i].replica.hdel(new SessionToken(), HASH, List.of(m), wall);
-          mirror[i].replica.hdel(new SessionToken(), HASH, List.of(m), wall);
-        }
+        if (has) run.both(i, r -> r.hdel(new SessionToken(), HASH, List.of(m), w));
       } else if (op < 9) {
-        int j = rnd.nextInt(n);
-        if (j != i) {
-          sync(col[i].replica, col[j].replica, 64 + rnd.nextInt(512));
-          sync(mirror[i].replica, mirror[j].replica, 64 + rnd.nextInt(512));
-        }
+        run.partialSync(i, rnd);
       } else {
-        hearAll(st, col);
-        collectFrom[i] = col[i].replica.collectStable(st.stableVector(), st.clockBound(),
-            collectFrom[i], 1 + rnd.nextInt(6), null);
+        run.collectSlice(i, rnd, null);
       }
       for (int k = 0; k < n; k++) {
         assertThat(members(col[k].replica)).as(where + " set on " + k)
@@ -338,18 +314,7 @@ class ReplicaElementCollectTest {
         assertThat(col[k].replica.valueCount()).isEqualTo(storedValues(col[k].replica));
       }
     }
-    for (int round = 0; round < 2; round++) {
-      for (int i = 0; i < n; i++) {
-        for (int j = 0; j < n; j++) {
-          if (i != j) {
-            sync(col[i].replica, col[j].replica);
-            sync(mirror[i].replica, mirror[j].replica);
-          }
-        }
-      }
-    }
-    hearAll(st, col);
-    for (Node c : col) collect(c.replica, st.stableVector(), st.clockBound());
+    run.settle();
     for (int k = 0; k < n; k++) {
       assertThat(members(col[k].replica)).as("seed " + seed + " final set on " + k)
           .isEqualTo(members(mirror[0].replica));
@@ -359,11 +324,5 @@ class ReplicaElementCollectTest {
     }
     assertThat(stored(col[0].replica)).isLessThanOrEqualTo(stored(mirror[0].replica));
     return stored(col[0].replica) < stored(mirror[0].replica);
-  }
-
-  private static void del(Replica r, byte[] key, long wall) {
-    Replica.Deletion d = r.deletion(key);
-    r.write(new SessionToken(), List.of(key), java.util.Collections.singletonList(d.value()),
-        new byte[] {d.kind()}, null, wall);
   }
 }

@@ -3,6 +3,8 @@ package kvs.core;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.function.Consumer;
 import kvs.storage.MemoryStore;
 
 /** Shared plumbing for replica tests: a replica with its in-memory store, and delta helpers. */
@@ -127,5 +129,83 @@ final class ReplicaHarness {
       if (!changed) return;
     }
     throw new AssertionError("replicas still changing after 5 full exchange rounds");
+  }
+
+  /** DEL of a typed key (a hash, set or sorted set), as the server writes it. */
+  static void del(Replica r, byte[] key, long wall) {
+    Replica.Deletion d = r.deletion(key);
+    r.write(new SessionToken(), List.of(key), java.util.Collections.singletonList(d.value()),
+        new byte[] {d.kind()}, null, wall);
+  }
+
+  /**
+   * Replicas that collect, each mirrored by one that never does, driven alike: the random runs
+   * that check that collection changes no read and that collecting replicas converge. The
+   * draws of each step are its caller's, in the order the methods below take them.
+   */
+  static final class Mirrored {
+    final Node[] col;
+    final Node[] mirror;
+    final Stability st;
+    /** Where each collecting replica's slices go on, round the store as a server's do. */
+    private final byte[][] collectFrom;
+
+    Mirrored(int n) {
+      col = new Node[n];
+      mirror = new Node[n];
+      List<Integer> ids = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        col[i] = new Node(i);
+        mirror[i] = new Node(i);
+        ids.add(i);
+      }
+      st = new Stability(ids);
+      collectFrom = new byte[n][];
+    }
+
+    /** Runs {@code op} on replica {@code i} of both sides. */
+    void both(int i, Consumer<Replica> op) {
+      op.accept(col[i].replica);
+      op.accept(mirror[i].replica);
+    }
+
+    /** A partial delta to replica {@code i} from one drawn at random, on both sides. */
+    void partialSync(int i, Random rnd) {
+      int j = rnd.nextInt(col.length);
+      if (j != i) {
+        sync(col[i].replica, col[j].replica, 64 + rnd.nextInt(512));
+        sync(mirror[i].replica, mirror[j].replica, 64 + rnd.nextInt(512));
+      }
+    }
+
+    /** One collection slice of 1 to 6 entries on collecting replica {@code i}. */
+    void collectSlice(int i, Random rnd, List<Entry> collectedOut) {
+      hearAll(st, col);
+      collectFrom[i] = col[i].replica.collectStable(st.stableVector(), st.clockBound(),
+          collectFrom[i], 1 + rnd.nextInt(6), collectedOut);
+    }
+
+    /**
+     * Two rounds of full deltas between every pair on both sides, then every collecting replica
+     * collects all the stable vector allows; returns what they collected.
+     */
+    List<Entry> settle() {
+      for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < col.length; i++) {
+          for (int j = 0; j < col.length; j++) {
+            if (i != j) {
+              sync(col[i].replica, col[j].replica);
+              sync(mirror[i].replica, mirror[j].replica);
+            }
+          }
+        }
+      }
+      hearAll(st, col);
+      List<Entry> collected = new ArrayList<>();
+      for (Node c : col) {
+        collected.addAll(collectAll(c.replica, st.stableVector(), st.clockBound(), 3));
+      }
+      return collected;
+    }
   }
 }

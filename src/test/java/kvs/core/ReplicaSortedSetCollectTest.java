@@ -1,6 +1,7 @@
 package kvs.core;
 
 import static kvs.core.ReplicaHarness.b;
+import static kvs.core.ReplicaHarness.hearAll;
 import static kvs.core.ReplicaHarness.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,9 +51,6 @@ class ReplicaSortedSetCollectTest {
     r.zrem(new SessionToken(), ZSET, List.of(b(member)), wall);
   }
 
-  private static void hearAll(Stability st, Node... nodes) {
-    ReplicaHarness.hearAll(st, nodes);
-  }
 
   @Test
   void theRegistersOfRemovedMembersGoOnceStableAndTheScoresStayAsTheyWere() {
@@ -182,52 +180,34 @@ class ReplicaSortedSetCollectTest {
   private static boolean runRandom(long seed) {
     Random rnd = new Random(seed);
     int n = 3;
-    Node[] col = new Node[n];
-    Node[] mirror = new Node[n];
-    List<Integer> ids = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      col[i] = new Node(i);
-      mirror[i] = new Node(i);
-      ids.add(i);
-    }
-    Stability st = new Stability(ids);
-    byte[][] collectFrom = new byte[n][];
+    ReplicaHarness.Mirrored run = new ReplicaHarness.Mirrored(n);
+    Node[] col = run.col;
+    Node[] mirror = run.mirror;
     String[] names = {"a", "b", "c", "d", "e", "f"};
     List<Entry> collected = new ArrayList<>();
     String[] deltas = {"1", "-1", "0.5", "0", "2"};
     long wall = WALL;
     for (int step = 0; step < 300; step++) {
       wall += rnd.nextInt(3);
+      long w = wall;
       int i = rnd.nextInt(n);
       int op = rnd.nextInt(10); // the last two: a collection slice
       String m = names[rnd.nextInt(names.length)];
       String where = "seed " + seed + " step " + step;
       if (op < 3) {
         double score = rnd.nextInt(5);
-        zadd(col[i].replica, m, score, wall);
-        zadd(mirror[i].replica, m, score, wall);
+        run.both(i, r -> zadd(r, m, score, w));
       } else if (op < 4) {
         String d = deltas[rnd.nextInt(deltas.length)];
-        zincrby(col[i].replica, m, d, wall);
-        zincrby(mirror[i].replica, m, d, wall);
+        run.both(i, r -> zincrby(r, m, d, w));
       } else if (op < 6) {
-        zrem(col[i].replica, m, wall);
-        zrem(mirror[i].replica, m, wall);
+        run.both(i, r -> zrem(r, m, w));
       } else if (op < 7) {
-        if (rnd.nextInt(4) == 0) {
-          del(col[i].replica, wall);
-          del(mirror[i].replica, wall);
-        }
+        if (rnd.nextInt(4) == 0) run.both(i, r -> ReplicaHarness.del(r, ZSET, w));
       } else if (op < 8) {
-        int j = rnd.nextInt(n);
-        if (j != i) {
-          sync(col[i].replica, col[j].replica, 64 + rnd.nextInt(512));
-          sync(mirror[i].replica, mirror[j].replica, 64 + rnd.nextInt(512));
-        }
+        run.partialSync(i, rnd);
       } else {
-        hearAll(st, col);
-        collectFrom[i] = col[i].replica.collectStable(st.stableVector(), st.clockBound(),
-            collectFrom[i], 1 + rnd.nextInt(6), collected);
+        run.collectSlice(i, rnd, collected);
       }
       for (int k = 0; k < n; k++) {
         assertThat(scores(col[k].replica)).as(where + " zset on " + k)
@@ -236,18 +216,7 @@ class ReplicaSortedSetCollectTest {
             .isEqualTo(ReplicaHarness.storedFingerprintSum(col[k].replica));
       }
     }
-    for (int round = 0; round < 2; round++) {
-      for (int i = 0; i < n; i++) {
-        for (int j = 0; j < n; j++) {
-          if (i != j) {
-            sync(col[i].replica, col[j].replica);
-            sync(mirror[i].replica, mirror[j].replica);
-          }
-        }
-      }
-    }
-    hearAll(st, col);
-    for (Node c : col) collected.addAll(collect(c.replica, st));
+    collected.addAll(run.settle());
     for (int k = 0; k < n; k++) {
       assertThat(scores(col[k].replica)).as("seed " + seed + " final zset on " + k)
           .isEqualTo(scores(mirror[0].replica));
@@ -256,11 +225,5 @@ class ReplicaSortedSetCollectTest {
     }
     assertThat(stored(col[0].replica)).isLessThanOrEqualTo(stored(mirror[0].replica));
     return !collected.isEmpty();
-  }
-
-  private static void del(Replica r, long wall) {
-    Replica.Deletion d = r.deletion(ZSET);
-    r.write(new SessionToken(), List.of(ZSET), java.util.Collections.singletonList(d.value()),
-        new byte[] {d.kind()}, null, wall);
   }
 }
