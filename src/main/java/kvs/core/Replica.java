@@ -1386,12 +1386,7 @@ public final class Replica {
       }
       examined[0]++;
       if (!sameMember && member[0] != null) {
-        List<Entry> garbage = memberGarbage(member[0], registers, elementsCovered);
-        stableDead.addAll(garbage);
-        if (!left[0] && garbage.size() < registers.size()
-            && memberGarbage(member[0], registers, EVERYTHING_STABLE).size() > garbage.size()) {
-          left[0] = true; // some would go once stable
-        }
+        left[0] = collectMember(member[0], registers, elementsCovered, stableDead, left[0]);
         registers.clear();
         member[0] = null;
       }
@@ -1410,12 +1405,7 @@ public final class Replica {
       return true;
     });
     if (member[0] != null) {
-      List<Entry> garbage = memberGarbage(member[0], registers, elementsCovered);
-      stableDead.addAll(garbage);
-      if (garbage.size() < registers.size()
-          && memberGarbage(member[0], registers, EVERYTHING_STABLE).size() > garbage.size()) {
-        left[0] = true;
-      }
+      left[0] = collectMember(member[0], registers, elementsCovered, stableDead, left[0]);
     }
     lastCollectLeftGarbage = left[0];
     if (stableDead.isEmpty()) return next[0];
@@ -1467,15 +1457,29 @@ public final class Replica {
    * Cheap: it runs on every entry a commit writes.
    */
   private static boolean mayBecomeGarbage(Entry e) {
-    byte[] key = e.key();
-    if (!Elements.isElementKey(key)) return e.isTombstone() && e.kind() == Entry.KIND_STRING;
-    if (key.length < 6) return false;
+    boolean stringTombstone = e.isTombstone() && e.kind() == Entry.KIND_STRING;
+    if (!Elements.isElementKey(e.key())) return stringTombstone;
+    int kind = kindIndex(e.key());
+    if (kind < 0) return false;
+    return e.key()[kind] == Entry.KIND_HASH ? stringTombstone : isMemberRegister(e.key(), kind);
+  }
+
+  /**
+   * Where the kind byte of element key {@code key} is ({@code 5 + n}, after the mark and the
+   * user key of length n), or -1 for a user key or a malformed element key. No allocation: it
+   * runs on every entry a commit writes.
+   */
+  private static int kindIndex(byte[] key) {
+    if (!Elements.isElementKey(key) || key.length < 6) return -1;
     int n = ((key[1] & 0xff) << 24) | ((key[2] & 0xff) << 16) | ((key[3] & 0xff) << 8)
         | (key[4] & 0xff);
-    if (n < 0 || 5 + n >= key.length) return false;
-    byte kind = key[5 + n];
-    if (kind == Entry.KIND_HASH) return e.isTombstone() && e.kind() == Entry.KIND_STRING;
-    return (kind == Entry.KIND_SET || kind == Entry.KIND_ZSET) && key.length - (6 + n) >= 12;
+    return n >= 0 && 5 + n < key.length ? 5 + n : -1;
+  }
+
+  /** Whether element key {@code key}, its kind byte at {@code kind}, is a (sorted) set register. */
+  private static boolean isMemberRegister(byte[] key, int kind) {
+    return (key[kind] == Entry.KIND_SET || key[kind] == Entry.KIND_ZSET)
+        && key.length - (kind + 1) >= 12;
   }
 
   /**
@@ -1501,9 +1505,20 @@ public final class Replica {
 
   /** Whether {@code key} is a hash field's register (not an increment element). */
   private static boolean isHashFieldKey(byte[] key) {
-    if (key.length < 6) return false;
-    int n = ByteBuffer.wrap(key, 1, 4).getInt();
-    return n >= 0 && 5 + n < key.length && key[5 + n] == Entry.KIND_HASH;
+    int kind = kindIndex(key);
+    return kind >= 0 && key[kind] == Entry.KIND_HASH;
+  }
+
+  /**
+   * Adds to {@code out} the registers of one member that may go now; returns whether garbage is
+   * left: {@code leftAlready}, or some register that would go were everything stable stays.
+   */
+  private static boolean collectMember(byte[] memberPrefix, List<Entry> registers,
+      Sets.Stable covered, List<Entry> out, boolean leftAlready) {
+    List<Entry> garbage = memberGarbage(memberPrefix, registers, covered);
+    out.addAll(garbage);
+    return leftAlready || garbage.size() < registers.size()
+        && memberGarbage(memberPrefix, registers, EVERYTHING_STABLE).size() > garbage.size();
   }
 
   /** The registers of one member that may go, by the rule of its kind (in its prefix). */
@@ -1519,14 +1534,8 @@ public final class Replica {
    * but the origin); null for any other key.
    */
   private static byte[] memberPrefixOfRegister(byte[] key) {
-    if (!Elements.isElementKey(key) || key.length < 6) return null;
-    int n = ByteBuffer.wrap(key, 1, 4).getInt();
-    if (n < 0 || 5 + n >= key.length
-        || key[5 + n] != Entry.KIND_SET && key[5 + n] != Entry.KIND_ZSET) {
-      return null;
-    }
-    if (key.length - (6 + n) < 12) return null;
-    return Arrays.copyOf(key, key.length - 8);
+    int kind = kindIndex(key);
+    return kind >= 0 && isMemberRegister(key, kind) ? Arrays.copyOf(key, key.length - 8) : null;
   }
 
   /** Where {@link #collectLogRecords}'s full pass goes on: the origin, the last sequence examined. */

@@ -94,10 +94,12 @@ public final class VersionVector {
     for (Map.Entry<Long, Long> e : deps.seqByOrigin.entrySet()) {
       if (frontier(e.getKey()) < e.getValue()) return false;
     }
-    for (long o : deps.sealed.keySet()) {
-      if (!sealed.containsKey(o)) return false;
-    }
-    return true;
+    return sealsAllOf(deps);
+  }
+
+  /** Whether every origin {@code other} sealed is sealed here too. */
+  private boolean sealsAllOf(VersionVector other) {
+    return sealed.keySet().containsAll(other.sealed.keySet());
   }
 
   /** Raises the entry for {@code origin} to {@code seq}; never lowers it. */
@@ -155,10 +157,7 @@ public final class VersionVector {
     for (Map.Entry<Long, Long> e : other.seqByOrigin.entrySet()) {
       if (get(e.getKey()) < e.getValue()) return false;
     }
-    for (long o : other.sealed.keySet()) {
-      if (!sealed.containsKey(o)) return false;
-    }
-    return true;
+    return sealsAllOf(other);
   }
 
   public boolean covers(long origin, long seq) {

@@ -93,14 +93,14 @@ final class Collector {
   /** Whether a slice of the pass under way left an entry that may go once stable. */
   private boolean passLeftGarbage;
   /**
-   * Resting whatever the stable vector does: the last whole pass found nothing that waits only
-   * for it, no such entry was written since ({@code restGarbageWrites}), and no log record
-   * waits either. Under a steady load of plain writes the stable vector moves with every write,
-   * and a pass over the whole store every few seconds that can find nothing cost a peer about
-   * 16% of its CPU (docs/performance.md).
+   * {@link kvs.core.Replica#garbageWrites} when the last whole pass, which found nothing that
+   * waits only for the stable vector, started; -1 when it found something. While the count is
+   * still that and no log record waits, the collector rests whatever the stable vector does:
+   * under a steady load of plain writes the vector moves with every write, and a pass over the
+   * whole store every few seconds that can find nothing cost a peer about 16% of its CPU
+   * (docs/performance.md).
    */
-  private boolean restClean;
-  private long restGarbageWrites = -1;
+  private long restCleanAt = -1;
   /** Entries collected since the server started (INFO, metrics). */
   long collectedEntries;
   /** Log records no delta can need any more, removed since the server started (INFO). */
@@ -378,8 +378,7 @@ final class Collector {
         restStable = same ? stable : null;
         restBound = bound;
         restExpiring = passExpiring;
-        restClean = !passLeftGarbage;
-        restGarbageWrites = passGarbageWrites;
+        restCleanAt = passLeftGarbage ? -1 : passGarbageWrites;
       }
     } catch (RuntimeException e) {
       // A storage failure has stopped the server already (its handler runs before the throw);
@@ -390,8 +389,7 @@ final class Collector {
   }
 
   private boolean restsClean() {
-    return restClean && restGarbageWrites == node.replica.garbageWrites()
-        && !node.replica.logRecordsPending();
+    return restCleanAt == node.replica.garbageWrites() && !node.replica.logRecordsPending();
   }
 
   /** INFO's Collection section. */
