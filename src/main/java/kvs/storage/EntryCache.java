@@ -12,6 +12,12 @@ import kvs.core.Entry;
  * and every applied push does) skip a RocksDB lookup through JNI. Write-through: the store puts
  * each entry here after its commit succeeded, so the cache never holds what the database does
  * not. Not thread-safe; the store's owner (one event loop) is its only user.
+ *
+ * <p>It also remembers keys a read found absent ({@link #ABSENT}): a GET of a key that was never
+ * written otherwise searches RocksDB's memtables and files every time, which was a fifth of a
+ * server's CPU under redis-benchmark's GETs, where a fifth of the keys asked for are absent
+ * (docs/performance.md). Every commit that stores an entry replaces the key's mark, so a mark is
+ * as sound as a cached entry.
  */
 final class EntryCache {
   /**
@@ -21,6 +27,12 @@ final class EntryCache {
    * 322,638 entries of 100 B showed about 276 B each (docs/performance.md, issue 10).
    */
   static final int OVERHEAD_BYTES = 168;
+
+  /**
+   * What {@link #get} returns for a key the store is known not to hold; compared by identity,
+   * never stored anywhere else.
+   */
+  static final Entry ABSENT = Entry.tombstone(new byte[0], 0, 0, 1);
 
   private final long budgetBytes;
   /**
@@ -38,31 +50,46 @@ final class EntryCache {
     this.entryMaxBytes = Math.min(budgetBytes, entryMaxBytes);
   }
 
-  /** The cached entry of {@code key}, or null when it is not cached (it may still be stored). */
+  /**
+   * The cached entry of {@code key}; {@link #ABSENT} when the store is known not to hold the key;
+   * null when nothing is cached about it (it may still be stored).
+   */
   Entry get(byte[] key) {
     return entries.get(new Key(key));
   }
 
   /** Records {@code e} as the stored entry of its key. */
   void put(Entry e) {
-    if (cost(e) > entryMaxBytes) {
-      Entry old = entries.remove(new Key(e.key()));
-      if (old != null) bytes -= cost(old);
+    Key k = new Key(e.key());
+    if (cost(k, e) > entryMaxBytes) {
+      Entry old = entries.remove(k);
+      if (old != null) bytes -= cost(k, old);
       return;
     }
-    Entry old = entries.put(new Key(e.key()), e);
-    bytes += cost(e) - (old == null ? 0 : cost(old));
+    keep(k, e);
+  }
+
+  /** Records that the store holds no entry for {@code key} (a read found none). */
+  void putAbsent(byte[] key) {
+    keep(new Key(key), ABSENT);
+  }
+
+  private void keep(Key k, Entry e) {
+    Entry old = entries.put(k, e);
+    bytes += cost(k, e) - (old == null ? 0 : cost(k, old));
     Iterator<Map.Entry<Key, Entry>> eldest = entries.entrySet().iterator();
     while (bytes > budgetBytes) {
-      bytes -= cost(eldest.next().getValue());
+      Map.Entry<Key, Entry> lru = eldest.next();
+      bytes -= cost(lru.getKey(), lru.getValue());
       eldest.remove();
     }
   }
 
   /** Forgets {@code key}: its entry was removed from the store (Replica.collectStable). */
   void remove(byte[] key) {
-    Entry old = entries.remove(new Key(key));
-    if (old != null) bytes -= cost(old);
+    Key k = new Key(key);
+    Entry old = entries.remove(k);
+    if (old != null) bytes -= cost(k, old);
   }
 
   long bytes() {
@@ -73,8 +100,8 @@ final class EntryCache {
     return entries.size();
   }
 
-  private static long cost(Entry e) {
-    return (long) e.key().length + (e.value() == null ? 0 : e.value().length) + OVERHEAD_BYTES;
+  private static long cost(Key k, Entry e) {
+    return (long) k.bytes.length + (e.value() == null ? 0 : e.value().length) + OVERHEAD_BYTES;
   }
 
   /** A key with value equality, for the map. */

@@ -336,10 +336,14 @@ public final class RocksDbStore implements Store {
   @Override
   public Entry get(byte[] key) {
     Entry cached = cache.get(key);
+    if (cached == EntryCache.ABSENT) return null;
     if (cached != null) return cached;
     writePending();
     byte[] stored = getOrFail(dataCf, null, key);
-    if (stored == null) return null;
+    if (stored == null) {
+      cache.putAbsent(key);
+      return null;
+    }
     Entry e = decode(key, stored);
     cache.put(e);
     return e;
@@ -347,7 +351,9 @@ public final class RocksDbStore implements Store {
 
   /**
    * As {@link #get} of each key, the cache first; the keys it lacks are read from RocksDB in one
-   * multi-get (one call across JNI for all of them), and cached as {@code get} caches.
+   * multi-get (one call across JNI for all of them), and cached as {@code get} caches, except
+   * that a key the multi-get finds absent is not marked so: these are the keys of a push or a
+   * write, about to be stored.
    */
   @Override
   public Entry[] getAll(List<byte[]> keys) {
@@ -355,7 +361,9 @@ public final class RocksDbStore implements Store {
     List<byte[]> missing = new ArrayList<>();
     List<Integer> missingAt = new ArrayList<>();
     for (int i = 0; i < out.length; i++) {
-      out[i] = cache.get(keys.get(i));
+      Entry cached = cache.get(keys.get(i));
+      if (cached == EntryCache.ABSENT) continue; // out[i] stays null
+      out[i] = cached;
       if (out[i] == null) {
         missing.add(keys.get(i));
         missingAt.add(i);

@@ -63,4 +63,41 @@ class EntryCacheTest {
     assertThat(cache.get("big".getBytes(StandardCharsets.UTF_8))).isNull();
     assertThat(cache.size()).isEqualTo(1);
   }
+
+  @Test
+  void anAbsentMarkIsReplacedByTheEntryStoredLaterAndCountsItsKey() {
+    EntryCache cache = new EntryCache(1 << 20, 1 << 20);
+    byte[] k = "k".getBytes(StandardCharsets.UTF_8);
+    cache.putAbsent(k);
+    assertThat(cache.get(k)).isSameAs(EntryCache.ABSENT);
+    assertThat(cache.bytes()).isEqualTo(1 + EntryCache.OVERHEAD_BYTES);
+    Entry e = entry("k", 10, 1);
+    cache.put(e);
+    assertThat(cache.get(k)).isSameAs(e);
+    assertThat(cache.bytes()).isEqualTo(1 + 10 + EntryCache.OVERHEAD_BYTES);
+    cache.remove(k);
+    assertThat(cache.get(k)).isNull();
+    assertThat(cache.bytes()).isZero();
+  }
+
+  @Test
+  void anAbsentMarkIsDroppedWhenTheEntryStoredIsTooLargeToKeep() {
+    EntryCache cache = new EntryCache(1 << 20, 2000);
+    byte[] k = "big".getBytes(StandardCharsets.UTF_8);
+    cache.putAbsent(k);
+    cache.put(entry("big", 5000, 1));
+    assertThat(cache.get(k)).as("neither the mark nor the entry").isNull();
+    assertThat(cache.bytes()).isZero();
+  }
+
+  @Test
+  void absentMarksAreEvictedLikeEntries() {
+    EntryCache cache = new EntryCache(2 * (1 + EntryCache.OVERHEAD_BYTES), 1 << 20);
+    cache.putAbsent("a".getBytes(StandardCharsets.UTF_8));
+    cache.putAbsent("b".getBytes(StandardCharsets.UTF_8));
+    cache.putAbsent("c".getBytes(StandardCharsets.UTF_8));
+    assertThat(cache.get("a".getBytes(StandardCharsets.UTF_8))).isNull();
+    assertThat(cache.size()).isEqualTo(2);
+    assertThat(cache.bytes()).isEqualTo(2 * (1 + EntryCache.OVERHEAD_BYTES));
+  }
 }

@@ -80,6 +80,36 @@ class RocksDbStoreTest {
     }
   }
 
+  /**
+   * A read that finds a key absent marks it so in the entry cache; every later commit of the
+   * key, staged or written at once, and its collection, must leave reads answering from the
+   * store, never from the mark.
+   */
+  @Test
+  void aKeyReadAsAbsentReadsWhatIsCommittedLaterStagedOrNotAndAfterCollection() {
+    for (boolean staged : new boolean[] {false, true}) {
+      SessionToken session = new SessionToken();
+      try (RocksDbStore s = RocksDbStore.open(tmp.resolve("db" + staged), false, staged)) {
+        Replica r = Replica.open(s, 3, 1);
+        assertThat(s.get(b("k"))).isNull();
+        assertThat(s.get(b("k"))).as("served by the mark").isNull();
+        Entry put = r.put(session, b("k"), b("v"), 1_000);
+        assertThat(s.get(b("k"))).isEqualTo(put);
+        assertThat(s.getAll(List.of(b("k"), b("never")))).containsExactly(put, null);
+        Entry del = r.put(session, b("k"), null, 1_000);
+        assertThat(r.collectStable(r.vv(), del.clock(), null, 10, new ArrayList<>())).isNull();
+        assertThat(s.get(b("k"))).as("collected").isNull();
+        Entry again = r.put(session, b("k"), b("w"), 1_000);
+        assertThat(s.get(b("k"))).isEqualTo(again);
+        s.flushWal();
+      }
+      try (RocksDbStore s = RocksDbStore.open(tmp.resolve("db" + staged), false)) {
+        assertThat(s.get(b("k"))).as("after reopen").isNotNull();
+        assertThat(s.get(b("k")).value()).isEqualTo(b("w"));
+      }
+    }
+  }
+
   @Test
   void commitThenGetAndForEachLiveInUnsignedByteOrder() {
     try (RocksDbStore s = RocksDbStore.open(tmp.resolve("db"), false)) {
