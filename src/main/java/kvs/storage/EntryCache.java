@@ -1,9 +1,7 @@
 package kvs.storage;
 
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.HashMap;
 import kvs.core.Entry;
 
 /**
@@ -18,15 +16,21 @@ import kvs.core.Entry;
  * server's CPU under redis-benchmark's GETs, where a fifth of the keys asked for are absent
  * (docs/performance.md). Every commit that stores an entry replaces the key's mark, so a mark is
  * as sound as a cached entry.
+ *
+ * <p>Eviction is CLOCK, an approximation of least-recently-used: a read only sets the slot's
+ * referenced bit, where an access-ordered {@code LinkedHashMap} relinked the entry in its list on
+ * every read, four pointer writes into old objects that cost cache misses on the read path and
+ * dirty cards for every young collection to scan (docs/performance.md).
  */
 final class EntryCache {
   /**
    * Bytes counted per entry on top of key and value: what its objects take besides them on a
-   * 64-bit JVM with compressed pointers (the Entry 64, the map's node 40, the Key 16, two array
-   * headers 32, the map's table about 8, and padding). A heap histogram of a server holding
-   * 322,638 entries of 100 B showed about 276 B each (docs/performance.md, issue 10).
+   * 64-bit JVM with compressed pointers (the Entry 64, the map's node 32, the slot 32, its place
+   * in the ring 4, two array headers 32, the map's table about 8). With the access-ordered map
+   * of before (168 B counted), a heap histogram of a server holding 322,638 entries of 100 B
+   * showed about 276 B each (docs/performance.md, issue 10).
    */
-  static final int OVERHEAD_BYTES = 168;
+  static final int OVERHEAD_BYTES = 172;
 
   /**
    * What {@link #get} returns for a key the store is known not to hold; compared by identity,
@@ -42,8 +46,13 @@ final class EntryCache {
    */
   private final long entryMaxBytes;
   private long bytes;
-  /** In access order: the first is the least recently used. */
-  private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(1024, 0.75f, true);
+  /** Every slot by key: a slot is its own key (see {@link Slot#equals}). */
+  private final HashMap<Slot, Slot> slots = new HashMap<>(1024);
+  /** Every slot, in the order the clock hand visits them; {@code ring[i].index == i}. */
+  private Slot[] ring = new Slot[1024];
+  private int ringSize;
+  /** Where eviction looks next. */
+  private int hand;
 
   EntryCache(long budgetBytes, long entryMaxBytes) {
     this.budgetBytes = budgetBytes;
@@ -55,41 +64,81 @@ final class EntryCache {
    * null when nothing is cached about it (it may still be stored).
    */
   Entry get(byte[] key) {
-    return entries.get(new Key(key));
+    Slot s = slots.get(new Slot(key));
+    if (s == null) return null;
+    s.referenced = true;
+    return s.entry;
   }
 
   /** Records {@code e} as the stored entry of its key. */
   void put(Entry e) {
-    Key k = new Key(e.key());
-    if (cost(k, e) > entryMaxBytes) {
-      Entry old = entries.remove(k);
-      if (old != null) bytes -= cost(k, old);
+    Slot probe = new Slot(e.key());
+    if (cost(e.key(), e) > entryMaxBytes) {
+      Slot old = slots.get(probe);
+      if (old != null) drop(old);
       return;
     }
-    keep(k, e);
+    keep(probe, e);
   }
 
   /** Records that the store holds no entry for {@code key} (a read found none). */
   void putAbsent(byte[] key) {
-    keep(new Key(key), ABSENT);
+    if (cost(key, ABSENT) > entryMaxBytes) return;
+    keep(new Slot(key), ABSENT);
   }
 
-  private void keep(Key k, Entry e) {
-    Entry old = entries.put(k, e);
-    bytes += cost(k, e) - (old == null ? 0 : cost(k, old));
-    Iterator<Map.Entry<Key, Entry>> eldest = entries.entrySet().iterator();
-    while (bytes > budgetBytes) {
-      Map.Entry<Key, Entry> lru = eldest.next();
-      bytes -= cost(lru.getKey(), lru.getValue());
-      eldest.remove();
+  private void keep(Slot probe, Entry e) {
+    Slot s = slots.get(probe);
+    if (s != null) {
+      bytes += cost(s.key, e) - cost(s.key, s.entry);
+      s.entry = e;
+      s.referenced = true;
+    } else {
+      s = probe;
+      s.entry = e;
+      slots.put(s, s);
+      if (ringSize == ring.length) ring = Arrays.copyOf(ring, ring.length * 2);
+      s.index = ringSize;
+      ring[ringSize++] = s;
+      bytes += cost(s.key, e);
+    }
+    while (bytes > budgetBytes && ringSize > 1) evictOneBesides(s);
+  }
+
+  /**
+   * Evicts the first slot from the hand on that is not referenced, clearing the bits it passes;
+   * never {@code kept}, the slot just written (it is the most recently used).
+   */
+  private void evictOneBesides(Slot kept) {
+    while (true) {
+      if (hand >= ringSize) hand = 0;
+      Slot s = ring[hand];
+      if (s.referenced || s == kept) {
+        s.referenced = false;
+        hand++;
+      } else {
+        drop(s); // the last slot moves to the hand, and is looked at next
+        return;
+      }
     }
   }
 
   /** Forgets {@code key}: its entry was removed from the store (Replica.collectStable). */
   void remove(byte[] key) {
-    Key k = new Key(key);
-    Entry old = entries.remove(k);
-    if (old != null) bytes -= cost(k, old);
+    Slot s = slots.get(new Slot(key));
+    if (s != null) drop(s);
+  }
+
+  private void drop(Slot s) {
+    slots.remove(s);
+    bytes -= cost(s.key, s.entry);
+    Slot last = ring[--ringSize];
+    ring[s.index] = last;
+    last.index = s.index;
+    ring[ringSize] = null;
+    if (ringSize >= 1024 && ringSize < ring.length / 4) {
+      ring = Arrays.copyOf(ring, ring.length / 2); // a cache that shrank gives the array back
+    }
   }
 
   long bytes() {
@@ -97,23 +146,34 @@ final class EntryCache {
   }
 
   int size() {
-    return entries.size();
+    return slots.size();
   }
 
-  private static long cost(Key k, Entry e) {
-    return (long) k.bytes.length + (e.value() == null ? 0 : e.value().length) + OVERHEAD_BYTES;
+  private static long cost(byte[] key, Entry e) {
+    return (long) key.length + (e.value() == null ? 0 : e.value().length) + OVERHEAD_BYTES;
   }
 
-  /** A key with value equality, for the map. */
-  private record Key(byte[] bytes) {
+  /** A key with value equality, its cached entry, and its place in the ring. */
+  private static final class Slot {
+    final byte[] key;
+    final int hash;
+    Entry entry;
+    boolean referenced;
+    int index;
+
+    Slot(byte[] key) {
+      this.key = key;
+      this.hash = Arrays.hashCode(key);
+    }
+
     @Override
     public boolean equals(Object o) {
-      return o instanceof Key k && Arrays.equals(bytes, k.bytes);
+      return o instanceof Slot s && s.hash == hash && Arrays.equals(key, s.key);
     }
 
     @Override
     public int hashCode() {
-      return Arrays.hashCode(bytes);
+      return hash;
     }
   }
 }

@@ -3,6 +3,9 @@ package kvs.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
 import kvs.core.Entry;
 import org.junit.jupiter.api.Test;
 
@@ -99,5 +102,63 @@ class EntryCacheTest {
     assertThat(cache.get("a".getBytes(StandardCharsets.UTF_8))).isNull();
     assertThat(cache.size()).isEqualTo(2);
     assertThat(cache.bytes()).isEqualTo(2 * (1 + EntryCache.OVERHEAD_BYTES));
+  }
+
+  @Test
+  void aKeyTooLargeToKeepIsNotMarkedAbsent() {
+    EntryCache cache = new EntryCache(1 << 20, 2000);
+    byte[] big = new byte[5000];
+    cache.putAbsent(big);
+    assertThat(cache.get(big)).isNull();
+    assertThat(cache.size()).isZero();
+  }
+
+  /**
+   * Random puts, marks, removals and reads against a map of what was last recorded: the cache
+   * answers only what was last recorded for a key (or nothing), and its byte count is the sum of
+   * what it holds, within the budget.
+   */
+  @Test
+  void underChurnItAnswersOnlyWhatWasLastRecordedAndStaysWithinItsBudget() {
+    long budget = 40 * (100 + 3 + EntryCache.OVERHEAD_BYTES);
+    EntryCache cache = new EntryCache(budget, 1 << 20);
+    Map<String, Entry> last = new HashMap<>();
+    Random random = new Random(7);
+    for (int i = 0; i < 20_000; i++) {
+      String key = "k" + random.nextInt(100);
+      byte[] k = key.getBytes(StandardCharsets.UTF_8);
+      switch (random.nextInt(4)) {
+        case 0 -> {
+          Entry e = entry(key, random.nextInt(200), i + 1);
+          cache.put(e);
+          last.put(key, e);
+        }
+        case 1 -> {
+          cache.putAbsent(k);
+          last.put(key, EntryCache.ABSENT);
+        }
+        case 2 -> {
+          cache.remove(k);
+          last.remove(key);
+        }
+        default -> {
+          Entry got = cache.get(k);
+          if (got != null) assertThat(got).isSameAs(last.get(key));
+        }
+      }
+      assertThat(cache.bytes()).isLessThanOrEqualTo(budget);
+    }
+    long held = 0;
+    int size = 0;
+    for (Map.Entry<String, Entry> e : last.entrySet()) {
+      Entry got = cache.get(e.getKey().getBytes(StandardCharsets.UTF_8));
+      if (got == null) continue;
+      assertThat(got).isSameAs(e.getValue());
+      size++;
+      held += e.getKey().length() + (got.value() == null ? 0 : got.value().length)
+          + EntryCache.OVERHEAD_BYTES;
+    }
+    assertThat(cache.size()).isEqualTo(size);
+    assertThat(cache.bytes()).isEqualTo(held);
   }
 }
