@@ -1,7 +1,6 @@
 package kvs.storage;
 
 import java.util.Arrays;
-import java.util.HashMap;
 import kvs.core.Entry;
 
 /**
@@ -25,12 +24,12 @@ import kvs.core.Entry;
 final class EntryCache {
   /**
    * Bytes counted per entry on top of key and value: what its objects take besides them on a
-   * 64-bit JVM with compressed pointers (the Entry 64, the map's node 32, the slot 32, its place
-   * in the ring 4, two array headers 32, the map's table about 8). With the access-ordered map
-   * of before (168 B counted), a heap histogram of a server holding 322,638 entries of 100 B
-   * showed about 276 B each (docs/performance.md, issue 10).
+   * 64-bit JVM with compressed pointers (the Entry 64, the slot 32, two array headers 32, its
+   * place in the table 8 to 16 and in the ring 4). With the access-ordered map of before (168 B
+   * counted), a heap histogram of a server holding 322,638 entries of 100 B showed about 276 B
+   * each (docs/performance.md, issue 10).
    */
-  static final int OVERHEAD_BYTES = 172;
+  static final int OVERHEAD_BYTES = 144;
 
   /**
    * What {@link #get} returns for a key the store is known not to hold; compared by identity,
@@ -46,8 +45,13 @@ final class EntryCache {
    */
   private final long entryMaxBytes;
   private long bytes;
-  /** Every slot by key: a slot is its own key (see {@link Slot#equals}). */
-  private final HashMap<Slot, Slot> slots = new HashMap<>(1024);
+  /**
+   * Every slot by key: open addressing with linear probing, at most half full, a power of two
+   * long. A hit reads the table, the slot and its key, where a {@code HashMap} reads a node too.
+   */
+  private Slot[] table = new Slot[MIN_TABLE];
+  private int count;
+  private static final int MIN_TABLE = 2048;
   /** Every slot, in the order the clock hand visits them; {@code ring[i].index == i}. */
   private Slot[] ring = new Slot[1024];
   private int ringSize;
@@ -64,7 +68,7 @@ final class EntryCache {
    * null when nothing is cached about it (it may still be stored).
    */
   Entry get(byte[] key) {
-    Slot s = slots.get(new Slot(key));
+    Slot s = find(key, Arrays.hashCode(key));
     if (s == null) return null;
     s.referenced = true;
     return s.entry;
@@ -72,31 +76,30 @@ final class EntryCache {
 
   /** Records {@code e} as the stored entry of its key. */
   void put(Entry e) {
-    Slot probe = new Slot(e.key());
     if (cost(e.key(), e) > entryMaxBytes) {
-      Slot old = slots.get(probe);
-      if (old != null) drop(old);
+      remove(e.key());
       return;
     }
-    keep(probe, e);
+    keep(e.key(), e);
   }
 
   /** Records that the store holds no entry for {@code key} (a read found none). */
   void putAbsent(byte[] key) {
     if (cost(key, ABSENT) > entryMaxBytes) return;
-    keep(new Slot(key), ABSENT);
+    keep(key, ABSENT);
   }
 
-  private void keep(Slot probe, Entry e) {
-    Slot s = slots.get(probe);
+  private void keep(byte[] key, Entry e) {
+    int hash = Arrays.hashCode(key);
+    Slot s = find(key, hash);
     if (s != null) {
       bytes += cost(s.key, e) - cost(s.key, s.entry);
       s.entry = e;
       s.referenced = true;
     } else {
-      s = probe;
+      s = new Slot(key, hash);
       s.entry = e;
-      slots.put(s, s);
+      insert(s);
       if (ringSize == ring.length) ring = Arrays.copyOf(ring, ring.length * 2);
       s.index = ringSize;
       ring[ringSize++] = s;
@@ -125,12 +128,12 @@ final class EntryCache {
 
   /** Forgets {@code key}: its entry was removed from the store (Replica.collectStable). */
   void remove(byte[] key) {
-    Slot s = slots.get(new Slot(key));
+    Slot s = find(key, Arrays.hashCode(key));
     if (s != null) drop(s);
   }
 
   private void drop(Slot s) {
-    slots.remove(s);
+    delete(s);
     bytes -= cost(s.key, s.entry);
     Slot last = ring[--ringSize];
     ring[s.index] = last;
@@ -146,14 +149,71 @@ final class EntryCache {
   }
 
   int size() {
-    return slots.size();
+    return count;
+  }
+
+  /** Where a hash starts its probe: the bits mixed, since {@code Arrays.hashCode} is weak. */
+  private static int home(int hash, int mask) {
+    int h = hash * 0x9E3779B9;
+    return (h ^ (h >>> 16)) & mask;
+  }
+
+  private Slot find(byte[] key, int hash) {
+    int mask = table.length - 1;
+    for (int i = home(hash, mask); ; i = (i + 1) & mask) {
+      Slot s = table[i];
+      if (s == null) return null;
+      if (s.hash == hash && Arrays.equals(s.key, key)) return s;
+    }
+  }
+
+  private void insert(Slot s) {
+    if ((count + 1) * 2 > table.length) rehash(table.length * 2);
+    place(table, s);
+    count++;
+  }
+
+  private static void place(Slot[] t, Slot s) {
+    int mask = t.length - 1;
+    int i = home(s.hash, mask);
+    while (t[i] != null) i = (i + 1) & mask;
+    t[i] = s;
+  }
+
+  /**
+   * Removes {@code s} from the table, shifting back the slots of its probe run that would no
+   * longer be found past the hole (no tombstones, so probes stay short however many removals).
+   */
+  private void delete(Slot s) {
+    int mask = table.length - 1;
+    int i = home(s.hash, mask);
+    while (table[i] != s) i = (i + 1) & mask;
+    for (int j = (i + 1) & mask; table[j] != null; j = (j + 1) & mask) {
+      int k = home(table[j].hash, mask);
+      boolean reachable = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+      if (!reachable) {
+        table[i] = table[j];
+        i = j;
+      }
+    }
+    table[i] = null;
+    count--;
+    if (table.length > MIN_TABLE && count * 8 < table.length) rehash(table.length / 2);
+  }
+
+  private void rehash(int length) {
+    Slot[] t = new Slot[length];
+    for (Slot s : table) {
+      if (s != null) place(t, s);
+    }
+    table = t;
   }
 
   private static long cost(byte[] key, Entry e) {
     return (long) key.length + (e.value() == null ? 0 : e.value().length) + OVERHEAD_BYTES;
   }
 
-  /** A key with value equality, its cached entry, and its place in the ring. */
+  /** A key and its hash, its cached entry, and its place in the ring. */
   private static final class Slot {
     final byte[] key;
     final int hash;
@@ -161,19 +221,9 @@ final class EntryCache {
     boolean referenced;
     int index;
 
-    Slot(byte[] key) {
+    Slot(byte[] key, int hash) {
       this.key = key;
-      this.hash = Arrays.hashCode(key);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof Slot s && s.hash == hash && Arrays.equals(key, s.key);
-    }
-
-    @Override
-    public int hashCode() {
-      return hash;
+      this.hash = hash;
     }
   }
 }

@@ -161,4 +161,35 @@ class EntryCacheTest {
     assertThat(cache.size()).isEqualTo(size);
     assertThat(cache.bytes()).isEqualTo(held);
   }
+
+  /**
+   * Thousands of keys in and out, with a budget that never evicts: the table grows, shrinks back
+   * and shifts slots back on removal, and every key still answers exactly what was last recorded.
+   */
+  @Test
+  void manyKeysInAndOutAreAllFoundAfterTheTableGrowsAndShrinks() {
+    EntryCache cache = new EntryCache(1L << 40, 1 << 20);
+    Map<String, Entry> last = new HashMap<>();
+    Random random = new Random(11);
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 20_000; i++) {
+        String key = "key:" + random.nextInt(30_000);
+        Entry e = entry(key, 1, i + 1);
+        cache.put(e);
+        last.put(key, e);
+      }
+      for (String key : new java.util.ArrayList<>(last.keySet())) {
+        if (random.nextInt(10) < 9) {
+          cache.remove(key.getBytes(StandardCharsets.UTF_8));
+          last.remove(key);
+        }
+      }
+      assertThat(cache.size()).isEqualTo(last.size());
+      for (int k = 0; k < 30_000; k++) {
+        String key = "key:" + k;
+        assertThat(cache.get(key.getBytes(StandardCharsets.UTF_8))).as(key)
+            .isSameAs(last.get(key));
+      }
+    }
+  }
 }
