@@ -52,6 +52,13 @@ final class Commands {
    */
   private static final Map<String, CommandSpec> TABLE;
 
+  /**
+   * {@link #TABLE} again, for {@link #lookup}: open addressing by the name's case-folded bytes,
+   * at most a quarter full, {@code NAMES[i]} the upper-case name of {@code BY_NAME[i]}.
+   */
+  private static final CommandSpec[] BY_NAME;
+  private static final byte[][] NAMES;
+
   static {
     List<CommandSpec> declared = new ArrayList<>();
     Map<String, CommandSpec> table = new HashMap<>();
@@ -69,6 +76,48 @@ final class Commands {
     }
     DECLARED = List.copyOf(declared);
     TABLE = Collections.unmodifiableMap(table);
+    int length = Integer.highestOneBit(table.size() * 4);
+    BY_NAME = new CommandSpec[length];
+    NAMES = new byte[length][];
+    for (CommandSpec spec : table.values()) {
+      byte[] name = Resp.bytes(spec.name());
+      int i = foldedHash(name) & (length - 1);
+      while (BY_NAME[i] != null) i = (i + 1) & (length - 1);
+      BY_NAME[i] = spec;
+      NAMES[i] = name;
+    }
+  }
+
+  /**
+   * The command named by {@code name} in any case, or null: {@code TABLE.get} of the name in
+   * upper case, without making a string of every command's name (3-4% of a GET's CPU,
+   * docs/performance.md). Only ASCII letters fold: no other ISO-8859-1 character has an ASCII
+   * upper case, so no other name could match.
+   */
+  static CommandSpec lookup(byte[] name) {
+    int mask = BY_NAME.length - 1;
+    for (int i = foldedHash(name) & mask; BY_NAME[i] != null; i = (i + 1) & mask) {
+      if (equalsFolded(name, NAMES[i])) return BY_NAME[i];
+    }
+    return null;
+  }
+
+  private static int foldedHash(byte[] b) {
+    int h = 0;
+    for (byte x : b) h = 31 * h + upper(x);
+    return h ^ (h >>> 16);
+  }
+
+  private static boolean equalsFolded(byte[] b, byte[] upperCase) {
+    if (b.length != upperCase.length) return false;
+    for (int i = 0; i < b.length; i++) {
+      if (upper(b[i]) != upperCase[i]) return false;
+    }
+    return true;
+  }
+
+  private static byte upper(byte x) {
+    return x >= 'a' && x <= 'z' ? (byte) (x - ('a' - 'A')) : x;
   }
 
   /** By upper-case name, in the order COMMAND lists them. */
@@ -82,8 +131,8 @@ final class Commands {
   }
 
   static void dispatch(ConnectionHandler c, byte[][] args) {
-    String name = Resp.ascii(args[0]).toUpperCase(Locale.ROOT);
-    CommandSpec spec = TABLE.get(name);
+    CommandSpec spec = lookup(args[0]);
+    String name = spec != null ? spec.name() : Resp.ascii(args[0]).toUpperCase(Locale.ROOT);
     String refusal = refusal(c, spec, name, args);
     boolean inMulti = c.transaction.inMulti();
     if (refusal != null) {

@@ -34,6 +34,29 @@ class CommandsTest {
 
   private static final CommandSpec.Handler NOTHING = (c, a) -> { };
 
+  /** Dispatch finds every command by its name in any case, as the table by upper case does. */
+  @Test
+  void lookupFindsEveryCommandInAnyCaseAndNothingElse() {
+    assertThat(Commands.table()).isNotEmpty();
+    for (CommandSpec spec : Commands.table().values()) {
+      String name = spec.name();
+      StringBuilder mixed = new StringBuilder();
+      for (int i = 0; i < name.length(); i++) {
+        char ch = name.charAt(i);
+        mixed.append(i % 2 == 0 ? Character.toLowerCase(ch) : ch);
+      }
+      for (String asked : List.of(name, name.toLowerCase(Locale.ROOT), mixed.toString())) {
+        assertThat(Commands.lookup(asked.getBytes(StandardCharsets.ISO_8859_1))).as(asked)
+            .isSameAs(spec);
+      }
+      assertThat(Commands.lookup((name + "X").getBytes(StandardCharsets.ISO_8859_1))).isNull();
+      assertThat(Commands.lookup(name.substring(1).getBytes(StandardCharsets.ISO_8859_1)))
+          .as(name.substring(1)).isSameAs(Commands.table().get(name.substring(1)));
+    }
+    assertThat(Commands.lookup("g\u00e9t".getBytes(StandardCharsets.ISO_8859_1))).isNull();
+    assertThat(Commands.lookup(new byte[0])).isNull();
+  }
+
   private static RedisMessage commandReply(String... args) {
     byte[][] a = new byte[args.length][];
     for (int i = 0; i < args.length; i++) a[i] = args[i].getBytes(StandardCharsets.UTF_8);
