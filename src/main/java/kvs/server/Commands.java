@@ -91,8 +91,8 @@ final class Commands {
   /**
    * The command named by {@code name} in any case, or null: {@code TABLE.get} of the name in
    * upper case, without making a string of every command's name (3-4% of a GET's CPU,
-   * docs/performance.md). Only ASCII letters fold: no other ISO-8859-1 character has an ASCII
-   * upper case, so no other name could match.
+   * docs/performance.md). Only ASCII letters fold, as Redis folds them; the upper-casing of a
+   * string used before also turned {@code ß} (0xDF) into "SS", so that {@code ßcan} ran SSCAN.
    */
   static CommandSpec lookup(byte[] name) {
     int mask = BY_NAME.length - 1;

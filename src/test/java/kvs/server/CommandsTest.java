@@ -54,6 +54,9 @@ class CommandsTest {
           .as(name.substring(1)).isSameAs(Commands.table().get(name.substring(1)));
     }
     assertThat(Commands.lookup("g\u00e9t".getBytes(StandardCharsets.ISO_8859_1))).isNull();
+    // Redis folds ASCII letters only; String.toUpperCase would turn this into SSCAN.
+    assertThat(Commands.table()).containsKey("SSCAN");
+    assertThat(Commands.lookup("\u00dfcan".getBytes(StandardCharsets.ISO_8859_1))).isNull();
     assertThat(Commands.lookup(new byte[0])).isNull();
   }
 
