@@ -2286,13 +2286,12 @@ public final class Replica {
         c.expiringValues);
     store.commit(c.m);
     for (Entry e : c.m.batchRecords) addLogCandidate(e.origin(), e.seq());
-    for (Entry e : c.m.puts) if (mayBecomeGarbage(e)) garbageWrites++;
     for (long[] dot : c.keptLogRecords) addLogCandidate(dot[0], dot[1]);
     for (Entry e : c.m.puts) {
+      if (mayBecomeGarbage(e)) garbageWrites++;
       if (!e.isTombstone() && e.hasExpiry()) {
         noExpiringValues = false; // the sweep has something to look for again
         sweepPassSawExpiring = true; // perhaps behind the pass's position
-        break;
       }
     }
     vv = c.vv;

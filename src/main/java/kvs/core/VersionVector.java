@@ -36,7 +36,8 @@ public final class VersionVector {
    * The sealed origins, each with its session frontier: the entry it had here when sealed. A
    * session that names a dot of it beyond the frontier is not served ({@link #coversSession}):
    * that write may have been lost with its incarnation's disk, and a read without it would be
-   * stale. Local: the frontier travels only in the metadata's form ({@link #encodeWithFrontiersTo}).
+   * stale. Local: the frontier travels only in the metadata's form
+   * ({@link #encodeWithFrontiersTo}).
    */
   private final TreeMap<Long, Long> sealed;
 
@@ -66,8 +67,11 @@ public final class VersionVector {
 
   /** The session frontier of a sealed origin (see {@link #coversSession}); its entry otherwise. */
   public long frontier(long origin) {
-    Long f = sealed.get(origin);
-    return f != null ? f : get(origin);
+    if (!sealed.isEmpty()) {
+      Long f = sealed.get(origin);
+      if (f != null) return f;
+    }
+    return seqByOrigin.getOrDefault(origin, 0L); // not sealed: its entry, as get reads it
   }
 
   /**

@@ -9,7 +9,6 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.util.ReferenceCountUtil;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import kvs.core.SessionToken;
 import kvs.net.AuthenticationGate;
@@ -150,8 +149,8 @@ final class ConnectionHandler extends ChannelDuplexHandler {
   }
 
   private static boolean isMemberHandshake(byte[] name) {
-    String n = Resp.ascii(name).toUpperCase(Locale.ROOT);
-    return n.equals(PeerLink.HELLO) || n.equals("KVS.ADMIN");
+    CommandSpec spec = Commands.lookup(name); // the name in any case, as dispatch reads it
+    return spec != null && (spec.name().equals(PeerLink.HELLO) || spec.name().equals("KVS.ADMIN"));
   }
 
   /** Applies what a command changed about the connection: authenticated, admin, a peer link. */

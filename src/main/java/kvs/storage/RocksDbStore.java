@@ -362,11 +362,11 @@ public final class RocksDbStore implements Store {
     List<Integer> missingAt = new ArrayList<>();
     for (int i = 0; i < out.length; i++) {
       Entry cached = cache.get(keys.get(i));
-      if (cached == EntryCache.ABSENT) continue; // out[i] stays null
-      out[i] = cached;
-      if (out[i] == null) {
+      if (cached == null) {
         missing.add(keys.get(i));
         missingAt.add(i);
+      } else if (cached != EntryCache.ABSENT) {
+        out[i] = cached;
       }
     }
     if (missing.size() == 1) {
