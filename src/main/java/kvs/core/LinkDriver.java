@@ -224,15 +224,19 @@ public class LinkDriver implements AutoCloseable {
     long self = replica.origin();
     java.util.function.LongPredicate carriedElsewhere =
         o -> o != self && (o == peerOrigin || relayedByPeerLink(o));
-    // A write left out because its origin is the peer, or pushes to the peer, needs no delta:
-    // only one left out for another reason (the peer is not caught up, a delta streams) does.
-    int owed = 0;
-    for (Entry e : entries) {
-      if (!carriedElsewhere.test(e.origin())) owed++;
+    boolean anyForThisLink = false;
+    for (int i = 0; !anyForThisLink && i < entries.size(); i++) {
+      anyForThisLink = !carriedElsewhere.test(entries.get(i).origin());
     }
-    if (owed == 0) return; // in a mesh, a peer's usual case: every write came from its origin
+    if (!anyForThisLink) return; // in a mesh, a peer's usual case: every write came from its origin
     DeltaChunk push = state.forward(entries, carriedElsewhere);
-    if ((push == null ? 0 : push.entries().size()) < owed) {
+    // A write left out because its origin is the peer, or pushes to the peer, needs no delta;
+    // nor does one the peer is known to hold already (a delta cut since it was written carried
+    // it). Only one left out for another reason (the peer is not caught up, a delta streams)
+    // does. Counting the held ones as owed made every delta check arm the next one for as long
+    // as writes flowed: a check cut while pushes were queued carries them, and their push then
+    // leaves them out.
+    if (state.lacksAnyOf(entries, carriedElsewhere)) {
       deltaAt = Math.min(deltaAt, now + DELTA_DELAY_MS);
     }
     if (push == null) return;

@@ -69,6 +69,18 @@ public final class LinkState implements AutoCloseable {
   }
 
   /**
+   * True when the peer is not known to hold some write of {@code entries} that
+   * {@code skipOrigin} does not exclude (after {@link #forward} counted what it pushed).
+   */
+  public boolean lacksAnyOf(java.util.List<Entry> entries,
+      java.util.function.LongPredicate skipOrigin) {
+    for (Entry e : entries) {
+      if (!skipOrigin.test(e.origin()) && peerHas.get(e.origin()) < e.seq()) return true;
+    }
+    return false;
+  }
+
+  /**
    * True when no delta is streaming, nothing beyond the vector is new, and every origin of which
    * the peer lacks something satisfies {@code deliveredElsewhere}: then a delta cut now would only
    * carry writes that reach the peer by another way (their origin pushes to it), and the caller

@@ -75,7 +75,11 @@ public interface Store extends AutoCloseable {
      */
     long scanLog(long origin, long afterSeq, long uptoSeq, LogVisitor visitor);
 
-    /** The smallest origin above {@code afterOrigin} with a log record, or -1 when none. */
+    /**
+     * The smallest origin above {@code afterOrigin} that may have a log record, or -1 when none:
+     * every origin with a record is named, and a store may also name one whose records are all
+     * gone (its {@link #scanLog} then visits nothing).
+     */
     long nextLogOrigin(long afterOrigin);
 
     @Override

@@ -348,7 +348,17 @@ public final class Node implements AutoCloseable {
     }
   }
 
+  /**
+   * Pushes the queued writes now, before their interval ends: a link about to check for a delta
+   * calls it, or the check would find the queued writes missing at the peer and send them in a
+   * delta (reading the log on disk) just before the push sends them again.
+   */
+  void pushQueuedNow() {
+    if (!unpushed.isEmpty()) pushQueued();
+  }
+
   private void pushQueued() {
+    if (unpushed.isEmpty()) return; // pushed early by pushQueuedNow, and not queued since
     pushScheduled = false;
     lastPushNanos = System.nanoTime();
     List<Entry> batch = unpushed;

@@ -136,6 +136,7 @@ final class PeerLink extends ChannelInboundHandlerAdapter implements LinkDriver.
     wake = null;
     wakeAt = Long.MAX_VALUE;
     if (!channel.isActive()) return;
+    node.pushQueuedNow();
     if (!driver.tick(now())) {
       log.warn("server {}: nothing from server {} for {} ms, closing the link", node.config.id(),
           peerId, LinkDriver.IDLE_TIMEOUT_MS);

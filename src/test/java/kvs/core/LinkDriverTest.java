@@ -130,6 +130,37 @@ class LinkDriverTest {
   }
 
   /**
+   * A delta check that runs while writes wait in the server's push queue carries them; their
+   * push then leaves them out, as the peer holds them, and that must not arm the next check.
+   * Otherwise, under a steady flow of writes, every check armed the next one and each link cut a
+   * delta from disk every {@link LinkDriver#DELTA_DELAY_MS} (the tree scenario's profile).
+   */
+  @Test
+  void aWriteTheLastDeltaCarriedIsNotOwedWhenItsPushComes() {
+    LinkDriver d = driver(new VersionVector(), LinkDriver.CHUNK_BYTES);
+    d.start(T0);
+    Entry queued = write(self, "a", "1"); // taken, still in the push queue
+    d.replicaChanged(T0);
+    assertThat(d.tick(T0 + LinkDriver.DELTA_DELAY_MS)).isTrue();
+    assertThat(wire.chunks()).singleElement()
+        .satisfies(c -> assertThat(c.entries()).containsExactly(queued));
+    wire.clear();
+    long pushedAt = T0 + LinkDriver.DELTA_DELAY_MS + 1;
+    d.forward(List.of(queued), pushedAt); // the push queue's turn comes
+    assertThat(wire.chunks()).as("the peer holds it: not sent again").isEmpty();
+    assertThat(d.nextWakeAt()).as("and no delta is owed for it")
+        .isGreaterThan(pushedAt + LinkDriver.DELTA_DELAY_MS);
+    // A write the peer does lack, left out of the push for a gap, still is.
+    Entry gap = write(self, "b", "2");
+    Entry after = write(self, "c", "3");
+    d.forward(List.of(after), pushedAt + 1);
+    assertThat(d.nextWakeAt()).isEqualTo(pushedAt + 1 + LinkDriver.DELTA_DELAY_MS);
+    assertThat(d.tick(pushedAt + 1 + LinkDriver.DELTA_DELAY_MS)).isTrue();
+    assertThat(wire.chunks()).singleElement()
+        .satisfies(c -> assertThat(c.entries()).containsExactly(gap, after));
+  }
+
+  /**
    * {@link LinkState#lacksOnlyWritesOf}: a delta whose every missing write comes from an origin
    * the peer is linked to waits for that link, and goes out once the peer says the link is gone.
    */

@@ -140,6 +140,45 @@ class RocksDbStoreTest {
     }
   }
 
+  /**
+   * The log's origins are kept in memory (a seek for the next origin steps over every deletion
+   * marker at the start of its range): found again at open, grown by commits, and fixed per
+   * view. A scan is bounded to its origin and range, however many markers lie beyond.
+   */
+  @Test
+  void logOriginsSurviveReopenGrowWithCommitsAndScansStopAtTheirOrigin() {
+    Path dir = tmp.resolve("db");
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      List<Entry> puts = new ArrayList<>();
+      for (int seq = 1; seq <= 50; seq++) puts.add(Entry.write(b("a" + seq), b("x"), seq, O1, seq));
+      puts.add(Entry.write(b("c"), b("x"), 1, BIG, 1));
+      s.commit(TestMutations.of(puts, List.of(), meta(1)));
+    }
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      Store.View before = s.snapshot();
+      assertThat(StoreConformanceProperties.logOrigins(before)).containsExactly(O1, BIG);
+      s.commit(TestMutations.of(List.of(Entry.write(b("b"), b("x"), 1, O2, 1)), List.of(),
+          null));
+      try (Store.View v = s.snapshot()) {
+        assertThat(StoreConformanceProperties.logOrigins(v)).containsExactly(O1, O2, BIG);
+      }
+      assertThat(StoreConformanceProperties.logOrigins(before)).as("a view keeps its origins")
+          .containsExactly(O1, BIG);
+      assertThat(scan(before, O2, 0, Long.MAX_VALUE)).isEmpty();
+      before.close();
+      // O1's records 1-49 deleted: markers before its last record, none after it
+      List<long[]> removals = new ArrayList<>();
+      for (long seq = 1; seq < 50; seq++) removals.add(new long[] {O1, seq});
+      s.commit(TestMutations.of(List.of(), removals, null));
+      try (Store.View v = s.snapshot()) {
+        assertThat(scan(v, O1, 0, Long.MAX_VALUE)).containsExactly(50L);
+        assertThat(scan(v, O1, 0, 49)).isEmpty();
+        assertThat(scan(v, O2, 0, Long.MAX_VALUE)).containsExactly(1L);
+        assertThat(v.scanLog(O2, 0, 0, (seq, key) -> true)).isEqualTo(0);
+      }
+    }
+  }
+
   @Test
   void logScansByOriginAndRangeAndLogRemovalsTakeEffect() {
     try (RocksDbStore s = RocksDbStore.open(tmp.resolve("db"), false)) {

@@ -114,6 +114,14 @@ class StoreConformanceProperties {
 
   static void assertSameView(Store.View expected, Store.View actual) {
     for (byte[] k : KEYS) assertThat(actual.get(k)).isEqualTo(expected.get(k));
+    // Every origin with a record is named; one named beyond those has no record left.
+    List<Long> named = logOrigins(actual);
+    assertThat(named).containsAll(logOrigins(expected)).isSorted();
+    for (long o : named) {
+      if (!logOrigins(expected).contains(o)) {
+        assertThat(scan(actual, o, 0, Long.MAX_VALUE)).containsExactly("last=0");
+      }
+    }
     for (long o : ORIGINS) {
       for (long after = 0; after <= 12; after += 3) {
         for (long upto : new long[] {after, after + 2, 12, Long.MAX_VALUE}) {
@@ -125,6 +133,12 @@ class StoreConformanceProperties {
       long stopA = actual.scanLog(o, 0, 100, (s, k) -> false);
       assertThat(stopA).isEqualTo(stopE);
     }
+  }
+
+  static List<Long> logOrigins(Store.View v) {
+    List<Long> out = new ArrayList<>();
+    for (long o = v.nextLogOrigin(-1); o >= 0; o = v.nextLogOrigin(o)) out.add(o);
+    return out;
   }
 
   static List<String> shadows(Store s) {
