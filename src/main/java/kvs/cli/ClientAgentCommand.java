@@ -23,6 +23,18 @@ public final class ClientAgentCommand implements Callable<Integer> {
   @Option(names = "--id", required = true, description = "This client's id (for messages).")
   int id;
 
+  /** Runs the agent of client {@code id} (see {@link Main#masterAgentId}); its exit status. */
+  static int run(int id) {
+    ClientAgentCommand agent = new ClientAgentCommand();
+    agent.id = id;
+    try {
+      return agent.call();
+    } catch (IOException e) {
+      System.err.println("kvs client: " + kvs.process.IoMessages.describe(e));
+      return 1;
+    }
+  }
+
   @Override
   public Integer call() throws IOException {
     LineReader lines = new LineReader(new java.io.FileInputStream(java.io.FileDescriptor.in),

@@ -53,8 +53,18 @@ public final class MasterCommand implements Callable<Integer> {
       description = "Read the script from this file instead of standard input.")
   Path script;
 
+  /** {@code kvs master} with every option at its default (see {@link Main#masterAgentId}). */
+  static int runDefaults() {
+    try {
+      return new MasterCommand().call();
+    } catch (IOException e) {
+      System.err.println("kvs master: " + IoMessages.describe(e));
+      return 1;
+    }
+  }
+
   @Override
-  public Integer call() throws Exception {
+  public Integer call() throws IOException {
     if (stabilizeTimeoutMs <= 0) {
       System.err.println("kvs master: --stabilize-timeout-ms must be positive");
       return 2;

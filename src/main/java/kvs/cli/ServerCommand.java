@@ -41,11 +41,11 @@ public final class ServerCommand implements Callable<Integer> {
 
   @Option(names = "--host", defaultValue = "127.0.0.1",
       description = "Address to listen on (default: ${DEFAULT-VALUE}).")
-  String host;
+  String host = "127.0.0.1";
 
   @Option(names = "--port", defaultValue = "0",
       description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
-  int port;
+  int port = 0;
 
   @Option(names = "--peer", paramLabel = "ID=HOST:PORT",
       description = "A server to link to at start; repeat for each.")
@@ -71,17 +71,17 @@ public final class ServerCommand implements Callable<Integer> {
           + " read them), as Redis's client-output-buffer-limit normal; peers and admin"
           + " connections are exempt. A number with an optional kb, mb or gb; 0: no limit"
           + " (default: ${DEFAULT-VALUE}).")
-  long clientOutputBufferLimit;
+  long clientOutputBufferLimit = 64L << 20;
 
   @Option(names = "--maxclients", paramLabel = "N", defaultValue = "10000",
       description = "Refuse client connections beyond N, as Redis's maxclients; peers and admin"
           + " connections are still accepted (default: ${DEFAULT-VALUE}).")
-  int maxClients;
+  int maxClients = 10_000;
 
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "0",
       description = "Disconnect a client idle for SECONDS, as Redis's timeout; peers and admin"
           + " connections are exempt. 0: never (default: ${DEFAULT-VALUE}).")
-  int timeout;
+  int timeout = 0;
 
   @picocli.CommandLine.ArgGroup(exclusive = false)
   TlsOptions tls;
@@ -156,18 +156,103 @@ public final class ServerCommand implements Callable<Integer> {
     t.start();
   }
 
+  /**
+   * The command line in the form the master starts its servers with, parsed without picocli, or
+   * null for any other form (which picocli then parses). That form holds only
+   * {@code --exit-on-stdin-eof}, {@code --fsync}, {@code --id}, {@code --data-dir},
+   * {@code --port} and {@code --peer}, each option once but {@code --peer}; every other option
+   * keeps its default. Building picocli's model of this command took about 60 ms of a server's
+   * 300 ms start (docs/performance.md), paid by every joinServer. {@code ServerCommandTest}
+   * checks that this gives exactly the fields picocli gives for the same words.
+   */
+  static ServerCommand masterForm(String[] args) {
+    if (args.length == 0 || !args[0].equals("server")) return null;
+    ServerCommand c = new ServerCommand();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    List<String> peers = new java.util.ArrayList<>();
+    for (int i = 1; i < args.length; i++) {
+      String option = args[i];
+      if (!option.equals("--peer") && !seen.add(option)) return null;
+      switch (option) {
+        case "--exit-on-stdin-eof" -> c.exitOnStdinEof = true;
+        case "--fsync" -> c.fsync = true;
+        case "--id", "--port", "--data-dir", "--peer" -> {
+          if (++i == args.length || args[i].isEmpty() || args[i].startsWith("-")) return null;
+          String value = args[i];
+          switch (option) {
+            case "--data-dir" -> c.dataDir = Path.of(value);
+            case "--peer" -> peers.add(value);
+            default -> {
+              if (value.length() > 9 || !value.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+                return null;
+              }
+              if (option.equals("--id")) {
+                c.id = Integer.parseInt(value);
+              } else {
+                c.port = Integer.parseInt(value);
+              }
+            }
+          }
+        }
+        default -> {
+          return null;
+        }
+      }
+    }
+    if (!seen.contains("--id") || !seen.contains("--data-dir")) return null;
+    c.peers = List.copyOf(peers);
+    return c;
+  }
+
+  /** A bad option value: picocli's usage error when picocli parsed the line, else a plain one. */
+  private RuntimeException bad(String message) {
+    return spec != null ? new ParameterException(spec.commandLine(), message)
+        : new UsageError(message);
+  }
+
+  /** A bad option value met without picocli (see {@link #runMasterForm}). */
+  private static final class UsageError extends RuntimeException {
+    UsageError(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /**
+   * Runs a server parsed by {@link #masterForm}, ending as under picocli ({@link Main}): a bad
+   * value exits 2 and an I/O failure 1, each with one line; anything else is a bug and keeps its
+   * stack trace.
+   */
+  int runMasterForm() {
+    try {
+      return call();
+    } catch (UsageError e) {
+      System.err.println("kvs server: " + e.getMessage());
+      return 2;
+    } catch (java.io.IOException e) {
+      System.err.println("kvs server: " + kvs.process.IoMessages.describe(e));
+      return 1;
+    } catch (java.io.UncheckedIOException e) {
+      System.err.println("kvs server: " + kvs.process.IoMessages.describe(e.getCause()));
+      return 1;
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
-    if (id < 0) throw new ParameterException(spec.commandLine(), "--id must be >= 0, got " + id);
+    if (id < 0) throw bad("--id must be >= 0, got " + id);
     if (port < 0 || port > 65535) {
-      throw new ParameterException(spec.commandLine(), "--port must be in 0..65535, got " + port);
+      throw bad("--port must be in 0..65535, got " + port);
     }
     String problem = clientLimitsProblem(clientOutputBufferLimit, maxClients, timeout);
-    if (problem != null) throw new ParameterException(spec.commandLine(), problem);
+    if (problem != null) throw bad(problem);
     Integer metrics = metricsPort != null ? metricsPort
         : metricsPortBase != null ? Integer.valueOf(metricsPortBase + id) : null;
     if (metrics != null && (metrics < 0 || metrics > 65535)) {
-      throw new ParameterException(spec.commandLine(),
+      throw bad(
           "--metrics-port must be in 0..65535, got " + metrics);
     }
     Limits limits = Limits.DEFAULT.withClientOutputBufferLimit(clientOutputBufferLimit)
@@ -176,7 +261,7 @@ public final class ServerCommand implements Callable<Integer> {
     String secret = System.getenv("KVS_CLUSTER_SECRET");
     if (secret == null || secret.isEmpty()) {
       if (!peerMap.isEmpty()) {
-        throw new ParameterException(spec.commandLine(),
+        throw bad(
             "--peer needs the cluster secret in the environment variable KVS_CLUSTER_SECRET");
       }
       byte[] random = new byte[16];
@@ -187,13 +272,13 @@ public final class ServerCommand implements Callable<Integer> {
     try {
       pass = RequirePass.resolve(requirePass, requirePassFile, System.getenv());
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
+      throw bad(e.getMessage());
     }
     kvs.net.Tls tlsContexts;
     try {
       tlsContexts = tls == null ? null : tls.load();
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
+      throw bad(e.getMessage());
     }
     ServerConfig config = new ServerConfig(id, host, port, dataDir, peerMap, secret, pass,
         fsync, limits, tlsContexts);
@@ -291,7 +376,7 @@ public final class ServerCommand implements Callable<Integer> {
         }
         out.put(peerId, InetSocketAddress.createUnresolved(p.substring(eq + 1, colon), peerPort));
       } catch (NumberFormatException e) {
-        throw new ParameterException(spec.commandLine(), "--peer must be ID=HOST:PORT with a"
+        throw bad("--peer must be ID=HOST:PORT with a"
             + " non-negative id other than this server's and a port in 1..65535, got '" + p + "'");
       }
     }

@@ -13,7 +13,8 @@ import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * A running server reached over admin connections (docs/internal-protocol.md) at
- * {@code host:port}: one for commands, made when the server starts, and one for
+ * {@code host:port}: one for commands, made when the server starts (by {@link ProcessFleet} in
+ * the background, see {@link AdminConnection#connectInBackground}), and one for
  * {@code KVS.AWAIT}, made in the background right after ({@link #prepareAwaits}), so that a
  * pending await never holds up a command. Subclasses say how the server is killed
  * ({@link ProcessFleet}: a child process; {@link RemoteFleet}: through the agent of its host)
@@ -186,7 +187,25 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
       this.socketTimeoutMs = socketTimeoutMs;
     }
 
-    void connect() throws ScriptError {
+    /**
+     * Connects on a thread of its own, so that a command's caller does not wait for it: a server
+     * that just reported READY is busy dialling its peers, and the connection took it 40-130 ms
+     * more (docs/performance.md). The first command waits for it (the methods share one lock)
+     * and, if it failed, tries again and reports the failure.
+     */
+    void connectInBackground() {
+      Thread t = new Thread(() -> {
+        try {
+          connect();
+        } catch (ScriptError | RuntimeException e) {
+          // The first command connects again and reports what fails.
+        }
+      }, "admin-connect-" + serverId);
+      t.setDaemon(true);
+      t.start();
+    }
+
+    synchronized void connect() throws ScriptError {
       if (jedis != null) {
         return;
       }
@@ -205,7 +224,7 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
       jedis = j;
     }
 
-    Object send(Admin command, byte[]... args) throws ScriptError {
+    synchronized Object send(Admin command, byte[]... args) throws ScriptError {
       connect();
       try {
         return jedis.sendCommand(command, args);
@@ -224,7 +243,7 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
       return new ScriptError("server " + serverId + " " + reason, e);
     }
 
-    void close() {
+    synchronized void close() {
       Jedis j = jedis;
       jedis = null;
       if (j != null) {

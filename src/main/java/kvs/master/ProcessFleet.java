@@ -32,8 +32,8 @@ import kvs.process.LineReader;
  * server's first stdout line ({@code READY <port>}) is read here and the rest of its stdout and all
  * of its stderr go to a log file under the data root; an agent's stdout carries only its replies.
  *
- * <p>Servers are reached over admin connections ({@link AdminServerHandle}): one for commands, made when the server
- * starts, and one for {@code KVS.AWAIT}, made on the first stabilize, so that a pending await
+ * <p>Servers are reached over admin connections ({@link AdminServerHandle}): one for commands, made in the
+ * background once the server reports READY, and one for {@code KVS.AWAIT}, made on the first stabilize, so that a pending await
  * never holds up a command.
  */
 final class ProcessFleet implements Fleet {
@@ -190,12 +190,7 @@ final class ProcessFleet implements Fleet {
           + "\" instead of READY <port>");
     }
     ServerProcess server = new ServerProcess(id, p, port);
-    try {
-      server.commands.connect();
-    } catch (ScriptError e) {
-      server.kill();
-      throw e;
-    }
+    server.commands.connectInBackground();
     return server;
   }
 
