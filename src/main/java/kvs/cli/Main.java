@@ -101,8 +101,8 @@ public final class Main implements Runnable {
    * The id of {@code kvs client --id N} in exactly the form the master starts its client agents
    * with, or null for any other command line. That form, and {@code kvs master} with no option
    * (what {@code ./master < script} runs), run without picocli: building its model (annotations
-   * read through generated proxy classes, its converters registered by reflection) took an
-   * agent's start from about 90 to 170 ms, with 130 ms more CPU, once per joinClient
+   * read through generated proxy classes, its converters registered by reflection) made an
+   * agent's start take about 170 ms instead of 90, with 130 ms more CPU, once per joinClient
    * (docs/performance.md). Anything else, a user's typo included, goes through picocli.
    */
   static Integer masterAgentId(String[] args) {

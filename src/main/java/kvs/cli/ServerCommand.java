@@ -162,7 +162,7 @@ public final class ServerCommand implements Callable<Integer> {
    * {@code --exit-on-stdin-eof}, {@code --fsync}, {@code --id}, {@code --data-dir},
    * {@code --port} and {@code --peer}, each option once but {@code --peer}; every other option
    * keeps its default. Building picocli's model of this command took about 60 ms of a server's
-   * 300 ms start (docs/performance.md), paid by every joinServer. {@code ServerCommandTest}
+   * 300 ms start (docs/performance.md), paid by every joinServer. {@code ServerCommandFormTest}
    * checks that this gives exactly the fields picocli gives for the same words.
    */
   static ServerCommand masterForm(String[] args) {
@@ -252,8 +252,7 @@ public final class ServerCommand implements Callable<Integer> {
     Integer metrics = metricsPort != null ? metricsPort
         : metricsPortBase != null ? Integer.valueOf(metricsPortBase + id) : null;
     if (metrics != null && (metrics < 0 || metrics > 65535)) {
-      throw bad(
-          "--metrics-port must be in 0..65535, got " + metrics);
+      throw bad("--metrics-port must be in 0..65535, got " + metrics);
     }
     Limits limits = Limits.DEFAULT.withClientOutputBufferLimit(clientOutputBufferLimit)
         .withMaxClients(maxClients).withClientTimeoutSeconds(timeout);
@@ -261,8 +260,7 @@ public final class ServerCommand implements Callable<Integer> {
     String secret = System.getenv("KVS_CLUSTER_SECRET");
     if (secret == null || secret.isEmpty()) {
       if (!peerMap.isEmpty()) {
-        throw bad(
-            "--peer needs the cluster secret in the environment variable KVS_CLUSTER_SECRET");
+        throw bad("--peer needs the cluster secret in the environment variable KVS_CLUSTER_SECRET");
       }
       byte[] random = new byte[16];
       new SecureRandom().nextBytes(random);

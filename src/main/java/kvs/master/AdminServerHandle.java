@@ -177,7 +177,7 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
     private final int port;
     private final String secret;
     private final int socketTimeoutMs;
-    private Jedis jedis;
+    private volatile Jedis jedis;
 
     AdminConnection(int serverId, String host, int port, String secret, int socketTimeoutMs) {
       this.serverId = serverId;
@@ -243,7 +243,11 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
       return new ScriptError("server " + serverId + " " + reason, e);
     }
 
-    synchronized void close() {
+    /**
+     * Not under the lock: closing from another thread is how a blocked await is woken (with an
+     * error), and that await holds the lock while it waits.
+     */
+    void close() {
       Jedis j = jedis;
       jedis = null;
       if (j != null) {
