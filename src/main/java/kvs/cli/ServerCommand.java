@@ -278,8 +278,9 @@ public final class ServerCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw bad(e.getMessage());
     }
+    // Metrics are kept only by a server that serves them: building them costs its start.
     ServerConfig config = new ServerConfig(id, host, port, dataDir, peerMap, secret, pass,
-        fsync, limits, tlsContexts);
+        fsync, limits, tlsContexts, metrics != null);
     Node node;
     try {
       node = Node.start(config, Clock.SYSTEM);

@@ -66,8 +66,8 @@ public final class Node implements AutoCloseable {
   final Scan.ResumePoints scanResumePoints = new Scan.ResumePoints();
   /** Commands, connections, the command rate and the slow log, for INFO, CLIENT, SLOWLOG. */
   final ServerStats stats = new ServerStats();
-  /** The Prometheus metrics; served only with --metrics-port (startMetrics). */
-  final ServerMetrics metrics = new ServerMetrics(this);
+  /** The Prometheus metrics; served only with --metrics-port (startMetrics), off without. */
+  final ServerMetrics metrics;
   private final ExecutorService fsyncThread;
   private List<Runnable> awaitingSync = new ArrayList<>();
   private boolean syncRunning;
@@ -85,6 +85,7 @@ public final class Node implements AutoCloseable {
 
   private Node(ServerConfig config, Clock clock) {
     this.config = config;
+    this.metrics = new ServerMetrics(this, config.metrics());
     this.clock = clock;
     // With --fsync the fsync thread syncs the log; otherwise commits reach the log file in
     // groups, before anything leaves the server (LogBarrier).

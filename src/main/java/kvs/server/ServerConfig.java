@@ -14,16 +14,25 @@ import kvs.net.Tls;
  * @param fsync when true a write is acknowledged only after its write-ahead log is fsynced
  *     (group commit); otherwise after it is in the log in the page cache, which survives SIGKILL
  * @param tls when not null, every connection accepted and every peer link dialled uses TLS
+ * @param metrics whether the server keeps Prometheus metrics, which it serves only when asked
+ *     to ({@code --metrics-port}); without, nothing is counted
  */
 public record ServerConfig(int id, String host, int port, Path dataDir,
     Map<Integer, InetSocketAddress> peers, String secret, String requirePass, boolean fsync,
-    Limits limits, Tls tls) {
+    Limits limits, Tls tls, boolean metrics) {
 
-  /** A server without TLS. */
+  /** A server without TLS, keeping metrics. */
   public ServerConfig(int id, String host, int port, Path dataDir,
       Map<Integer, InetSocketAddress> peers, String secret, String requirePass, boolean fsync,
       Limits limits) {
     this(id, host, port, dataDir, peers, secret, requirePass, fsync, limits, null);
+  }
+
+  /** A server keeping metrics. */
+  public ServerConfig(int id, String host, int port, Path dataDir,
+      Map<Integer, InetSocketAddress> peers, String secret, String requirePass, boolean fsync,
+      Limits limits, Tls tls) {
+    this(id, host, port, dataDir, peers, secret, requirePass, fsync, limits, tls, true);
   }
 
   public ServerConfig {

@@ -50,17 +50,18 @@ final class ServerMetrics {
   /** Samples kept: one minute; a link further behind reports at least that. */
   private static final int VV_SAMPLES = 600;
 
-  final PrometheusRegistry registry = new PrometheusRegistry();
+  /** Null when the metrics are off (see the constructor): then nothing below is made either. */
+  final PrometheusRegistry registry;
   private final Node node;
-  private final Counter commands;
-  private final Counter errors;
-  private final Histogram latency;
-  private final Counter linkBytesSent;
-  private final Counter linkBytesReceived;
-  private final Counter linkMessagesSent;
-  private final Counter linkMessagesReceived;
-  private final Counter linkSessions;
-  private final CounterDataPoint collected;
+  private Counter commands;
+  private Counter errors;
+  private Histogram latency;
+  private Counter linkBytesSent;
+  private Counter linkBytesReceived;
+  private Counter linkMessagesSent;
+  private Counter linkMessagesReceived;
+  private Counter linkSessions;
+  private CounterDataPoint collected;
   /** Per command name (as declared, upper case), its data points: no label lookup per command. */
   private final Map<String, CommandPoints> commandPoints = new HashMap<>();
   /** (millis, vector) samples of this replica's vector, newest last (loop only). */
@@ -82,13 +83,41 @@ final class ServerMetrics {
   record Snapshot(long takenNanos, long keys, long expiring, long sstBytes, long walBytes,
       int clients, List<LinkSnapshot> links) {}
 
+  /** What a link counts its messages in when the metrics are off: nothing. */
+  private static final CounterDataPoint NOT_COUNTED = new CounterDataPoint() {
+    @Override
+    public void inc(double amount) {}
+
+    @Override
+    public void incWithExemplar(double amount,
+        io.prometheus.metrics.model.snapshots.Labels labels) {}
+
+    @Override
+    public double get() {
+      return 0;
+    }
+
+    @Override
+    public long getLongValue() {
+      return 0;
+    }
+  };
+
   /** Entries removed by a collection slice. */
   void collected(int n) {
-    collected.inc(n);
+    if (collected != null) collected.inc(n);
   }
 
-  ServerMetrics(Node node) {
+  /**
+   * The metrics of {@code node}; with {@code on} false (a server started without
+   * {@code --metrics-port}, which nobody can scrape) they are off: nothing is registered, counted
+   * or sampled, and the client library's classes are not even loaded. Building them took 17-34
+   * ms of a server's start, in every joinServer (docs/performance.md).
+   */
+  ServerMetrics(Node node, boolean on) {
     this.node = node;
+    this.registry = on ? new PrometheusRegistry() : null;
+    if (!on) return;
     // Without exemplars: the client samples one per metric by default, which with no tracing
     // library on the class path only costs time on every increment and a scheduler thread that
     // wakes to reset its rate limit (2.4% of a server's CPU in a master script, perf).
@@ -171,6 +200,7 @@ final class ServerMetrics {
 
   /** After each command (Commands.dispatch); {@code name} as declared (CommandSpec.name). */
   void commandDone(String name, long elapsedNanos, boolean error) {
+    if (registry == null) return;
     CommandPoints p = points(name);
     p.count().inc();
     if (error) p.errors().inc();
@@ -179,6 +209,7 @@ final class ServerMetrics {
 
   /** A command refused before it ran (unknown: null; wrong arity, not allowed). */
   void commandRefused(String name) {
+    if (registry == null) return;
     points(name == null ? "UNKNOWN" : name).errors().inc();
   }
 
@@ -195,6 +226,7 @@ final class ServerMetrics {
 
   /** Starts the sampling the milliseconds-behind of each link are read against. */
   void startSampling() {
+    if (registry == null) return;
     node.loop.execute(() -> loopThreadId = Thread.currentThread().getId());
     node.loop.scheduleAtFixedRate(this::sampleVv, 0, VV_SAMPLE_MS, TimeUnit.MILLISECONDS);
   }
@@ -208,6 +240,7 @@ final class ServerMetrics {
 
   /** A link came up: count the session and its bytes from now on. */
   void linkUp(PeerLink link) {
+    if (registry == null) return;
     String peer = peerLabel(link.peerId);
     linkSessions.labelValues(peer).inc();
     link.channel.pipeline().addFirst("metrics-bytes",
@@ -215,10 +248,12 @@ final class ServerMetrics {
   }
 
   CounterDataPoint linkMessagesSent(int peer, boolean delta) {
+    if (registry == null) return NOT_COUNTED;
     return linkMessagesSent.labelValues(peerLabel(peer), delta ? "delta" : "advert");
   }
 
   CounterDataPoint linkMessagesReceived(int peer, boolean delta) {
+    if (registry == null) return NOT_COUNTED;
     return linkMessagesReceived.labelValues(peerLabel(peer), delta ? "delta" : "advert");
   }
 
@@ -287,6 +322,9 @@ final class ServerMetrics {
 
   /** Serves /metrics on host:port from threads of its own. */
   void serve(String host, int port) throws IOException {
+    if (registry == null) {
+      throw new IllegalStateException("this server was started with its metrics off");
+    }
     httpThreads = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "metrics-http");
       t.setDaemon(true);

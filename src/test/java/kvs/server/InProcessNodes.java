@@ -36,6 +36,14 @@ final class InProcessNodes implements AutoCloseable {
     return start(id, Limits.DEFAULT, null, false, peers);
   }
 
+  /** A server {@code id} without metrics (as one started without --metrics-port). */
+  Node startWithoutMetrics(int id, Map<Integer, InetSocketAddress> peers) throws Exception {
+    Node n = Node.start(new ServerConfig(id, "127.0.0.1", 0, dir.resolve("server-" + id), peers,
+        SECRET, null, false, Limits.DEFAULT, null, false), Clock.SYSTEM);
+    nodes.add(n);
+    return n;
+  }
+
   /** A server {@code id} that dials {@code target} as a peer; returns once they are linked. */
   Node peerOf(Node target, int id) throws Exception {
     Node peer = start(id, Map.of(target.config.id(),

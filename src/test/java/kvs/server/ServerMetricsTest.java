@@ -54,6 +54,30 @@ class ServerMetricsTest {
     }
   }
 
+  /**
+   * A server started without --metrics-port keeps none (building them cost its start): nothing
+   * registered, no sampling, links counting nowhere; it serves and replicates as any other, and
+   * asking it to serve metrics fails with a clear message.
+   */
+  @Test
+  void aServerWithoutMetricsServesAndReplicatesAndRefusesToServeMetrics() throws Exception {
+    try (InProcessNodes nodes = new InProcessNodes(dir)) {
+      Node a = nodes.startWithoutMetrics(0, Map.of());
+      Node b = nodes.startWithoutMetrics(1, Map.of(0,
+          java.net.InetSocketAddress.createUnresolved("127.0.0.1", a.port())));
+      b.dialConfiguredPeers().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(a.metrics.registry).isNull();
+      try (Jedis j = new Jedis("127.0.0.1", a.port(), 10_000)) {
+        j.set("k", "v");
+        assertThat(j.get("k")).isEqualTo("v");
+      }
+      InProcessNodes.await("replicated", 10_000,
+          () -> InProcessNodes.onLoop(b, () -> b.replica.liveEntry("k".getBytes())) != null);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.startMetrics("127.0.0.1", 0))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("metrics off");
+    }
+  }
+
   @Test
   void aLinkLagsByTheWritesThePeerIsNotKnownToHold() throws Exception {
     try (InProcessNodes nodes = new InProcessNodes(dir)) {
