@@ -32,9 +32,9 @@ import kvs.process.LineReader;
  * server's first stdout line ({@code READY <port>}) is read here and the rest of its stdout and all
  * of its stderr go to a log file under the data root; an agent's stdout carries only its replies.
  *
- * <p>Servers are reached over admin connections ({@link AdminServerHandle}): one for commands, made in the
- * background once the server reports READY, and one for {@code KVS.AWAIT}, made on the first stabilize, so that a pending await
- * never holds up a command.
+ * <p>Servers are reached over admin connections ({@link AdminServerHandle}): one for commands,
+ * made in the background once the server reports READY, and one for {@code KVS.AWAIT}, made on
+ * the first stabilize, so that a pending await never holds up a command.
  */
 final class ProcessFleet implements Fleet {
   static final String HOST = "127.0.0.1";

@@ -355,7 +355,7 @@ public final class Node implements AutoCloseable {
    * delta (reading the log on disk) just before the push sends them again.
    */
   void pushQueuedNow() {
-    if (!unpushed.isEmpty()) pushQueued();
+    pushQueued();
   }
 
   private void pushQueued() {

@@ -105,7 +105,7 @@ final class ServerMetrics {
 
   /** Entries removed by a collection slice. */
   void collected(int n) {
-    if (collected != null) collected.inc(n);
+    if (registry != null) collected.inc(n);
   }
 
   /**

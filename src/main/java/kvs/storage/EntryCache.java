@@ -50,9 +50,11 @@ final class EntryCache {
    * long. A hit reads the table, the slot and its key, where a {@code HashMap} reads a node too.
    */
   private Slot[] table = new Slot[MIN_TABLE];
-  private int count;
   private static final int MIN_TABLE = 2048;
-  /** Every slot, in the order the clock hand visits them; {@code ring[i].index == i}. */
+  /**
+   * Every slot, in the order the clock hand visits them; {@code ring[i].index == i}. The table
+   * holds the same slots, so {@code ringSize} counts both.
+   */
   private Slot[] ring = new Slot[1024];
   private int ringSize;
   /** Where eviction looks next. */
@@ -139,8 +141,10 @@ final class EntryCache {
     ring[s.index] = last;
     last.index = s.index;
     ring[ringSize] = null;
+    // A cache that shrank gives its arrays back.
+    if (table.length > MIN_TABLE && ringSize * 8 < table.length) rehash(table.length / 2);
     if (ringSize >= 1024 && ringSize < ring.length / 4) {
-      ring = Arrays.copyOf(ring, ring.length / 2); // a cache that shrank gives the array back
+      ring = Arrays.copyOf(ring, ring.length / 2);
     }
   }
 
@@ -149,7 +153,7 @@ final class EntryCache {
   }
 
   int size() {
-    return count;
+    return ringSize;
   }
 
   /** Where a hash starts its probe: the bits mixed, since {@code Arrays.hashCode} is weak. */
@@ -167,10 +171,10 @@ final class EntryCache {
     }
   }
 
+  /** Adds {@code s} to the table; the caller then adds it to the ring. */
   private void insert(Slot s) {
-    if ((count + 1) * 2 > table.length) rehash(table.length * 2);
+    if ((ringSize + 1) * 2 > table.length) rehash(table.length * 2);
     place(table, s);
-    count++;
   }
 
   private static void place(Slot[] t, Slot s) {
@@ -197,8 +201,6 @@ final class EntryCache {
       }
     }
     table[i] = null;
-    count--;
-    if (table.length > MIN_TABLE && count * 8 < table.length) rehash(table.length / 2);
   }
 
   private void rehash(int length) {

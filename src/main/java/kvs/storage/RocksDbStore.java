@@ -184,7 +184,7 @@ public final class RocksDbStore implements Store {
     closeables.addAll(handles);
     writeOptions = new WriteOptions().setSync(syncWrites);
     pending = groupLogWrites ? new WriteBatch() : null;
-    logOrigins = readLogOrigins();
+    readLogOrigins();
   }
 
   /**
@@ -195,20 +195,18 @@ public final class RocksDbStore implements Store {
    * compaction drops them: in a tree of servers, with a delta check every 20 ms, that was a
    * fifth of each server's CPU.
    */
-  private long[] readLogOrigins() {
-    long[] found = new long[0];
+  private void readLogOrigins() {
+    logOrigins = new long[0];
     try (RocksIterator it = db.newIterator(logCf)) {
       for (long o = 0; o >= 0; ) {
         it.seek(logKey(o, 0));
         if (!it.isValid()) break;
         long origin = ByteBuffer.wrap(it.key()).getLong();
-        found = Arrays.copyOf(found, found.length + 1);
-        found[found.length - 1] = origin;
+        noteLogOrigin(origin);
         o = origin == Long.MAX_VALUE ? -1 : origin + 1;
       }
       checkStatus(it);
     }
-    return found;
   }
 
   /** Adds {@code origin} to {@link #logOrigins} (a new array: views keep the one they took). */
