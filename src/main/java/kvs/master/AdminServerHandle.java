@@ -214,7 +214,16 @@ abstract class AdminServerHandle implements Fleet.ServerHandle {
           .socketTimeoutMillis(socketTimeoutMs)
           .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
       if (AdminTls.factory() != null) config.ssl(true).sslSocketFactory(AdminTls.factory());
-      Jedis j = new Jedis(new HostAndPort(host, port), config.build());
+      Jedis j;
+      try {
+        // Jedis connects in its constructor: a server that is gone fails here.
+        j = new Jedis(new HostAndPort(host, port), config.build());
+      } catch (JedisException e) {
+        // Its message only repeats the address; the socket's reason is attached as suppressed.
+        Throwable[] why = e.getSuppressed();
+        throw new ScriptError("server " + serverId + " cannot be reached at " + host + ":" + port
+            + " (" + rootMessage(why.length > 0 ? why[0] : e) + ")", e);
+      }
       try {
         j.sendCommand(Admin.ADMIN, Bytes.ascii(secret));
       } catch (JedisException e) {
