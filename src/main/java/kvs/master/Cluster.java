@@ -160,6 +160,11 @@ final class Cluster implements AutoCloseable {
     if (role == Role.CLIENT) {
       throw new ScriptError(id + " is a client; it cannot be a server too");
     }
+    Server old = running.get(id);
+    if (old != null && !old.handle.isAlive()) {
+      // Its process ended on its own (a crash, a storage failure): it restarts as after killServer.
+      killServer(id);
+    }
     if (running.containsKey(id)) {
       throw new ScriptError("server " + id + " is already running");
     }

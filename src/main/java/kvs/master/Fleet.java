@@ -61,6 +61,14 @@ interface Fleet extends AutoCloseable {
      */
     void dump(EntrySink sink) throws ScriptError, java.io.IOException;
 
+    /**
+     * False once the server's process has ended, on its own or killed; true while it runs or
+     * when that cannot be told from here.
+     */
+    default boolean isAlive() {
+      return true;
+    }
+
     /** Kills the process at once (SIGKILL) and returns once it is gone. */
     void kill();
   }

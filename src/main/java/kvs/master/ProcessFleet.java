@@ -285,6 +285,11 @@ final class ProcessFleet implements Fleet {
     }
 
     @Override
+    public boolean isAlive() {
+      return process.isAlive();
+    }
+
+    @Override
     public void kill() {
       reap(process);
       // Closing after the kill: the sockets are dead by now, and a blocked await wakes with an

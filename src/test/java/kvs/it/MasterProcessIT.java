@@ -105,6 +105,49 @@ class MasterProcessIT {
     in.close();
   }
 
+  /**
+   * A server that dies on its own (here SIGKILL from outside the master, as a crash would) is not
+   * running any more: joinServer restarts it with its data and its client reconnects, instead of
+   * answering "server 0 is already running" for a process that is gone.
+   */
+  @Test
+  void joinServerRestartsAServerThatDiedOnItsOwn() throws Exception {
+    Process master = new ProcessBuilder(MasterRun.REPO.resolve("master").toString())
+        .directory(MasterRun.REPO.toFile()).start();
+    CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
+      try {
+        return master.getErrorStream().readAllBytes();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    OutputStream in = master.getOutputStream();
+    in.write("joinServer 0\njoinServer 1\njoinClient 5 0\nput 5 k v\nprintStore 0\n".getBytes());
+    in.flush();
+    java.io.BufferedReader out = new java.io.BufferedReader(
+        new java.io.InputStreamReader(master.getInputStream(), StandardCharsets.UTF_8));
+    String answer = CompletableFuture.supplyAsync(() -> {
+      try {
+        return out.readLine();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }).get(120, TimeUnit.SECONDS);
+    assertThat(answer).isEqualTo("k:v");
+    List<ProcessHandle> server0 = master.toHandle().descendants()
+        .filter(h -> h.info().commandLine().orElse("").matches(".*kvs\\.cli\\.Main server .*--id 0 .*"))
+        .toList();
+    assertThat(server0).hasSize(1);
+    server0.get(0).destroyForcibly();
+    server0.get(0).onExit().get(30, TimeUnit.SECONDS);
+    in.write("joinServer 0\nget 5 k\nprintStore 0\n".getBytes());
+    in.close();
+    assertThat(master.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    String stderr = new String(err.get(30, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+    assertThat(master.exitValue()).as(stderr).isZero();
+    assertThat(out.lines().toList()).containsExactly("k:v", "k:v");
+  }
+
   @Test
   void serverRefusesCorruptDataDirectory(@TempDir Path dir) throws Exception {
     Path data = dir.resolve("d");

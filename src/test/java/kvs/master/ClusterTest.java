@@ -133,6 +133,23 @@ class ClusterTest {
     assertThat(fails("joinClient 0 1")).contains("0 is a server");
   }
 
+  /**
+   * A server whose process ended on its own (a crash, a storage failure that stops it) is not
+   * running: joinServer restarts it as after killServer, with its data, links and clients,
+   * instead of answering "already running" to a process that is gone.
+   */
+  @Test
+  void joinServerRestartsAServerThatExitedOnItsOwn() {
+    run("joinServer 0", "joinServer 1", "joinClient 5 0", "breakConnection 0 1");
+    fleet.servers.get(0).alive = false;
+    fleet.log.clear();
+    fleet.agentLog.clear();
+    run("joinServer 0");
+    assertThat(fleet.log).containsExactly("kill 0", "unblock 1 0", "start 0 {1=1001}");
+    assertThat(fleet.agentLog).containsExactly("5: connect 127.0.0.1 1002");
+    run("put 5 k v");
+  }
+
   @Test
   void serverLifecycleErrors() {
     assertThat(fails("killServer 3")).isEqualTo("server 3 is not running (it never joined)");
@@ -418,6 +435,7 @@ class ClusterTest {
       volatile String state = "empty";
       volatile int awaits;
       volatile String awaitError;
+      volatile boolean alive = true;
 
       FakeServer(int id, int port) {
         this.id = id;
@@ -477,8 +495,14 @@ class ClusterTest {
       }
 
       @Override
+      public boolean isAlive() {
+        return alive;
+      }
+
+      @Override
       public void kill() {
         log.add("kill " + id);
+        alive = false;
       }
     }
 
