@@ -333,7 +333,7 @@ final class Cluster implements AutoCloseable {
       synchronized (wake) {
         seen = wakeups;
       }
-      Map<Integer, String> states = readStates(running);
+      Map<Integer, String> states = readStates(running, deadline);
       List<SortedSet<Integer>> apart = new ArrayList<>();
       for (SortedSet<Integer> group : topology.groups(running.keySet())) {
         if (distinct(group, states) > 1) {
@@ -459,15 +459,16 @@ final class Cluster implements AutoCloseable {
     });
   }
 
-  /** The states of {@code servers}, read at once. */
-  private Map<Integer, String> readStates(Map<Integer, Server> servers) throws ScriptError {
+  /** The states of {@code servers}, read at once; a read not done by {@code deadline} fails. */
+  private Map<Integer, String> readStates(Map<Integer, Server> servers, long deadline)
+      throws ScriptError {
     Map<Integer, Future<String>> pending = new HashMap<>();
     servers.forEach((id, server) -> pending.put(id, statePool.submit(server.handle::state)));
     Map<Integer, String> states = new HashMap<>();
     ScriptError failure = null;
     for (Map.Entry<Integer, Future<String>> e : pending.entrySet()) {
       try {
-        states.put(e.getKey(), stateOf(e.getValue(), pending));
+        states.put(e.getKey(), stateOf(e.getValue(), pending, deadline));
       } catch (ExecutionException ex) {
         if (failure == null) {
           failure = ex.getCause() instanceof ScriptError se ? se
@@ -486,24 +487,31 @@ final class Cluster implements AutoCloseable {
 
   /**
    * The state a read will give, reporting the servers that have not answered yet about once a
-   * second once the stabilize has taken more than a second.
+   * second once the stabilize has taken more than a second; fails naming them at
+   * {@code deadline} (the read itself may take up to its socket timeout).
    */
-  private String stateOf(Future<String> read, Map<Integer, Future<String>> all)
-      throws ExecutionException, InterruptedException {
+  private String stateOf(Future<String> read, Map<Integer, Future<String>> all, long deadline)
+      throws ExecutionException, InterruptedException, ScriptError {
     while (true) {
-      // A read gets a moment even when a report is due: only a slow one counts as silent.
-      long waitNs = Math.max(nextReport - System.nanoTime(),
+      // A read gets a moment even when a report or the deadline is due: only a slow one counts
+      // as silent.
+      long now = System.nanoTime();
+      long waitNs = Math.max(Math.min(nextReport - now, deadline - now),
           TimeUnit.MILLISECONDS.toNanos(SILENT_AFTER_MS));
       try {
         return read.get(waitNs, TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
-        // time for a report
+        // time for a report, or past the deadline
       }
       java.util.SortedSet<Integer> silent = new java.util.TreeSet<>();
       all.forEach((id, f) -> {
         if (!f.isDone()) silent.add(id);
       });
-      long now = System.nanoTime();
+      now = System.nanoTime();
+      if (!read.isDone() && now - deadline >= 0) {
+        throw new ScriptError("stabilize gave up after " + stabilizeTimeoutMs / 1000.0
+            + " s; servers " + silent + " did not report their state (not answering)");
+      }
       if (!silent.isEmpty()) {
         progress.println(String.format(java.util.Locale.ROOT,
             "stabilize: waiting %.1f s for servers %s to report their state (not answering)",

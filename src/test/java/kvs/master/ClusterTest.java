@@ -381,6 +381,22 @@ class ClusterTest {
     assertThat(fleet.servers.get(1).awaits).isEqualTo(1);
   }
 
+  /**
+   * A server that does not answer its state read (stopped, hung) holds stabilize no longer than
+   * the stabilize timeout, and the error names it; before, stabilize waited for the read's socket
+   * timeout (30 s) whatever --stabilize-timeout-ms said.
+   */
+  @Test
+  void aServerThatDoesNotAnswerItsStateReadFailsStabilizeAtTheTimeout() {
+    useStabilizeTimeout(300);
+    run("joinServer 0", "joinServer 1");
+    fleet.servers.get(1).stateDelayMs = 5_000;
+    long start = System.nanoTime();
+    assertThat(fails("stabilize")).isEqualTo(
+        "stabilize gave up after 0.3 s; servers [1] did not report their state (not answering)");
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(2_000);
+  }
+
   @Test
   void stabilizeWithoutServersReturns() {
     run("stabilize");
@@ -436,6 +452,8 @@ class ClusterTest {
       volatile int awaits;
       volatile String awaitError;
       volatile boolean alive = true;
+      /** How long a state read takes: a server that is slow or does not answer. */
+      volatile long stateDelayMs;
 
       FakeServer(int id, int port) {
         this.id = id;
@@ -464,6 +482,13 @@ class ClusterTest {
 
       @Override
       public String state() {
+        if (stateDelayMs > 0) {
+          try {
+            Thread.sleep(stateDelayMs);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
         return state;
       }
 
