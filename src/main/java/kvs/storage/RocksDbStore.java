@@ -108,6 +108,11 @@ public final class RocksDbStore implements Store {
   private String markerNote = "";
   /** This instance checked and holds the marker; only then may its close remove it. */
   private boolean marked;
+  /**
+   * After an unclean stop, the incarnation the metadata held at open: the marker may go only once
+   * a new one is committed (see {@link #uncleanStopTakenOver}).
+   */
+  private int uncleanIncarnation;
   private volatile Consumer<StorageFailure> onFailure = f -> {};
   /**
    * Every origin with a record in the log, sorted (see {@link #readLogOrigins}); an origin whose
@@ -274,6 +279,8 @@ public final class RocksDbStore implements Store {
     Path marker = dir.resolve(RUNNING_MARKER);
     cleanStop = !Files.exists(marker);
     if (!cleanStop) {
+      ReplicaMeta meta = loadMeta(); // not null: validate refused a database without one
+      if (meta != null) uncleanIncarnation = meta.incarnation();
       try {
         byte[] b = Files.readAllBytes(marker); // empty, or the note of a restore (Backup)
         markerNote = new String(b, 0, Math.min(b.length, 4096),
@@ -327,6 +334,22 @@ public final class RocksDbStore implements Store {
    */
   public void onFailure(Consumer<StorageFailure> handler) {
     this.onFailure = handler;
+  }
+
+  /**
+   * True unless the last run stopped uncleanly and this one committed no new incarnation since
+   * (Replica.open takes one before anything is served): a start that failed before that (a wrong
+   * server id, say) must leave the marker, or the next start would take the stop for clean and
+   * reuse the dots of writes its log lost.
+   */
+  private boolean uncleanStopTakenOver() throws RocksDBException {
+    if (cleanStop) return true;
+    byte[] bytes = db.get(metaCf, META_KEY);
+    try {
+      return bytes != null && ReplicaMeta.decode(bytes).incarnation() != uncleanIncarnation;
+    } catch (CorruptDataException e) {
+      return false;
+    }
   }
 
   /** Tells the failure handler, then returns the failure for the caller to throw. */
@@ -817,7 +840,7 @@ public final class RocksDbStore implements Store {
     try {
       flushWal();
       db.syncWal();
-      clean = true;
+      clean = uncleanStopTakenOver();
     } catch (StorageFailure | RocksDBException e) {
       clean = false; // closing anyway; the marker stays, so the next start is careful
     }

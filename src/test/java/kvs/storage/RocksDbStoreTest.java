@@ -612,6 +612,39 @@ class RocksDbStoreTest {
   }
 
   /**
+   * BUG (RocksDbStore.close removed the marker whenever it closed cleanly): a start that failed
+   * after an unclean stop (a wrong --id, a retired server, a corrupt stability record) before it
+   * took a new incarnation still closed the store cleanly, which removed the marker of the run
+   * that had not stopped cleanly. The next start then took the stop for clean and went on
+   * numbering writes in the old incarnation from what its log had kept, reusing the dots of
+   * writes a power cut had taken from the log but peers held (SPEC section 5). Likewise after a
+   * restore, whose marker makes the first start take a new incarnation.
+   */
+  @Test
+  void aStartThatFailsBeforeTakingANewIncarnationKeepsTheMarkerOfAnUncleanStop() throws Exception {
+    Path dir = tmp.resolve("failed-start");
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      Replica.open(s, 1, 1);
+    }
+    Files.createFile(dir.resolve(RocksDbStore.RUNNING_MARKER)); // a SIGKILL or a power cut
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      assertThat(s.lastStopWasClean()).isFalse();
+      // started under the wrong server id: refused before anything is committed
+      assertThatThrownBy(() -> Replica.open(s, 2, 2, s.lastStopWasClean()))
+          .isInstanceOf(IllegalStateException.class);
+    }
+    assertThat(dir.resolve(RocksDbStore.RUNNING_MARKER)).exists();
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      assertThat(s.lastStopWasClean()).isFalse();
+      assertThat(Replica.open(s, 1, 3, s.lastStopWasClean()).origin())
+          .isEqualTo(Origins.of(1, 3));
+    }
+    try (RocksDbStore s = RocksDbStore.open(dir, false)) {
+      assertThat(s.lastStopWasClean()).isTrue(); // the run that took over closed cleanly
+    }
+  }
+
+  /**
    * A scan that meets a corrupt block must fail (and tell the failure handler, which stops the
    * server), not end as if the data ended there: a delta cut from such a scan would close with a
    * vector claiming writes it never carried.
