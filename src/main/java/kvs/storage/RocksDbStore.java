@@ -120,12 +120,14 @@ public final class RocksDbStore implements Store {
    */
   private long[] logOrigins;
 
-  private RocksDbStore(Path dir, boolean syncWrites, boolean groupLogWrites) {
+  private RocksDbStore(Path dir, boolean syncWrites, boolean groupLogWrites, boolean existed) {
     this.dir = dir;
     this.groupLogWrites = groupLogWrites;
     // A torn last record (a crash mid-append, never acknowledged) is dropped; corruption
-    // anywhere else refuses the open rather than silently losing acknowledged writes.
-    dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+    // anywhere else refuses the open rather than silently losing acknowledged writes. Column
+    // families are created only in a new database: one that lacks them is not a kvs database,
+    // and adding them would leave its own program unable to open it.
+    dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(!existed)
         .setParanoidChecks(true).setMaxBackgroundJobs(2).setKeepLogFileNum(2)
         .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords)
         .setManualWalFlush(groupLogWrites)
@@ -181,6 +183,12 @@ public final class RocksDbStore implements Store {
       logCfOptions.close();
       if (writeBufferManager != null) writeBufferManager.close();
       if (blockCache != null) blockCache.close();
+      if (existed && e.getStatus() != null
+          && e.getStatus().getCode() == org.rocksdb.Status.Code.InvalidArgument
+          && String.valueOf(e.getMessage()).contains("Column famil")) {
+        throw new StoreOpenException("data directory " + dir + " holds a RocksDB database that"
+            + " is not a kvs database (" + e.getMessage() + "); refusing to write into it", e);
+      }
       throw new StoreOpenException("cannot open data directory " + dir + ": " + e.getMessage(), e);
     }
     metaCf = handles.get(0);
@@ -260,7 +268,7 @@ public final class RocksDbStore implements Store {
     } catch (java.io.IOException e) {
       throw new StoreOpenException("cannot create data directory " + dir + ": " + e, e);
     }
-    RocksDbStore store = new RocksDbStore(dir, syncWrites, groupLogWrites);
+    RocksDbStore store = new RocksDbStore(dir, syncWrites, groupLogWrites, existed);
     try {
       store.validate(dir, existed);
       store.markRunning();

@@ -388,6 +388,39 @@ class RocksDbStoreTest {
         .hasMessageContaining("cannot open data directory " + dir);
   }
 
+  /**
+   * BUG (RocksDbStore opened any directory holding a CURRENT file with
+   * create_missing_column_families, and only then found it held no replica metadata): another
+   * program's RocksDB database was refused, but only after the open had added kvs's column
+   * families "data" and "log" to it, so that its own program could no longer open it ("Column
+   * families not opened: log, data"). It must be refused before anything is written into it.
+   */
+  @Test
+  void anotherProgramsRocksDbIsRefusedAndLeftAsItWas() throws Exception {
+    Path dir = tmp.resolve("foreign");
+    try (DBOptions o = new DBOptions().setCreateIfMissing(true);
+        ColumnFamilyOptions co = new ColumnFamilyOptions()) {
+      List<ColumnFamilyDescriptor> d =
+          List.of(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, co));
+      List<ColumnFamilyHandle> handles = new ArrayList<>();
+      try (RocksDB db = RocksDB.open(o, dir.toString(), d, handles)) {
+        db.put(b("user:1"), b("precious"));
+        handles.forEach(ColumnFamilyHandle::close);
+      }
+      assertThatThrownBy(() -> RocksDbStore.open(dir, false))
+          .isInstanceOf(StoreOpenException.class)
+          .hasMessageContaining(dir.toString())
+          .hasMessageContaining("not a kvs database");
+      assertThat(dir.resolve(RocksDbStore.RUNNING_MARKER)).doesNotExist();
+      // its program opens it as before, with its one column family and its data
+      handles.clear();
+      try (RocksDB db = RocksDB.open(o, dir.toString(), d, handles)) {
+        assertThat(db.get(b("user:1"))).isEqualTo(b("precious"));
+        handles.forEach(ColumnFamilyHandle::close);
+      }
+    }
+  }
+
   @Test
   void aPathThatIsAFileIsRefused() throws Exception {
     Path file = tmp.resolve("file");
