@@ -6,7 +6,10 @@ import kvs.sim.SimResult;
 import kvs.sim.SimRunner;
 import kvs.sim.Simulator;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "sim",
@@ -19,6 +22,8 @@ import picocli.CommandLine.Option;
       "seed with its trace (--runs 1 --trace). Exits 1 when any seed fails."
     })
 public final class SimCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(names = "--seed", description = "First seed (default: ${DEFAULT-VALUE}).")
   long seed = 1;
 
@@ -37,9 +42,11 @@ public final class SimCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (runs < 1) throw new IllegalArgumentException("--runs must be >= 1, got " + runs);
+    if (runs < 1) throw bad("--runs must be >= 1, got " + runs);
+    if (threads < 1) throw bad("--threads must be >= 1, got " + threads);
+    if (failuresShown < 0) throw bad("--failures-shown must be >= 0, got " + failuresShown);
     if (trace) {
-      if (runs != 1) throw new IllegalArgumentException("--trace needs --runs 1, got " + runs);
+      if (runs != 1) throw bad("--trace needs --runs 1, got " + runs);
       SimResult r = Simulator.run(seed, Behavior.CORRECT, true);
       System.out.println("seed " + seed + ": " + r.config());
       r.trace().forEach(System.out::println);
@@ -54,5 +61,10 @@ public final class SimCommand implements Callable<Integer> {
     batch.failures().stream().limit(failuresShown).forEach(r -> System.out.println(r.summary()
         + "\n  or:     ./kvs sim --seed " + r.seed() + " --runs 1 --trace"));
     return batch.failures().isEmpty() ? 0 : 1;
+  }
+
+  /** A bad option value: picocli's usage error (status 2), not a stack trace. */
+  private ParameterException bad(String message) {
+    return new ParameterException(spec.commandLine(), message);
   }
 }
