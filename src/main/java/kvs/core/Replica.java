@@ -1886,9 +1886,10 @@ public final class Replica {
   /**
    * Adds {@code delta} to the counter {@code key} for a session (INCRBY, INCRBYFLOAT; see
    * {@link Counters}): this origin's contribution element rises by {@code delta}. A key that is
-   * not a counter yet (absent, deleted, expired, or a string holding a number, which the caller
-   * has checked) first becomes one: a counter head whose base is the string's number (0 when
-   * absent) and which cancels every contribution stored for the key, in the same atomic write.
+   * not a counter yet (absent, deleted, expired, a hash, set or sorted set that reads as absent,
+   * or a string holding a number, which the caller has checked) first becomes one: a counter
+   * head whose base is the string's number (0 when absent) and which cancels every contribution
+   * stored for the key, in the same atomic write.
    * The caller has read the key in the session (so the session's dependencies are covered).
    *
    * @throws IllegalArgumentException when the key holds a string that is not a number
@@ -1897,7 +1898,10 @@ public final class Replica {
       long wallMillis) {
     now(wallMillis);
     Entry head = current(key);
-    boolean live = head != null && head.liveAt(now());
+    // A hash, set or sorted-set head here shows nothing (the caller refused a live one): what a
+    // delete, the last removal, FLUSHALL or RENAME left, which reads as absent.
+    boolean live = head != null && head.liveAt(now())
+        && (head.kind() == Entry.KIND_STRING || head.kind() == Entry.KIND_COUNTER);
     // One scan of the key's elements serves the new head's cancel map and the new value.
     List<Entry> contributions = contributions(key, session);
     byte[] ownKey = Elements.counterKey(key, origin);

@@ -144,6 +144,60 @@ class CounterCommandsTest extends InProcessServersTest {
     }
   }
 
+  /**
+   * A hash, set or sorted set that was deleted, emptied, popped, renamed away or flushed leaves
+   * a head that reads as absent; an increment of the key starts a counter at 0, as in Redis
+   * (INCR used to throw on that head, and the server closed the connection).
+   */
+  @Test
+  void aCounterMayTakeTheNameOfAGoneHashSetOrSortedSet() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      // each type with the ways it goes: DEL, UNLINK, FLUSHALL, RENAME away, the last removal
+      String[][][] cases = {
+          {{"HSET", "f", "1"}, {"DEL"}, {"UNLINK"}, {"FLUSHALL"}, {"RENAME", "gone"},
+              {"HDEL", "f"}},
+          {{"SADD", "m"}, {"DEL"}, {"UNLINK"}, {"FLUSHALL"}, {"RENAME", "gone"}, {"SREM", "m"},
+              {"SPOP"}},
+          {{"ZADD", "1", "m"}, {"DEL"}, {"UNLINK"}, {"FLUSHALL"}, {"RENAME", "gone"},
+              {"ZREM", "m"}, {"ZPOPMIN"}}};
+      int i = 0;
+      for (String[][] typed : cases) {
+        String[] make = typed[0];
+        for (String[] remove : java.util.Arrays.copyOfRange(typed, 1, typed.length)) {
+          String key = "k" + i++;
+          c.call(args(make[0], key, java.util.Arrays.copyOfRange(make, 1, make.length)));
+          if (remove[0].equals("FLUSHALL")) {
+            c.call("FLUSHALL");
+          } else {
+            c.call(args(remove[0], key, java.util.Arrays.copyOfRange(remove, 1, remove.length)));
+          }
+          assertThat(c.call("EXISTS", key)).as("%s", key).isEqualTo(0L);
+          assertThat(c.call("INCR", key)).as("%s after %s", make[0], remove[0]).isEqualTo(1L);
+          assertThat(c.call("INCRBY", key, "4")).isEqualTo(5L);
+          assertThat(c.call("DECR", key)).isEqualTo(4L);
+          assertThat(text(c.call("INCRBYFLOAT", key, "0.5"))).isEqualTo("4.5");
+          assertThat(c.call("TYPE", key)).isEqualTo("+string");
+          assertThat(c.call("TTL", key)).isEqualTo(-1L);
+        }
+      }
+      assertThat(c.call("SADD", "e", "m")).isEqualTo(1L);
+      assertThat(c.call("SREM", "e", "m")).isEqualTo(1L);
+      assertThat(text(c.call("INCRBYFLOAT", "e", "2.5"))).isEqualTo("2.5");
+      assertThat(c.call("HSET", "h", "f", "1")).isEqualTo(1L);
+      assertThat(c.call("INCR", "h")) // a live hash is still the wrong type
+          .isEqualTo("-WRONGTYPE Operation against a key holding the wrong kind of value");
+    }
+  }
+
+  private static String[] args(String command, String key, String[] rest) {
+    String[] all = new String[rest.length + 2];
+    all[0] = command;
+    all[1] = key;
+    System.arraycopy(rest, 0, all, 2, rest.length);
+    return all;
+  }
+
   @Test
   void countersAndHashesInTransactionsAndUnderWatch() throws Exception {
     Node n = nodes.start(0, Map.of());
