@@ -171,7 +171,7 @@ final class StringEditCommands {
       c.replies.add(Resp.integer(old == null ? 0 : old.length));
       return;
     }
-    if (offset + part.length > c.node.config.limits().valueBytesMax()) {
+    if (offset > c.node.config.limits().valueBytesMax() - part.length) { // no overflow near 2^63
       c.replies.add(Resp.error(TOO_BIG));
       return;
     }

@@ -48,6 +48,12 @@ class StringKeyCommandsTest extends InProcessServersTest {
       assertThat(c.call("SETRANGE", "k", "-1", "x")).isEqualTo("-ERR offset is out of range");
       assertThat(c.call("SETRANGE", "k", Integer.toString(16 * 1024 * 1024), "x"))
           .isEqualTo("-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+      // an offset near 2^63: offset + length overflowed, and the connection was closed
+      assertThat(c.call("SETRANGE", "k", Long.toString(Long.MAX_VALUE), "x"))
+          .isEqualTo("-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+      assertThat(c.call("SETRANGE", "absent", Long.toString(Long.MAX_VALUE - 1), "xyz"))
+          .isEqualTo("-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+      assertThat(c.call("EXISTS", "absent")).isEqualTo(0L);
       assertThat(text(c.call("GETDEL", "k"))).isEqualTo("hello World");
       assertThat(c.call("GETDEL", "k")).isNull();
       assertThat(c.call("EXISTS", "k")).isEqualTo(0L);
