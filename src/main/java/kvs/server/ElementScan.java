@@ -42,8 +42,8 @@ record ElementScan(long cursor, byte[] pattern, boolean values, int count) {
       if (opt.equals("MATCH") && i + 1 < a.length) {
         pattern = a[++i];
       } else if (opt.equals("COUNT") && i + 1 < a.length) {
-        long n = StringEditCommands.parseLong(a[++i]);
-        if (n == Long.MIN_VALUE) {
+        Long n = CounterCommands.parseStrictLong(a[++i]);
+        if (n == null) {
           c.replies.add(Resp.error(StringEditCommands.NOT_INTEGER));
           return null;
         }

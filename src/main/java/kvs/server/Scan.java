@@ -107,16 +107,17 @@ final class Scan {
       switch (opt) {
         case "MATCH" -> pattern = a[++i];
         case "COUNT" -> {
-          try {
-            count = Integer.parseInt(Resp.ascii(a[++i]));
-          } catch (NumberFormatException e) {
-            count = -1;
-          }
-          if (count < 1) {
-            c.replies.add(Resp.error("ERR value is out of range, must be positive"));
+          // Redis's errors (as ElementScan's); any 64-bit count is taken, at most COUNT_MAX
+          Long n = CounterCommands.parseStrictLong(a[++i]);
+          if (n == null) {
+            c.replies.add(Resp.error(StringEditCommands.NOT_INTEGER));
             return;
           }
-          count = Math.min(count, COUNT_MAX);
+          if (n < 1) {
+            c.replies.add(Resp.error("ERR syntax error"));
+            return;
+          }
+          count = (int) Math.min(n, COUNT_MAX);
         }
         case "TYPE" -> type = Resp.ascii(a[++i]).toLowerCase(Locale.ROOT);
         default -> {

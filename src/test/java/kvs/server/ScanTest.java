@@ -112,4 +112,28 @@ class ScanTest extends InProcessServersTest {
       assertThat(keys(a.call("SCAN", c2, "COUNT", "1"))).containsExactly("k04");
     }
   }
+
+  /**
+   * COUNT's errors are Redis's (and HSCAN's, SSCAN's and ZSCAN's here): a count below 1 is a
+   * syntax error, one that is not an integer is not an integer, and any 64-bit count is taken.
+   */
+  @Test
+  void countIsCheckedAsRedisChecksIt() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      c.call("SET", "k", "v");
+      for (String bad : List.of("0", "-1", "-9223372036854775808")) {
+        assertThat(c.call("SCAN", "0", "COUNT", bad)).as(bad).isEqualTo("-ERR syntax error");
+        assertThat(c.call("HSCAN", "h", "0", "COUNT", bad)).as(bad)
+            .isEqualTo("-ERR syntax error");
+      }
+      for (String bad : List.of("x", "1.5", "", "9223372036854775808")) {
+        assertThat(c.call("SCAN", "0", "COUNT", bad)).as(bad)
+            .isEqualTo("-ERR value is not an integer or out of range");
+      }
+      for (String big : List.of("2147483648", "9223372036854775807")) {
+        assertThat(keys(c.call("SCAN", "0", "COUNT", big))).as(big).containsExactly("k");
+      }
+    }
+  }
 }
