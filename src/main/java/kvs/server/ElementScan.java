@@ -29,8 +29,13 @@ record ElementScan(long cursor, byte[] pattern, boolean values, int count) {
 
   /** The parsed arguments of {@code a}, or null after answering the error. */
   static ElementScan parse(ConnectionHandler c, byte[][] a, boolean noValuesAllowed) {
-    long cursor = StringEditCommands.parseLong(a[2]);
-    if (cursor == Long.MIN_VALUE || cursor < 0) {
+    long cursor;
+    try {
+      cursor = Long.parseLong(Resp.ascii(a[2])); // as loose as Redis's strtoul: "+1", "01"
+    } catch (NumberFormatException e) {
+      cursor = -1;
+    }
+    if (cursor < 0) {
       c.replies.add(Resp.error("ERR invalid cursor"));
       return null;
     }

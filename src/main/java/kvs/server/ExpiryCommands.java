@@ -192,13 +192,9 @@ final class ExpiryCommands {
     return "ERR invalid expire time in '" + command + "' command";
   }
 
-  /** The integer in {@code b}, or null. */
+  /** The integer in {@code b} as Redis's string2ll reads it, or null. */
   static Long parseLong(byte[] b) {
-    try {
-      return Long.parseLong(Resp.ascii(b));
-    } catch (NumberFormatException e) {
-      return null;
-    }
+    return CounterCommands.parseStrictLong(b);
   }
 
   /** {@code n * unit}, or {@link Long#MIN_VALUE} when it overflows. */

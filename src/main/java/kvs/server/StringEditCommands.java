@@ -114,12 +114,13 @@ final class StringEditCommands {
     c.replies.add(Resp.integer(v == null ? 0 : v.length));
   }
 
+  /**
+   * The integer in {@code b} as Redis's string2ll reads it (no "+", no leading zero, no "-0"), or
+   * {@link Long#MIN_VALUE} when it is not one.
+   */
   static long parseLong(byte[] b) {
-    try {
-      return Long.parseLong(Resp.ascii(b));
-    } catch (NumberFormatException e) {
-      return Long.MIN_VALUE;
-    }
+    Long v = CounterCommands.parseStrictLong(b);
+    return v == null ? Long.MIN_VALUE : v;
   }
 
   /** GETRANGE key start end: Redis's rules for negative and out-of-range offsets. */

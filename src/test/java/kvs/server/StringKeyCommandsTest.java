@@ -67,6 +67,44 @@ class StringKeyCommandsTest extends InProcessServersTest {
     }
   }
 
+  /**
+   * An integer argument is read as Redis reads one (string2ll): an optional minus and digits,
+   * no plus sign, no leading zero, no "-0"; Long.parseLong took "+1", "01" and "-0", so that
+   * EXPIRE k 01 set a time to live and GETRANGE k +1 3 answered where Redis refuses both. Scan
+   * cursors stay as loose as Redis's (strtoul).
+   */
+  @Test
+  void integerArgumentsAreReadAsRedisReadsThem() throws Exception {
+    Node n = start();
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("SET", "k", "hello")).isEqualTo("+OK");
+      assertThat(c.call("ZADD", "z", "1", "a", "2", "b")).isEqualTo(2L);
+      assertThat(c.call("SADD", "s", "a", "b")).isEqualTo(2L);
+      String notInteger = "-ERR value is not an integer or out of range";
+      for (String bad : List.of("+1", "01", "-0", "00", "+0")) {
+        List<String[]> commands = List.of(
+            new String[] {"GETRANGE", "k", bad, "3"}, new String[] {"GETRANGE", "k", "0", bad},
+            new String[] {"SETRANGE", "k", bad, "x"}, new String[] {"EXPIRE", "k", bad},
+            new String[] {"PEXPIRE", "k", bad}, new String[] {"EXPIREAT", "k", bad},
+            new String[] {"PEXPIREAT", "k", bad}, new String[] {"SET", "k", "hello", "EX", bad},
+            new String[] {"SET", "k", "hello", "PXAT", bad}, new String[] {"SETEX", "k", bad, "v"},
+            new String[] {"GETEX", "k", "EX", bad}, new String[] {"ZRANGE", "z", bad, "-1"},
+            new String[] {"ZREVRANGE", "z", "0", bad},
+            new String[] {"ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", bad, "1"},
+            new String[] {"SRANDMEMBER", "s", bad});
+        for (String[] command : commands) {
+          assertThat(c.call(command)).as(String.join(" ", command)).isEqualTo(notInteger);
+        }
+      }
+      assertThat(text(c.call("GET", "k"))).isEqualTo("hello");
+      assertThat(c.call("TTL", "k")).isEqualTo(-1L);
+      assertThat(c.call("ZCARD", "z")).isEqualTo(2L);
+      assertThat(text(c.call("GETRANGE", "k", "-4", "-2"))).isEqualTo("ell");
+      assertThat(c.call("EXPIRE", "k", "100")).isEqualTo(1L);
+      assertThat(texts(((List<?>) c.call("ZSCAN", "z", "00")).get(1))).contains("a", "b");
+    }
+  }
+
   @Test
   void keyspaceCommandsAnswerAsRedis() throws Exception {
     Node n = start();
