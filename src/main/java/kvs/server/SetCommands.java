@@ -155,11 +155,11 @@ final class SetCommands {
       return null;
     }
     long n = StringEditCommands.parseLong(a[2]);
-    if (n == Long.MIN_VALUE) {
+    if (n == Long.MIN_VALUE && !positive) {
       c.replies.add(Resp.error(StringEditCommands.NOT_INTEGER));
       return null;
     }
-    if (positive && n < 0) {
+    if (positive && n < 0) { // a count that is no integer too, as Redis answers
       c.replies.add(Resp.error("ERR value is out of range, must be positive"));
       return null;
     }

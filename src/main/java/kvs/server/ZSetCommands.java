@@ -377,11 +377,7 @@ final class ZSetCommands {
     }
     if (a.length == 3) {
       n = StringEditCommands.parseLong(a[2]);
-      if (n == Long.MIN_VALUE) {
-        c.replies.add(Resp.error(StringEditCommands.NOT_INTEGER));
-        return;
-      }
-      if (n < 0) {
+      if (n < 0) { // a count that is no integer too, as Redis answers
         c.replies.add(Resp.error("ERR value is out of range, must be positive"));
         return;
       }

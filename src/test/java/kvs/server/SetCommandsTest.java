@@ -58,6 +58,10 @@ class SetCommandsTest extends InProcessServersTest {
       assertThat(c.call("SISMEMBER", "s", popped)).isEqualTo(0L);
       assertThat(c.call("SPOP", "s", "-1"))
           .isEqualTo("-ERR value is out of range, must be positive");
+      for (String bad : List.of("x", "1.5", "+1", "9223372036854775808")) { // Redis: not "integer"
+        assertThat(c.call("SPOP", "s", bad)).as(bad)
+            .isEqualTo("-ERR value is out of range, must be positive");
+      }
       assertThat(c.call("SPOP", "s", "0")).isEqualTo(List.of());
       List<String> rest = texts(c.call("SPOP", "s", "10"));
       assertThat(rest).hasSize(2).doesNotContain(popped);

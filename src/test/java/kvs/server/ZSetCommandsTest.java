@@ -84,6 +84,12 @@ class ZSetCommandsTest extends InProcessServersTest {
       assertThat(texts(c.call("ZPOPMAX", "lex", "2"))).containsExactly("d", "0", "c", "0");
       assertThat(c.call("ZPOPMIN", "lex", "-1"))
           .isEqualTo("-ERR value is out of range, must be positive");
+      for (String bad : List.of("x", "1.5", "+1", "9223372036854775808")) { // Redis: not "integer"
+        assertThat(c.call("ZPOPMIN", "lex", bad)).as(bad)
+            .isEqualTo("-ERR value is out of range, must be positive");
+        assertThat(c.call("ZPOPMAX", "lex", bad)).as(bad)
+            .isEqualTo("-ERR value is out of range, must be positive");
+      }
       assertThat(texts(c.call("ZPOPMIN", "lex", "5"))).containsExactly("b", "0");
       assertThat(c.call("EXISTS", "lex")).isEqualTo(0L); // the last member gone: no key
       assertThat(c.call("ZPOPMIN", "lex")).isEqualTo(List.of());
