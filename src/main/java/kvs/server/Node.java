@@ -163,7 +163,9 @@ public final class Node implements AutoCloseable {
       node.bind();
       ExpiryCommands.startSweep(node); // removes expired values in slices (docs/design.md)
       node.collector.start(); // collects stable tombstones in slices (docs/design.md)
-    } catch (RuntimeException | InterruptedException e) {
+    } catch (Exception e) {
+      // Netty rethrows a failed bind (port in use) as an undeclared IOException: the store must
+      // close on it too, or its running marker stays and the next start reports an unclean stop.
       node.close();
       throw e;
     }
