@@ -296,6 +296,14 @@ public final class ServerCommand implements Callable<Integer> {
           + (unresolved ? "unknown host" : e.getMessage()));
       return 2;
     }
+    // The hook before READY: a SIGTERM that follows READY at once must find it, and registering
+    // one once the JVM is shutting down throws (then the node is closed here).
+    try {
+      Runtime.getRuntime().addShutdownHook(new Thread(node::close, "shutdown"));
+    } catch (IllegalStateException shuttingDown) {
+      node.close();
+      return 0;
+    }
     if (metrics != null) {
       try {
         int bound = node.startMetrics(host, metrics);
@@ -317,7 +325,6 @@ public final class ServerCommand implements Callable<Integer> {
       // Like SIGKILL, but on purpose: every acknowledged write is already in the log.
       StdinWatch.onClose(() -> Runtime.getRuntime().halt(0));
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "shutdown"));
     Thread.currentThread().join();
     return 0;
   }
