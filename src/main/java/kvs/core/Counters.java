@@ -27,10 +27,12 @@ import java.util.TreeMap;
  * unless some element is newer than what the reset saw (an increment concurrent with the DEL),
  * and then as the sum of those newer increments.
  *
- * <p>Numbers are decimals ({@link BigDecimal}) rounded to 34 significant digits
- * ({@link MathContext#DECIMAL128}): exact for every 64-bit integer, so INCR is exact, and the
- * same on every replica, so replicas that hold the same entries read the same value whatever
- * order they summed in. Pure: no I/O, no charsets (ASCII by hand).
+ * <p>Numbers a client gives and values it reads are decimals ({@link BigDecimal}) rounded to 34
+ * significant digits ({@link MathContext#DECIMAL128}): exact for every 64-bit integer, so INCR is
+ * exact. Running totals and what a head cancels of them are kept exactly (only digits beyond
+ * {@link #SCALE_MAX} after the point round away): a total of 1e34 + 1 rounded to 1e34 would make
+ * the increment after a reset count nothing. Every replica sums the same entries to the same
+ * value whatever the order. Pure: no I/O, no charsets (ASCII by hand).
  */
 public final class Counters {
   /** Significant digits kept in a total and in a value. */
@@ -47,6 +49,16 @@ public final class Counters {
    * is larger than what Redis's long double can hold and print (about 1.19e4932).
    */
   public static final int INTEGER_DIGITS_MAX = 4900;
+  /**
+   * The longest text of a running total or a cancel, kept exactly: a sign, every digit a
+   * bounded number may have on both sides of the point, and the point.
+   */
+  static final int TOTAL_TEXT_MAX = 1 + INTEGER_DIGITS_MAX + 1 + SCALE_MAX;
+  /**
+   * Numbers of smaller magnitude than 1e-4950 are refused, as Redis refuses the ones its long
+   * double cannot hold (strtold's underflow); they would round to 0 at {@link #SCALE_MAX} anyway.
+   */
+  static final int EXPONENT_MIN = -4950;
   private static final byte HEAD_FORMAT = 1;
   private static final byte FLAG_RESET = 1;
 
@@ -116,7 +128,7 @@ public final class Counters {
       need(b, 16, what);
       long origin = b.getLong();
       long seq = b.getLong();
-      cancelled.put(origin, new Cancel(seq, number(b, what)));
+      cancelled.put(origin, new Cancel(seq, exactNumber(b, what)));
     }
     return cancelled;
   }
@@ -126,14 +138,25 @@ public final class Counters {
   }
 
   private static BigDecimal number(ByteBuffer b, String what) {
+    BigDecimal v = parse(numberText(b, what));
+    if (v == null) throw new CorruptDataException(what + ": bad number");
+    return v;
+  }
+
+  /** A cancel's total, read exactly as {@link #totalOf} reads the total it cancels. */
+  private static BigDecimal exactNumber(ByteBuffer b, String what) {
+    BigDecimal v = parseTotal(numberText(b, what));
+    if (v == null) throw new CorruptDataException(what + ": bad number");
+    return v;
+  }
+
+  private static byte[] numberText(ByteBuffer b, String what) {
     need(b, 2, what);
     int len = Short.toUnsignedInt(b.getShort());
     need(b, len, what);
     byte[] text = new byte[len];
     b.get(text);
-    BigDecimal v = parse(text);
-    if (v == null) throw new CorruptDataException(what + ": bad number");
-    return v;
+    return text;
   }
 
   /**
@@ -177,8 +200,18 @@ public final class Counters {
 
   /** {@code v} rounded as a counter's value is: {@link #PRECISION}, then {@link #SCALE_MAX}. */
   public static BigDecimal round(BigDecimal v) {
-    v = v.round(PRECISION);
-    return v.scale() > SCALE_MAX ? v.setScale(SCALE_MAX, java.math.RoundingMode.HALF_EVEN) : v;
+    return scaled(v.round(PRECISION));
+  }
+
+  /**
+   * {@code v} with at most {@link #SCALE_MAX} digits after the point. A number below
+   * 10^-(SCALE_MAX + 1) is 0 there; it is not divided down, which would cost time in its
+   * exponent (a client's 1e-20000000 took 15 s).
+   */
+  private static BigDecimal scaled(BigDecimal v) {
+    if (v.scale() <= SCALE_MAX) return v;
+    if ((long) v.precision() - v.scale() <= -(SCALE_MAX + 1)) return BigDecimal.ZERO;
+    return v.setScale(SCALE_MAX, java.math.RoundingMode.HALF_EVEN);
   }
 
   /** What a new head cancels: every contribution as it is stored now. */
@@ -200,7 +233,7 @@ public final class Counters {
     if (e.value() == null) return null;
     byte[] k = e.key();
     if (k.length < 8 || ByteBuffer.wrap(k, k.length - 8, 8).getLong() != e.origin()) return null;
-    return parse(e.value());
+    return parseTotal(e.value());
   }
 
   /**
@@ -212,9 +245,9 @@ public final class Counters {
    *     it would read as no contribution at all and silently lose the origin's increments
    */
   public static byte[] encodeTotal(BigDecimal total) {
-    BigDecimal t = bounded(total);
+    BigDecimal t = exactBounded(total);
     byte[] text = t == null ? null : format(t);
-    if (text == null || text.length > TEXT_MAX) throw new TotalOutOfRange();
+    if (text == null || text.length > TOTAL_TEXT_MAX) throw new TotalOutOfRange();
     return text;
   }
 
@@ -234,15 +267,8 @@ public final class Counters {
    * {@link #TEXT_MAX}.
    */
   public static BigDecimal parse(byte[] text) {
-    if (text.length == 0 || text.length > TEXT_MAX) return null;
-    char[] chars = new char[text.length];
-    for (int i = 0; i < text.length; i++) {
-      int ch = text[i] & 0xff;
-      boolean ok = ch >= '0' && ch <= '9' || ch == '-' || ch == '+' || ch == '.' || ch == 'e'
-          || ch == 'E';
-      if (!ok) return null;
-      chars[i] = (char) ch;
-    }
+    char[] chars = numberChars(text, TEXT_MAX);
+    if (chars == null) return null;
     try {
       return bounded(new BigDecimal(chars, PRECISION));
     } catch (NumberFormatException | ArithmeticException e) {
@@ -251,13 +277,48 @@ public final class Counters {
   }
 
   /**
+   * A stored running total or cancel, read exactly (as {@link #encodeTotal} wrote it); null when
+   * {@code text} is not a number in range.
+   */
+  static BigDecimal parseTotal(byte[] text) {
+    char[] chars = numberChars(text, TOTAL_TEXT_MAX);
+    if (chars == null) return null;
+    try {
+      return exactBounded(new BigDecimal(chars));
+    } catch (NumberFormatException | ArithmeticException e) {
+      return null;
+    }
+  }
+
+  /** The characters of a number text, or null when one is not a number's or it is too long. */
+  private static char[] numberChars(byte[] text, int lengthMax) {
+    if (text.length == 0 || text.length > lengthMax) return null;
+    char[] chars = new char[text.length];
+    for (int i = 0; i < text.length; i++) {
+      int ch = text[i] & 0xff;
+      boolean ok = ch >= '0' && ch <= '9' || ch == '-' || ch == '+' || ch == '.' || ch == 'e'
+          || ch == 'E';
+      if (!ok) return null;
+      chars[i] = (char) ch;
+    }
+    return chars;
+  }
+
+  /**
    * {@code v} rounded to {@link #PRECISION} and {@link #SCALE_MAX}, or null when it has more
-   * than {@link #INTEGER_DIGITS_MAX} digits before the point.
+   * than {@link #INTEGER_DIGITS_MAX} digits before the point or is smaller than 10^{@link
+   * #EXPONENT_MIN} (and not 0).
    */
   public static BigDecimal bounded(BigDecimal v) {
-    v = v.round(PRECISION);
-    if (v.scale() > SCALE_MAX) v = v.setScale(SCALE_MAX, java.math.RoundingMode.HALF_EVEN);
-    return v.precision() - v.scale() > INTEGER_DIGITS_MAX ? null : v;
+    return exactBounded(v.round(PRECISION));
+  }
+
+  /** As {@link #bounded}, without rounding to {@link #PRECISION}: running totals stay exact. */
+  static BigDecimal exactBounded(BigDecimal v) {
+    long magnitude = (long) v.precision() - v.scale(); // |v| < 10^magnitude
+    if (magnitude > INTEGER_DIGITS_MAX) return null;
+    if (v.signum() != 0 && magnitude <= EXPONENT_MIN) return null;
+    return scaled(v);
   }
 
   /** The number as Redis writes it: plain digits, no exponent, no trailing zeros after a point. */

@@ -149,6 +149,54 @@ class CounterCommandsTest extends InProcessServersTest {
    * a head that reads as absent; an increment of the key starts a counter at 0, as in Redis
    * (INCR used to throw on that head, and the server closed the connection).
    */
+  /**
+   * An increment below what Redis's long double holds (1e-20000000) is refused as Redis refuses
+   * it, and at once: rounding it to 400 decimals divided it down digit by digit of its exponent,
+   * 15 s of the event loop for this one (and then it counted as 0).
+   */
+  @Test
+  void anIncrementTooSmallForALongDoubleIsRefusedAsRedisRefusesIt() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("INCRBYFLOAT", "k", "1e-20000000"))
+          .isEqualTo("-ERR value is not a valid float");
+      assertThat(c.call("HINCRBYFLOAT", "h", "f", "1e-20000000"))
+          .isEqualTo("-ERR value is not a valid float");
+      assertThat(c.call("EXISTS", "k", "h")).isEqualTo(0L);
+      assertThat(text(c.call("INCRBYFLOAT", "k", "1e-4940"))).isEqualTo("0"); // Redis: 0 too
+      assertThat(c.call("INCRBYFLOAT", "k", "1e-4960")).isEqualTo("-ERR value is not a valid float");
+    }
+  }
+
+  /**
+   * A counter that once held a number beyond 34 digits' reach and was then deleted or set counts
+   * small increments again. Each server keeps a running total of its increments, and a delete or
+   * SET cancels what it saw of it: with totals rounded to 34 significant digits, 1e34 + 1 was
+   * stored as 1e34, so the INCR that followed counted 0 (GET answered 0 after INCR answered 1).
+   */
+  @Test
+  void aCounterResetAfterAHugeValueCountsSmallIncrements() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(text(c.call("INCRBYFLOAT", "k", "1e34"))).isEqualTo("10000000000000000000000000000000000");
+      assertThat(c.call("DEL", "k")).isEqualTo(1L);
+      assertThat(c.call("INCR", "k")).isEqualTo(1L);
+      assertThat(text(c.call("GET", "k"))).isEqualTo("1");
+      assertThat(c.call("INCR", "k")).isEqualTo(2L);
+      assertThat(text(c.call("GET", "k"))).isEqualTo("2");
+
+      assertThat(text(c.call("INCRBYFLOAT", "s", "1e34"))).isEqualTo("10000000000000000000000000000000000");
+      assertThat(c.call("SET", "s", "5")).isEqualTo("+OK");
+      assertThat(c.call("INCR", "s")).isEqualTo(6L);
+      assertThat(text(c.call("GET", "s"))).isEqualTo("6");
+
+      assertThat(text(c.call("INCRBYFLOAT", "h", "1e34"))).isEqualTo("10000000000000000000000000000000000");
+      assertThat(c.call("EXPIRE", "h", "0")).isEqualTo(1L);
+      assertThat(text(c.call("INCRBYFLOAT", "h", "0.5"))).isEqualTo("0.5");
+      assertThat(text(c.call("GET", "h"))).isEqualTo("0.5");
+    }
+  }
+
   @Test
   void aCounterMayTakeTheNameOfAGoneHashSetOrSortedSet() throws Exception {
     Node n = nodes.start(0, Map.of());
