@@ -79,13 +79,7 @@ class MasterProcessIT {
     in.flush();
     java.io.BufferedReader out = new java.io.BufferedReader(
         new java.io.InputStreamReader(master.getInputStream(), StandardCharsets.UTF_8));
-    String answer = CompletableFuture.supplyAsync(() -> {
-      try {
-        return out.readLine();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }).get(120, TimeUnit.SECONDS);
+    String answer = lineWithin(out);
     assertThat(answer).as(() -> {
       try {
         return new String(master.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -126,13 +120,7 @@ class MasterProcessIT {
     in.flush();
     java.io.BufferedReader out = new java.io.BufferedReader(
         new java.io.InputStreamReader(master.getInputStream(), StandardCharsets.UTF_8));
-    String answer = CompletableFuture.supplyAsync(() -> {
-      try {
-        return out.readLine();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }).get(120, TimeUnit.SECONDS);
+    String answer = lineWithin(out);
     assertThat(answer).isEqualTo("k:v");
     List<ProcessHandle> server0 = master.toHandle().descendants()
         .filter(h -> h.info().commandLine().orElse("").matches(".*kvs\\.cli\\.Main server .*--id 0 .*"))
@@ -235,5 +223,16 @@ class MasterProcessIT {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     for (byte[] p : parts) b.writeBytes(p);
     return b.toByteArray();
+  }
+
+  /** The next line of {@code out}, within two minutes. */
+  private static String lineWithin(java.io.BufferedReader out) throws Exception {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return out.readLine();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }).get(120, TimeUnit.SECONDS);
   }
 }
