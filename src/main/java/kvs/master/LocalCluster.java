@@ -28,11 +28,14 @@ import kvs.process.Trees;
  * and are then linked pairwise over admin connections ({@code KVS.LINK.CONNECT}), the higher id
  * dialling the lower, so that each link is redialled if it drops. A line containing
  * {@code ready} is printed once every server serves and every link is up. Ctrl-C or SIGTERM runs
- * the shutdown hook: every server is stopped and waited for, and a temporary data root removed.
+ * the shutdown hook: every server is sent SIGTERM (so it closes its store cleanly) and waited for,
+ * SIGKILLed if it takes too long, and a temporary data root removed.
  */
 public final class LocalCluster {
   /** Most servers one cluster starts: each is a JVM. */
   public static final int SERVERS_MAX = 64;
+  /** How long the servers get to close their stores on Ctrl-C or SIGTERM before SIGKILL. */
+  private static final long STOP_GRACE_MS = 10_000;
 
   /**
    * How a cluster runs.
@@ -114,7 +117,8 @@ public final class LocalCluster {
     AtomicBoolean stopping = new AtomicBoolean();
     Thread teardown = new Thread(() -> {
       stopping.set(true);
-      fleet.close();
+      // SIGTERM, then SIGKILL after a while: a kept data directory restarts cleanly.
+      fleet.close(STOP_GRACE_MS);
       if (temporary) Trees.delete(root);
     }, "kvs-cluster-shutdown");
     Runtime.getRuntime().addShutdownHook(teardown);

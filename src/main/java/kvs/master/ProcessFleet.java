@@ -116,13 +116,39 @@ final class ProcessFleet implements Fleet {
 
   @Override
   public void close() {
+    close(0);
+  }
+
+  /**
+   * Stops every child: with {@code graceMillis > 0}, SIGTERM first, so that a server closes its
+   * store and its next start is a clean one (not a new incarnation, as after a crash), and
+   * SIGKILL for whatever is still running after {@code graceMillis}; with 0, SIGKILL at once (a
+   * master's script ends as fast as it can; its servers' data is normally thrown away).
+   */
+  void close(long graceMillis) {
     List<Process> all;
     synchronized (children) {
       closed = true;
       all = new ArrayList<>(children);
       children.clear();
     }
-    // Signal every child first, then wait: they die in parallel.
+    // Signal every child first, then wait: they stop in parallel.
+    if (graceMillis > 0) {
+      for (Process p : all) {
+        // Through the handle: Process.destroy would also close the child's standard input, and
+        // a server with --exit-on-stdin-eof halts at once when it closes, before its store does.
+        p.toHandle().destroy();
+      }
+      long deadline = System.nanoTime() + graceMillis * 1_000_000L;
+      for (Process p : all) {
+        try {
+          p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
     for (Process p : all) {
       p.destroyForcibly();
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,6 +90,12 @@ class KvsCommandsIT {
       }
     } finally {
       again.close();
+    }
+    // SIGTERM stops the servers cleanly: a restart is not counted as one after a crash (which
+    // would add a dead incarnation to the vectors at every Ctrl-C).
+    for (int i = 0; i < 2; i++) {
+      assertThat(Files.readString(dir.resolve("logs/server-" + i + ".log")))
+          .doesNotContain("did not stop cleanly");
     }
   }
 
