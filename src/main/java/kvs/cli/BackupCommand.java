@@ -19,6 +19,7 @@ import kvs.process.ChildJvm;
 import kvs.process.HostPort;
 import kvs.process.IoMessages;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code kvs backup}: a consistent backup of a running server, through {@code KVS.BACKUP}. */
@@ -27,7 +28,8 @@ import picocli.CommandLine.Option;
         + " checkpoint and a manifest) and prints the manifest.",
         "DIR is a directory on the SERVER's machine (the server writes it): it must not exist or"
             + " be empty, and lie outside the server's data directory. A relative DIR is taken"
-            + " relative to this command's working directory.",
+            + " relative to this command's working directory. A server that serves TLS:"
+            + " --tls --cacert FILE [--cert FILE --key FILE].",
         "Needs the cluster secret in the environment variable KVS_CLUSTER_SECRET. Restore with"
             + " 'kvs restore'. Exit status 1 when the server refuses or fails, 2 on bad usage."})
 public final class BackupCommand implements Callable<Integer> {
@@ -45,8 +47,15 @@ public final class BackupCommand implements Callable<Integer> {
       description = "Give up waiting for the server after SECONDS (default: ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
+  @Mixin ClientTlsOptions tls = new ClientTlsOptions();
+
   @Override
   public Integer call() {
+    String tlsProblem = tls.load();
+    if (tlsProblem != null) {
+      System.err.println("kvs backup: " + tlsProblem);
+      return 2;
+    }
     InetSocketAddress addr;
     try {
       addr = HostPort.parse(server);
@@ -62,9 +71,11 @@ public final class BackupCommand implements Callable<Integer> {
       return 2;
     }
     String dir = to.toAbsolutePath().normalize().toString();
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(addr.getHostString(), addr.getPort()), CONNECT_TIMEOUT_MS);
-      s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeoutSeconds * 1000L));
+    try (Socket plain = new Socket()) {
+      plain.connect(new InetSocketAddress(addr.getHostString(), addr.getPort()),
+          CONNECT_TIMEOUT_MS);
+      plain.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeoutSeconds * 1000L));
+      Socket s = tls.wrap(plain, addr.getHostString(), addr.getPort());
       RespStream resp = new RespStream(new BufferedInputStream(s.getInputStream()),
           new BufferedOutputStream(s.getOutputStream()));
       String admin = call(resp, "KVS.ADMIN", secret);

@@ -30,6 +30,7 @@ import kvs.net.RespStream;
 import kvs.process.HostPort;
 import kvs.process.IoMessages;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -48,7 +49,8 @@ import picocli.CommandLine.Spec;
           + " the same digest and version vector).",
       "Servers: --server HOST:PORT (repeatable), or --port P --servers N for a `kvs cluster`"
           + " (ports P..P+N-1 on --host). With the cluster secret in KVS_CLUSTER_SECRET the"
-          + " digests are compared too (KVS.STATE); without it, the version vectors only.",
+          + " digests are compared too (KVS.STATE); without it, the version vectors only."
+          + " Servers that serve TLS: --tls --cacert FILE [--cert FILE --key FILE].",
       "Exit status: 0 converged; 1 reachable but not converged (lag, partition, differing"
           + " states); 2 a server unreachable or refusing, or bad options."
     })
@@ -95,6 +97,8 @@ public final class StatusCommand implements Callable<Integer> {
       description = "The client password on the first line of FILE.")
   Path requirePassFile;
 
+  @Mixin ClientTlsOptions tls = new ClientTlsOptions();
+
   /** What one server said. */
   static final class Server {
     final String address;
@@ -134,6 +138,8 @@ public final class StatusCommand implements Callable<Integer> {
           + " (repeatable) or --port P --servers N");
     }
     if (timeoutMs < 1) throw new ParameterException(spec.commandLine(), "--timeout-ms must be > 0");
+    String tlsProblem = tls.load();
+    if (tlsProblem != null) throw new ParameterException(spec.commandLine(), tlsProblem);
     String pass;
     try {
       pass = RequirePass.resolve(requirePass, requirePassFile, System.getenv());
@@ -179,10 +185,11 @@ public final class StatusCommand implements Callable<Integer> {
   /** Fills {@code s} from its server; sets {@code s.error} when it cannot. */
   void ask(Server s, String secret, String pass) {
     InetSocketAddress at = HostPort.parse(s.address);
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(at.getHostString(), at.getPort()), timeoutMs);
-      socket.setSoTimeout(timeoutMs);
-      socket.setTcpNoDelay(true);
+    try (Socket plain = new Socket()) {
+      plain.connect(new InetSocketAddress(at.getHostString(), at.getPort()), timeoutMs);
+      plain.setSoTimeout(timeoutMs);
+      plain.setTcpNoDelay(true);
+      Socket socket = tls.wrap(plain, at.getHostString(), at.getPort());
       RespStream resp = new RespStream(new BufferedInputStream(socket.getInputStream()),
           new BufferedOutputStream(socket.getOutputStream()));
       try {

@@ -187,6 +187,28 @@ class TlsIT {
   }
 
   @Test
+  void statusAndBackupOverTls() throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(KVS, "status", "--port",
+        Integer.toString(strict.port(0)), "--servers", "2"));
+    cmd.addAll(withClientCert());
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("KVS_CLUSTER_SECRET", strict.secret);
+    Tool status = Tool.run(pb, "", 120);
+    assertThat(status.stdout()).as("%s", status).contains("converged: yes");
+    assertThat(status.exitCode()).isZero();
+
+    Path backup = dir.resolve("backup");
+    cmd = new ArrayList<>(List.of(KVS, "backup", "--server", "127.0.0.1:" + strict.port(0),
+        "--to", backup.toString()));
+    cmd.addAll(withClientCert());
+    pb = new ProcessBuilder(cmd);
+    pb.environment().put("KVS_CLUSTER_SECRET", strict.secret);
+    Tool t = Tool.run(pb, "", 120);
+    assertThat(t.exitCode()).as("%s", t).isZero();
+    assertThat(backup.resolve("KVS-BACKUP")).exists();
+  }
+
+  @Test
   void requiredClientCertificates() throws Exception {
     Tool refused = redisCli(strict, 0, caOnly(), "PING");
     assertThat(refused.stdout()).as("%s", refused).doesNotContain("PONG");
