@@ -182,8 +182,15 @@ public final class CliCommand implements Callable<Integer> {
     if (socket == null && !tryConnect(stdout)) return false;
     RedisMessage reply;
     try {
-      resp.write(args);
-      reply = resp.read();
+      if (asksForResp3(args)) {
+        // The server would switch the connection to RESP3, whose replies this shell cannot
+        // read: it would drop the connection, and the session with it, on the next reply.
+        reply = new ErrorRedisMessage("ERR kvs cli speaks RESP2 only, so HELLO 3 was not sent"
+            + " (the connection stays in RESP2); use redis-cli -3 or a client library for RESP3");
+      } else {
+        resp.write(args);
+        reply = resp.read();
+      }
     } catch (IOException e) {
       disconnect();
       stdout.println("Error: " + (e instanceof EOFException ? "Server closed the connection"
@@ -199,6 +206,13 @@ public final class CliCommand implements Callable<Integer> {
     } finally {
       ReferenceCountUtil.release(reply);
     }
+  }
+
+  /** Whether {@code args} is a {@code HELLO} that asks for protocol version 3. */
+  static boolean asksForResp3(List<byte[]> args) {
+    return args.size() >= 2
+        && new String(args.get(0), StandardCharsets.ISO_8859_1).equalsIgnoreCase("hello")
+        && new String(args.get(1), StandardCharsets.ISO_8859_1).trim().equals("3");
   }
 
   /** Connects and authenticates; on failure reports to {@code report} (when not null). */

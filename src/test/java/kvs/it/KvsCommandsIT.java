@@ -154,6 +154,15 @@ class KvsCommandsIT {
       assertThat(t.exitCode()).as(t.toString()).isEqualTo(1); // 'it''s' is not one argument
       assertThat(t.stdout()).isEqualTo("OK\na\tbA\nInvalid argument(s)\n2\n");
 
+      // HELLO 3 would make the server answer in RESP3, which the shell does not read: it is
+      // refused, and the connection (with its session) stays as it was.
+      t = kvsCli(c, 0, "GET cli:k\nKVS.SESSION\nHELLO 3\nKVS.SESSION\nHELLO\n");
+      assertThat(t.exitCode()).as(t.toString()).isEqualTo(1);
+      String[] lines = t.stdout().split("\n");
+      assertThat(lines[2]).as(t.toString()).startsWith("ERR kvs cli speaks RESP2 only");
+      assertThat(lines[3]).as("the session is kept").isEqualTo(lines[1]);
+      assertThat(t.stdout()).contains("proto\n2\n");
+
       // On a terminal: a prompt and redis-cli's formatting.
       Tool.require(Tool.onPath("script"), "script (bsdutils/util-linux) is not installed, for"
           + " the pseudo-terminal part");
