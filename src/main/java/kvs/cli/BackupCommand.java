@@ -51,6 +51,10 @@ public final class BackupCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (timeoutSeconds < 1) {
+      System.err.println("kvs backup: --timeout must be at least 1 second, got " + timeoutSeconds);
+      return 2;
+    }
     String tlsProblem = tls.load();
     if (tlsProblem != null) {
       System.err.println("kvs backup: " + tlsProblem);
