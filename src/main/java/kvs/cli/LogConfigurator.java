@@ -35,10 +35,25 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
     stderr.setEncoder(encoder);
     stderr.start();
     Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-    root.setLevel(Level.toLevel(System.getenv("KVS_LOG_LEVEL"), Level.INFO));
+    root.setLevel(level(System.getenv("KVS_LOG_LEVEL"), System.err));
     root.addAppender(stderr);
     context.getLogger("io.netty").setLevel(Level.WARN);
     context.getLogger("redis.clients").setLevel(Level.WARN);
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+
+  /**
+   * The level {@code KVS_LOG_LEVEL} names (any case; unset or blank: INFO). A value that names no
+   * level (a typo) is said on {@code err}, once, and INFO is used rather than silently.
+   */
+  static Level level(String env, java.io.PrintStream err) {
+    if (env == null || env.isBlank()) return Level.INFO;
+    Level named = Level.toLevel(env.trim(), null);
+    if (named == null) {
+      err.println("kvs: KVS_LOG_LEVEL=" + env + " is not a log level (TRACE, DEBUG, INFO, WARN,"
+          + " ERROR, OFF); logging at INFO");
+      return Level.INFO;
+    }
+    return named;
   }
 }
