@@ -22,14 +22,53 @@ import java.util.regex.Pattern;
  * root of a master that was SIGKILLed. A child is recognised by {@code kvs.cli.Main} and
  * {@code -Dkvs.master.pid=P} in its command line; it is an orphan when no process P runs, or the
  * process P started after the child did (the pid was reused). A {@code kvs-master-P-*} directory
- * in {@code java.io.tmpdir} is left over on the same terms, comparing with its last change.
+ * in {@code java.io.tmpdir} is left over when no process holds the lock on its {@link #OWNER_LOCK}
+ * file, which its master holds for as long as it runs ({@link #holdOwnerLock}): pids alone cannot
+ * tell, since a master in another pid namespace (a container sharing {@code /tmp}) is invisible
+ * here. A directory without that file (made by an older version) is left over on the pid's terms,
+ * comparing with its last change.
  */
 public final class Cleanup {
   private static final Pattern MASTER_PID = Pattern.compile("-Dkvs\\.master\\.pid=(\\d+)");
   private static final Pattern ROLE = Pattern.compile("kvs\\.cli\\.Main (\\S+)");
   private static final Pattern TEMP_DIR = Pattern.compile("kvs-master-(\\d+)-.*");
+  /** The file in a master's temporary data root that the master keeps locked while it runs. */
+  public static final String OWNER_LOCK = ".kvs-owner.lock";
+  /** The lock of this process's own data root, kept reachable: a collected channel would free it. */
+  private static java.nio.channels.FileLock ownerLock;
 
   private Cleanup() {}
+
+  /**
+   * Locks {@code root}'s {@link #OWNER_LOCK} for the rest of this process's life (the lock goes
+   * with the process, however it ends), so that {@code kvs cleanup} leaves the directory alone.
+   */
+  public static synchronized void holdOwnerLock(Path root) throws IOException {
+    java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(
+        root.resolve(OWNER_LOCK), java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.WRITE);
+    ownerLock = channel.lock();
+  }
+
+  /**
+   * Whether the master of data root {@code dir} may still run: some process holds its owner
+   * lock, or the lock cannot be checked. Null when the directory has no owner lock file.
+   */
+  static Boolean ownerHoldsLock(Path dir) {
+    Path lock = dir.resolve(OWNER_LOCK);
+    if (!Files.exists(lock)) return null;
+    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(lock,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.channels.FileLock got = channel.tryLock();
+      if (got == null) return true;
+      got.release();
+      return false;
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return true; // this very process holds it
+    } catch (IOException e) {
+      return true; // cannot tell: keep it
+    }
+  }
 
   /** Cleans up, printing one line per action to {@code out}; returns 0, or 1 if something stayed. */
   public static int run(PrintStream out) {
@@ -63,15 +102,31 @@ public final class Cleanup {
         out.println("could not kill " + what + ": " + e);
       }
     }
-    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    int[] dirs = removeLeftDirectories(Path.of(System.getProperty("java.io.tmpdir")), out);
+    actions += dirs[0];
+    failures += dirs[1];
+    if (actions == 0) {
+      out.println("nothing to clean up");
+    }
+    return failures == 0 ? 0 : 1;
+  }
+
+  /**
+   * Removes the {@code kvs-master-*} data roots in {@code tmp} that no master uses any more;
+   * returns {actions, failures}.
+   */
+  static int[] removeLeftDirectories(Path tmp, PrintStream out) {
+    int actions = 0;
+    int failures = 0;
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, "kvs-master-*")) {
       for (Path dir : dirs) {
         Matcher m = TEMP_DIR.matcher(dir.getFileName().toString());
-        if (!m.matches() || !Files.isDirectory(dir)) {
+        if (!m.matches() || !Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
           continue;
         }
-        Instant changed = Files.getLastModifiedTime(dir).toInstant();
-        if (isLiveMaster(Long.parseLong(m.group(1)), changed)) {
+        Boolean locked = ownerHoldsLock(dir);
+        if (locked != null ? locked
+            : isLiveMaster(Long.parseLong(m.group(1)), Files.getLastModifiedTime(dir).toInstant())) {
           continue;
         }
         actions++;
@@ -86,10 +141,7 @@ public final class Cleanup {
       failures++;
       out.println("could not list " + tmp + ": " + e.getMessage());
     }
-    if (actions == 0) {
-      out.println("nothing to clean up");
-    }
-    return failures == 0 ? 0 : 1;
+    return new int[] {actions, failures};
   }
 
   /**
