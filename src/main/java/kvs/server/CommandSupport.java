@@ -203,7 +203,10 @@ final class CommandSupport {
    */
   static <T> T attempt(ConnectionHandler c, ReplicaWrite<T> write) {
     try {
-      return write.run(c.node.replica, c.node.clock.millis());
+      // Inside EXEC (an open batch) the time stays where EXEC's dispatch set it, as Redis 7
+      // samples it once per transaction: no key expires between two of its commands.
+      kvs.core.Replica replica = c.node.replica;
+      return write.run(replica, replica.batchOpen() ? replica.now() : c.node.clock.millis());
     } catch (ClockAheadException e) {
       c.replies.add(Resp.error("ERR " + e.getMessage()));
       return null;

@@ -316,4 +316,33 @@ class ExpiryCommandsTest {
     assertThat(call("RANDOMKEY")).as("only the persistent key is left").isNotNull();
     assertThat(str(call("RANDOMKEY"))).isEqualTo("c");
   }
+
+  /**
+   * EXEC runs its commands at one moment, as Redis 7 does (the time is sampled once for the
+   * whole transaction): a key does not expire between two of its commands, and relative expiries
+   * set by it are counted from the same time. Each write used to read the wall clock again, so a
+   * key set to live 2 ms read as absent two writes later, inside the transaction.
+   */
+  @Test
+  void aTransactionRunsAtOneMomentOfTheClock() throws Exception {
+    AtomicLong ticking = new AtomicLong(wall.get());
+    Node n = Node.start(new ServerConfig(1, "127.0.0.1", 0, dir.resolve("server-ticking"),
+        Map.of(), SECRET, null, false, Limits.DEFAULT), ticking::incrementAndGet); // 1 ms a read
+    nodes.add(n);
+    try (RespConn t = RespConn.open(n.port())) {
+      assertThat(call(t, "MULTI")).isEqualTo("+OK");
+      assertThat(call(t, "SET", "k", "v", "PX", "2")).isEqualTo("+QUEUED");
+      assertThat(call(t, "SET", "a", "1")).isEqualTo("+QUEUED");
+      assertThat(call(t, "SET", "b", "2")).isEqualTo("+QUEUED");
+      assertThat(call(t, "SET", "c", "3")).isEqualTo("+QUEUED");
+      assertThat(call(t, "GET", "k")).isEqualTo("+QUEUED");
+      assertThat(call(t, "PEXPIRE", "a", "10000")).isEqualTo("+QUEUED");
+      assertThat(call(t, "PEXPIRE", "b", "10000")).isEqualTo("+QUEUED");
+      assertThat(call(t, "PEXPIRETIME", "a")).isEqualTo("+QUEUED");
+      assertThat(call(t, "PEXPIRETIME", "b")).isEqualTo("+QUEUED");
+      List<?> r = (List<?>) call(t, "EXEC");
+      assertThat(str(r.get(4))).as("k read inside the transaction that set it").isEqualTo("v");
+      assertThat(r.get(7)).as("both expiries counted from one time").isEqualTo(r.get(8));
+    }
+  }
 }
