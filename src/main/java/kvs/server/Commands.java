@@ -145,17 +145,22 @@ final class Commands {
       }
       return;
     }
+    if (namesReservedKey(spec, args)) {
+      c.node.metrics.commandRefused(spec.name());
+      // Refused while queuing too: EXEC runs its queue without this check.
+      if (inMulti && !TransactionCommands.runsInsideMulti(name)) {
+        TransactionCommands.refuse(c, RESERVED_KEY);
+      } else {
+        c.replies.add(Resp.error(RESERVED_KEY));
+      }
+      return;
+    }
     if (inMulti && !TransactionCommands.runsInsideMulti(name)) {
       if (!TransactionCommands.queueable(spec)) {
         TransactionCommands.refuse(c, "ERR Command not allowed inside a transaction");
       } else {
         TransactionCommands.queue(c, spec, args);
       }
-      return;
-    }
-    if (namesReservedKey(spec, args)) {
-      c.node.metrics.commandRefused(spec.name());
-      c.replies.add(Resp.error(RESERVED_KEY));
       return;
     }
     c.node.replica.now(c.node.clock.millis()); // the time expiry is read against (Replica.now)

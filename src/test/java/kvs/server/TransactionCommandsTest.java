@@ -251,4 +251,27 @@ class TransactionCommandsTest extends InProcessServersTest {
       assertThat(c.call("SET", "after", "v")).isEqualTo("+OK");
     }
   }
+
+  /**
+   * A key beginning with byte 0xFF (where the store keeps the elements of typed keys) is refused
+   * inside MULTI as outside it. EXEC runs its queue without dispatch's checks, so it used to run
+   * such a command: a SET inside a transaction rewrote a hash's field register as a string, and
+   * the hash showed its value, on every server.
+   */
+  @Test
+  void aReservedKeyIsRefusedWhileQueuing() throws Exception {
+    Node n = nodes.start(0, Map.of());
+    try (RespConn c = RespConn.open(n.port())) {
+      assertThat(c.call("HSET", "h", "f", "1")).isEqualTo(1L);
+      byte[] field = kvs.core.Elements.key("h".getBytes(StandardCharsets.UTF_8), Entry.KIND_HASH,
+          "f".getBytes(StandardCharsets.UTF_8));
+      assertThat(c.call("MULTI")).isEqualTo("+OK");
+      c.send(RespConn.encode(new byte[][] {"SET".getBytes(), field, "evil".getBytes()}));
+      assertThat(c.reply()).isEqualTo("-" + Commands.RESERVED_KEY);
+      assertThat(c.call("HSET", "h", "g", "2")).isEqualTo("+QUEUED");
+      assertThat((String) c.call("EXEC")).startsWith("-EXECABORT");
+      assertThat(text(c.call("HGET", "h", "f"))).isEqualTo("1");
+      assertThat(c.call("HEXISTS", "h", "g")).isEqualTo(0L);
+    }
+  }
 }
