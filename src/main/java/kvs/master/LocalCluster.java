@@ -100,15 +100,8 @@ public final class LocalCluster {
           : "kvs cluster: --data-dir " + o.dataDir() + ": " + IoMessages.reason(e));
       return 2;
     }
-    if (temporary) {
-      try {
-        kvs.process.Cleanup.holdOwnerLock(root); // `kvs cleanup` leaves it alone while this runs
-      } catch (IOException e) {
-        err.println("kvs cluster: cannot lock " + root + ": " + IoMessages.reason(e));
-        Trees.delete(root);
-        return 2;
-      }
-    }
+    // `kvs cleanup` leaves the root alone while this process runs.
+    if (temporary && !kvs.process.Cleanup.lockFreshRoot(root, "kvs cluster", err)) return 2;
     List<String> serverArgs = new ArrayList<>();
     if (o.fsync()) serverArgs.add("--fsync");
     serverArgs.addAll(o.clientLimits());

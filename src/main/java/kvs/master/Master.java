@@ -96,15 +96,8 @@ public final class Master {
           : "kvs master: --data-dir " + options.dataDir() + ": " + IoMessages.reason(e));
       return 2;
     }
-    if (temporary) {
-      try {
-        kvs.process.Cleanup.holdOwnerLock(root); // `kvs cleanup` leaves it alone while this runs
-      } catch (IOException e) {
-        stderr.println("kvs master: cannot lock " + root + ": " + IoMessages.reason(e));
-        Trees.delete(root);
-        return 2;
-      }
-    }
+    // `kvs cleanup` leaves the root alone while this process runs.
+    if (temporary && !kvs.process.Cleanup.lockFreshRoot(root, "kvs master", stderr)) return 2;
     Teardown teardown = new Teardown(root, temporary);
     Thread hook = new Thread(teardown::run, "kvs-master-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);

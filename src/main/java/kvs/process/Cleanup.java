@@ -51,6 +51,21 @@ public final class Cleanup {
   }
 
   /**
+   * {@link #holdOwnerLock} on the fresh temporary data root of {@code who} ("kvs master", "kvs
+   * cluster"); when it fails, says why on {@code err} and removes the root. Whether it holds.
+   */
+  public static boolean lockFreshRoot(Path root, String who, PrintStream err) {
+    try {
+      holdOwnerLock(root);
+      return true;
+    } catch (IOException e) {
+      err.println(who + ": cannot lock " + root + ": " + IoMessages.reason(e));
+      Trees.delete(root);
+      return false;
+    }
+  }
+
+  /**
    * Whether the master of data root {@code dir} may still run: some process holds its owner
    * lock, or the lock cannot be checked. Null when the directory has no owner lock file.
    */
