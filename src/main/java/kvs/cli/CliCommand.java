@@ -72,23 +72,8 @@ public final class CliCommand implements Callable<Integer> {
   @Option(names = "--no-raw", description = "Print replies formatted, even when not on a terminal.")
   boolean noRaw;
 
-  @Option(names = "--tls", description = "Connect over TLS (needs --cacert), as redis-cli.")
-  boolean tls;
-
-  @Option(names = "--cacert", paramLabel = "FILE",
-      description = "With --tls: PEM certificates to trust for the server's certificate.")
-  java.nio.file.Path caCert;
-
-  @Option(names = "--cert", paramLabel = "FILE",
-      description = "With --tls: a client certificate (PEM) to present, for servers that"
-          + " require one (--tls-auth-clients yes).")
-  java.nio.file.Path cert;
-
-  @Option(names = "--key", paramLabel = "FILE",
-      description = "With --tls: the private key (PEM, PKCS#8) of --cert.")
-  java.nio.file.Path key;
-
-  private javax.net.ssl.SSLSocketFactory tlsFactory;
+  /** --tls, --cacert, --cert, --key: as kvs status and kvs backup take them. */
+  @picocli.CommandLine.Mixin ClientTlsOptions tls = new ClientTlsOptions();
 
   @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
   boolean help;
@@ -106,21 +91,10 @@ public final class CliCommand implements Callable<Integer> {
       System.err.println("kvs cli: -p must be in 1..65535, got " + port);
       return 2;
     }
-    if (tls && caCert == null) {
-      System.err.println("kvs cli: --tls needs --cacert FILE");
+    String tlsProblem = tls.load();
+    if (tlsProblem != null) {
+      System.err.println("kvs cli: " + tlsProblem);
       return 2;
-    }
-    if ((cert == null) != (key == null)) {
-      System.err.println("kvs cli: --cert and --key go together");
-      return 2;
-    }
-    if (tls) {
-      try {
-        tlsFactory = kvs.net.Tls.socketFactory(caCert, cert, key);
-      } catch (IllegalArgumentException e) {
-        System.err.println("kvs cli: " + e.getMessage());
-        return 2;
-      }
     }
     if (password == null) password = System.getenv("REDISCLI_AUTH");
     boolean terminal = System.console() != null;
@@ -221,12 +195,7 @@ public final class CliCommand implements Callable<Integer> {
       Socket s = new Socket();
       s.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
       s.setTcpNoDelay(true);
-      if (tls) {
-        javax.net.ssl.SSLSocket t =
-            (javax.net.ssl.SSLSocket) tlsFactory.createSocket(s, host, port, true);
-        t.startHandshake();
-        s = t;
-      }
+      s = tls.wrap(s, host, port);
       socket = s;
       resp = new RespStream(new BufferedInputStream(s.getInputStream(), 1 << 16),
           new BufferedOutputStream(s.getOutputStream(), 1 << 16));

@@ -8,9 +8,9 @@ import javax.net.ssl.SSLSocketFactory;
 import picocli.CommandLine.Option;
 
 /**
- * The options of a command that connects to servers as a client ({@code kvs status},
- * {@code kvs backup}), to reach servers started with {@code --tls-*}: the same names as
- * {@code kvs cli} and redis-cli ({@code --tls --cacert FILE [--cert FILE --key FILE]}).
+ * The options of a command that connects to servers as a client ({@code kvs cli},
+ * {@code kvs status}, {@code kvs backup}), to reach servers started with {@code --tls-*}: the
+ * names redis-cli gives them ({@code --tls --cacert FILE [--cert FILE --key FILE]}).
  */
 final class ClientTlsOptions {
   @Option(names = "--tls", description = "Connect over TLS (needs --cacert), as redis-cli.")
