@@ -167,7 +167,7 @@ final class ExpiryCommands {
       }
     }
     if (o.unit != null) {
-      Long n = parseLong(o.amount);
+      Long n = CounterCommands.parseStrictLong(o.amount);
       if (n == null) {
         o.error = ERR_NOT_INTEGER;
         return o;
@@ -192,10 +192,6 @@ final class ExpiryCommands {
     return "ERR invalid expire time in '" + command + "' command";
   }
 
-  /** The integer in {@code b} as Redis's string2ll reads it, or null. */
-  static Long parseLong(byte[] b) {
-    return CounterCommands.parseStrictLong(b);
-  }
 
   /** {@code n * unit}, or {@link Long#MIN_VALUE} when it overflows. */
   private static long toMillis(long n, long unit) {
@@ -250,7 +246,7 @@ final class ExpiryCommands {
 
   /** SETEX key seconds value, PSETEX key milliseconds value. */
   private static void setex(ConnectionHandler c, byte[][] a, long unit, String name) {
-    Long n = parseLong(a[2]);
+    Long n = CounterCommands.parseStrictLong(a[2]);
     if (n == null) {
       c.replies.add(Resp.error(ERR_NOT_INTEGER));
       return;
@@ -321,7 +317,7 @@ final class ExpiryCommands {
       c.replies.add(Resp.error("ERR GT and LT options at the same time are not compatible"));
       return;
     }
-    Long n = parseLong(a[2]);
+    Long n = CounterCommands.parseStrictLong(a[2]);
     if (n == null) {
       c.replies.add(Resp.error(ERR_NOT_INTEGER));
       return;
